@@ -1,0 +1,15 @@
+import type { Logger, TargetConfig } from '@freezeframe/common';
+import type { TargetProvider } from './types.js';
+import { DirTarget } from './dir.js';
+
+export type { TargetProvider, TargetBackup } from './types.js';
+
+/** One line per kind. */
+export function createTarget(cfg: TargetConfig, log: Logger): TargetProvider {
+  switch (cfg.kind) {
+    case 'dir':
+      return new DirTarget(cfg, log);
+    default:
+      throw new Error(`target kind ${cfg.kind} is not implemented yet`);
+  }
+}

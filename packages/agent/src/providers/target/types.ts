@@ -1,0 +1,33 @@
+export interface TargetBackup {
+  backupId: string;
+  createdUnixMs: number;
+  entries: string[];
+  usedBytes: number;
+  /** The manifest stored with the backup (JSON text), '' if none. */
+  manifestJson: string;
+}
+
+/**
+ * A target kind: stores backups, one per backup id, each holding one folder per entry
+ * (`<source>@+<volume>`). One file per kind under providers/target/, registered in index.ts.
+ */
+export interface TargetProvider {
+  readonly kind: string;
+  /**
+   * The folder that receives `entry` for `backupId` (created if missing) and the receiver-side
+   * rsync options this kind needs (ZFS: `--inplace`; dir: `--link-dest=<previous backup's entry>`).
+   */
+  prepareReceive(backupId: string, entry: string): Promise<{ path: string; rsyncOptions: string[] }>;
+  /**
+   * Makes the received entries backup `backupId` with its manifest. Refuses (FAILED_PRECONDITION)
+   * when an entry in `entries` was not received. Tagging an already tagged id is an error.
+   */
+  tag(backupId: string, manifestJson: string, entries: readonly string[]): Promise<{ snapshot: string }>;
+  /** Tagged backups, oldest first. */
+  list(): Promise<TargetBackup[]>;
+  /** Makes a tagged backup readable; returns the folder holding its entries. Idempotent. */
+  activate(backupId: string): Promise<{ root: string; entries: string[] }>;
+  /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
+  deactivate(backupId: string): Promise<boolean>;
+  freeBytes(): Promise<number>;
+}

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { FfError } from './errors.js';
+import { BACKUP_ID_RE, NAME_RE, parseDuration } from './ids.js';
+
+// Config is validated once, here, at the edge; the rest of the code trusts the typed result.
+
+const name = z.string().regex(NAME_RE, 'must be a name: letters, digits, ".", "_", "-" (at most 63)');
+const absPath = z.string().refine((p) => isAbsolute(p) && !p.split('/').includes('..'), 'must be an absolute path without ".."');
+const hostPort = z.string().regex(/^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'must be host:port');
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a duration such as 30s or 5m' });
+    return z.NEVER;
+  }
+});
+const tls = z.object({ ca: z.string(), cert: z.string(), key: z.string() }).strict();
+const zfsDataset = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'must be a ZFS dataset name like pool/backup').refine((d) => !d.includes('..') && !d.endsWith('/'), 'must be a ZFS dataset name like pool/backup');
+
+const sourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dir'), volume: absPath }).strict(),
+  z
+    .object({
+      kind: z.literal('btrfs'),
+      volume: absPath,
+      /** Folder on the same btrfs filesystem where read-only snapshots are made (one per backup id). */
+      snapshotMount: absPath,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('zfs'),
+      volume: zfsDataset,
+      /** Where the snapshot's clone is mounted for sending. */
+      snapshotMount: absPath,
+    })
+    .strict(),
+]);
+
+const freezeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  z
+    .object({
+      kind: z.literal('docker'),
+      socket: absPath.default('/var/run/docker.sock'),
+      /** Only containers with all these labels are paused (`key` or `key=value`); none: all running containers. */
+      labels: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('cgroup'),
+      /** cgroup paths relative to the freezer hierarchy, e.g. `docker/<id>` or `myapp`. */
+      cgroups: z.array(z.string().regex(/^[A-Za-z0-9_.@:-]+(\/[A-Za-z0-9_.@:-]+)*$/, 'must be a relative cgroup path')).default([]),
+      /** systemd units, frozen through `system.slice/<unit>`. */
+      units: z.array(z.string().regex(/^[A-Za-z0-9_.@:-]+\.(service|scope|slice)$/, 'must be a systemd unit name')).default([]),
+      /** Root of the cgroup filesystem (tests point it elsewhere). */
+      root: absPath.default('/sys/fs/cgroup'),
+      version: z.enum(['auto', 'v1', 'v2']).default('auto'),
+    })
+    .strict(),
+]);
+
+const targetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('zfs'), dataset: zfsDataset }).strict(),
+  z.object({ kind: z.literal('dir'), path: absPath }).strict(),
+]);
+
+export const agentConfigSchema = z
+  .object({
+    name,
+    listen: hostPort,
+    /** The data channel's TLS listener; default: the listen host with port + 1 (or 0 when listen's port is 0). */
+    dataListen: hostPort.optional(),
+    tls,
+    authorizedDirectors: z.array(name).min(1).default(['director']),
+    /** Where the agent records what it froze and what it left behind, so a restart can undo it. */
+    runDir: absPath.default('/run/freezeframe'),
+    allowRestore: z.boolean().default(false),
+    freezeLeaseMaxMs: duration.default('10m'),
+    source: sourceSchema.optional(),
+    freeze: freezeSchema.optional(),
+    target: targetSchema.optional(),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type FreezeConfig = z.infer<typeof freezeSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+export const inventorySchema = z
+  .object({
+    deployment: name,
+    tls,
+    nodes: z
+      .array(z.object({ name, address: hostPort }).strict())
+      .min(1)
+      .superRefine((nodes, ctx) => {
+        const seen = new Set<string>();
+        nodes.forEach((n, i) => {
+          if (seen.has(n.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate node name ${n.name}` });
+          seen.add(n.name);
+        });
+      }),
+    freeze: z.object({ lease: duration.default('30s') }).strict().default({}),
+    transfer: z.object({ concurrency: z.number().int().min(1).max(64).default(1) }).strict().default({}),
+    retention: z
+      .object({
+        last: z.number().int().min(1).default(7),
+        daily: z.number().int().min(0).default(14),
+        weekly: z.number().int().min(0).default(8),
+        monthly: z.number().int().min(0).default(12),
+      })
+      .strict()
+      .default({}),
+    /** Where run records are written (default: ~/.local/state/freezeframe/<deployment>). */
+    stateDir: z.string().optional(),
+  })
+  .strict();
+
+export type Inventory = z.infer<typeof inventorySchema>;
+
+function formatIssues(file: string, error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const key = i.path.length ? i.path.join('.') : '(top level)';
+      return `${file}: ${key}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+/** Parses and validates YAML text; errors name the file and the key. */
+export function parseConfig<T extends z.ZodTypeAny>(schema: T, text: string, file: string): z.output<T> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new FfError('CONFIG_INVALID', `${file}: not valid YAML: ${(e as Error).message}`);
+  }
+  const r = schema.safeParse(raw ?? {});
+  if (!r.success) throw new FfError('CONFIG_INVALID', formatIssues(file, r.error), { details: { file } });
+  return r.data;
+}
+
+function readConfigFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FfError('CONFIG_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Relative TLS paths are resolved against the config file's folder. */
+function resolveTls<T extends { tls: z.infer<typeof tls> }>(cfg: T, file: string): T {
+  const base = dirname(resolve(file));
+  return { ...cfg, tls: { ca: resolve(base, cfg.tls.ca), cert: resolve(base, cfg.tls.cert), key: resolve(base, cfg.tls.key) } };
+}
+
+export function loadAgentConfig(file: string): AgentConfig {
+  const cfg = parseConfig(agentConfigSchema, readConfigFile(file), file);
+  return resolveTls(cfg, file);
+}
+
+export function loadInventory(file: string): Inventory {
+  const cfg = parseConfig(inventorySchema, readConfigFile(file), file);
+  const resolved = resolveTls(cfg, file);
+  if (resolved.stateDir !== undefined) resolved.stateDir = resolve(dirname(resolve(file)), resolved.stateDir);
+  return resolved;
+}
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
+}
+
+export { BACKUP_ID_RE };

@@ -1,0 +1,80 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from './freezeframe/v1/ActivateBackupRequest.js';
+import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from './freezeframe/v1/ActivateBackupResponse.js';
+import type { AgentClient as _freezeframe_v1_AgentClient, AgentDefinition as _freezeframe_v1_AgentDefinition } from './freezeframe/v1/Agent.js';
+import type { BackupInfo as _freezeframe_v1_BackupInfo, BackupInfo__Output as _freezeframe_v1_BackupInfo__Output } from './freezeframe/v1/BackupInfo.js';
+import type { DeactivateBackupRequest as _freezeframe_v1_DeactivateBackupRequest, DeactivateBackupRequest__Output as _freezeframe_v1_DeactivateBackupRequest__Output } from './freezeframe/v1/DeactivateBackupRequest.js';
+import type { DeactivateBackupResponse as _freezeframe_v1_DeactivateBackupResponse, DeactivateBackupResponse__Output as _freezeframe_v1_DeactivateBackupResponse__Output } from './freezeframe/v1/DeactivateBackupResponse.js';
+import type { DescribeRequest as _freezeframe_v1_DescribeRequest, DescribeRequest__Output as _freezeframe_v1_DescribeRequest__Output } from './freezeframe/v1/DescribeRequest.js';
+import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResponse__Output as _freezeframe_v1_DescribeResponse__Output } from './freezeframe/v1/DescribeResponse.js';
+import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from './freezeframe/v1/FreezeInfo.js';
+import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from './freezeframe/v1/FreezeRequest.js';
+import type { FreezeResponse as _freezeframe_v1_FreezeResponse, FreezeResponse__Output as _freezeframe_v1_FreezeResponse__Output } from './freezeframe/v1/FreezeResponse.js';
+import type { HealthRequest as _freezeframe_v1_HealthRequest, HealthRequest__Output as _freezeframe_v1_HealthRequest__Output } from './freezeframe/v1/HealthRequest.js';
+import type { HealthResponse as _freezeframe_v1_HealthResponse, HealthResponse__Output as _freezeframe_v1_HealthResponse__Output } from './freezeframe/v1/HealthResponse.js';
+import type { ListBackupsRequest as _freezeframe_v1_ListBackupsRequest, ListBackupsRequest__Output as _freezeframe_v1_ListBackupsRequest__Output } from './freezeframe/v1/ListBackupsRequest.js';
+import type { ListBackupsResponse as _freezeframe_v1_ListBackupsResponse, ListBackupsResponse__Output as _freezeframe_v1_ListBackupsResponse__Output } from './freezeframe/v1/ListBackupsResponse.js';
+import type { Manifest as _freezeframe_v1_Manifest, Manifest__Output as _freezeframe_v1_Manifest__Output } from './freezeframe/v1/Manifest.js';
+import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from './freezeframe/v1/OpenReceiveRequest.js';
+import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from './freezeframe/v1/OpenReceiveResponse.js';
+import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from './freezeframe/v1/PerformRsyncRequest.js';
+import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from './freezeframe/v1/PrepareSnapshotRequest.js';
+import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from './freezeframe/v1/PrepareSnapshotResponse.js';
+import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from './freezeframe/v1/RemoveSnapshotRequest.js';
+import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from './freezeframe/v1/RemoveSnapshotResponse.js';
+import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from './freezeframe/v1/RestoreSourceRequest.js';
+import type { SourceInfo as _freezeframe_v1_SourceInfo, SourceInfo__Output as _freezeframe_v1_SourceInfo__Output } from './freezeframe/v1/SourceInfo.js';
+import type { TargetInfo as _freezeframe_v1_TargetInfo, TargetInfo__Output as _freezeframe_v1_TargetInfo__Output } from './freezeframe/v1/TargetInfo.js';
+import type { ThawRequest as _freezeframe_v1_ThawRequest, ThawRequest__Output as _freezeframe_v1_ThawRequest__Output } from './freezeframe/v1/ThawRequest.js';
+import type { ThawResponse as _freezeframe_v1_ThawResponse, ThawResponse__Output as _freezeframe_v1_ThawResponse__Output } from './freezeframe/v1/ThawResponse.js';
+import type { TransferProgress as _freezeframe_v1_TransferProgress, TransferProgress__Output as _freezeframe_v1_TransferProgress__Output } from './freezeframe/v1/TransferProgress.js';
+import type { TransferStats as _freezeframe_v1_TransferStats, TransferStats__Output as _freezeframe_v1_TransferStats__Output } from './freezeframe/v1/TransferStats.js';
+import type { ZfsTagRequest as _freezeframe_v1_ZfsTagRequest, ZfsTagRequest__Output as _freezeframe_v1_ZfsTagRequest__Output } from './freezeframe/v1/ZfsTagRequest.js';
+import type { ZfsTagResponse as _freezeframe_v1_ZfsTagResponse, ZfsTagResponse__Output as _freezeframe_v1_ZfsTagResponse__Output } from './freezeframe/v1/ZfsTagResponse.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  freezeframe: {
+    v1: {
+      ActivateBackupRequest: MessageTypeDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupRequest__Output>
+      ActivateBackupResponse: MessageTypeDefinition<_freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupResponse__Output>
+      Agent: SubtypeConstructor<typeof grpc.Client, _freezeframe_v1_AgentClient> & { service: _freezeframe_v1_AgentDefinition }
+      BackupInfo: MessageTypeDefinition<_freezeframe_v1_BackupInfo, _freezeframe_v1_BackupInfo__Output>
+      DeactivateBackupRequest: MessageTypeDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupRequest__Output>
+      DeactivateBackupResponse: MessageTypeDefinition<_freezeframe_v1_DeactivateBackupResponse, _freezeframe_v1_DeactivateBackupResponse__Output>
+      DescribeRequest: MessageTypeDefinition<_freezeframe_v1_DescribeRequest, _freezeframe_v1_DescribeRequest__Output>
+      DescribeResponse: MessageTypeDefinition<_freezeframe_v1_DescribeResponse, _freezeframe_v1_DescribeResponse__Output>
+      Direction: EnumTypeDefinition
+      FreezeInfo: MessageTypeDefinition<_freezeframe_v1_FreezeInfo, _freezeframe_v1_FreezeInfo__Output>
+      FreezeRequest: MessageTypeDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeRequest__Output>
+      FreezeResponse: MessageTypeDefinition<_freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeResponse__Output>
+      HealthRequest: MessageTypeDefinition<_freezeframe_v1_HealthRequest, _freezeframe_v1_HealthRequest__Output>
+      HealthResponse: MessageTypeDefinition<_freezeframe_v1_HealthResponse, _freezeframe_v1_HealthResponse__Output>
+      ListBackupsRequest: MessageTypeDefinition<_freezeframe_v1_ListBackupsRequest, _freezeframe_v1_ListBackupsRequest__Output>
+      ListBackupsResponse: MessageTypeDefinition<_freezeframe_v1_ListBackupsResponse, _freezeframe_v1_ListBackupsResponse__Output>
+      Manifest: MessageTypeDefinition<_freezeframe_v1_Manifest, _freezeframe_v1_Manifest__Output>
+      OpenReceiveRequest: MessageTypeDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveRequest__Output>
+      OpenReceiveResponse: MessageTypeDefinition<_freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveResponse__Output>
+      PerformRsyncRequest: MessageTypeDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_PerformRsyncRequest__Output>
+      PrepareSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotRequest__Output>
+      PrepareSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotResponse__Output>
+      RemoveSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotRequest__Output>
+      RemoveSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotResponse__Output>
+      RestoreSourceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_RestoreSourceRequest__Output>
+      SourceInfo: MessageTypeDefinition<_freezeframe_v1_SourceInfo, _freezeframe_v1_SourceInfo__Output>
+      TargetInfo: MessageTypeDefinition<_freezeframe_v1_TargetInfo, _freezeframe_v1_TargetInfo__Output>
+      ThawRequest: MessageTypeDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawRequest__Output>
+      ThawResponse: MessageTypeDefinition<_freezeframe_v1_ThawResponse, _freezeframe_v1_ThawResponse__Output>
+      TransferProgress: MessageTypeDefinition<_freezeframe_v1_TransferProgress, _freezeframe_v1_TransferProgress__Output>
+      TransferStats: MessageTypeDefinition<_freezeframe_v1_TransferStats, _freezeframe_v1_TransferStats__Output>
+      ZfsTagRequest: MessageTypeDefinition<_freezeframe_v1_ZfsTagRequest, _freezeframe_v1_ZfsTagRequest__Output>
+      ZfsTagResponse: MessageTypeDefinition<_freezeframe_v1_ZfsTagResponse, _freezeframe_v1_ZfsTagResponse__Output>
+    }
+  }
+}
+

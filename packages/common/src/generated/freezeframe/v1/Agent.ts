@@ -1,0 +1,282 @@
+// Original file: proto/freezeframe/v1/agent.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from '../../freezeframe/v1/ActivateBackupRequest.js';
+import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from '../../freezeframe/v1/ActivateBackupResponse.js';
+import type { DeactivateBackupRequest as _freezeframe_v1_DeactivateBackupRequest, DeactivateBackupRequest__Output as _freezeframe_v1_DeactivateBackupRequest__Output } from '../../freezeframe/v1/DeactivateBackupRequest.js';
+import type { DeactivateBackupResponse as _freezeframe_v1_DeactivateBackupResponse, DeactivateBackupResponse__Output as _freezeframe_v1_DeactivateBackupResponse__Output } from '../../freezeframe/v1/DeactivateBackupResponse.js';
+import type { DescribeRequest as _freezeframe_v1_DescribeRequest, DescribeRequest__Output as _freezeframe_v1_DescribeRequest__Output } from '../../freezeframe/v1/DescribeRequest.js';
+import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResponse__Output as _freezeframe_v1_DescribeResponse__Output } from '../../freezeframe/v1/DescribeResponse.js';
+import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from '../../freezeframe/v1/FreezeRequest.js';
+import type { FreezeResponse as _freezeframe_v1_FreezeResponse, FreezeResponse__Output as _freezeframe_v1_FreezeResponse__Output } from '../../freezeframe/v1/FreezeResponse.js';
+import type { HealthRequest as _freezeframe_v1_HealthRequest, HealthRequest__Output as _freezeframe_v1_HealthRequest__Output } from '../../freezeframe/v1/HealthRequest.js';
+import type { HealthResponse as _freezeframe_v1_HealthResponse, HealthResponse__Output as _freezeframe_v1_HealthResponse__Output } from '../../freezeframe/v1/HealthResponse.js';
+import type { ListBackupsRequest as _freezeframe_v1_ListBackupsRequest, ListBackupsRequest__Output as _freezeframe_v1_ListBackupsRequest__Output } from '../../freezeframe/v1/ListBackupsRequest.js';
+import type { ListBackupsResponse as _freezeframe_v1_ListBackupsResponse, ListBackupsResponse__Output as _freezeframe_v1_ListBackupsResponse__Output } from '../../freezeframe/v1/ListBackupsResponse.js';
+import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from '../../freezeframe/v1/OpenReceiveRequest.js';
+import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from '../../freezeframe/v1/OpenReceiveResponse.js';
+import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from '../../freezeframe/v1/PerformRsyncRequest.js';
+import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from '../../freezeframe/v1/PrepareSnapshotRequest.js';
+import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from '../../freezeframe/v1/PrepareSnapshotResponse.js';
+import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from '../../freezeframe/v1/RemoveSnapshotRequest.js';
+import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from '../../freezeframe/v1/RemoveSnapshotResponse.js';
+import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from '../../freezeframe/v1/RestoreSourceRequest.js';
+import type { ThawRequest as _freezeframe_v1_ThawRequest, ThawRequest__Output as _freezeframe_v1_ThawRequest__Output } from '../../freezeframe/v1/ThawRequest.js';
+import type { ThawResponse as _freezeframe_v1_ThawResponse, ThawResponse__Output as _freezeframe_v1_ThawResponse__Output } from '../../freezeframe/v1/ThawResponse.js';
+import type { TransferProgress as _freezeframe_v1_TransferProgress, TransferProgress__Output as _freezeframe_v1_TransferProgress__Output } from '../../freezeframe/v1/TransferProgress.js';
+import type { ZfsTagRequest as _freezeframe_v1_ZfsTagRequest, ZfsTagRequest__Output as _freezeframe_v1_ZfsTagRequest__Output } from '../../freezeframe/v1/ZfsTagRequest.js';
+import type { ZfsTagResponse as _freezeframe_v1_ZfsTagResponse, ZfsTagResponse__Output as _freezeframe_v1_ZfsTagResponse__Output } from '../../freezeframe/v1/ZfsTagResponse.js';
+
+export interface AgentClient extends grpc.Client {
+  /**
+   * Target: makes a backup readable for restore (ZFS clone) and releases it again.
+   */
+  ActivateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  ActivateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  ActivateBackup(argument: _freezeframe_v1_ActivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  ActivateBackup(argument: _freezeframe_v1_ActivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: makes a backup readable for restore (ZFS clone) and releases it again.
+   */
+  activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  
+  DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Name, roles, version, capabilities, free space.
+   */
+  Describe(argument: _freezeframe_v1_DescribeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  Describe(argument: _freezeframe_v1_DescribeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  Describe(argument: _freezeframe_v1_DescribeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  Describe(argument: _freezeframe_v1_DescribeRequest, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Name, roles, version, capabilities, free space.
+   */
+  describe(argument: _freezeframe_v1_DescribeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  describe(argument: _freezeframe_v1_DescribeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  describe(argument: _freezeframe_v1_DescribeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  describe(argument: _freezeframe_v1_DescribeRequest, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Pauses this node's applications and arms a lease; calling it again with the same
+   * backup id renews the lease. The agent thaws by itself when the lease expires.
+   */
+  Freeze(argument: _freezeframe_v1_FreezeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  Freeze(argument: _freezeframe_v1_FreezeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  Freeze(argument: _freezeframe_v1_FreezeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  Freeze(argument: _freezeframe_v1_FreezeRequest, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Pauses this node's applications and arms a lease; calling it again with the same
+   * backup id renews the lease. The agent thaws by itself when the lease expires.
+   */
+  freeze(argument: _freezeframe_v1_FreezeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  freeze(argument: _freezeframe_v1_FreezeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  freeze(argument: _freezeframe_v1_FreezeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  freeze(argument: _freezeframe_v1_FreezeRequest, callback: grpc.requestCallback<_freezeframe_v1_FreezeResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Liveness and readiness: version, roles, free space, target lock.
+   */
+  Health(argument: _freezeframe_v1_HealthRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _freezeframe_v1_HealthRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _freezeframe_v1_HealthRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _freezeframe_v1_HealthRequest, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Liveness and readiness: version, roles, free space, target lock.
+   */
+  health(argument: _freezeframe_v1_HealthRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _freezeframe_v1_HealthRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _freezeframe_v1_HealthRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _freezeframe_v1_HealthRequest, callback: grpc.requestCallback<_freezeframe_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListBackups(argument: _freezeframe_v1_ListBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListBackups(argument: _freezeframe_v1_ListBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListBackups(argument: _freezeframe_v1_ListBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListBackups(argument: _freezeframe_v1_ListBackupsRequest, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listBackups(argument: _freezeframe_v1_ListBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listBackups(argument: _freezeframe_v1_ListBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listBackups(argument: _freezeframe_v1_ListBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listBackups(argument: _freezeframe_v1_ListBackupsRequest, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Receiver (target for backups, source for restores): issues a one-time ticket for the
+   * data channel, bound to backup id, source, direction and the sending peer's identity.
+   */
+  OpenReceive(argument: _freezeframe_v1_OpenReceiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReceive(argument: _freezeframe_v1_OpenReceiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReceive(argument: _freezeframe_v1_OpenReceiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReceive(argument: _freezeframe_v1_OpenReceiveRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Receiver (target for backups, source for restores): issues a one-time ticket for the
+   * data channel, bound to backup id, source, direction and the sending peer's identity.
+   */
+  openReceive(argument: _freezeframe_v1_OpenReceiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReceive(argument: _freezeframe_v1_OpenReceiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReceive(argument: _freezeframe_v1_OpenReceiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReceive(argument: _freezeframe_v1_OpenReceiveRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Source: sends the snapshot to a receiving agent through the data channel; streams progress.
+   */
+  PerformRsync(argument: _freezeframe_v1_PerformRsyncRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  PerformRsync(argument: _freezeframe_v1_PerformRsyncRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  /**
+   * Source: sends the snapshot to a receiving agent through the data channel; streams progress.
+   */
+  performRsync(argument: _freezeframe_v1_PerformRsyncRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  performRsync(argument: _freezeframe_v1_PerformRsyncRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  
+  /**
+   * Source: takes the point-in-time snapshot of this node's volume.
+   */
+  PrepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  PrepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  PrepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  PrepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Source: takes the point-in-time snapshot of this node's volume.
+   */
+  prepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  prepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  prepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  prepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Source: removes the snapshot (and its mount) of a backup. Idempotent.
+   */
+  RemoveSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Source: removes the snapshot (and its mount) of a backup. Idempotent.
+   */
+  removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: pushes one source's tree of an activated backup to that source's data channel.
+   */
+  RestoreSource(argument: _freezeframe_v1_RestoreSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  RestoreSource(argument: _freezeframe_v1_RestoreSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  /**
+   * Target: pushes one source's tree of an activated backup to that source's data channel.
+   */
+  restoreSource(argument: _freezeframe_v1_RestoreSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  restoreSource(argument: _freezeframe_v1_RestoreSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  
+  Thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  Thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  Thaw(argument: _freezeframe_v1_ThawRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  Thaw(argument: _freezeframe_v1_ThawRequest, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  thaw(argument: _freezeframe_v1_ThawRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  thaw(argument: _freezeframe_v1_ThawRequest, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
+   */
+  ZfsTag(argument: _freezeframe_v1_ZfsTagRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  ZfsTag(argument: _freezeframe_v1_ZfsTagRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  ZfsTag(argument: _freezeframe_v1_ZfsTagRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  ZfsTag(argument: _freezeframe_v1_ZfsTagRequest, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
+   */
+  zfsTag(argument: _freezeframe_v1_ZfsTagRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  zfsTag(argument: _freezeframe_v1_ZfsTagRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  zfsTag(argument: _freezeframe_v1_ZfsTagRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  zfsTag(argument: _freezeframe_v1_ZfsTagRequest, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface AgentHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Target: makes a backup readable for restore (ZFS clone) and releases it again.
+   */
+  ActivateBackup: grpc.handleUnaryCall<_freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse>;
+  
+  DeactivateBackup: grpc.handleUnaryCall<_freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse>;
+  
+  /**
+   * Name, roles, version, capabilities, free space.
+   */
+  Describe: grpc.handleUnaryCall<_freezeframe_v1_DescribeRequest__Output, _freezeframe_v1_DescribeResponse>;
+  
+  /**
+   * Pauses this node's applications and arms a lease; calling it again with the same
+   * backup id renews the lease. The agent thaws by itself when the lease expires.
+   */
+  Freeze: grpc.handleUnaryCall<_freezeframe_v1_FreezeRequest__Output, _freezeframe_v1_FreezeResponse>;
+  
+  /**
+   * Liveness and readiness: version, roles, free space, target lock.
+   */
+  Health: grpc.handleUnaryCall<_freezeframe_v1_HealthRequest__Output, _freezeframe_v1_HealthResponse>;
+  
+  ListBackups: grpc.handleUnaryCall<_freezeframe_v1_ListBackupsRequest__Output, _freezeframe_v1_ListBackupsResponse>;
+  
+  /**
+   * Receiver (target for backups, source for restores): issues a one-time ticket for the
+   * data channel, bound to backup id, source, direction and the sending peer's identity.
+   */
+  OpenReceive: grpc.handleUnaryCall<_freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse>;
+  
+  /**
+   * Source: sends the snapshot to a receiving agent through the data channel; streams progress.
+   */
+  PerformRsync: grpc.handleServerStreamingCall<_freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress>;
+  
+  /**
+   * Source: takes the point-in-time snapshot of this node's volume.
+   */
+  PrepareSnapshot: grpc.handleUnaryCall<_freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse>;
+  
+  /**
+   * Source: removes the snapshot (and its mount) of a backup. Idempotent.
+   */
+  RemoveSnapshot: grpc.handleUnaryCall<_freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse>;
+  
+  /**
+   * Target: pushes one source's tree of an activated backup to that source's data channel.
+   */
+  RestoreSource: grpc.handleServerStreamingCall<_freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress>;
+  
+  Thaw: grpc.handleUnaryCall<_freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse>;
+  
+  /**
+   * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
+   */
+  ZfsTag: grpc.handleUnaryCall<_freezeframe_v1_ZfsTagRequest__Output, _freezeframe_v1_ZfsTagResponse>;
+  
+}
+
+export interface AgentDefinition extends grpc.ServiceDefinition {
+  ActivateBackup: MethodDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse__Output>
+  DeactivateBackup: MethodDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupResponse, _freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse__Output>
+  Describe: MethodDefinition<_freezeframe_v1_DescribeRequest, _freezeframe_v1_DescribeResponse, _freezeframe_v1_DescribeRequest__Output, _freezeframe_v1_DescribeResponse__Output>
+  Freeze: MethodDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeRequest__Output, _freezeframe_v1_FreezeResponse__Output>
+  Health: MethodDefinition<_freezeframe_v1_HealthRequest, _freezeframe_v1_HealthResponse, _freezeframe_v1_HealthRequest__Output, _freezeframe_v1_HealthResponse__Output>
+  ListBackups: MethodDefinition<_freezeframe_v1_ListBackupsRequest, _freezeframe_v1_ListBackupsResponse, _freezeframe_v1_ListBackupsRequest__Output, _freezeframe_v1_ListBackupsResponse__Output>
+  OpenReceive: MethodDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
+  PerformRsync: MethodDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress__Output>
+  PrepareSnapshot: MethodDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse__Output>
+  RemoveSnapshot: MethodDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse__Output>
+  RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>
+  Thaw: MethodDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawResponse, _freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse__Output>
+  ZfsTag: MethodDefinition<_freezeframe_v1_ZfsTagRequest, _freezeframe_v1_ZfsTagResponse, _freezeframe_v1_ZfsTagRequest__Output, _freezeframe_v1_ZfsTagResponse__Output>
+}

@@ -1,0 +1,33 @@
+// Original file: proto/freezeframe/v1/agent.proto
+
+import type { SourceInfo as _freezeframe_v1_SourceInfo, SourceInfo__Output as _freezeframe_v1_SourceInfo__Output } from '../../freezeframe/v1/SourceInfo.js';
+import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from '../../freezeframe/v1/FreezeInfo.js';
+import type { TargetInfo as _freezeframe_v1_TargetInfo, TargetInfo__Output as _freezeframe_v1_TargetInfo__Output } from '../../freezeframe/v1/TargetInfo.js';
+
+export interface DescribeResponse {
+  'name'?: (string);
+  'version'?: (string);
+  'roles'?: (string)[];
+  'source'?: (_freezeframe_v1_SourceInfo | null);
+  'freeze'?: (_freezeframe_v1_FreezeInfo | null);
+  'target'?: (_freezeframe_v1_TargetInfo | null);
+  /**
+   * the data channel's TLS port
+   */
+  'data_port'?: (number);
+  'rsync_version'?: (string);
+}
+
+export interface DescribeResponse__Output {
+  'name': (string);
+  'version': (string);
+  'roles': (string)[];
+  'source': (_freezeframe_v1_SourceInfo__Output | null);
+  'freeze': (_freezeframe_v1_FreezeInfo__Output | null);
+  'target': (_freezeframe_v1_TargetInfo__Output | null);
+  /**
+   * the data channel's TLS port
+   */
+  'data_port': (number);
+  'rsync_version': (string);
+}

@@ -1,0 +1,37 @@
+// Original file: proto/freezeframe/v1/agent.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface SourceInfo {
+  'kind'?: (string);
+  /**
+   * as configured, for the entry name
+   */
+  'volume'?: (string);
+  /**
+   * "<name>@+<volume>"
+   */
+  'entry'?: (string);
+  /**
+   * false for "dir": consistency needs the freeze held
+   */
+  'point_in_time'?: (boolean);
+  'free_bytes'?: (number | string | Long);
+}
+
+export interface SourceInfo__Output {
+  'kind': (string);
+  /**
+   * as configured, for the entry name
+   */
+  'volume': (string);
+  /**
+   * "<name>@+<volume>"
+   */
+  'entry': (string);
+  /**
+   * false for "dir": consistency needs the freeze held
+   */
+  'point_in_time': (boolean);
+  'free_bytes': (string);
+}

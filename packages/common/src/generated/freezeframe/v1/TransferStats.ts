@@ -1,0 +1,41 @@
+// Original file: proto/freezeframe/v1/agent.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface TransferStats {
+  'files_total'?: (number | string | Long);
+  'files_transferred'?: (number | string | Long);
+  /**
+   * total size of the tree
+   */
+  'bytes_total'?: (number | string | Long);
+  /**
+   * literal data sent
+   */
+  'bytes_transferred'?: (number | string | Long);
+  /**
+   * on the wire
+   */
+  'bytes_sent'?: (number | string | Long);
+  'duration_ms'?: (number | string | Long);
+  'exit_code'?: (number);
+}
+
+export interface TransferStats__Output {
+  'files_total': (string);
+  'files_transferred': (string);
+  /**
+   * total size of the tree
+   */
+  'bytes_total': (string);
+  /**
+   * literal data sent
+   */
+  'bytes_transferred': (string);
+  /**
+   * on the wire
+   */
+  'bytes_sent': (string);
+  'duration_ms': (string);
+  'exit_code': (number);
+}

@@ -1,0 +1,35 @@
+import { loadSync, type Options } from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType } from './generated/agent.js';
+
+export type { AgentClient } from './generated/freezeframe/v1/Agent.js';
+export type { AgentHandlers } from './generated/freezeframe/v1/Agent.js';
+
+/** Loader options shared by both sides and by the type generator (scripts/gen-proto.mjs). */
+export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+/** Largest message either side accepts; the data channel does not travel over gRPC. */
+export const MAX_MESSAGE_BYTES = 4 << 20;
+
+function protoRoot(): string {
+  // dist/ or src/ inside packages/common, or a bundled copy next to this file
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'proto/freezeframe/v1/agent.proto'))) return join(dir, 'proto');
+    dir = dirname(dir);
+  }
+  throw new Error('proto/freezeframe/v1/agent.proto not found above ' + fileURLToPath(import.meta.url));
+}
+
+let cached: ProtoGrpcType | undefined;
+
+export function loadProto(): ProtoGrpcType {
+  if (!cached) {
+    const def = loadSync('freezeframe/v1/agent.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    cached = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+  }
+  return cached;
+}

@@ -1,0 +1,57 @@
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import type { PeerCertificate } from 'node:tls';
+import { FfError } from './errors.js';
+
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface TlsMaterial {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Reads CA, certificate and key; a missing file is an error naming it (there is no fallback). */
+export function readTls(files: TlsFiles): TlsMaterial {
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new FfError('CONFIG_INVALID', `tls.${what}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+        hint: 'create certificates with `freezeframe certs init` and `freezeframe certs issue`',
+      });
+    }
+  };
+  return { ca: read('ca', files.ca), cert: read('cert', files.cert), key: read('key', files.key) };
+}
+
+/** The identity a certificate speaks for: its subject common name. */
+export function certIdentity(cert: PeerCertificate | undefined): string | undefined {
+  const cn = cert?.subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : Array.isArray(cn) ? cn[0] : undefined;
+}
+
+export function serverCredentials(tls: TlsMaterial): grpc.ServerCredentials {
+  // checkClientCertificate=true: a client without a certificate from our CA is refused in the handshake
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], true);
+}
+
+/**
+ * Client credentials that accept the server only if its certificate (signed by our CA, never
+ * the system roots) names `expectedName`: node A's certificate at node B's address is refused.
+ */
+export function channelCredentials(tls: TlsMaterial, expectedName: string): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
+    checkServerIdentity: (_host, cert) => {
+      const got = certIdentity(cert);
+      if (got !== expectedName) {
+        return new Error(`certificate names '${got ?? '(none)'}', expected node '${expectedName}'`);
+      }
+      return undefined;
+    },
+  });
+}

@@ -6,10 +6,20 @@ export interface OpenReceiveResponse {
   'ticket'?: (string);
   'data_port'?: (number);
   'expires_unix_ms'?: (number | string | Long);
+  /**
+   * The receiver writes changed files in place (ZFS/btrfs targets); the sender must know,
+   * because rsync's delta matching differs for in-place updates.
+   */
+  'inplace'?: (boolean);
 }
 
 export interface OpenReceiveResponse__Output {
   'ticket': (string);
   'data_port': (number);
   'expires_unix_ms': (string);
+  /**
+   * The receiver writes changed files in place (ZFS/btrfs targets); the sender must know,
+   * because rsync's delta matching differs for in-place updates.
+   */
+  'inplace': (boolean);
 }

@@ -13,6 +13,10 @@ export interface PerformRsyncRequest {
    */
   'receiver_host'?: (string);
   'receiver_data_port'?: (number);
+  /**
+   * from OpenReceiveResponse.inplace
+   */
+  'inplace'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -27,4 +31,8 @@ export interface PerformRsyncRequest__Output {
    */
   'receiver_host': (string);
   'receiver_data_port': (number);
+  /**
+   * from OpenReceiveResponse.inplace
+   */
+  'inplace': (boolean);
 }

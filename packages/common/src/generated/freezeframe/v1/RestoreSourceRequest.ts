@@ -11,6 +11,10 @@ export interface RestoreSourceRequest {
   'receiver_name'?: (string);
   'receiver_host'?: (string);
   'receiver_data_port'?: (number);
+  /**
+   * from OpenReceiveResponse.inplace
+   */
+  'inplace'?: (boolean);
 }
 
 export interface RestoreSourceRequest__Output {
@@ -23,4 +27,8 @@ export interface RestoreSourceRequest__Output {
   'receiver_name': (string);
   'receiver_host': (string);
   'receiver_data_port': (number);
+  /**
+   * from OpenReceiveResponse.inplace
+   */
+  'inplace': (boolean);
 }

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agentConfigSchema, inventorySchema, loadAgentConfig, loadInventory, parseConfig } from './config.js';
+import { FfError } from './errors.js';
+
+const examples = join(import.meta.dirname, '../../../examples');
+
+describe('sample configs', () => {
+  const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+  it('has samples', () => expect(files.length).toBeGreaterThan(3));
+  for (const f of files) {
+    it(`${f} is valid`, () => {
+      const load = f.startsWith('inventory') ? loadInventory : loadAgentConfig;
+      expect(() => load(join(examples, f))).not.toThrow();
+    });
+  }
+});
+
+describe('invalid configs', () => {
+  const dir = join(examples, 'invalid');
+  for (const f of readdirSync(dir)) {
+    it(`${f} fails naming the file and the key`, () => {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const key = /^# expect: (\S+)/m.exec(text)?.[1];
+      expect(key, 'fixture names the expected key').toBeDefined();
+      const load = f.startsWith('inventory') ? loadInventory : loadAgentConfig;
+      let err: unknown;
+      try {
+        load(join(dir, f));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FfError);
+      expect((err as FfError).code).toBe('CONFIG_INVALID');
+      expect((err as FfError).message).toContain(`${join(dir, f)}: ${key}`);
+    });
+  }
+});
+
+describe('config details', () => {
+  it('resolves relative TLS paths against the config folder and applies defaults', () => {
+    const cfg = loadAgentConfig(join(examples, 'agent-target-zfs.yaml'));
+    expect(cfg.tls.ca).toBe('/etc/freezeframe/ca.pem');
+    expect(cfg.authorizedDirectors).toEqual(['director']);
+    expect(cfg.allowRestore).toBe(false);
+    const inv = loadInventory(join(examples, 'inventory.yaml'));
+    expect(inv.tls.ca).toBe(join(examples, 'pki/ca.pem'));
+    expect(inv.freeze.lease).toBe(30_000);
+  });
+  it('names a missing file', () => {
+    expect(() => loadAgentConfig('/nonexistent/agent.yaml')).toThrow(/\/nonexistent\/agent.yaml: cannot read: ENOENT/);
+  });
+  it('names broken YAML', () => {
+    expect(() => parseConfig(agentConfigSchema, 'name: [', 'x.yaml')).toThrow(/x.yaml: not valid YAML/);
+  });
+  it('defaults the docker socket and cgroup root', () => {
+    const cfg = parseConfig(
+      agentConfigSchema,
+      'name: a\nlisten: 127.0.0.1:0\ntls: {ca: c, cert: c, key: k}\nfreeze: {kind: docker}\n',
+      'a.yaml',
+    );
+    expect(cfg.freeze).toEqual({ kind: 'docker', socket: '/var/run/docker.sock', labels: [] });
+    const inv = parseConfig(inventorySchema, 'deployment: d\ntls: {ca: c, cert: c, key: k}\nnodes: [{name: a, address: "h:1"}]\n', 'i.yaml');
+    expect(inv.transfer.concurrency).toBe(1);
+  });
+});

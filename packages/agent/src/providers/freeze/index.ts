@@ -1,6 +1,8 @@
 import type { FreezeConfig, Logger } from '@freezeframe/common';
 import type { FreezeProvider } from './types.js';
 import { NoneFreeze } from './none.js';
+import { DockerFreeze } from './docker.js';
+import { CgroupFreeze } from './cgroup.js';
 
 export type { FreezeProvider } from './types.js';
 
@@ -9,7 +11,11 @@ export function createFreeze(cfg: FreezeConfig, log: Logger): FreezeProvider {
   switch (cfg.kind) {
     case 'none':
       return new NoneFreeze();
+    case 'docker':
+      return new DockerFreeze(cfg, log);
+    case 'cgroup':
+      return new CgroupFreeze(cfg, log);
     default:
-      throw new Error(`freeze kind ${cfg.kind} is not implemented yet`);
+      throw new Error(`freeze kind ${(cfg as { kind: string }).kind} is not implemented yet`);
   }
 }

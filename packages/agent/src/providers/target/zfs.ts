@@ -1,0 +1,251 @@
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type TargetConfig } from '@freezeframe/common';
+import {
+  zfsClone,
+  zfsCreate,
+  zfsDestroy,
+  zfsExists,
+  zfsGet,
+  zfsListSnapshots,
+  zfsMount,
+  zfsSnapshot,
+  type ZfsSnapshotInfo,
+} from '../../tools/zfs.js';
+import type { TargetBackup, TargetProvider } from './types.js';
+
+type ZfsTargetConfig = Extract<TargetConfig, { kind: 'zfs' }>;
+
+const PROP_BACKUP = 'freezeframe:backup';
+const PROP_ENTRIES = 'freezeframe:entries';
+const PROP_MANIFEST = 'freezeframe:manifest';
+/** ZFS user property values are limited (zfs-fuse aborts somewhere past 4 KiB); larger data is read from the tree. */
+const MAX_PROP_VALUE = 4000;
+const META_DIR = '.freezeframe';
+/** zfs-fuse has no lz4; lzjb keeps up with the transfer where gzip is CPU-bound (~65 MB/s). */
+const COMPRESSION = 'lzjb';
+/** Entry folder names (`<source>@+<volume with '/' as '+'>`): one path component, never hidden. */
+const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9_.@+:-]*$/;
+
+function checkEntry(entry: string): string {
+  if (!ENTRY_RE.test(entry) || entry.includes('..') || entry.length > 255) {
+    throw new FfError('INVALID_ARGUMENT', `entry ${JSON.stringify(entry)} is not a backup entry name (<source>@+<volume>)`, {
+      details: { field: 'entry' },
+    });
+  }
+  return entry;
+}
+
+/** Runs calls one after another (temporary clones have fixed names). */
+function serial(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/**
+ * A ZFS dataset whose mounted tree is the working copy every backup is received into (rsync
+ * `--inplace`, so unchanged blocks stay shared); each backup is the snapshot `<dataset>@<id>`,
+ * labelled with user properties and holding `.freezeframe/manifest.json`. Restores read a
+ * read-only clone `<dataset>-restore-<id>`.
+ */
+export class ZfsTarget implements TargetProvider {
+  readonly kind = 'zfs';
+  readonly dataset: string;
+  private ready: Promise<string> | undefined;
+  private readonly once = serial();
+
+  constructor(
+    cfg: ZfsTargetConfig,
+    private readonly log: Logger,
+  ) {
+    if (!cfg.dataset.includes('/')) {
+      // clones for restores and reads are siblings of the dataset; a pool root has none
+      throw new FfError('CONFIG_INVALID', `target.dataset ${cfg.dataset} is a pool's root dataset`, {
+        hint: `use a child dataset such as ${cfg.dataset}/current`,
+        details: { field: 'target.dataset' },
+      });
+    }
+    this.dataset = cfg.dataset;
+  }
+
+  /** Creates the dataset if missing, mounts it, returns its mountpoint. */
+  private mountpoint(): Promise<string> {
+    this.ready ??= this.setUp().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  private async setUp(): Promise<string> {
+    const opts = { logger: this.log };
+    if (!(await zfsExists(this.dataset, opts))) {
+      await zfsCreate(this.dataset, { ...opts, parents: true, properties: { compression: COMPRESSION, atime: 'off' } });
+      this.log.info({ dataset: this.dataset, compression: COMPRESSION }, 'zfs target dataset created');
+    }
+    const props = await zfsGet(this.dataset, ['mountpoint', 'mounted'], opts);
+    if (!props.mountpoint?.startsWith('/')) {
+      throw new FfError('FAILED_PRECONDITION', `target dataset ${this.dataset} has no mountpoint (${props.mountpoint ?? 'none'})`, {
+        hint: `set one: zfs set mountpoint=/path ${this.dataset}`,
+      });
+    }
+    if (props.mounted !== 'yes') await zfsMount(this.dataset, opts);
+    return props.mountpoint;
+  }
+
+  private snapshotOf(backupId: string): string {
+    return `${this.dataset}@${checkBackupId(backupId)}`;
+  }
+
+  private restoreCloneOf(backupId: string): string {
+    return `${this.dataset}-restore-${checkBackupId(backupId)}`;
+  }
+
+  async prepareReceive(backupId: string, entry: string): Promise<{ path: string; rsyncOptions: string[] }> {
+    const snapshot = this.snapshotOf(backupId);
+    checkEntry(entry);
+    const root = await this.mountpoint();
+    if (await zfsExists(snapshot, { logger: this.log })) {
+      throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged on ${this.dataset}; it cannot receive more data`);
+    }
+    const path = join(root, entry);
+    await mkdir(path, { recursive: true });
+    // in place: rsync's temp-file-and-rename would give every changed file all-new blocks
+    return { path, rsyncOptions: ['--inplace'] };
+  }
+
+  async tag(backupId: string, manifestJson: string, entries: readonly string[]): Promise<{ snapshot: string }> {
+    const snapshot = this.snapshotOf(backupId);
+    entries.forEach(checkEntry);
+    const root = await this.mountpoint();
+    if (await zfsExists(snapshot, { logger: this.log })) {
+      throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged on ${this.dataset} (${snapshot})`);
+    }
+    const missing: string[] = [];
+    for (const entry of entries) {
+      const st = await stat(join(root, entry)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
+      if (!st?.isDirectory()) missing.push(entry);
+    }
+    if (missing.length > 0) {
+      throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is incomplete: ${missing.join(', ')} not received into ${this.dataset}`, {
+        details: { missing },
+      });
+    }
+    const meta = join(root, META_DIR);
+    await mkdir(meta, { recursive: true });
+    await writeAtomic(join(meta, 'manifest.json'), manifestJson);
+    await writeAtomic(join(meta, 'backup.json'), `${JSON.stringify({ backupId, entries })}\n`);
+    // the snapshot carries its own labels, so list() needs no clone for ordinary manifests
+    const properties: Record<string, string> = { [PROP_BACKUP]: backupId };
+    const entriesJson = JSON.stringify(entries);
+    if (entriesJson.length <= MAX_PROP_VALUE) properties[PROP_ENTRIES] = entriesJson;
+    const manifest64 = Buffer.from(manifestJson, 'utf8').toString('base64');
+    if (manifest64.length <= MAX_PROP_VALUE) properties[PROP_MANIFEST] = manifest64;
+    await zfsSnapshot(snapshot, { logger: this.log, properties });
+    this.log.info({ backupId, snapshot, entries: entries.length }, 'zfs backup tagged');
+    return { snapshot };
+  }
+
+  async list(): Promise<TargetBackup[]> {
+    await this.mountpoint();
+    const snaps = await zfsListSnapshots(this.dataset, [PROP_BACKUP, PROP_ENTRIES, PROP_MANIFEST], { logger: this.log });
+    const out: TargetBackup[] = [];
+    for (const s of snaps.filter((s) => BACKUP_ID_RE.test(s.snap))) out.push(await this.describe(s));
+    return out;
+  }
+
+  private async describe(s: ZfsSnapshotInfo): Promise<TargetBackup> {
+    const entriesProp = s.props[PROP_ENTRIES];
+    const manifestProp = s.props[PROP_MANIFEST];
+    let entries = entriesProp && entriesProp !== '-' ? (JSON.parse(entriesProp) as string[]) : undefined;
+    let manifestJson = manifestProp && manifestProp !== '-' ? Buffer.from(manifestProp, 'base64').toString('utf8') : undefined;
+    if (entries === undefined || manifestJson === undefined) {
+      const fromTree = await this.readFromSnapshot(s.snap);
+      entries ??= fromTree.entries;
+      manifestJson ??= fromTree.manifestJson;
+    }
+    return { backupId: s.snap, createdUnixMs: s.createdUnixMs, usedBytes: s.usedBytes, entries, manifestJson };
+  }
+
+  /** Reads the metadata files of a snapshot through a temporary read-only clone. */
+  private readFromSnapshot(backupId: string): Promise<{ entries: string[]; manifestJson: string }> {
+    return this.once(async () => {
+      const clone = `${this.dataset}-read-${backupId}`;
+      const opts = { logger: this.log };
+      await zfsDestroy(clone, { ...opts, ifExists: true }); // a leftover of a crash
+      await zfsClone(this.snapshotOf(backupId), clone, { ...opts, properties: { readonly: 'on' } });
+      try {
+        const { mountpoint } = await zfsGet(clone, ['mountpoint'], opts);
+        return await readTree(mountpoint ?? '');
+      } finally {
+        await zfsDestroy(clone, { ...opts, ifExists: true });
+      }
+    });
+  }
+
+  async activate(backupId: string): Promise<{ root: string; entries: string[] }> {
+    const snapshot = this.snapshotOf(backupId);
+    const clone = this.restoreCloneOf(backupId);
+    const opts = { logger: this.log };
+    const [info] = (await zfsListSnapshots(this.dataset, [PROP_BACKUP, PROP_ENTRIES, PROP_MANIFEST], opts)).filter(
+      (s) => s.name === snapshot,
+    );
+    if (!info) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist on ${this.dataset}`);
+    if (await zfsExists(clone, opts)) {
+      const { origin } = await zfsGet(clone, ['origin'], opts);
+      if (origin !== snapshot) {
+        throw new FfError('FAILED_PRECONDITION', `${clone} exists but is not a clone of ${snapshot} (origin ${origin})`);
+      }
+      await zfsMount(clone, opts);
+    } else {
+      await zfsClone(snapshot, clone, { ...opts, properties: { readonly: 'on', [PROP_BACKUP]: backupId } });
+      this.log.info({ backupId, clone }, 'zfs backup activated');
+    }
+    const { mountpoint } = await zfsGet(clone, ['mountpoint'], opts);
+    if (!mountpoint?.startsWith('/')) throw new FfError('TARGET_FAILED', `clone ${clone} has no mountpoint (${mountpoint})`);
+    const entriesProp = info.props[PROP_ENTRIES];
+    const entries = entriesProp && entriesProp !== '-' ? (JSON.parse(entriesProp) as string[]) : (await readTree(mountpoint)).entries;
+    return { root: mountpoint, entries };
+  }
+
+  async deactivate(backupId: string): Promise<boolean> {
+    const clone = this.restoreCloneOf(backupId);
+    const gone = await zfsDestroy(clone, { logger: this.log, ifExists: true });
+    if (gone) this.log.info({ backupId, clone }, 'zfs backup deactivated');
+    return gone;
+  }
+
+  async freeBytes(): Promise<number> {
+    await this.mountpoint();
+    return Number((await zfsGet(this.dataset, ['available'], { logger: this.log })).available);
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+/** Entries and manifest as stored in a backup's tree; entries fall back to the folders present. */
+async function readTree(root: string): Promise<{ entries: string[]; manifestJson: string }> {
+  const read = (name: string) =>
+    readFile(join(root, META_DIR, name), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+  const [manifestJson, backupJson] = await Promise.all([read('manifest.json'), read('backup.json')]);
+  let entries: string[] | undefined;
+  if (backupJson !== undefined) entries = (JSON.parse(backupJson) as { entries?: string[] }).entries;
+  if (entries === undefined) {
+    const dirents = await readdir(root, { withFileTypes: true });
+    entries = dirents.filter((d) => d.isDirectory() && d.name.includes('@+')).map((d) => d.name).sort();
+  }
+  return { entries, manifestJson: manifestJson ?? '' };
+}

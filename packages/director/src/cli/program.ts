@@ -1,0 +1,199 @@
+import { Command, CommanderError, Option } from 'commander';
+import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Inventory } from '@freezeframe/common';
+import { certsInit, certsIssue } from '../engine/certs.js';
+import { runDemo } from '../engine/demo.js';
+import * as ops from '../engine/operations.js';
+import { asFfError } from '../engine/phases.js';
+import { formatError } from './format.js';
+import { progressPrinter } from './progress.js';
+import * as render from './render.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: { write(s: string): void; isTTY?: boolean };
+  stderr: { write(s: string): void; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  ok
+  1  failed (a node, a phase or a verification failed; the error names the node and cause)
+  2  usage or config error (bad arguments, unreadable or invalid inventory)
+
+The inventory comes from -i/--inventory or FREEZEFRAME_INVENTORY.
+Every command takes --json and then prints one JSON object on stdout.`;
+
+/** Usage errors (exit 2): bad arguments or configuration, nothing was attempted. */
+function isUsageError(e: FfError): boolean {
+  return e.code === 'INVALID_ARGUMENT' || e.code === 'CONFIG_INVALID';
+}
+
+/** Thrown by handlers that produced data but must exit non-zero (failed health, failed demo). */
+class SoftFailure extends Error {}
+
+const splitList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/**
+ * Builds the command tree. Handlers return data; `emit` prints it as JSON or through the
+ * command's renderer. Runs in-process so tests can drive it without a terminal.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('freezeframe');
+  const out = (s: string) => io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+
+  program
+    .description('consistent point-in-time backups of a whole deployment, driven over mutual TLS')
+    .version(VERSION)
+    .option('-i, --inventory <file>', 'director inventory (default: $FREEZEFRAME_INVENTORY)')
+    .addHelpText('after', EXIT_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const inventory = (): Inventory => {
+    const file = (program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY;
+    if (!file) throw new FfError('CONFIG_INVALID', 'no inventory given', { hint: 'pass -i inventory.yaml or set FREEZEFRAME_INVENTORY' });
+    return loadInventory(file);
+  };
+  const progress = (json: boolean) => {
+    const tty = !!io.stderr.isTTY;
+    if (json && !tty) return undefined;
+    return progressPrinter({ write: (s) => io.stderr.write(s), isTTY: tty });
+  };
+  function emit<T>(json: boolean, data: T, human: (d: T) => string): void {
+    out(json ? JSON.stringify(data, null, 2) : human(data));
+  }
+  const cmd = (name: string, description: string) => {
+    const c = program.command(name).description(description).option('--json', 'print the result as JSON');
+    c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    return c;
+  };
+
+  cmd('backup', 'back up the whole deployment: preflight, freeze, snapshot, thaw, transfer, tag, release')
+    .option('--label <label>', 'suffix for the backup id (a-z, 0-9, -)')
+    .action(async (o: { json?: boolean; label?: string }) => {
+      const inv = inventory();
+      const p = progress(!!o.json);
+      try {
+        const r = await ops.backup(inv, { ...(o.label ? { label: o.label } : {}), ...(p ? { onEvent: p } : {}) });
+        p?.finish();
+        emit(!!o.json, r, render.renderBackup);
+      } finally {
+        p?.finish();
+      }
+    });
+
+  cmd('list', 'list the backups on the target').action(async (o: { json?: boolean }) => {
+    emit(!!o.json, await ops.list(inventory()), render.renderList);
+  });
+
+  cmd('show', 'show the run record of a backup or restore (or the manifest stored on the target)')
+    .argument('<id>', 'backup id, restore run id, or latest')
+    .action(async (id: string, o: { json?: boolean }) => {
+      emit(!!o.json, await ops.show(inventory(), id), render.renderShow);
+    });
+
+  cmd('restore', 'restore sources from a backup (services must be stopped)')
+    .argument('<id>', 'backup id or latest')
+    .option('--only <sources>', 'restore only these sources (comma-separated, repeatable)', splitList)
+    .action(async (id: string, o: { json?: boolean; only?: string[] }) => {
+      const inv = inventory();
+      const p = progress(!!o.json);
+      try {
+        const r = await ops.restore(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...(p ? { onEvent: p } : {}) });
+        p?.finish();
+        emit(!!o.json, r, render.renderRestore);
+      } finally {
+        p?.finish();
+      }
+    });
+
+  cmd('health', 'check every agent: reachable, version, roles, free space, locks, freezes').action(async (o: { json?: boolean }) => {
+    const r = await ops.health(inventory());
+    emit(!!o.json, r, render.renderHealth);
+    if (!r.ok) throw new SoftFailure();
+  });
+
+  cmd('pause', 'pause the applications on every freeze host (they thaw by themselves when the lease ends)')
+    .addOption(new Option('--lease <duration>', 'how long the pause may last').default('10m'))
+    .action(async (o: { json?: boolean; lease: string }) => {
+      let leaseMs: number;
+      try {
+        leaseMs = parseDuration(o.lease);
+      } catch (e) {
+        throw new FfError('INVALID_ARGUMENT', `--lease: ${(e as Error).message}`);
+      }
+      emit(!!o.json, await ops.pause(inventory(), { leaseMs }), render.renderPause);
+    });
+
+  cmd('unpause', 'thaw every freeze that any node reports')
+    .option('--id <id>', 'only this freeze (backup or pause id)')
+    .action(async (o: { json?: boolean; id?: string }) => {
+      emit(!!o.json, await ops.unpause(inventory(), o.id ? { id: o.id } : {}), render.renderUnpause);
+    });
+
+  const certs = program.command('certs').description('make the private CA and certificates (system openssl)');
+  certs.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  certs
+    .command('init')
+    .description('create ca.pem/ca-key.pem and the director certificate (CN=director)')
+    .requiredOption('--dir <dir>', 'folder for the CA and certificates')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (o: { dir: string; json?: boolean }) => {
+      emit(!!o.json, await certsInit(o.dir), (r) => `CA: ${r.cert} (key ${r.key})\ndirector: ${r.director.cert} (key ${r.director.key})`);
+    });
+  certs
+    .command('issue')
+    .description('issue a node certificate (CN=name, serverAuth+clientAuth) signed by the CA in --dir')
+    .requiredOption('--name <name>', 'node name (the identity the director checks)')
+    .option('--ip <address>', 'IP address SAN (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--dns <name>', 'DNS name SAN (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .requiredOption('--dir <dir>', 'folder holding ca.pem and ca-key.pem')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (o: { name: string; ip?: string[]; dns?: string[]; dir: string; json?: boolean }) => {
+      const r = await certsIssue({ dir: o.dir, name: o.name, ...(o.ip ? { ips: o.ip } : {}), ...(o.dns ? { dns: o.dns } : {}) });
+      emit(!!o.json, r, (x) => `${o.name}: ${x.cert} (key ${x.key})`);
+    });
+
+  cmd('demo', 'run a whole sample deployment on this machine (no root): backup, change, backup, restore, verify')
+    .option('--keep', 'keep the temp folder (data, agent logs, records)')
+    .action(async (o: { json?: boolean; keep?: boolean }) => {
+      const p = progress(!!o.json);
+      const s = await runDemo({
+        ...(o.keep ? { keep: true } : {}),
+        ...(p ? { onEvent: p, onStep: (line: string) => p.note(line) } : {}),
+      });
+      p?.finish();
+      emit(!!o.json, s, render.renderDemo);
+      if (!s.ok) throw new SoftFailure();
+    });
+
+  return program;
+}
+
+/** Parses argv (as process.argv) and runs the command; resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
+      if (e.code === 'commander.executeSubCommandAsync') return EXIT_FAILED;
+      return EXIT_USAGE;
+    }
+    if (e instanceof SoftFailure) return EXIT_FAILED;
+    const err = isFfError(e) ? e : asFfError(e);
+    const json = argv.includes('--json');
+    if (json) io.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');
+    io.stderr.write(formatError(err) + '\n');
+    return isUsageError(err) ? EXIT_USAGE : EXIT_FAILED;
+  }
+}

@@ -1,0 +1,133 @@
+import type { DemoSummary } from '../engine/demo.js';
+import type { BackupCommandResult, HealthRow, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
+import type { RunRecord } from '../engine/records.js';
+import type { BackupListing } from '../engine/types.js';
+import { formatBytes, formatDuration, table } from './format.js';
+
+// One renderer per command's result, for humans.
+
+function recordLines(r: RunRecord): string[] {
+  const lines = [
+    `${r.kind} ${r.backupId}  deployment ${r.deployment}  ${r.result.toUpperCase()}`,
+    `started ${r.startedAt}, took ${formatDuration(r.durationMs)}`,
+  ];
+  if (r.error) lines.push(`error ${r.error.code}: ${r.error.message}${r.error.hint ? `\nhint: ${r.error.hint}` : ''}`);
+  if (r.freezeWindow) {
+    lines.push(
+      `freeze window ${formatDuration(r.freezeWindow.durationMs)} on ${r.freezeWindow.hosts.join(', ')}${r.freezeWindow.heldThroughTransfer ? ' (held through the transfers: a source cannot snapshot)' : ''}`,
+    );
+  }
+  if (r.snapshot) lines.push(`snapshot ${r.snapshot}`);
+  lines.push('', table(['phase', 'took', 'result', 'nodes'], r.phases.map((p) => [p.phase, formatDuration(p.durationMs), p.ok === undefined ? '-' : p.ok ? 'ok' : 'FAILED', Object.entries(p.nodes).map(([n, v]) => `${n} ${formatDuration(v.durationMs)}${v.ok ? '' : ' FAILED'}`).join(', ')])));
+  const t = Object.entries(r.transfers);
+  if (t.length > 0) {
+    lines.push(
+      '',
+      table(
+        ['source', 'entry', 'files', 'size', 'sent', 'took'],
+        t.map(([s, x]) => [s, x.entry, String(x.filesTotal), formatBytes(x.bytesTotal), formatBytes(x.bytesTransferred), formatDuration(x.durationMs)]),
+      ),
+      `total: ${r.filesTotal} files, ${formatBytes(r.bytesTotal)}, ${formatBytes(r.bytesTransferred)} sent`,
+    );
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}
+
+export function renderBackup(r: BackupCommandResult): string {
+  return [...recordLines(r.record), `record: ${r.recordFile}`].join('\n');
+}
+
+export function renderRestore(r: RestoreCommandResult): string {
+  return [...recordLines(r.record), `restored: ${r.restored.join(', ')}`, `record: ${r.recordFile}`].join('\n');
+}
+
+export function renderList(r: { target: string; backups: BackupListing[] }): string {
+  if (r.backups.length === 0) return `no backups on ${r.target}`;
+  return table(
+    ['backup', 'created', 'entries', 'used', 'complete'],
+    r.backups.map((b) => [b.id, b.createdMs ? new Date(b.createdMs).toISOString() : '-', String(b.entries.length), formatBytes(b.usedBytes), b.complete ? 'yes' : 'NO']),
+  );
+}
+
+export function renderShow(r: ShowResult): string {
+  if (r.from === 'record') return recordLines(r.record).join('\n');
+  const b = r.backup;
+  return [
+    `backup ${b.id} on ${r.target} (no local run record; manifest stored with the backup)`,
+    `created ${b.createdMs ? new Date(b.createdMs).toISOString() : '-'}, ${formatBytes(b.usedBytes)} used, ${b.complete ? 'complete' : 'INCOMPLETE'}`,
+    `entries: ${b.entries.join(', ')}`,
+    `manifest: ${JSON.stringify(b.manifest, null, 2)}`,
+  ].join('\n');
+}
+
+export function renderHealth(r: { ok: boolean; nodes: HealthRow[] }): string {
+  return [
+    table(
+      ['node', 'address', 'status', 'version', 'roles', 'detail'],
+      r.nodes.map((n) => [
+        n.node,
+        n.address,
+        n.ok && n.problems.length === 0 ? 'ok' : 'PROBLEM',
+        n.version ?? '-',
+        n.roles.join(',') || '-',
+        [
+          n.source ? `source ${n.source}` : '',
+          n.target ? `target ${n.target}` : '',
+          n.freeze ? `freeze ${n.freeze}` : '',
+          n.freeBytes !== undefined ? `${formatBytes(n.freeBytes)} free` : '',
+          n.frozen.length ? `FROZEN by ${n.frozen.join(',')}` : '',
+          n.targetLockedBy ? `locked by ${n.targetLockedBy}` : '',
+          ...n.problems,
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ]),
+    ),
+    r.ok ? 'all nodes healthy' : 'some nodes have problems',
+  ].join('\n');
+}
+
+export function renderPause(r: PauseResult): string {
+  if (r.nodes.length === 0) return 'no freeze hosts in this deployment';
+  return [
+    `paused as ${r.id}`,
+    ...r.nodes.map((n) => `  ${n.node}: ${n.frozen.join(', ') || '(nothing running)'}; thaws by itself at ${new Date(n.leaseExpiresAtMs).toISOString()}`),
+    'undo with `freezeframe unpause`',
+  ].join('\n');
+}
+
+export function renderUnpause(r: { nodes: Array<{ node: string; id: string; thawed: string[] }> }): string {
+  if (r.nodes.length === 0) return 'nothing was frozen';
+  return r.nodes.map((n) => `${n.node}: thawed ${n.id}${n.thawed.length ? ` (${n.thawed.join(', ')})` : ''}`).join('\n');
+}
+
+export function renderDemo(s: DemoSummary): string {
+  const lines: string[] = [];
+  lines.push(`freezeframe demo in ${s.dir}`);
+  if (s.agents.length) lines.push(table(['agent', 'port', 'data port', 'roles'], s.agents.map((a) => [a.name, String(a.port), String(a.dataPort), a.roles])));
+  lines.push(`sample data: ${s.sample.sources} sources, ${s.sample.entries} paths, ${formatBytes(s.sample.bytes)} (digest ${s.sample.digest})`);
+  for (const [i, b] of s.backups.entries()) {
+    lines.push(
+      `backup ${i + 1} ${b.id}: ${b.files} files, ${formatBytes(b.bytesTotal)} in the tree, rsync sent ${formatBytes(b.bytesTransferred)} (${b.bytesTotal ? ((100 * b.bytesTransferred) / b.bytesTotal).toFixed(1) : '0'}%), took ${formatDuration(b.durationMs)}, freeze window ${formatDuration(b.freezeWindowMs)}`,
+    );
+    lines.push(`  phases: ${Object.entries(b.phases).map(([p, ms]) => `${p} ${formatDuration(ms)}`).join(', ')}`);
+  }
+  if (s.changes) lines.push(`changed between backups: ${s.changes.modified} modified, ${s.changes.added} added, ${s.changes.deleted} deleted`);
+  if (s.restore) {
+    lines.push(`restored ${s.restore.backupId} to ${s.restore.sources.join(', ')}: ${formatBytes(s.restore.bytesTotal)}, took ${formatDuration(s.restore.durationMs)}`);
+    lines.push(`  phases: ${Object.entries(s.restore.phases).map(([p, ms]) => `${p} ${formatDuration(ms)}`).join(', ')}`);
+  }
+  if (s.verification) {
+    lines.push(
+      s.verification.ok
+        ? `verification OK: ${s.verification.checked} paths, ${formatBytes(s.verification.bytes)} compared byte for byte (plus modes, symlinks, hard links)`
+        : `verification FAILED:\n  ${s.verification.differences.join('\n  ')}`,
+    );
+  }
+  lines.push('steps:', ...s.steps.map((x) => `  ${x.step}: ${formatDuration(x.durationMs)}`));
+  if (s.error) lines.push(`error ${s.error.code}: ${s.error.message}${s.error.hint ? `\nhint: ${s.error.hint}` : ''}`);
+  lines.push(s.kept ? `kept ${s.dir} (agent logs in nodes/*/agent.log)` : 'temp folder removed');
+  lines.push(s.ok ? 'demo OK' : 'demo FAILED');
+  return lines.join('\n');
+}

@@ -1,0 +1,294 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  FfError,
+  MAX_MESSAGE_BYTES,
+  channelCredentials,
+  fromGrpcError,
+  loadProto,
+  readTls,
+  splitHostPort,
+  type AgentClient,
+  type Inventory,
+  type TlsMaterial,
+} from '@freezeframe/common';
+import type { ActivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ActivateBackupResponse.js';
+import type { DeactivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeactivateBackupResponse.js';
+import type { DescribeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DescribeResponse.js';
+import type { FreezeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/FreezeResponse.js';
+import type { HealthResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/HealthResponse.js';
+import type { ListBackupsResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ListBackupsResponse.js';
+import type { OpenReceiveResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
+import type { PrepareSnapshotResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/PrepareSnapshotResponse.js';
+import type { RemoveSnapshotResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/RemoveSnapshotResponse.js';
+import type { ThawResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ThawResponse.js';
+import type { ZfsTagResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
+import type { TransferProgress__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
+import type { TransferStats__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferStats.js';
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type {
+  AgentNode,
+  BackupListing,
+  NodeDescription,
+  NodeHealth,
+  OpenReceiveArgs,
+  ReceiveTicket,
+  Role,
+  SendArgs,
+  StreamOptions,
+  TransferProgress,
+  TransferStats,
+} from './types.js';
+
+// The only module that sees generated types: everything leaving it is a domain type.
+
+const UNARY_DEADLINE_MS = 30_000;
+/** Freeze and thaw are on the critical path of the freeze window: fail fast. */
+const FREEZE_DEADLINE_MS = 10_000;
+/** Activating a backup may clone and mount; give it longer. */
+const SLOW_DEADLINE_MS = 120_000;
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // keepalive so a transfer stream over a dead network fails instead of hanging; the interval
+  // stays above grpc servers' default ping policy (they answer GOAWAY to over-eager pings)
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.keepalive_permit_without_calls': 0,
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+};
+
+const num = (v: string | number | undefined | null): number => (v === undefined || v === null || v === '' ? 0 : Number(v));
+const toRoles = (roles: string[]): Role[] => roles.filter((r): r is Role => r === 'source' || r === 'freeze' || r === 'target');
+
+function toProgress(p: TransferProgress__Output): TransferProgress {
+  return { bytes: num(p.bytes), percent: p.percent, rate: p.rate, filesChecked: num(p.files_checked) };
+}
+
+function toStats(s: TransferStats__Output): TransferStats {
+  return {
+    filesTotal: num(s.files_total),
+    filesTransferred: num(s.files_transferred),
+    bytesTotal: num(s.bytes_total),
+    bytesTransferred: num(s.bytes_transferred),
+    bytesSent: num(s.bytes_sent),
+    durationMs: num(s.duration_ms),
+    exitCode: s.exit_code,
+  };
+}
+
+function parseManifest(json: string): unknown {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}
+
+type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
+
+/** A client for one agent; the server certificate must name `name`. */
+export class GrpcAgentNode implements AgentNode {
+  readonly name: string;
+  readonly host: string;
+  readonly address: string;
+  private readonly client: AgentClient;
+
+  constructor(node: { name: string; address: string }, tls: TlsMaterial) {
+    this.name = node.name;
+    this.address = node.address;
+    this.host = splitHostPort(node.address).host;
+    const Agent = loadProto().freezeframe.v1.Agent;
+    this.client = new Agent(node.address, channelCredentials(tls, node.name), {
+      ...CHANNEL_OPTIONS,
+      // the identity we check is the node name, whatever address the inventory uses
+      'grpc.ssl_target_name_override': node.name,
+      'grpc.default_authority': node.name,
+    });
+  }
+
+  private unary<T>(call: (opts: grpc.CallOptions, cb: Callback<T>) => void, deadlineMs = UNARY_DEADLINE_MS): Promise<T> {
+    return new Promise((resolve, reject) => {
+      call({ deadline: Date.now() + deadlineMs }, (err, res) => {
+        if (err) reject(fromGrpcError(err, this.name));
+        else if (res === undefined) reject(new FfError('INTERNAL', `${this.name}: empty response`, { node: this.name }));
+        else resolve(res);
+      });
+    });
+  }
+
+  /** Drains a progress stream; the last message carries the stats. */
+  private async drain(stream: ClientReadableStream<TransferProgress__Output>, what: string, opts: StreamOptions = {}): Promise<TransferStats> {
+    const onAbort = () => stream.cancel();
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let done: TransferStats | undefined;
+    try {
+      for await (const msg of stream as AsyncIterable<TransferProgress__Output>) {
+        if (msg.done) done = toStats(msg.done);
+        else opts.onProgress?.(toProgress(msg));
+      }
+    } catch (e) {
+      const err = fromGrpcError(e, this.name);
+      if (err.code === 'CANCELLED' && opts.signal?.aborted) {
+        throw new FfError('CANCELLED', `${this.name}: ${what} cancelled because another transfer failed`, { node: this.name });
+      }
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (!done) throw new FfError('TRANSFER_FAILED', `${this.name}: ${what} ended without final statistics`, { node: this.name });
+    return done;
+  }
+
+  async health(): Promise<NodeHealth> {
+    const r = await this.unary<HealthResponse__Output>((o, cb) =>
+      this.client.Health({}, o, cb),
+    );
+    return {
+      name: r.name,
+      version: r.version,
+      roles: toRoles(r.roles),
+      ok: r.ok,
+      problems: r.problems,
+      ...(r.target_locked_by ? { targetLockedBy: r.target_locked_by } : {}),
+      ...(r.target_locked_since ? { targetLockedSince: r.target_locked_since } : {}),
+      timeUnixMs: num(r.time_unix_ms),
+      frozen: r.frozen,
+    };
+  }
+
+  async describe(): Promise<NodeDescription> {
+    const r = await this.unary<DescribeResponse__Output>((o, cb) =>
+      this.client.Describe({}, o, cb),
+    );
+    const d: NodeDescription = { name: r.name, version: r.version, roles: toRoles(r.roles), dataPort: r.data_port, rsyncVersion: r.rsync_version };
+    if (r.source) {
+      d.source = { kind: r.source.kind, volume: r.source.volume, entry: r.source.entry, pointInTime: r.source.point_in_time, freeBytes: num(r.source.free_bytes) };
+    }
+    if (r.freeze) d.freeze = { kind: r.freeze.kind };
+    if (r.target) d.target = { kind: r.target.kind, freeBytes: num(r.target.free_bytes) };
+    return d;
+  }
+
+  async freeze(backupId: string, leaseMs: number) {
+    const r = await this.unary<FreezeResponse__Output>(
+      (o, cb) => this.client.Freeze({ backup_id: backupId, lease_ms: leaseMs }, o, cb),
+      FREEZE_DEADLINE_MS,
+    );
+    return { frozen: r.frozen, pausedAtMs: num(r.paused_at_unix_ms), leaseExpiresAtMs: num(r.lease_expires_unix_ms), renewed: r.renewed };
+  }
+
+  async thaw(backupId: string) {
+    const r = await this.unary<ThawResponse__Output>(
+      (o, cb) => this.client.Thaw({ backup_id: backupId }, o, cb),
+      FREEZE_DEADLINE_MS,
+    );
+    return { thawed: r.thawed, thawedAtMs: num(r.thawed_at_unix_ms), wasFrozen: r.was_frozen };
+  }
+
+  async prepareSnapshot(backupId: string) {
+    const r = await this.unary<PrepareSnapshotResponse__Output>(
+      (o, cb) => this.client.PrepareSnapshot({ backup_id: backupId }, o, cb),
+    );
+    return { entry: r.entry, durationMs: num(r.duration_ms), takenAtMs: num(r.taken_at_unix_ms) };
+  }
+
+  async removeSnapshot(backupId: string) {
+    const r = await this.unary<RemoveSnapshotResponse__Output>(
+      (o, cb) => this.client.RemoveSnapshot({ backup_id: backupId }, o, cb),
+    );
+    return r.removed;
+  }
+
+  async openReceive(a: OpenReceiveArgs): Promise<ReceiveTicket> {
+    const r = await this.unary<OpenReceiveResponse__Output>(
+      (o, cb) =>
+        this.client.OpenReceive(
+          { backup_id: a.backupId, source: a.source, direction: a.direction === 'backup' ? 'DIRECTION_BACKUP' : 'DIRECTION_RESTORE', peer: a.peer, entry: a.entry },
+          o,
+          cb,
+        ),
+    );
+    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
+  }
+
+  performRsync(a: SendArgs, opts?: StreamOptions): Promise<TransferStats> {
+    const stream = this.client.PerformRsync({
+      backup_id: a.backupId,
+      ticket: a.ticket,
+      receiver_name: a.receiverName,
+      receiver_host: a.receiverHost,
+      receiver_data_port: a.receiverDataPort,
+      inplace: a.inplace,
+    });
+    return this.drain(stream, 'transfer', opts);
+  }
+
+  async tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]) {
+    const r = await this.unary<ZfsTagResponse__Output>(
+      (o, cb) => this.client.ZfsTag({ backup_id: backupId, manifest: { backup_id: backupId, deployment: manifest.deployment, json: manifest.json }, entries }, o, cb),
+      SLOW_DEADLINE_MS,
+    );
+    return { snapshot: r.snapshot, durationMs: num(r.duration_ms) };
+  }
+
+  async listBackups(): Promise<BackupListing[]> {
+    const r = await this.unary<ListBackupsResponse__Output>((o, cb) =>
+      this.client.ListBackups({}, o, cb),
+    );
+    return r.backups.map((b) => ({
+      id: b.backup_id,
+      createdMs: num(b.created_unix_ms),
+      entries: b.entries,
+      usedBytes: num(b.used_bytes),
+      manifest: parseManifest(b.manifest_json),
+      complete: b.complete,
+    }));
+  }
+
+  async activateBackup(backupId: string) {
+    const r = await this.unary<ActivateBackupResponse__Output>(
+      (o, cb) => this.client.ActivateBackup({ backup_id: backupId }, o, cb),
+      SLOW_DEADLINE_MS,
+    );
+    return r.entries;
+  }
+
+  async deactivateBackup(backupId: string) {
+    const r = await this.unary<DeactivateBackupResponse__Output>(
+      (o, cb) => this.client.DeactivateBackup({ backup_id: backupId }, o, cb),
+      SLOW_DEADLINE_MS,
+    );
+    return r.deactivated;
+  }
+
+  restoreSource(a: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats> {
+    const stream = this.client.RestoreSource({
+      backup_id: a.backupId,
+      entry: a.entry,
+      ticket: a.ticket,
+      receiver_name: a.receiverName,
+      receiver_host: a.receiverHost,
+      receiver_data_port: a.receiverDataPort,
+      inplace: a.inplace,
+    });
+    return this.drain(stream, 'restore', opts);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** One client per inventory node, sharing the director's TLS material. */
+export function connectInventory(inv: Inventory): GrpcAgentNode[] {
+  const tls = readTls(inv.tls);
+  return inv.nodes.map((n) => new GrpcAgentNode(n, tls));
+}
+
+export function closeAll(nodes: readonly AgentNode[]): void {
+  for (const n of nodes) n.close();
+}

@@ -1,0 +1,247 @@
+import pLimit from 'p-limit';
+import { FfError, checkBackupId, errorMessage } from '@freezeframe/common';
+import { asFfError, combineErrors, onEveryNode, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
+import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import type { AgentNode, EventSink, FreezeResult, ThawResult } from './types.js';
+
+export interface BackupOptions {
+  deployment: string;
+  backupId: string;
+  /** Lease armed on every freeze host; the agent thaws by itself if neither thaw nor renewal arrives. */
+  leaseMs: number;
+  /** Transfers running at once (inventory `transfer.concurrency`). */
+  concurrency: number;
+  directorVersion: string;
+  /** Filled in as the run goes; the caller writes it whatever the outcome. */
+  record: RunRecord;
+  onEvent?: EventSink;
+  /** How often a held freeze is renewed; default leaseMs / 3. */
+  renewEveryMs?: number;
+}
+
+export interface BackupResult {
+  backupId: string;
+  snapshot: string;
+  record: RunRecord;
+}
+
+/**
+ * One consistent backup of the whole deployment (DESIGN.md, "Backup, phase by phase").
+ * Whatever fails, every freeze host is thawed and every snapshot taken is removed before
+ * this rejects, and nothing is tagged: the error names the node and the cause.
+ */
+export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions): Promise<BackupResult> {
+  const backupId = checkBackupId(opts.backupId);
+  const rec = opts.record;
+  const ctx: Ctx = { record: rec, emit: opts.onEvent ?? (() => {}) };
+
+  const freezeAttempted: Member[] = [];
+  const snapshotAttempted: Member[] = [];
+  const pauses: FreezeResult[] = [];
+  let thawed = false;
+  let holdFreeze = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let renewalError: FfError | undefined;
+  const transfersAbort = new AbortController();
+  let snapshot = '';
+  let failure: FfError | undefined;
+
+  const thawAll = async (hosts: Member[]) => {
+    const results = await runPhase(ctx, 'thaw', (p) =>
+      onEveryNode(hosts, 'thaw', 'FREEZE_FAILED', (m) =>
+        onNode(ctx, p, m.node.name, () => m.node.thaw(backupId), (r: ThawResult) => (r.thawed.length ? `thawed ${r.thawed.join(', ')}` : '')),
+      ),
+    );
+    thawed = true;
+    const firstPause = Math.min(...pauses.map((r) => r.pausedAtMs).filter((t) => t > 0));
+    const lastThaw = Math.max(...results.map((r) => r.thawedAtMs).filter((t) => t > 0));
+    if (Number.isFinite(firstPause) && Number.isFinite(lastThaw)) {
+      rec.freezeWindow = {
+        firstPauseMs: firstPause,
+        lastThawMs: lastThaw,
+        durationMs: lastThaw - firstPause,
+        heldThroughTransfer: holdFreeze,
+        hosts: hosts.map((h) => h.node.name),
+      };
+    }
+  };
+
+  const stopRenewing = () => {
+    if (renewTimer) clearInterval(renewTimer);
+    renewTimer = undefined;
+  };
+
+  try {
+    const dep = await preflight(ctx, nodes, { forBackup: true });
+    const { target, sources, freezeHosts } = dep;
+    // a `dir` source has no snapshot: its data is only consistent while the freeze holds
+    holdFreeze = sources.some((s) => !s.desc.source!.pointInTime) && freezeHosts.length > 0;
+
+    if (freezeHosts.length > 0) {
+      await runPhase(ctx, 'freeze', (p) =>
+        onEveryNode(freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
+          freezeAttempted.push(m);
+          const r = await onNode(ctx, p, m.node.name, () => m.node.freeze(backupId, opts.leaseMs), (r) => (r.frozen.length ? `paused ${r.frozen.join(', ')}` : ''));
+          pauses.push(r);
+          return r;
+        }),
+      );
+    }
+
+    const entries = new Map<string, string>();
+    await runPhase(ctx, 'snapshot', (p) =>
+      onEveryNode(sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
+        snapshotAttempted.push(m);
+        const r = await onNode(ctx, p, m.node.name, () => m.node.prepareSnapshot(backupId), (r) => r.entry);
+        entries.set(m.node.name, r.entry || m.desc.source!.entry);
+        return r;
+      }),
+    );
+
+    if (holdFreeze) {
+      const msg = `freeze held through the transfers: ${sources.filter((s) => !s.desc.source!.pointInTime).map((s) => `${s.node.name} (${s.desc.source!.kind})`).join(', ')} cannot snapshot`;
+      rec.warnings.push(msg);
+      ctx.emit({ type: 'warning', message: msg });
+      let renewing = false;
+      renewTimer = setInterval(() => {
+        if (renewing || renewalError) return;
+        renewing = true;
+        onEveryNode(freezeHosts, 'freeze renewal', 'FREEZE_FAILED', (m) => m.node.freeze(backupId, opts.leaseMs))
+          .catch((e: unknown) => {
+            renewalError = asFfError(e);
+            transfersAbort.abort();
+          })
+          .finally(() => {
+            renewing = false;
+          });
+      }, opts.renewEveryMs ?? Math.max(50, Math.floor(opts.leaseMs / 3)));
+    } else if (freezeAttempted.length > 0) {
+      await thawAll(freezeAttempted);
+    }
+
+    await runPhase(ctx, 'transfer', async (p) => {
+      const limit = pLimit(Math.max(1, opts.concurrency));
+      const settled = await Promise.allSettled(
+        sources.map((m) =>
+          limit(async () => {
+            const name = m.node.name;
+            if (transfersAbort.signal.aborted) throw new FfError('CANCELLED', `${name}: not started because another step failed`, { node: name });
+            const entry = entries.get(name) ?? m.desc.source!.entry;
+            try {
+              const stats = await onNode(
+                ctx,
+                p,
+                name,
+                async () => {
+                  const ticket = await target.node.openReceive({ backupId, source: name, direction: 'backup', peer: name, entry });
+                  return m.node.performRsync(
+                    {
+                      backupId,
+                      ticket: ticket.ticket,
+                      receiverName: target.node.name,
+                      receiverHost: target.node.host,
+                      receiverDataPort: ticket.dataPort || target.desc.dataPort,
+                      inplace: ticket.inplace,
+                    },
+                    { signal: transfersAbort.signal, onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
+                  );
+                },
+                (s) => `${s.filesTotal} files, ${s.bytesTotal} bytes, ${s.bytesTransferred} sent`,
+              );
+              if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
+              addTransfer(rec, name, entry, stats);
+            } catch (e) {
+              transfersAbort.abort();
+              throw e;
+            }
+          }),
+        ),
+      );
+      const failures = settled.flatMap((s, i) =>
+        s.status === 'rejected' ? [{ node: sources[i]!.node.name, error: asFfError(s.reason, sources[i]!.node.name) }] : [],
+      );
+      // a transfer cancelled because another one failed is not a cause worth reporting
+      const causes = failures.filter((f) => f.error.code !== 'CANCELLED');
+      if (renewalError) throw renewalError;
+      if (failures.length > 0) throw combineErrors('transfer', 'TRANSFER_FAILED', causes.length > 0 ? causes : failures);
+    });
+
+    if (holdFreeze) {
+      stopRenewing();
+      if (renewalError) throw renewalError;
+      await thawAll(freezeAttempted);
+    }
+
+    await runPhase(ctx, 'tag', (p) =>
+      onNode(ctx, p, target.node.name, async () => {
+        const manifest = buildManifest(opts, rec, dep, entries);
+        const r = await target.node.tag(backupId, { deployment: opts.deployment, json: JSON.stringify(manifest) }, [...entries.values()]);
+        snapshot = r.snapshot;
+        rec.snapshot = r.snapshot;
+        return r;
+      }, (r) => r.snapshot).catch((e: unknown) => {
+        throw combineErrors('tag', 'TARGET_FAILED', [{ node: target.node.name, error: asFfError(e, target.node.name) }]);
+      }),
+    );
+  } catch (e) {
+    failure = asFfError(e);
+  } finally {
+    stopRenewing();
+    if (!thawed && freezeAttempted.length > 0) {
+      try {
+        await thawAll(freezeAttempted);
+      } catch (e) {
+        const msg = `could not thaw after failure (the agents' leases will thaw): ${errorMessage(e)}`;
+        rec.warnings.push(msg);
+        ctx.emit({ type: 'warning', message: msg });
+        failure ??= asFfError(e);
+      }
+    }
+    if (snapshotAttempted.length > 0) {
+      try {
+        await runPhase(ctx, 'release', (p) =>
+          onEveryNode(snapshotAttempted, 'release', 'SNAPSHOT_FAILED', (m) => onNode(ctx, p, m.node.name, () => m.node.removeSnapshot(backupId))),
+        );
+      } catch (e) {
+        // the backup itself is fine (or already failed); a leftover snapshot is cleaned up next time
+        const msg = `snapshots not removed: ${errorMessage(e)}`;
+        rec.warnings.push(msg);
+        ctx.emit({ type: 'warning', message: msg });
+      }
+    }
+  }
+  finishRecord(rec, failure);
+  if (failure) throw failure;
+  return { backupId, snapshot, record: rec };
+}
+
+function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Member[]; members: Member[] }, entries: Map<string, string>) {
+  return {
+    backupId: opts.backupId,
+    deployment: opts.deployment,
+    createdAt: rec.startedAt,
+    director: { version: opts.directorVersion },
+    sources: dep.sources.map((s) => {
+      const t = rec.transfers[s.node.name];
+      return {
+        name: s.node.name,
+        kind: s.desc.source!.kind,
+        volume: s.desc.source!.volume,
+        entry: entries.get(s.node.name) ?? s.desc.source!.entry,
+        pointInTime: s.desc.source!.pointInTime,
+        bytes: t?.bytesTotal ?? 0,
+        bytesTransferred: t?.bytesTransferred ?? 0,
+        files: t?.filesTotal ?? 0,
+        filesTransferred: t?.filesTransferred ?? 0,
+        durationMs: t?.durationMs ?? 0,
+      };
+    }),
+    entries: [...entries.values()],
+    bytes: rec.bytesTotal,
+    bytesTransferred: rec.bytesTransferred,
+    files: rec.filesTotal,
+    durations: Object.fromEntries(rec.phases.filter((p) => p.durationMs !== undefined).map((p) => [p.phase, p.durationMs])),
+    freezeWindow: rec.freezeWindow ?? null,
+    versions: Object.fromEntries(dep.members.map((m) => [m.node.name, { agent: m.desc.version, rsync: m.desc.rsyncVersion }])),
+  };
+}

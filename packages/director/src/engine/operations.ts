@@ -1,0 +1,191 @@
+import { FfError, VERSION, checkBackupId, checkName, newBackupId, type Inventory } from '@freezeframe/common';
+import { closeAll, connectInventory } from './agent-client.js';
+import { runBackup, type BackupResult } from './backup.js';
+import { asFfError, onEveryNode } from './phases.js';
+import { newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './records.js';
+import { pickLatest, runRestore, type RestoreResult } from './restore.js';
+import type { AgentNode, BackupListing, EventSink, NodeDescription, NodeHealth } from './types.js';
+
+// What each director command does, as functions of an inventory that return data. The CLI
+// prints the data; the demo calls the same functions.
+
+async function withNodes<T>(inv: Inventory, fn: (nodes: AgentNode[]) => Promise<T>): Promise<T> {
+  const nodes = connectInventory(inv);
+  try {
+    return await fn(nodes);
+  } finally {
+    closeAll(nodes);
+  }
+}
+
+export interface BackupCommandResult extends BackupResult {
+  recordFile: string;
+}
+
+export async function backup(inv: Inventory, opts: { label?: string; onEvent?: EventSink; now?: Date } = {}): Promise<BackupCommandResult> {
+  const backupId = newBackupId(opts.now ?? new Date(), opts.label);
+  const record = newRunRecord('backup', backupId, backupId, inv.deployment);
+  const stateDir = stateDirOf(inv);
+  try {
+    const r = await withNodes(inv, (nodes) =>
+      runBackup(nodes, {
+        deployment: inv.deployment,
+        backupId,
+        leaseMs: inv.freeze.lease,
+        concurrency: inv.transfer.concurrency,
+        directorVersion: VERSION,
+        record,
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      }),
+    );
+    return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
+  } catch (e) {
+    writeRunRecord(stateDir, record);
+    throw withRecordHint(asFfError(e), backupId);
+  }
+}
+
+function withRecordHint(e: FfError, id: string): FfError {
+  if (e.hint) return e;
+  return new FfError(e.code, e.message, { cause: e.cause, ...(e.node ? { node: e.node } : {}), ...(e.details ? { details: e.details } : {}), hint: `the run record: freezeframe show ${id}` });
+}
+
+export interface RestoreCommandResult extends RestoreResult {
+  recordFile: string;
+}
+
+export async function restore(inv: Inventory, opts: { backup: string; only?: string[]; onEvent?: EventSink }): Promise<RestoreCommandResult> {
+  // argument errors before any connection or record
+  if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
+  for (const n of opts.only ?? []) checkName(n, '--only');
+  const runId = `restore_${newBackupId()}`;
+  const record = newRunRecord('restore', runId, opts.backup, inv.deployment);
+  const stateDir = stateDirOf(inv);
+  try {
+    const r = await withNodes(inv, (nodes) =>
+      runRestore(nodes, { backup: opts.backup, record, ...(opts.only ? { only: opts.only } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }),
+    );
+    return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
+  } catch (e) {
+    writeRunRecord(stateDir, record);
+    throw asFfError(e);
+  }
+}
+
+export interface HealthRow {
+  node: string;
+  address: string;
+  ok: boolean;
+  version?: string;
+  roles: string[];
+  problems: string[];
+  frozen: string[];
+  targetLockedBy?: string;
+  source?: string;
+  target?: string;
+  freeze?: string;
+  freeBytes?: number;
+}
+
+/** Health and Describe on every node; never throws for a node, reports it. */
+export async function health(inv: Inventory): Promise<{ ok: boolean; nodes: HealthRow[] }> {
+  return withNodes(inv, async (nodes) => {
+    const rows = await Promise.all(
+      nodes.map(async (n, i): Promise<HealthRow> => {
+        const address = inv.nodes[i]!.address;
+        try {
+          const [h, d]: [NodeHealth, NodeDescription] = await Promise.all([n.health(), n.describe()]);
+          const row: HealthRow = { node: n.name, address, ok: h.ok, version: h.version, roles: h.roles, problems: h.problems, frozen: h.frozen };
+          if (h.targetLockedBy) row.targetLockedBy = h.targetLockedBy;
+          if (d.source) {
+            row.source = `${d.source.kind} ${d.source.volume}`;
+            row.freeBytes = d.source.freeBytes;
+          }
+          if (d.target) {
+            row.target = d.target.kind;
+            row.freeBytes = d.target.freeBytes;
+          }
+          if (d.freeze) row.freeze = d.freeze.kind;
+          return row;
+        } catch (e) {
+          return { node: n.name, address, ok: false, roles: [], problems: [asFfError(e, n.name).message], frozen: [] };
+        }
+      }),
+    );
+    const targets = rows.filter((r) => r.roles.includes('target'));
+    if (rows.every((r) => r.version !== undefined) && targets.length !== 1) {
+      for (const r of rows) r.problems.push(targets.length === 0 ? 'no node has the target role' : 'more than one target');
+    }
+    return { ok: rows.every((r) => r.ok && r.problems.length === 0), nodes: rows };
+  });
+}
+
+async function findTarget(nodes: AgentNode[]): Promise<AgentNode> {
+  const roles = await onEveryNode(nodes, 'describe', 'UNAVAILABLE', (n) => n.describe());
+  const targets = nodes.filter((_, i) => roles[i]!.roles.includes('target'));
+  if (targets.length !== 1) {
+    throw new FfError('FAILED_PRECONDITION', targets.length === 0 ? 'no node has the target role' : `more than one target: ${targets.map((t) => t.name).join(', ')}`);
+  }
+  return targets[0]!;
+}
+
+export async function list(inv: Inventory): Promise<{ target: string; backups: BackupListing[] }> {
+  return withNodes(inv, async (nodes) => {
+    const target = await findTarget(nodes);
+    const backups = (await target.listBackups()).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { target: target.name, backups };
+  });
+}
+
+export type ShowResult = { from: 'record'; record: RunRecord } | { from: 'target'; target: string; backup: BackupListing };
+
+/** The local run record of `id`, else the manifest the target stored with the backup. */
+export async function show(inv: Inventory, id: string): Promise<ShowResult> {
+  const local = readRunRecord(stateDirOf(inv), id);
+  if (local) return { from: 'record', record: local };
+  if (id !== 'latest') checkBackupId(id, 'id');
+  return withNodes(inv, async (nodes) => {
+    const target = await findTarget(nodes);
+    const backups = await target.listBackups();
+    const b = id === 'latest' ? pickLatest(backups) : backups.find((x) => x.id === id);
+    if (!b) throw new FfError('NOT_FOUND', `no run record for ${id} in ${stateDirOf(inv)} and no such backup on ${target.name}`, { hint: 'see `freezeframe list`' });
+    return { from: 'target', target: target.name, backup: b };
+  });
+}
+
+export interface PauseResult {
+  id: string;
+  nodes: Array<{ node: string; frozen: string[]; leaseExpiresAtMs: number }>;
+}
+
+/** Pauses every freeze host under a lease (the agents thaw by themselves when it runs out). */
+export async function pause(inv: Inventory, opts: { leaseMs: number }): Promise<PauseResult> {
+  const id = newBackupId(new Date(), 'pause');
+  return withNodes(inv, async (nodes) => {
+    const descs = await onEveryNode(nodes, 'describe', 'UNAVAILABLE', (n) => n.describe());
+    const hosts = nodes.filter((_, i) => descs[i]!.roles.includes('freeze'));
+    try {
+      const r = await onEveryNode(hosts, 'pause', 'FREEZE_FAILED', (n) => n.freeze(id, opts.leaseMs));
+      return { id, nodes: hosts.map((h, i) => ({ node: h.name, frozen: r[i]!.frozen, leaseExpiresAtMs: r[i]!.leaseExpiresAtMs })) };
+    } catch (e) {
+      // all or nothing: a half-paused deployment is worse than none
+      await Promise.allSettled(hosts.map((h) => h.thaw(id)));
+      throw e;
+    }
+  });
+}
+
+/** Thaws every freeze that any node reports (or only `id`). */
+export async function unpause(inv: Inventory, opts: { id?: string } = {}): Promise<{ nodes: Array<{ node: string; id: string; thawed: string[] }> }> {
+  return withNodes(inv, async (nodes) => {
+    const hs = await onEveryNode(nodes, 'health', 'UNAVAILABLE', (n) => n.health());
+    const todo = nodes.flatMap((n, i) => (opts.id ? (hs[i]!.frozen.includes(opts.id) ? [opts.id] : []) : hs[i]!.frozen).map((id) => ({ n, id })));
+    const results = await onEveryNode(
+      todo.map((t) => ({ ...t, name: t.n.name })),
+      'unpause',
+      'FREEZE_FAILED',
+      (t) => t.n.thaw(t.id),
+    );
+    return { nodes: todo.map((t, i) => ({ node: t.n.name, id: t.id, thawed: results[i]!.thawed })) };
+  });
+}

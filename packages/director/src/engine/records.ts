@@ -1,0 +1,154 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { FfError, type Inventory } from '@freezeframe/common';
+import type { Phase, TransferStats } from './types.js';
+
+/**
+ * What one run (backup or restore) did, written to `<stateDir>/runs/<id>.json` whether it
+ * succeeded or not: the operator's answer to "what happened last night, and how long did the
+ * freeze last?".
+ */
+export interface RunRecord {
+  kind: 'backup' | 'restore';
+  /** File name under runs/: the backup id for backups, `restore_<time>_<backup id>` for restores. */
+  id: string;
+  backupId: string;
+  deployment: string;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  result: 'running' | 'ok' | 'failed';
+  error?: { code: string; message: string; hint?: string; node?: string };
+  phases: PhaseRecord[];
+  /** First pause to last thaw, from the agents' own clocks. */
+  freezeWindow?: FreezeWindow;
+  transfers: Record<string, TransferRecord>;
+  bytesTotal: number;
+  bytesTransferred: number;
+  filesTotal: number;
+  filesTransferred: number;
+  versions: Record<string, string>;
+  warnings: string[];
+  /** Target snapshot name when a backup was tagged. */
+  snapshot?: string;
+  /** Sources a restore wrote. */
+  restored?: string[];
+}
+
+export interface PhaseRecord {
+  phase: Phase;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  ok?: boolean;
+  nodes: Record<string, { durationMs: number; ok: boolean; error?: string }>;
+}
+
+export interface FreezeWindow {
+  firstPauseMs: number;
+  lastThawMs: number;
+  durationMs: number;
+  /** True when a `dir` source (no snapshot) made the director hold the freeze through the transfers. */
+  heldThroughTransfer: boolean;
+  hosts: string[];
+}
+
+export interface TransferRecord extends TransferStats {
+  entry: string;
+}
+
+export function newRunRecord(kind: RunRecord['kind'], id: string, backupId: string, deployment: string): RunRecord {
+  return {
+    kind,
+    id,
+    backupId,
+    deployment,
+    startedAt: new Date().toISOString(),
+    result: 'running',
+    phases: [],
+    transfers: {},
+    bytesTotal: 0,
+    bytesTransferred: 0,
+    filesTotal: 0,
+    filesTransferred: 0,
+    versions: {},
+    warnings: [],
+  };
+}
+
+export function addTransfer(rec: RunRecord, source: string, entry: string, stats: TransferStats): void {
+  rec.transfers[source] = { entry, ...stats };
+  rec.bytesTotal += stats.bytesTotal;
+  rec.bytesTransferred += stats.bytesTransferred;
+  rec.filesTotal += stats.filesTotal;
+  rec.filesTransferred += stats.filesTransferred;
+}
+
+export function finishRecord(rec: RunRecord, error?: FfError): void {
+  const end = new Date();
+  rec.endedAt = end.toISOString();
+  rec.durationMs = end.getTime() - Date.parse(rec.startedAt);
+  if (error) {
+    rec.result = 'failed';
+    rec.error = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.node ? { node: error.node } : {}) };
+  } else {
+    rec.result = 'ok';
+  }
+}
+
+/** `stateDir` from the inventory, else `~/.local/state/freezeframe/<deployment>` (XDG_STATE_HOME respected). */
+export function stateDirOf(inv: Pick<Inventory, 'stateDir' | 'deployment'>): string {
+  if (inv.stateDir) return inv.stateDir;
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'freezeframe', inv.deployment);
+}
+
+const RECORD_ID_RE = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function recordPath(stateDir: string, id: string): string {
+  if (!RECORD_ID_RE.test(id) || id.includes('..')) throw new FfError('INVALID_ARGUMENT', `run id ${JSON.stringify(id)} is not valid`);
+  return join(stateDir, 'runs', `${id}.json`);
+}
+
+/** Writes temp + rename, so a reader never sees half a record. Returns the path. */
+export function writeRunRecord(stateDir: string, rec: RunRecord): string {
+  const file = recordPath(stateDir, rec.id);
+  mkdirSync(join(stateDir, 'runs'), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\n', { mode: 0o640 });
+  renameSync(tmp, file);
+  return file;
+}
+
+/** The record of run `id`, or undefined when there is none on this machine. */
+export function readRunRecord(stateDir: string, id: string): RunRecord | undefined {
+  const file = recordPath(stateDir, id);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new FfError('INTERNAL', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as RunRecord;
+  } catch (e) {
+    throw new FfError('INTERNAL', `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Tracks phase timings into the record; the engine calls it around every phase. */
+export function startPhase(rec: RunRecord, phase: Phase): PhaseRecord {
+  const p: PhaseRecord = { phase, startedAt: new Date().toISOString(), nodes: {} };
+  rec.phases.push(p);
+  return p;
+}
+
+export function endPhase(p: PhaseRecord, ok: boolean): number {
+  const end = new Date();
+  p.endedAt = end.toISOString();
+  p.durationMs = end.getTime() - Date.parse(p.startedAt);
+  p.ok = ok;
+  return p.durationMs;
+}

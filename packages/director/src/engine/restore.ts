@@ -1,0 +1,132 @@
+import { FfError, checkBackupId, checkName, errorMessage } from '@freezeframe/common';
+import { asFfError, combineErrors, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
+import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import type { AgentNode, BackupListing, EventSink } from './types.js';
+
+export interface RestoreOptions {
+  /** A backup id, or `latest` for the newest complete backup on the target. */
+  backup: string;
+  /** Source node names to restore; all sources when undefined. */
+  only?: string[];
+  /** Filled in as the run goes; `backupId` is set once `latest` is resolved. */
+  record: RunRecord;
+  onEvent?: EventSink;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  restored: string[];
+  record: RunRecord;
+}
+
+/** The newest complete backup, by id (ids sort by time). */
+export function pickLatest(backups: readonly BackupListing[]): BackupListing | undefined {
+  return [...backups].filter((b) => b.complete).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : b.createdMs - a.createdMs))[0];
+}
+
+/**
+ * Restores sources from one backup (DESIGN.md, "Restore"): activate the backup on the target,
+ * push each selected source's tree back through its data channel, one source at a time, then
+ * deactivate — also when a source fails.
+ */
+export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptions): Promise<RestoreResult> {
+  const rec = opts.record;
+  const ctx: Ctx = { record: rec, emit: opts.onEvent ?? (() => {}) };
+  const warn = (message: string, node?: string) => {
+    rec.warnings.push(message);
+    ctx.emit({ type: 'warning', message, ...(node ? { node } : {}) });
+  };
+  const restored: string[] = [];
+  let failure: FfError | undefined;
+  let backupId = opts.backup;
+  try {
+    if (backupId !== 'latest') checkBackupId(backupId, 'backup id');
+    for (const n of opts.only ?? []) checkName(n, '--only');
+    const dep = await preflight(ctx, nodes, { forBackup: false });
+    const target = dep.target;
+
+    const backups = await target.node.listBackups();
+    const chosen = backupId === 'latest' ? pickLatest(backups) : backups.find((b) => b.id === backupId);
+    if (!chosen) {
+      throw new FfError('NOT_FOUND', backupId === 'latest' ? `${target.node.name}: there is no complete backup yet` : `${target.node.name}: no backup ${backupId}`, {
+        node: target.node.name,
+        hint: 'see `freezeframe list` for the backups on the target',
+      });
+    }
+    if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
+    backupId = chosen.id;
+    rec.backupId = backupId;
+
+    const byName = new Map(dep.sources.map((s) => [s.node.name, s]));
+    let selected: Member[];
+    if (opts.only && opts.only.length > 0) {
+      const unknown = opts.only.filter((n) => !byName.has(n));
+      if (unknown.length > 0) {
+        throw new FfError('INVALID_ARGUMENT', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a source' : 'are not sources'} in this inventory`, {
+          hint: `sources: ${[...byName.keys()].join(', ')}`,
+        });
+      }
+      selected = opts.only.map((n) => byName.get(n)!);
+      if (selected.length < dep.sources.length) {
+        const rest = dep.sources.filter((s) => !opts.only!.includes(s.node.name)).map((s) => s.node.name);
+        warn(`partial restore: ${selected.length} of ${dep.sources.length} sources; ${rest.join(', ')} keep their current data, so the deployment may not be consistent`);
+      }
+    } else {
+      selected = dep.sources;
+    }
+
+    const entries = await runPhase(ctx, 'activate', (p) =>
+      onNode(ctx, p, target.node.name, () => target.node.activateBackup(backupId), (e) => `${e.length} entries`),
+    );
+    try {
+      const missing = selected.filter((s) => !entries.includes(s.desc.source!.entry));
+      if (missing.length > 0) {
+        throw new FfError('NOT_FOUND', `backup ${backupId} has no data for ${missing.map((m) => `${m.node.name} (${m.desc.source!.entry})`).join(', ')}`, {
+          hint: 'a source added after this backup was taken cannot be restored from it; use --only for the others',
+        });
+      }
+      const known = new Set(dep.sources.map((s) => s.desc.source!.entry));
+      const orphans = entries.filter((e) => !known.has(e));
+      if (orphans.length > 0) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
+
+      await runPhase(ctx, 'restore', async (p) => {
+        for (const s of selected) {
+          const name = s.node.name;
+          const entry = s.desc.source!.entry;
+          try {
+            const stats = await onNode(
+              ctx,
+              p,
+              name,
+              async () => {
+                const ticket = await s.node.openReceive({ backupId, source: name, direction: 'restore', peer: target.node.name, entry });
+                return target.node.restoreSource(
+                  { backupId, entry, ticket: ticket.ticket, receiverName: name, receiverHost: s.node.host, receiverDataPort: ticket.dataPort || s.desc.dataPort, inplace: ticket.inplace },
+                  { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) },
+                );
+              },
+              (st) => `${st.filesTotal} files, ${st.bytesTotal} bytes, ${st.bytesTransferred} sent`,
+            );
+            if (stats.exitCode !== 0) throw new FfError('RESTORE_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
+            addTransfer(rec, name, entry, stats);
+            restored.push(name);
+          } catch (e) {
+            throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: asFfError(e, name) }]);
+          }
+        }
+      });
+    } finally {
+      try {
+        await runPhase(ctx, 'deactivate', (p) => onNode(ctx, p, target.node.name, () => target.node.deactivateBackup(backupId)));
+      } catch (e) {
+        warn(`could not deactivate backup ${backupId} on ${target.node.name}: ${errorMessage(e)}`, target.node.name);
+      }
+    }
+  } catch (e) {
+    failure = asFfError(e);
+  }
+  rec.restored = restored;
+  finishRecord(rec, failure);
+  if (failure) throw failure;
+  return { backupId, restored, record: rec };
+}

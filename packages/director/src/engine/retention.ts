@@ -1,0 +1,59 @@
+/**
+ * Which tagged backups a retention policy keeps: the newest `last`, then the newest backup of
+ * each of the most recent `daily` days, `weekly` ISO weeks and `monthly` months that have one
+ * (the grandfather-father-son scheme operators expect). The newest backup is always kept.
+ */
+export interface RetentionPolicy {
+  last: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+}
+
+export interface RetentionDecision {
+  keep: { id: string; reasons: string[] }[];
+  prune: string[];
+}
+
+/** Time of a backup id (`YYYYMMDD_HHMMSS[-label]`, UTC). */
+export function backupTime(id: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/.exec(id);
+  if (!m) throw new Error(`not a backup id: ${id}`);
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
+
+function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(t.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+export function applyRetention(ids: readonly string[], policy: RetentionPolicy): RetentionDecision {
+  const newestFirst = [...ids].sort((a, b) => backupTime(b).getTime() - backupTime(a).getTime() || (a < b ? 1 : -1));
+  const reasons = new Map<string, string[]>();
+  const mark = (id: string, why: string) => reasons.set(id, [...(reasons.get(id) ?? []), why]);
+
+  newestFirst.slice(0, Math.max(1, policy.last)).forEach((id) => mark(id, 'last'));
+  const buckets: [string, number, (d: Date) => string][] = [
+    ['daily', policy.daily, (d) => d.toISOString().slice(0, 10)],
+    ['weekly', policy.weekly, isoWeek],
+    ['monthly', policy.monthly, (d) => d.toISOString().slice(0, 7)],
+  ];
+  for (const [name, count, key] of buckets) {
+    const seen = new Set<string>();
+    for (const id of newestFirst) {
+      if (seen.size >= count) break;
+      const k = key(backupTime(id));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      mark(id, `${name} ${k}`);
+    }
+  }
+  return {
+    keep: newestFirst.filter((id) => reasons.has(id)).map((id) => ({ id, reasons: reasons.get(id)! })),
+    prune: newestFirst.filter((id) => !reasons.has(id)),
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The director's view of an agent, in plain domain types. The gRPC client (agent-client.ts)
+ * implements `AgentNode`; unit tests implement it in memory to check the phase ordering.
+ */
+
+export type Role = 'source' | 'freeze' | 'target';
+
+export interface NodeHealth {
+  name: string;
+  version: string;
+  roles: Role[];
+  ok: boolean;
+  problems: string[];
+  /** Backup id holding the target lock, if any. */
+  targetLockedBy?: string;
+  targetLockedSince?: string;
+  timeUnixMs: number;
+  /** Backup ids currently holding a freeze on this node. */
+  frozen: string[];
+}
+
+export interface NodeDescription {
+  name: string;
+  version: string;
+  roles: Role[];
+  source?: { kind: string; volume: string; entry: string; pointInTime: boolean; freeBytes: number };
+  freeze?: { kind: string };
+  target?: { kind: string; freeBytes: number };
+  dataPort: number;
+  rsyncVersion: string;
+}
+
+export interface FreezeResult {
+  frozen: string[];
+  pausedAtMs: number;
+  leaseExpiresAtMs: number;
+  renewed: boolean;
+}
+
+export interface ThawResult {
+  thawed: string[];
+  thawedAtMs: number;
+  wasFrozen: boolean;
+}
+
+export interface SnapshotResult {
+  entry: string;
+  durationMs: number;
+  takenAtMs: number;
+}
+
+export interface TransferProgress {
+  bytes: number;
+  percent: number;
+  rate: string;
+  filesChecked: number;
+}
+
+export interface TransferStats {
+  filesTotal: number;
+  filesTransferred: number;
+  /** Size of the whole tree. */
+  bytesTotal: number;
+  /** Literal data rsync had to send (the incremental part). */
+  bytesTransferred: number;
+  /** Bytes on the wire. */
+  bytesSent: number;
+  durationMs: number;
+  exitCode: number;
+}
+
+export interface ReceiveTicket {
+  ticket: string;
+  dataPort: number;
+  expiresAtMs: number;
+  /** The receiver writes changed files in place; the sender's rsync must know. */
+  inplace: boolean;
+}
+
+export interface BackupListing {
+  id: string;
+  createdMs: number;
+  entries: string[];
+  usedBytes: number;
+  /** The manifest stored with the backup, parsed when it is JSON. */
+  manifest: unknown;
+  complete: boolean;
+}
+
+export type Direction = 'backup' | 'restore';
+
+export interface OpenReceiveArgs {
+  backupId: string;
+  source: string;
+  direction: Direction;
+  /** Certificate identity of the node that will send. */
+  peer: string;
+  entry: string;
+}
+
+export interface SendArgs {
+  backupId: string;
+  ticket: string;
+  receiverName: string;
+  receiverHost: string;
+  receiverDataPort: number;
+  inplace: boolean;
+}
+
+export interface StreamOptions {
+  onProgress?: (p: TransferProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** One agent as the engine sees it. Every method rejects with an FfError naming the node. */
+export interface AgentNode {
+  readonly name: string;
+  /** Host part of the inventory address: where peers reach this node's data port. */
+  readonly host: string;
+  health(): Promise<NodeHealth>;
+  describe(): Promise<NodeDescription>;
+  freeze(backupId: string, leaseMs: number): Promise<FreezeResult>;
+  thaw(backupId: string): Promise<ThawResult>;
+  prepareSnapshot(backupId: string): Promise<SnapshotResult>;
+  removeSnapshot(backupId: string): Promise<boolean>;
+  openReceive(args: OpenReceiveArgs): Promise<ReceiveTicket>;
+  performRsync(args: SendArgs, opts?: StreamOptions): Promise<TransferStats>;
+  tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]): Promise<{ snapshot: string; durationMs: number }>;
+  listBackups(): Promise<BackupListing[]>;
+  activateBackup(backupId: string): Promise<string[]>;
+  deactivateBackup(backupId: string): Promise<boolean>;
+  restoreSource(args: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats>;
+  close(): void;
+}
+
+export type Phase = 'preflight' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate';
+
+/** What the engine reports while it works; the CLI turns these into progress lines. */
+export type EngineEvent =
+  | { type: 'phase-start'; phase: Phase; at: number }
+  | { type: 'phase-end'; phase: Phase; at: number; durationMs: number; ok: boolean; error?: string }
+  | { type: 'node'; phase: Phase; node: string; status: 'start' | 'done' | 'failed'; durationMs?: number; detail?: string }
+  | { type: 'progress'; phase: Phase; node: string; progress: TransferProgress }
+  | { type: 'warning'; node?: string; message: string };
+
+export type EventSink = (e: EngineEvent) => void;

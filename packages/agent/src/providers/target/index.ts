@@ -1,6 +1,7 @@
 import type { Logger, TargetConfig } from '@freezeframe/common';
 import type { TargetProvider } from './types.js';
 import { DirTarget } from './dir.js';
+import { ZfsTarget } from './zfs.js';
 
 export type { TargetProvider, TargetBackup } from './types.js';
 
@@ -9,7 +10,9 @@ export function createTarget(cfg: TargetConfig, log: Logger): TargetProvider {
   switch (cfg.kind) {
     case 'dir':
       return new DirTarget(cfg, log);
+    case 'zfs':
+      return new ZfsTarget(cfg, log);
     default:
-      throw new Error(`target kind ${cfg.kind} is not implemented yet`);
+      throw new Error(`target kind ${(cfg as { kind: string }).kind} is not implemented yet`);
   }
 }

@@ -1,0 +1,60 @@
+import { FfError, type AgentConfig, type Logger, type TlsMaterial } from '@freezeframe/common';
+import type { FreezeLease } from './lease.js';
+import type { FreezeProvider } from './providers/freeze/types.js';
+import type { SourceProvider } from './providers/source/types.js';
+import type { TargetProvider } from './providers/target/types.js';
+import type { TicketBook } from './tickets.js';
+
+export type Role = 'source' | 'freeze' | 'target';
+
+/** Which backup is being received into the target, so two backups never interleave there. */
+export interface TargetLock {
+  backupId: string;
+  since: number;
+}
+
+/** Everything an RPC handler may use; built once at start by main.ts. */
+export interface AgentContext {
+  config: AgentConfig;
+  log: Logger;
+  tls: TlsMaterial;
+  source?: SourceProvider;
+  freeze?: FreezeProvider;
+  target?: TargetProvider;
+  lease?: FreezeLease;
+  tickets: TicketBook;
+  /** The data channel's port as bound. */
+  dataPort: number;
+  /** Data-channel sessions running now. */
+  activeSessions(): number;
+  targetLock?: TargetLock;
+}
+
+export function roles(ctx: AgentContext): Role[] {
+  const r: Role[] = [];
+  if (ctx.source) r.push('source');
+  if (ctx.freeze) r.push('freeze');
+  if (ctx.target) r.push('target');
+  return r;
+}
+
+function noRole(ctx: AgentContext, role: Role): FfError {
+  return new FfError('FAILED_PRECONDITION', `node ${ctx.config.name} has no ${role} role`, {
+    hint: `add a '${role}:' section to this agent's config, or call another node`,
+  });
+}
+
+export function needSource(ctx: AgentContext): SourceProvider {
+  if (!ctx.source) throw noRole(ctx, 'source');
+  return ctx.source;
+}
+
+export function needTarget(ctx: AgentContext): TargetProvider {
+  if (!ctx.target) throw noRole(ctx, 'target');
+  return ctx.target;
+}
+
+export function needLease(ctx: AgentContext): FreezeLease {
+  if (!ctx.lease) throw noRole(ctx, 'freeze');
+  return ctx.lease;
+}

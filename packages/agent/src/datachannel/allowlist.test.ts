@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { validateServerArgs } from './allowlist.js';
+
+// argv as rsync 3.5.0 passed it to --rsh (recorded with a logging rsh), host dropped
+const RECORDED = [
+  'rsync --server -lHogDtpAXre.iLsfxCIvu --delete --stats --numeric-ids . /tmp/rs/dst19362/',
+  'rsync --server -lHogDtpAXre.iLsfxCIvu --delete --stats --numeric-ids --inplace . /tmp/rs/dst29427/',
+  'rsync --server -lHogDtpAXre.iLsfxCIvu --delete-after --stats --numeric-ids . /tmp/rs/dst22180/',
+  'rsync --server -lHogDtpAXrze.iLsfxCIvu --delete --stats --partial --numeric-ids . /tmp/rs/dst/',
+  'rsync --server -lHogDtpAXre.iLsfxCIvu --delete --stats --numeric-ids --inplace . .',
+];
+
+describe('rsync server argument allowlist', () => {
+  it('accepts what rsync really sends and drops the paths', () => {
+    for (const line of RECORDED) {
+      const argv = line.split(' ');
+      const opts = validateServerArgs(argv);
+      expect(opts).toEqual(argv.slice(2, argv.indexOf('.')));
+    }
+  });
+
+  const refused: Array<[string, RegExp]> = [
+    ['rsync --server --sender -logDtpre.iLsfxCIvu . /etc/', /--sender.*only receives/],
+    ['rsync --server -logDtpre.iLsfxCIvu --remove-source-files . x', /removes files/],
+    ['rsync --server -logDtpre.iLsfxCIvu --files-from=/etc/shadow . x', /names a path/],
+    ['rsync --server -logDtpre.iLsfxCIvu --temp-dir=/tmp . x', /temp-dir/],
+    ['rsync --server -logDtpre.iLsfxCIvu --backup-dir=/x . x', /backup-dir/],
+    ['rsync --server -logDtpre.iLsfxCIvu --link-dest=/etc . x', /link-dest/],
+    ['rsync --server -logDtpre.iLsfxCIvu --compare-dest=/etc . x', /compare-dest/],
+    ['rsync --server -logDtpre.iLsfxCIvu --copy-dest=/etc . x', /copy-dest/],
+    ['rsync --server -logDtpre.iLsfxCIvu --log-file=/etc/passwd . x', /log-file/],
+    ['rsync --server -logDtpre.iLsfxCIvu --write-devices . x', /devices/],
+    ['rsync --server -logDtpre.iLsfxCIvu --rsync-path=/bin/sh . x', /runs a program/],
+    ['rsync --server -logDtpre.iLsfxCIvu --whatever . x', /unknown option/],
+    ['rsync --server -logDtpre.iLsfxCIvu --compress-level=x9 . x', /bad value/],
+    ['rsync --server -logDtpre.iLsfxCIvu -T /tmp . x', /-T/],
+    ['rsync --server -logDtpre.iLsfxCIvu -B . x', /-B/],
+    ['rsync --server -logDtpre.iLsfx;CIvu . x', /capability/],
+    ['rsync --server -logDtpre.iLsfxCIvu', /no "\."/],
+    ['rsync --server . x', /short-option/],
+    ['sh -c id . x', /expected "rsync --server/],
+    ['rsync -logDtpre.iLsfxCIvu . x', /expected "rsync --server/],
+  ];
+  it.each(refused)('refuses %s', (line, why) => {
+    expect(() => validateServerArgs(line.split(' '))).toThrow(why);
+  });
+
+  it('refuses non-string and oversized argv', () => {
+    expect(() => validateServerArgs(['rsync', '--server', 5, '.'])).toThrow(/array of at most 64 strings/);
+    expect(() => validateServerArgs('rsync --server')).toThrow(/array/);
+    expect(() => validateServerArgs(['rsync', '--server', ...Array(70).fill('-r'), '.'])).toThrow(/64/);
+  });
+});

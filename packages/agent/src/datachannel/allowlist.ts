@@ -1,0 +1,131 @@
+import { FfError } from '@freezeframe/common';
+
+// What a sending rsync may ask of the receiving `rsync --server`, in the spirit of rsync's
+// support/rrsync: the channel only ever receives (never --sender), the receiver's paths come
+// from the ticket, and options that name other paths, delete sources or write devices are refused.
+
+/** Short flags without arguments that rsync puts into its server cluster (rrsync's list). */
+const SHORT_FLAGS = new Set('ACDEHIJKLNORSUWXbcdgklmnopqrstuvxyz'.split(''));
+
+/** Long options rsync passes to the server for the client options freezeframe uses (and harmless kin). */
+const LONG_FLAGS = new Set([
+  '--delete',
+  '--delete-before',
+  '--delete-during',
+  '--delete-delay',
+  '--delete-after',
+  '--inplace',
+  '--partial',
+  '--numeric-ids',
+  '--stats',
+  '--sparse',
+  '--checksum',
+  '--ignore-times',
+  '--size-only',
+  '--no-whole-file',
+  '--whole-file',
+  '--fsync',
+  '--no-inc-recursive',
+  '--no-i-r',
+  '--force',
+  '--ignore-errors',
+]);
+const LONG_WITH_VALUE: Record<string, RegExp> = {
+  '--compress-level': /^\d{1,2}$/,
+  '--checksum-seed': /^\d{1,10}$/,
+  '--timeout': /^\d{1,6}$/,
+  '--block-size': /^\d{1,10}$/,
+  '--max-size': /^[0-9.]+[kmgtKMGT]?$/,
+  '--min-size': /^[0-9.]+[kmgtKMGT]?$/,
+};
+
+/** Named here so the refusal says why, not just "unknown". */
+const REFUSED_WHY: Record<string, string> = {
+  '--sender': 'the data channel only receives',
+  '--remove-source-files': 'removes files',
+  '--remove-sent-files': 'removes files',
+  '--files-from': 'names a path on the receiver',
+  '--temp-dir': 'names a path on the receiver',
+  '--backup-dir': 'names a path on the receiver',
+  '--link-dest': 'names a path on the receiver (the receiver decides it)',
+  '--compare-dest': 'names a path on the receiver',
+  '--copy-dest': 'names a path on the receiver',
+  '--partial-dir': 'names a path on the receiver',
+  '--log-file': 'writes a file on the receiver',
+  '--write-devices': 'writes to devices',
+  '--copy-devices': 'reads devices',
+  '--rsync-path': 'runs a program',
+  '--daemon': 'runs a daemon',
+  '--config': 'names a path on the receiver',
+  '--only-write-batch': 'writes a file on the receiver',
+  '--write-batch': 'writes a file on the receiver',
+  '--read-batch': 'reads a file on the receiver',
+  '--exclude-from': 'names a path on the receiver',
+  '--include-from': 'names a path on the receiver',
+  '--filter': 'filters are decided by the sender',
+  '--chown': 'changes owners',
+  '--usermap': 'changes owners',
+  '--groupmap': 'changes owners',
+  '--super': 'privilege flags are decided by the receiver',
+  '--fake-super': 'privilege flags are decided by the receiver',
+  '--backup': 'keeps copies on the receiver',
+  '--suffix': 'keeps copies on the receiver',
+};
+
+/**
+ * Checks the argv the sending rsync passed to its --rsh (`rsync --server <options> . <paths>`)
+ * and returns only the options: the paths are the client's and are ignored. Throws
+ * PERMISSION_DENIED naming the first refused argument.
+ */
+export function validateServerArgs(argv: unknown): string[] {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string') || argv.length > 64) {
+    throw new FfError('PERMISSION_DENIED', 'rsync arguments must be an array of at most 64 strings');
+  }
+  const args = argv as string[];
+  if (args[0] !== 'rsync' || args[1] !== '--server') {
+    throw new FfError('PERMISSION_DENIED', `expected "rsync --server ...", got ${JSON.stringify(args.slice(0, 2).join(' '))}`);
+  }
+  const out: string[] = [];
+  let sawDot = false;
+  for (const arg of args.slice(2)) {
+    if (arg === '.') {
+      sawDot = true;
+      break;
+    }
+    out.push(checkOption(arg));
+  }
+  if (!sawDot) throw new FfError('PERMISSION_DENIED', 'rsync server arguments have no "." separating options from paths');
+  if (!out.some((a) => /^-[^-]/.test(a))) throw new FfError('PERMISSION_DENIED', 'rsync server arguments have no short-option cluster');
+  return out;
+}
+
+function refuse(arg: string, why = 'not allowed on the data channel'): never {
+  throw new FfError('PERMISSION_DENIED', `rsync option ${JSON.stringify(arg.slice(0, 60))} refused: ${why}`);
+}
+
+function checkOption(arg: string): string {
+  if (arg.startsWith('--')) {
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    const why = REFUSED_WHY[name];
+    if (why) refuse(arg, why);
+    if (eq < 0) {
+      if (LONG_FLAGS.has(name)) return arg;
+      refuse(arg, 'unknown option');
+    }
+    const re = LONG_WITH_VALUE[name];
+    if (re && re.test(arg.slice(eq + 1))) return arg;
+    refuse(arg, re ? 'bad value' : 'unknown option');
+  }
+  if (!arg.startsWith('-') || arg.length < 2) refuse(arg, 'not an option');
+  // -lHogDtpAXre.iLsfxCIvu: flags, then 'e' followed by the protocol's capability letters
+  const cluster = arg.slice(1);
+  const e = cluster.indexOf('e');
+  const flags = e < 0 ? cluster : cluster.slice(0, e);
+  const caps = e < 0 ? '' : cluster.slice(e + 1);
+  for (const c of flags) {
+    if (!SHORT_FLAGS.has(c)) refuse(arg, `short option -${c} is not allowed`);
+  }
+  if (!/^[.A-Za-z]*$/.test(caps)) refuse(arg, 'bad protocol capability string');
+  return arg;
+}

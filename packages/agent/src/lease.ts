@@ -1,0 +1,167 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FfError, errorMessage, isFfError, type Logger } from '@freezeframe/common';
+import type { FreezeProvider } from './providers/freeze/types.js';
+
+/** What is frozen, recorded under runDir so a restarted agent thaws it. */
+export interface FrozenRecord {
+  backupId: string;
+  ids: string[];
+  since: number;
+}
+
+export interface FreezeResult {
+  frozen: string[];
+  pausedAtUnixMs: number;
+  leaseExpiresUnixMs: number;
+  renewed: boolean;
+}
+
+export interface ThawResult {
+  thawed: string[];
+  thawedAtUnixMs: number;
+  wasFrozen: boolean;
+}
+
+export interface FreezeLeaseOptions {
+  provider: FreezeProvider;
+  runDir: string;
+  /** Longest lease a caller may ask for. */
+  maxLeaseMs: number;
+  /** Lease used when the caller asks for 0. */
+  defaultLeaseMs?: number;
+  log: Logger;
+}
+
+/**
+ * The freeze lease of one agent: at most one backup holds the freeze; the holder renews by
+ * freezing again with the same id; if nobody renews or thaws, the agent thaws by itself, so a
+ * director that dies never leaves a deployment paused. Operations run one at a time.
+ */
+export class FreezeLease {
+  private current?: FrozenRecord & { expires: number; timer: NodeJS.Timeout };
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly file: string;
+  private readonly defaultLeaseMs: number;
+
+  constructor(private readonly o: FreezeLeaseOptions) {
+    this.file = join(o.runDir, 'frozen.json');
+    this.defaultLeaseMs = o.defaultLeaseMs ?? 30_000;
+  }
+
+  /** Backup ids holding a freeze (zero or one). */
+  holders(): string[] {
+    return this.current ? [this.current.backupId] : [];
+  }
+
+  freeze(backupId: string, leaseMs: number): Promise<FreezeResult> {
+    return this.serial(() => this.doFreeze(backupId, leaseMs));
+  }
+
+  thaw(backupId: string): Promise<ThawResult> {
+    return this.serial(() => this.doThaw(backupId, 'thaw'));
+  }
+
+  /** Thaws whatever is frozen (agent shutdown). */
+  thawAll(): Promise<ThawResult | undefined> {
+    return this.serial(async () => (this.current ? this.doThaw(this.current.backupId, 'shutdown') : undefined));
+  }
+
+  /** At start: thaws what a previous run of the agent recorded as frozen, then forgets it. */
+  recover(): Promise<string[]> {
+    return this.serial(async () => {
+      let rec: FrozenRecord;
+      try {
+        rec = JSON.parse(await readFile(this.file, 'utf8')) as FrozenRecord;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw new FfError('FAILED_PRECONDITION', `${this.file}: cannot read the freeze record: ${errorMessage(e)}`, {
+          hint: 'thaw by hand what it lists, then delete it',
+        });
+      }
+      this.o.log.warn({ backup_id: rec.backupId, ids: rec.ids, since: rec.since }, 'a previous agent run left a freeze; thawing it');
+      const thawed = await this.o.provider.thaw(rec.ids ?? []);
+      await rm(this.file, { force: true });
+      return thawed;
+    });
+  }
+
+  private async doFreeze(backupId: string, leaseMs: number): Promise<FreezeResult> {
+    const lease = Math.min(leaseMs > 0 ? leaseMs : this.defaultLeaseMs, this.o.maxLeaseMs);
+    const now = Date.now();
+    if (this.current) {
+      if (this.current.backupId !== backupId) {
+        throw new FfError('FAILED_PRECONDITION', `already frozen for backup ${this.current.backupId} (since ${new Date(this.current.since).toISOString()})`, {
+          hint: `thaw ${this.current.backupId} first, or wait for its lease to expire`,
+        });
+      }
+      this.arm(now + lease);
+      return { frozen: this.current.ids, pausedAtUnixMs: this.current.since, leaseExpiresUnixMs: this.current.expires, renewed: true };
+    }
+    let ids: string[];
+    try {
+      ids = await this.o.provider.freeze();
+    } catch (e) {
+      if (isFfError(e)) throw e;
+      throw new FfError('FREEZE_FAILED', `freeze (${this.o.provider.kind}) failed: ${errorMessage(e)}`, { cause: e });
+    }
+    const since = Date.now();
+    const rec: FrozenRecord = { backupId, ids, since };
+    try {
+      await this.record(rec);
+    } catch (e) {
+      // without the record a crash would leave things paused for good: undo the freeze
+      await this.o.provider.thaw(ids).catch((te: unknown) => this.o.log.error({ err: errorMessage(te), ids }, 'thaw after failed record also failed'));
+      throw new FfError('FREEZE_FAILED', `cannot record the freeze in ${this.file}: ${errorMessage(e)}; thawed again`, { cause: e });
+    }
+    this.current = { ...rec, expires: 0, timer: undefined as unknown as NodeJS.Timeout };
+    this.arm(since + lease);
+    return { frozen: ids, pausedAtUnixMs: since, leaseExpiresUnixMs: this.current.expires, renewed: false };
+  }
+
+  private async doThaw(backupId: string, why: 'thaw' | 'lease expired' | 'shutdown'): Promise<ThawResult> {
+    const cur = this.current;
+    if (!cur || cur.backupId !== backupId) return { thawed: [], thawedAtUnixMs: Date.now(), wasFrozen: false };
+    clearTimeout(cur.timer);
+    let thawed: string[];
+    try {
+      thawed = await this.o.provider.thaw(cur.ids);
+    } catch (e) {
+      // keep the record and re-arm a short retry: giving up would leave the node paused
+      this.arm(Date.now() + 5_000);
+      if (isFfError(e)) throw e;
+      throw new FfError('FREEZE_FAILED', `thaw (${this.o.provider.kind}) of ${cur.ids.join(', ') || 'nothing'} failed: ${errorMessage(e)}`, { cause: e });
+    }
+    this.current = undefined;
+    await rm(this.file, { force: true });
+    const at = Date.now();
+    this.o.log.info({ backup_id: backupId, thawed, frozen_ms: at - cur.since, why }, 'thawed');
+    return { thawed, thawedAtUnixMs: at, wasFrozen: true };
+  }
+
+  private arm(expires: number): void {
+    const cur = this.current!;
+    clearTimeout(cur.timer);
+    cur.expires = expires;
+    cur.timer = setTimeout(() => {
+      this.o.log.warn({ backup_id: cur.backupId, ids: cur.ids }, 'freeze lease expired without thaw or renewal; thawing');
+      this.serial(() => this.doThaw(cur.backupId, 'lease expired')).catch((e: unknown) =>
+        this.o.log.error({ backup_id: cur.backupId, err: errorMessage(e) }, 'thaw after lease expiry failed; retrying'),
+      );
+    }, Math.max(0, expires - Date.now()));
+    cur.timer.unref?.();
+  }
+
+  private async record(rec: FrozenRecord): Promise<void> {
+    await mkdir(this.o.runDir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
+    await rename(tmp, this.file);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * freezeframe-agent --config FILE [--check]
+ *
+ * Serves the Agent gRPC service (mutual TLS) and the data channel. When both listen, prints
+ * one JSON line to stdout: {"event":"listening","name","port","dataPort"}. Exit codes:
+ * 0 normal stop (SIGTERM/SIGINT, after thawing anything frozen), 2 bad config or TLS files,
+ * 1 anything else at start.
+ */
+import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  FfError,
+  VERSION,
+  createLogger,
+  errorMessage,
+  isFfError,
+  loadAgentConfig,
+  readTls,
+  serverCredentials,
+  splitHostPort,
+  type AgentConfig,
+} from '@freezeframe/common';
+import type { AgentContext } from './context.js';
+import { createDataChannel } from './datachannel/server.js';
+import { FreezeLease } from './lease.js';
+import { createFreeze } from './providers/freeze/index.js';
+import { createSource } from './providers/source/index.js';
+import { createTarget } from './providers/target/index.js';
+import { createGrpcServer } from './server.js';
+import { TicketBook } from './tickets.js';
+
+const USAGE = `usage: freezeframe-agent --config FILE [--check]
+  --config FILE   agent config (YAML), e.g. /etc/freezeframe/agent.yaml
+  --check         validate the config and TLS files, then exit (0 = fine, 2 = not)
+  --version       print the version`;
+
+function die(code: number, msg: string): never {
+  process.stderr.write(`freezeframe-agent: ${msg}\n`);
+  process.exit(code);
+}
+
+/** Expected config problems exit 2 with the message; anything else is a bug. */
+function configError(e: unknown, prefix = ''): never {
+  if (isFfError(e)) die(2, `${prefix}${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`);
+  throw e;
+}
+
+/** The data channel listens where the config says, else on the gRPC host at port + 1 (0 stays 0). */
+function dataAddress(cfg: AgentConfig): { host: string; port: number } {
+  if (cfg.dataListen) return splitHostPort(cfg.dataListen);
+  const l = splitHostPort(cfg.listen);
+  return { host: l.host, port: l.port === 0 ? 0 : l.port + 1 };
+}
+
+async function main(): Promise<void> {
+  let values: { config?: string; check?: boolean; version?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    die(2, `${errorMessage(e)}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(VERSION + '\n');
+    return;
+  }
+  if (!values.config) die(2, `--config is required\n${USAGE}`);
+
+  let config: AgentConfig;
+  let tlsMaterial: ReturnType<typeof readTls>;
+  try {
+    config = loadAgentConfig(values.config);
+  } catch (e) {
+    configError(e);
+  }
+  try {
+    // no TLS, no agent: there is no insecure fallback outside the demo
+    tlsMaterial = readTls(config.tls);
+  } catch (e) {
+    configError(e, `${values.config}: `);
+  }
+  const log = createLogger(config.name);
+  let ctx: AgentContext;
+  try {
+    ctx = {
+      config,
+      log,
+      tls: tlsMaterial,
+      tickets: new TicketBook(60_000),
+      dataPort: 0,
+      activeSessions: () => 0,
+      ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })) } : {}),
+      ...(config.freeze ? { freeze: createFreeze(config.freeze, log.child({ provider: 'freeze' })) } : {}),
+      ...(config.target ? { target: createTarget(config.target, log.child({ provider: 'target' })) } : {}),
+    };
+  } catch (e) {
+    die(2, `${values.config}: ${errorMessage(e)}`);
+  }
+  if (values.check) {
+    process.stdout.write(`${values.config}: ok (node ${config.name})\n`);
+    return;
+  }
+
+  try {
+    await mkdir(config.runDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    die(2, `${values.config}: runDir: cannot create ${config.runDir}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+  }
+  if (ctx.freeze) {
+    ctx.lease = new FreezeLease({ provider: ctx.freeze, runDir: config.runDir, maxLeaseMs: config.freezeLeaseMaxMs, log });
+    // a previous run that died while frozen must not leave the applications paused
+    await ctx.lease.recover();
+  }
+
+  const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }) });
+  ctx.activeSessions = data.active;
+  const da = dataAddress(config);
+  try {
+    ctx.dataPort = await data.listen(da.host, da.port);
+  } catch (e) {
+    die(1, `data channel cannot listen on ${da.host}:${da.port}: ${errorMessage(e)}`);
+  }
+
+  const server = createGrpcServer(ctx);
+  const port = await new Promise<number>((resolve) => {
+    server.bindAsync(config.listen, serverCredentials(tlsMaterial), (err, p) => {
+      if (err) die(1, `cannot listen on ${config.listen}: ${err.message}`);
+      resolve(p);
+    });
+  });
+  log.info({ port, dataPort: ctx.dataPort, roles: { source: config.source?.kind, freeze: config.freeze?.kind, target: config.target?.kind }, version: VERSION }, 'listening');
+  process.stdout.write(JSON.stringify({ event: 'listening', name: config.name, port, dataPort: ctx.dataPort }) + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    try {
+      const t = await ctx.lease?.thawAll();
+      if (t?.wasFrozen) log.warn({ thawed: t.thawed }, 'thawed at shutdown');
+    } catch (e) {
+      log.error({ err: errorMessage(e) }, 'thaw at shutdown failed; the freeze record stays for the next start');
+    }
+    const force = setTimeout(() => server.forceShutdown(), 5_000);
+    await Promise.all([new Promise<void>((r) => server.tryShutdown(() => r())), data.close()]);
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof FfError ? `${e.code}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+  die(1, msg);
+});
+

@@ -1,0 +1,27 @@
+import { VERSION, entryName, errorMessage } from '@freezeframe/common';
+import type { DescribeResponse } from '@freezeframe/common/generated/freezeframe/v1/DescribeResponse.js';
+import { roles, type AgentContext } from '../context.js';
+import { rsyncVersion } from '../tools/rsync.js';
+
+export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
+  const free = async (f: () => Promise<number>) => String(await f().catch(() => 0));
+  const res: DescribeResponse = {
+    name: ctx.config.name,
+    version: VERSION,
+    roles: roles(ctx),
+    data_port: ctx.dataPort,
+    rsync_version: await rsyncVersion().catch((e: unknown) => `unavailable: ${errorMessage(e)}`),
+  };
+  if (ctx.source) {
+    res.source = {
+      kind: ctx.source.kind,
+      volume: ctx.source.volume,
+      entry: entryName(ctx.config.name, ctx.source.volume),
+      point_in_time: ctx.source.pointInTime,
+      free_bytes: await free(() => ctx.source!.freeBytes()),
+    };
+  }
+  if (ctx.freeze) res.freeze = { kind: ctx.freeze.kind };
+  if (ctx.target) res.target = { kind: ctx.target.kind, free_bytes: await free(() => ctx.target!.freeBytes()) };
+  return res;
+}

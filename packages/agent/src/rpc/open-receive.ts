@@ -1,0 +1,59 @@
+import { FfError, checkBackupId, checkName, entryName } from '@freezeframe/common';
+import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveRequest.js';
+import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
+import { needSource, needTarget, type AgentContext } from '../context.js';
+import type { TicketGrant } from '../tickets.js';
+import { checkEntry } from './entry.js';
+
+/**
+ * Issues a one-time data-channel ticket. The receive folder and the receiver's rsync options
+ * are decided here, from this agent's config; the sender only ever learns the ticket.
+ */
+export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Output): Promise<OpenReceiveResponse> {
+  const backupId = checkBackupId(req.backup_id);
+  const source = checkName(req.source, 'source');
+  const peer = checkName(req.peer, 'peer');
+  let grant: TicketGrant;
+  if (req.direction === 'DIRECTION_BACKUP') {
+    const entry = checkEntry(req.entry);
+    const target = needTarget(ctx);
+    takeTargetLock(ctx, backupId);
+    const { path, rsyncOptions } = await target.prepareReceive(backupId, entry);
+    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions };
+  } else if (req.direction === 'DIRECTION_RESTORE') {
+    const src = needSource(ctx);
+    if (!ctx.config.allowRestore) {
+      throw new FfError('PERMISSION_DENIED', `node ${ctx.config.name} does not accept restores`, {
+        hint: 'set allowRestore: true in its agent config for the time of the restore',
+      });
+    }
+    // `source` names the backup's source (it may differ when restoring one deployment into another);
+    // the folder written is always this node's own volume
+    const entry = req.entry ? checkEntry(req.entry) : entryName(ctx.config.name, src.volume);
+    grant = { backupId, source, entry, direction: 'restore', peer, path: await src.restorePath(), rsyncOptions: [] };
+  } else {
+    throw new FfError('INVALID_ARGUMENT', `direction ${JSON.stringify(req.direction)} must be DIRECTION_BACKUP or DIRECTION_RESTORE`, {
+      details: { field: 'direction' },
+    });
+  }
+  const t = ctx.tickets.issue(grant);
+  ctx.log.info({ backup_id: backupId, source, entry: grant.entry, peer, direction: grant.direction, path: grant.path, options: grant.rsyncOptions }, 'ticket issued');
+  return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: t.rsyncOptions.includes('--inplace') };
+}
+
+/**
+ * One backup at a time is received into the target. A lock left by a backup that never got
+ * tagged (its director died) is taken over once nothing is being received for it any more.
+ */
+function takeTargetLock(ctx: AgentContext, backupId: string): void {
+  const lock = ctx.targetLock;
+  if (lock && lock.backupId !== backupId) {
+    if (ctx.activeSessions() > 0) {
+      throw new FfError('FAILED_PRECONDITION', `target ${ctx.config.name} is receiving backup ${lock.backupId} (since ${new Date(lock.since).toISOString()})`, {
+        hint: 'wait for that backup to finish',
+      });
+    }
+    ctx.log.warn({ backup_id: backupId, stale: lock.backupId }, 'taking over a target lock of a backup that was never tagged');
+  }
+  if (!lock || lock.backupId !== backupId) ctx.targetLock = { backupId, since: Date.now() };
+}

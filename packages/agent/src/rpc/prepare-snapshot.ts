@@ -1,0 +1,12 @@
+import { checkBackupId, entryName } from '@freezeframe/common';
+import type { PrepareSnapshotRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/PrepareSnapshotRequest.js';
+import type { PrepareSnapshotResponse } from '@freezeframe/common/generated/freezeframe/v1/PrepareSnapshotResponse.js';
+import { needSource, type AgentContext } from '../context.js';
+
+export async function prepareSnapshot(ctx: AgentContext, req: PrepareSnapshotRequest__Output, signal: AbortSignal): Promise<PrepareSnapshotResponse> {
+  const backupId = checkBackupId(req.backup_id);
+  const source = needSource(ctx);
+  const started = Date.now();
+  await source.prepare(backupId, signal);
+  return { entry: entryName(ctx.config.name, source.volume), duration_ms: String(Date.now() - started), taken_at_unix_ms: String(started) };
+}

@@ -1,0 +1,98 @@
+import { FfError, checkName, errorMessage, isFfError } from '@freezeframe/common';
+import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
+import type { AgentContext } from '../context.js';
+import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
+
+const TICKET_RE = /^[0-9a-f]{64}$/;
+const HOST_RE = /^(\[?[0-9a-fA-F:]+\]?|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/;
+/** Progress messages per second, at most. */
+const PROGRESS_INTERVAL_MS = 250;
+
+export interface SendRequest {
+  backupId: string;
+  from: string;
+  ticket: unknown;
+  receiverName: unknown;
+  receiverHost: unknown;
+  receiverPort: unknown;
+  inplace: boolean;
+  direction: 'backup' | 'restore';
+}
+
+/** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
+export function checkReceiver(req: Pick<SendRequest, 'ticket' | 'receiverName' | 'receiverHost' | 'receiverPort'>) {
+  if (typeof req.ticket !== 'string' || !TICKET_RE.test(req.ticket)) {
+    throw new FfError('INVALID_ARGUMENT', 'ticket must be 64 hex characters (from OpenReceive)', { details: { field: 'ticket' } });
+  }
+  const name = checkName(req.receiverName, 'receiver_name');
+  if (typeof req.receiverHost !== 'string' || !HOST_RE.test(req.receiverHost)) {
+    throw new FfError('INVALID_ARGUMENT', `receiver_host ${JSON.stringify(String(req.receiverHost).slice(0, 60))} is not a host name or IP address`, {
+      details: { field: 'receiver_host' },
+    });
+  }
+  const port = Number(req.receiverPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new FfError('INVALID_ARGUMENT', `receiver_data_port ${String(req.receiverPort)} is not a port`, { details: { field: 'receiver_data_port' } });
+  }
+  return { ticket: req.ticket, name, host: req.receiverHost.replace(/^\[|\]$/g, ''), port };
+}
+
+/**
+ * Sends a tree through the data channel and streams progress (throttled) and the final stats.
+ * rsync's failure becomes TRANSFER_FAILED with its exit code and stderr, naming the receiver.
+ */
+export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: TransferProgress) => void, signal: AbortSignal): Promise<void> {
+  const r = checkReceiver(req);
+  let last = 0;
+  let pending: RsyncProgress | undefined;
+  const send = (p: RsyncProgress) => {
+    emit({ bytes: String(p.bytes), percent: p.percent, rate: p.rate, files_checked: String(p.filesChecked) });
+    last = Date.now();
+    pending = undefined;
+  };
+  const log = ctx.log.child({ backup_id: req.backupId, receiver: r.name, direction: req.direction });
+  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace }, 'sending');
+  try {
+    const res = await rsyncPush({
+      from: req.from,
+      inplace: req.inplace,
+      deleteMode: req.direction === 'restore' ? 'delete-after' : 'delete',
+      tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
+      signal,
+      logger: log,
+      onProgress: (p) => {
+        if (Date.now() - last >= PROGRESS_INTERVAL_MS) send(p);
+        else pending = p;
+      },
+    });
+    if (pending) send(pending);
+    log.info({ ...res }, 'sent');
+    emit({
+      bytes: String(res.bytesTotal),
+      percent: 100,
+      rate: '',
+      files_checked: String(res.filesTotal),
+      done: {
+        files_total: String(res.filesTotal),
+        files_transferred: String(res.filesTransferred),
+        bytes_total: String(res.bytesTotal),
+        bytes_transferred: String(res.bytesTransferred),
+        bytes_sent: String(res.bytesSent),
+        duration_ms: String(res.durationMs),
+        exit_code: res.exitCode,
+      },
+    });
+  } catch (e) {
+    if (isFfError(e, 'COMMAND_FAILED')) {
+      const exitCode = e.details?.exitCode;
+      const stderr = String(e.details?.stderr ?? '').trim();
+      const tail = stderr.split('\n').slice(-6).join('\n');
+      throw new FfError('TRANSFER_FAILED', `rsync to ${r.name} (${r.host}:${r.port}) exited with ${String(exitCode)}: ${tail || errorMessage(e)}`, {
+        cause: e,
+        details: { exitCode, stderr: stderr.slice(-4000), receiver: r.name },
+        ...(exitCode === 12 && /refused/.test(stderr) ? { hint: 'the receiver refused the ticket: open a new one with OpenReceive' } : {}),
+      });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,24 @@
+import { FfError, checkBackupId } from '@freezeframe/common';
+import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
+import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
+import { needTarget, type AgentContext } from '../context.js';
+import { checkEntry } from './entry.js';
+
+/** Tags the received tree as a backup (for every target kind, despite the name). Releases the target lock. */
+export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Promise<ZfsTagResponse> {
+  const backupId = checkBackupId(req.backup_id);
+  const entries = req.entries.map((e, i) => checkEntry(e, `entries[${i}]`));
+  const target = needTarget(ctx);
+  const manifest = req.manifest?.json ?? '';
+  if (manifest) {
+    try {
+      JSON.parse(manifest);
+    } catch {
+      throw new FfError('INVALID_ARGUMENT', 'manifest.json is not valid JSON', { details: { field: 'manifest.json' } });
+    }
+  }
+  const started = Date.now();
+  const r = await target.tag(backupId, manifest, entries);
+  if (ctx.targetLock?.backupId === backupId) ctx.targetLock = undefined;
+  return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
+}

@@ -1,0 +1,118 @@
+import * as grpc from '@grpc/grpc-js';
+import { FfError, MAX_MESSAGE_BYTES, certIdentity, errorMessage, isFfError, loadProto, toGrpcError } from '@freezeframe/common';
+import type { AgentHandlers } from '@freezeframe/common';
+import type { AgentContext } from './context.js';
+import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
+import { describe } from './rpc/describe.js';
+import { freeze } from './rpc/freeze.js';
+import { health } from './rpc/health.js';
+import { listBackups } from './rpc/list-backups.js';
+import { openReceive } from './rpc/open-receive.js';
+import { performRsync } from './rpc/perform-rsync.js';
+import { prepareSnapshot } from './rpc/prepare-snapshot.js';
+import { removeSnapshot } from './rpc/remove-snapshot.js';
+import { restoreSource } from './rpc/restore-source.js';
+import { thaw } from './rpc/thaw.js';
+import { zfsTag } from './rpc/zfs-tag.js';
+
+type Call = { getAuthContext(): { sslPeerCertificate?: Parameters<typeof certIdentity>[0] } };
+
+/** Every control RPC is for the configured directors only; peer agents talk to the data channel. */
+function authorize(ctx: AgentContext, call: Call): string {
+  const who = certIdentity(call.getAuthContext().sslPeerCertificate);
+  if (who === undefined || !ctx.config.authorizedDirectors.includes(who)) {
+    throw new FfError('PERMISSION_DENIED', `identity '${who ?? '(no certificate)'}' may not call node ${ctx.config.name}`, {
+      hint: `only ${ctx.config.authorizedDirectors.join(', ')} (authorizedDirectors) may`,
+    });
+  }
+  return who;
+}
+
+function audit(ctx: AgentContext, rpc: string, caller: string | undefined, req: unknown, started: number, err?: unknown): void {
+  const backupId = (req as { backup_id?: unknown } | undefined)?.backup_id;
+  const line = {
+    caller,
+    rpc,
+    backup_id: typeof backupId === 'string' && backupId ? backupId : undefined,
+    result: err === undefined ? 'ok' : isFfError(err) ? err.code : 'INTERNAL',
+    duration_ms: Date.now() - started,
+    ...(err === undefined ? {} : { err: errorMessage(err) }),
+  };
+  if (err === undefined) ctx.log.info(line, 'rpc');
+  else if (isFfError(err)) ctx.log.warn(line, 'rpc');
+  else ctx.log.error({ ...line, stack: (err as Error)?.stack }, 'rpc');
+}
+
+function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext, req: Req, signal: AbortSignal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = Date.now();
+    let caller: string | undefined;
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort());
+    (async () => {
+      caller = authorize(ctx, call);
+      return fn(ctx, call.request, ac.signal);
+    })().then(
+      (res) => {
+        audit(ctx, rpc, caller, call.request, started);
+        callback(null, res);
+      },
+      (e: unknown) => {
+        audit(ctx, rpc, caller ?? certIdentity(call.getAuthContext().sslPeerCertificate), call.request, started, e);
+        callback(toGrpcError(e) as grpc.ServiceError);
+      },
+    );
+  };
+}
+
+function streaming<Req, Res>(
+  ctx: AgentContext,
+  rpc: string,
+  fn: (ctx: AgentContext, req: Req, emit: (m: Res) => void, signal: AbortSignal) => Promise<void>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const started = Date.now();
+    let caller: string | undefined;
+    // the director going away cancels the transfer: rsync's process group is killed
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort());
+    (async () => {
+      caller = authorize(ctx, call);
+      await fn(ctx, call.request, (m) => call.write(m), ac.signal);
+    })().then(
+      () => {
+        audit(ctx, rpc, caller, call.request, started);
+        call.end();
+      },
+      (e: unknown) => {
+        audit(ctx, rpc, caller ?? certIdentity(call.getAuthContext().sslPeerCertificate), call.request, started, e);
+        if (!ac.signal.aborted) call.emit('error', toGrpcError(e));
+      },
+    );
+  };
+}
+
+/** The gRPC service with one thin handler per RPC; generated types stop in src/rpc/. */
+export function createGrpcServer(ctx: AgentContext): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  const handlers: AgentHandlers = {
+    Health: unary(ctx, 'Health', (c) => health(c)),
+    Describe: unary(ctx, 'Describe', (c) => describe(c)),
+    Freeze: unary(ctx, 'Freeze', freeze),
+    Thaw: unary(ctx, 'Thaw', thaw),
+    PrepareSnapshot: unary(ctx, 'PrepareSnapshot', prepareSnapshot),
+    PerformRsync: streaming(ctx, 'PerformRsync', performRsync),
+    RemoveSnapshot: unary(ctx, 'RemoveSnapshot', removeSnapshot),
+    OpenReceive: unary(ctx, 'OpenReceive', openReceive),
+    ZfsTag: unary(ctx, 'ZfsTag', zfsTag),
+    ListBackups: unary(ctx, 'ListBackups', (c) => listBackups(c)),
+    ActivateBackup: unary(ctx, 'ActivateBackup', activateBackup),
+    DeactivateBackup: unary(ctx, 'DeactivateBackup', deactivateBackup),
+    RestoreSource: streaming(ctx, 'RestoreSource', restoreSource),
+  };
+  server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
+  return server;
+}

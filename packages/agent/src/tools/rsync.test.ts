@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseProgressLine, parseStats, parseVersion, rsyncPushArgs, rsyncVersion } from './rsync.js';
+
+// Recorded from rsync 3.5.0 (protocol 32): `rsync -aHAX --numeric-ids --delete --inplace
+// --info=progress2 --stats` of a 50 MB tree, '\r' shown as line breaks.
+const PROGRESS = [
+  '         32,768   0%    0.00kB/s    0:00:00  ',
+  '     50,000,000  99%  213.69MB/s    0:00:00 (xfr#1, to-chk=4/7)',
+  '     50,300,003  99%  210.26MB/s    0:00:00 (xfr#3, to-chk=0/7)',
+];
+const STATS = `
+Number of files: 7 (reg: 4, dir: 2, link: 1)
+Number of created files: 6 (reg: 4, dir: 1, link: 1)
+Number of deleted files: 0
+Number of regular files transferred: 3
+Total file size: 50,300,007 bytes
+Total transferred file size: 50,300,003 bytes
+Literal data: 50,300,003 bytes
+Matched data: 0 bytes
+File list size: 0
+File list generation time: 0.001 seconds
+File list transfer time: 0.000 seconds
+Total bytes sent: 50,312,601
+Total bytes received: 108
+
+sent 50,312,601 bytes  received 108 bytes  100,625,418.00 bytes/sec
+total size is 50,300,007  speedup is 1.00
+`;
+// second run, one small file changed
+const STATS_SMALL_CHANGE = `Number of files: 7 (reg: 4, dir: 2, link: 1)
+Number of created files: 0
+Number of deleted files: 0
+Number of regular files transferred: 1
+Total file size: 50,300,011 bytes
+Total transferred file size: 5 bytes
+Literal data: 5 bytes
+Matched data: 0 bytes
+File list size: 0
+File list generation time: 0.001 seconds
+File list transfer time: 0.000 seconds
+Total bytes sent: 232
+Total bytes received: 54
+
+sent 232 bytes  received 54 bytes  572.00 bytes/sec
+total size is 50,300,011  speedup is 175,874.16
+`;
+
+describe('rsync output parsers', () => {
+  it('parses progress2 lines', () => {
+    expect(parseProgressLine(PROGRESS[0]!)).toEqual({ bytes: 32768, percent: 0, rate: '0.00kB/s', filesChecked: 0 });
+    expect(parseProgressLine(PROGRESS[1]!)).toEqual({ bytes: 50_000_000, percent: 99, rate: '213.69MB/s', filesChecked: 3 });
+    expect(parseProgressLine(PROGRESS[2]!)).toEqual({ bytes: 50_300_003, percent: 99, rate: '210.26MB/s', filesChecked: 7 });
+    expect(parseProgressLine('Number of files: 7 (reg: 4, dir: 2, link: 1)')).toBeUndefined();
+    expect(parseProgressLine('')).toBeUndefined();
+  });
+
+  it('parses the --stats block', () => {
+    expect(parseStats(PROGRESS.join('\r') + '\n' + STATS)).toEqual({
+      filesTotal: 7,
+      filesTransferred: 3,
+      bytesTotal: 50_300_007,
+      bytesTransferred: 50_300_003,
+      bytesSent: 50_312_601,
+    });
+    expect(parseStats(STATS_SMALL_CHANGE)).toMatchObject({ filesTransferred: 1, bytesTotal: 50_300_011, bytesTransferred: 5, bytesSent: 232 });
+  });
+
+  it('refuses output without stats', () => {
+    expect(() => parseStats('sent 1 bytes')).toThrow(/Number of files/);
+  });
+
+  it('parses the version line', async () => {
+    expect(parseVersion('rsync  version 3.5.0  protocol version 32\nCopyright (C) 1996-2026\n')).toBe('3.5.0 protocol 32');
+    expect(await rsyncVersion()).toMatch(/^\d+\.\d+\.\d+\S* protocol \d+$/);
+  });
+
+  it('builds the push argv with the tunnel as rsh', () => {
+    const args = rsyncPushArgs({ from: '/snap/vol/', inplace: true, deleteMode: 'delete-after', tunnelScript: '/opt/ff/tunnel.js' });
+    expect(args).toEqual([
+      '-aHAX', '--numeric-ids', '--delete-after', '--inplace', '--info=progress2', '--stats',
+      '--rsh', `${process.execPath} /opt/ff/tunnel.js`, '/snap/vol/', 'ff:.',
+    ]);
+    expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/x y/t.js' })).toContain(`${process.execPath} '/x y/t.js'`);
+  });
+});

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * The data channel's client, run by the sending rsync as its --rsh:
+ * `tunnel.js <host> rsync --server ...`. Everything it needs comes from its environment
+ * (FF_TUNNEL_*, FF_TLS_*), never from argv: argv is readable by every user via ps, and the
+ * host rsync passes is a placeholder. Exit 12 when the receiver refuses.
+ */
+import { readFileSync } from 'node:fs';
+import * as tls from 'node:tls';
+import { readLine } from './datachannel/header.js';
+
+// Only node built-ins here: rsync starts this program once per transfer, and loading
+// @freezeframe/common (grpc, zod, pino) would add about a second to every start.
+function certIdentity(cert: tls.PeerCertificate | undefined): string | undefined {
+  const cn = cert?.subject?.CN as string | string[] | undefined;
+  return Array.isArray(cn) ? cn[0] : cn || undefined;
+}
+
+function fail(msg: string, code: number): never {
+  process.stderr.write(`freezeframe tunnel: ${msg}\n`);
+  process.exit(code);
+}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) fail(`${name} is not set (the tunnel is started by the agent's rsync, not by hand)`, 2);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const host = env('FF_TUNNEL_HOST');
+  const port = Number(env('FF_TUNNEL_PORT'));
+  const ticket = env('FF_TUNNEL_TICKET');
+  const peer = env('FF_TUNNEL_PEER');
+  const direction = env('FF_TUNNEL_DIRECTION');
+  const read = (what: string, p: string) => {
+    try {
+      return readFileSync(p);
+    } catch (e) {
+      fail(`cannot read ${what} ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 2);
+    }
+  };
+  const ca = read('CA', env('FF_TLS_CA'));
+  const cert = read('certificate', env('FF_TLS_CERT'));
+  const key = read('key', env('FF_TLS_KEY'));
+  // argv: [node, tunnel.js, <host>, rsync, --server, ...]
+  const args = process.argv.slice(3);
+
+  const socket = tls.connect({
+    host,
+    port,
+    ca,
+    cert,
+    key,
+    servername: peer,
+    minVersion: 'TLSv1.2',
+    checkServerIdentity: (_h, c) => {
+      const got = certIdentity(c);
+      return got === peer ? undefined : new Error(`receiver certificate names '${got ?? '(none)'}', expected '${peer}'`);
+    },
+  });
+  socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
+  await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  socket.write(JSON.stringify({ ticket, direction, args }) + '\n');
+  let answer: { line: string; rest: Buffer };
+  try {
+    answer = await readLine(socket, 30_000);
+  } catch (e) {
+    fail(`${peer} did not answer: ${(e as Error).message}`, 12);
+  }
+  if (answer.line !== 'OK') fail(`${peer} refused: ${answer.line.replace(/^ERR /, '')}`, 12);
+  if (answer.rest.length > 0) process.stdout.write(answer.rest);
+  process.stdin.pipe(socket);
+  socket.pipe(process.stdout);
+  socket.resume();
+  socket.once('end', () => process.stdout.write('', () => process.exit(0)));
+}
+
+main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 12));

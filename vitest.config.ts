@@ -8,6 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -16,6 +17,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // after the unit tests, never beside them: the beds load the machine
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

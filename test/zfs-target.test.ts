@@ -161,3 +161,52 @@ describe.skipIf(skip)('ZFS target storage with rsync --inplace', () => {
     await zfsDestroy(`${pool!.name}/copy`, { recursive: true });
   });
 });
+
+describe.skipIf(skip)('ZfsTarget.destroy (retention)', () => {
+  let daemon: ZfsDaemon | undefined;
+  let pool: FilePool | undefined;
+
+  beforeAll(async () => {
+    daemon = await startZfsFuse();
+    pool = await createFilePool({ sizeMiB: 256 });
+  });
+  afterAll(async () => {
+    try {
+      await pool?.destroy();
+    } finally {
+      await daemon?.stop();
+    }
+  });
+
+  it('destroys the snapshot, refuses while activated or cloned, and is idempotent', async () => {
+    const dataset = `${pool!.name}/del/current`;
+    const target = new ZfsTarget({ kind: 'zfs', dataset }, silentLogger);
+    await writeFile(join((await target.prepareReceive(ID1, ENTRY)).path, 'a.txt'), 'version 1');
+    await target.tag(ID1, '{}', [ENTRY]);
+    await writeFile(join((await target.prepareReceive(ID2, ENTRY)).path, 'a.txt'), 'version 2');
+    await target.tag(ID2, '{}', [ENTRY]);
+
+    await target.activate(ID1);
+    await expect(target.destroy(ID1)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('is activated') });
+    expect(await zfsExists(`${dataset}@${ID1}`)).toBe(true);
+    await target.deactivate(ID1);
+
+    expect(await target.destroy(ID1)).toBe(true);
+    expect(await zfsExists(`${dataset}@${ID1}`)).toBe(false);
+    expect((await target.list()).map((b) => b.backupId)).toEqual([ID2]);
+    expect(await target.destroy(ID1)).toBe(false);
+    // the remaining backup is whole
+    const a = await target.activate(ID2);
+    expect(await readFile(join(a.root, ENTRY, 'a.txt'), 'utf8')).toBe('version 2');
+    await target.deactivate(ID2);
+
+    // a clone someone else made (an operator's) also holds the snapshot
+    const other = `${pool!.name}/del/operator-clone`;
+    await run({ bin: findBinary('zfs'), args: ['clone', `${dataset}@${ID2}`, other], timeoutMs: 30_000 });
+    await expect(target.destroy(ID2)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('a clone depends on') });
+    await zfsDestroy(other);
+    expect(await target.destroy(ID2)).toBe(true);
+    expect(await target.list()).toEqual([]);
+    await expect(target.destroy('bad id')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

@@ -11,6 +11,12 @@ export type Role = 'source' | 'freeze' | 'target';
 export interface TargetLock {
   backupId: string;
   since: number;
+  /** What holds it; "receive" is the implicit lock of an OpenReceive without LockTarget. */
+  purpose?: string;
+  /** The run that took it with LockTarget; renewals and unlocks must match. */
+  holder?: string;
+  /** Unix ms after which a LockTarget lock counts as abandoned (its holder died). */
+  expires?: number;
 }
 
 /** Everything an RPC handler may use; built once at start by main.ts. */

@@ -14,9 +14,11 @@ import {
   VERSION,
   createLogger,
   errorMessage,
+  findBinary,
   isFfError,
   loadAgentConfig,
   readTls,
+  run,
   serverCredentials,
   splitHostPort,
   type AgentConfig,
@@ -27,6 +29,7 @@ import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
 import { createSource } from './providers/source/index.js';
 import { createTarget } from './providers/target/index.js';
+import { checkRsyncVersion } from './rsync-version.js';
 import { createGrpcServer } from './server.js';
 import { TicketBook } from './tickets.js';
 
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
       config,
       log,
       tls: tlsMaterial,
-      tickets: new TicketBook(60_000),
+      tickets: new TicketBook(config.ticketTtl),
       dataPort: 0,
       activeSessions: () => 0,
       ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })) } : {}),
@@ -102,6 +105,13 @@ async function main(): Promise<void> {
     };
   } catch (e) {
     die(2, `${values.config}: ${errorMessage(e)}`);
+  }
+  try {
+    // the peer's rsync talks to ours: refuse versions with known vulnerabilities before serving
+    const bin = findBinary('rsync');
+    checkRsyncVersion((await run({ bin, args: ['--version'], timeoutMs: 10_000 })).stdout, bin);
+  } catch (e) {
+    configError(e);
   }
   if (values.check) {
     process.stdout.write(`${values.config}: ok (node ${config.name})\n`);
@@ -130,11 +140,12 @@ async function main(): Promise<void> {
 
   const server = createGrpcServer(ctx);
   const port = await new Promise<number>((resolve) => {
-    server.bindAsync(config.listen, serverCredentials(tlsMaterial), (err, p) => {
+    server.bindAsync(config.listen, serverCredentials(tlsMaterial, !config.insecure), (err, p) => {
       if (err) die(1, `cannot listen on ${config.listen}: ${err.message}`);
       resolve(p);
     });
   });
+  if (config.insecure) log.warn({ listen: config.listen }, 'insecure: true: callers without a client certificate are treated as a director (loopback demos only)');
   log.info({ port, dataPort: ctx.dataPort, roles: { source: config.source?.kind, freeze: config.freeze?.kind, target: config.target?.kind }, version: VERSION }, 'listening');
   process.stdout.write(JSON.stringify({ event: 'listening', name: config.name, port, dataPort: ctx.dataPort }) + '\n');
 

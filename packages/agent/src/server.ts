@@ -14,12 +14,27 @@ import { removeSnapshot } from './rpc/remove-snapshot.js';
 import { restoreSource } from './rpc/restore-source.js';
 import { thaw } from './rpc/thaw.js';
 import { zfsTag } from './rpc/zfs-tag.js';
+import { restoreKeyspace } from './rpc/restore-keyspace.js';
+import { startServices, stopServices } from './rpc/services.js';
+import { cleanup } from './rpc/cleanup.js';
+import { lockTarget, unlockTarget } from './rpc/lock-target.js';
+import { verifyBackup } from './rpc/verify-backup.js';
+import { deleteBackup } from './rpc/delete-backup.js';
 
-type Call = { getAuthContext(): { sslPeerCertificate?: Parameters<typeof certIdentity>[0] } };
+type Call = { getAuthContext(): { sslPeerCertificate?: Parameters<typeof certIdentity>[0] }; getPeer(): string };
+
+/** Stands for a caller without a certificate on an `insecure: true` (loopback-only) agent. */
+export const INSECURE_CALLER = 'insecure-loopback';
+
+function callerOf(ctx: AgentContext, call: Call): string | undefined {
+  const who = certIdentity(call.getAuthContext().sslPeerCertificate);
+  return who === undefined && ctx.config.insecure ? INSECURE_CALLER : who;
+}
 
 /** Every control RPC is for the configured directors only; peer agents talk to the data channel. */
 function authorize(ctx: AgentContext, call: Call): string {
-  const who = certIdentity(call.getAuthContext().sslPeerCertificate);
+  const who = callerOf(ctx, call);
+  if (who === INSECURE_CALLER) return who;
   if (who === undefined || !ctx.config.authorizedDirectors.includes(who)) {
     throw new FfError('PERMISSION_DENIED', `identity '${who ?? '(no certificate)'}' may not call node ${ctx.config.name}`, {
       hint: `only ${ctx.config.authorizedDirectors.join(', ')} (authorizedDirectors) may`,
@@ -28,15 +43,23 @@ function authorize(ctx: AgentContext, call: Call): string {
   return who;
 }
 
-function audit(ctx: AgentContext, rpc: string, caller: string | undefined, req: unknown, started: number, err?: unknown): void {
-  const backupId = (req as { backup_id?: unknown } | undefined)?.backup_id;
+/** Request values are the caller's: shorten them before they reach the log. */
+function logValue(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v === '') return undefined;
+  return v.length > 64 ? `${v.slice(0, 64)}...(${v.length} chars)` : v;
+}
+
+/** The audit line: one per RPC, with caller identity, RPC, backup id, result and duration. */
+function audit(ctx: AgentContext, rpc: string, call: Call, req: unknown, started: number, err?: unknown): void {
   const line = {
-    caller,
+    audit: true,
+    caller: callerOf(ctx, call) ?? '(no certificate)',
+    remote: call.getPeer(),
     rpc,
-    backup_id: typeof backupId === 'string' && backupId ? backupId : undefined,
+    backup_id: logValue((req as { backup_id?: unknown } | undefined)?.backup_id),
     result: err === undefined ? 'ok' : isFfError(err) ? err.code : 'INTERNAL',
     duration_ms: Date.now() - started,
-    ...(err === undefined ? {} : { err: errorMessage(err) }),
+    ...(err === undefined ? {} : { err: errorMessage(err).slice(0, 500) }),
   };
   if (err === undefined) ctx.log.info(line, 'rpc');
   else if (isFfError(err)) ctx.log.warn(line, 'rpc');
@@ -46,19 +69,18 @@ function audit(ctx: AgentContext, rpc: string, caller: string | undefined, req: 
 function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext, req: Req, signal: AbortSignal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = Date.now();
-    let caller: string | undefined;
     const ac = new AbortController();
     call.on('cancelled', () => ac.abort());
     (async () => {
-      caller = authorize(ctx, call);
+      authorize(ctx, call);
       return fn(ctx, call.request, ac.signal);
     })().then(
       (res) => {
-        audit(ctx, rpc, caller, call.request, started);
+        audit(ctx, rpc, call, call.request, started);
         callback(null, res);
       },
       (e: unknown) => {
-        audit(ctx, rpc, caller ?? certIdentity(call.getAuthContext().sslPeerCertificate), call.request, started, e);
+        audit(ctx, rpc, call, call.request, started, e);
         callback(toGrpcError(e) as grpc.ServiceError);
       },
     );
@@ -72,20 +94,19 @@ function streaming<Req, Res>(
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     const started = Date.now();
-    let caller: string | undefined;
     // the director going away cancels the transfer: rsync's process group is killed
     const ac = new AbortController();
     call.on('cancelled', () => ac.abort());
     (async () => {
-      caller = authorize(ctx, call);
+      authorize(ctx, call);
       await fn(ctx, call.request, (m) => call.write(m), ac.signal);
     })().then(
       () => {
-        audit(ctx, rpc, caller, call.request, started);
+        audit(ctx, rpc, call, call.request, started);
         call.end();
       },
       (e: unknown) => {
-        audit(ctx, rpc, caller ?? certIdentity(call.getAuthContext().sslPeerCertificate), call.request, started, e);
+        audit(ctx, rpc, call, call.request, started, e);
         if (!ac.signal.aborted) call.emit('error', toGrpcError(e));
       },
     );
@@ -112,6 +133,14 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     ActivateBackup: unary(ctx, 'ActivateBackup', activateBackup),
     DeactivateBackup: unary(ctx, 'DeactivateBackup', deactivateBackup),
     RestoreSource: streaming(ctx, 'RestoreSource', restoreSource),
+    RestoreKeyspace: streaming(ctx, 'RestoreKeyspace', restoreKeyspace),
+    StopServices: unary(ctx, 'StopServices', (c) => stopServices(c)),
+    StartServices: unary(ctx, 'StartServices', (c) => startServices(c)),
+    LockTarget: unary(ctx, 'LockTarget', lockTarget),
+    UnlockTarget: unary(ctx, 'UnlockTarget', unlockTarget),
+    Cleanup: unary(ctx, 'Cleanup', cleanup),
+    VerifyBackup: unary(ctx, 'VerifyBackup', verifyBackup),
+    DeleteBackup: unary(ctx, 'DeleteBackup', deleteBackup),
   };
   server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return server;

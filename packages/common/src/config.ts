@@ -21,6 +21,26 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 const tls = z.object({ ca: z.string(), cert: z.string(), key: z.string() }).strict();
 const zfsDataset = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'must be a ZFS dataset name like pool/backup').refine((d) => !d.includes('..') && !d.endsWith('/'), 'must be a ZFS dataset name like pool/backup');
 
+/** A program from the agent's config: absolute binary first, then its arguments; never a shell string. */
+const argv = z
+  .array(z.string().min(1))
+  .min(1)
+  .refine((a) => isAbsolute(a[0]!), 'must start with the absolute path of a program (no shell, no PATH lookup)');
+const hook = z.object({ argv, timeout: duration.default('60s') }).strict();
+/** Cassandra's own keyspaces are never snapshotted or restored by freezeframe. */
+export const CASSANDRA_SYSTEM_KEYSPACES = ['system', 'system_schema', 'system_auth', 'system_distributed', 'system_traces', 'system_views', 'system_virtual_schema'];
+const keyspace = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,48}$/, 'must be a Cassandra keyspace name (letters, digits, _)')
+  .refine((k) => !CASSANDRA_SYSTEM_KEYSPACES.includes(k.toLowerCase()), 'is a system keyspace; only application keyspaces are backed up and restored');
+const unitName = z.string().regex(/^[A-Za-z0-9_.@:-]+\.(service|scope|slice|target)$/, 'must be a systemd unit name');
+const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a container name');
+/** How a service is stopped and started: a systemd unit or a Docker container. */
+const serviceRef = z.union([
+  z.object({ unit: unitName, systemctl: absPath.default('/usr/bin/systemctl') }).strict(),
+  z.object({ container: containerName, socket: absPath.default('/var/run/docker.sock') }).strict(),
+]);
+
 const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dir'), volume: absPath }).strict(),
   z
@@ -37,6 +57,45 @@ const sourceSchema = z.discriminatedUnion('kind', [
       volume: zfsDataset,
       /** Where the snapshot's clone is mounted for sending. */
       snapshotMount: absPath,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('cassandra'),
+      keyspaces: z.array(keyspace).min(1),
+      nodetool: absPath.default('/usr/bin/nodetool'),
+      dataDir: absPath.default('/var/lib/cassandra/data'),
+      commitlogDir: absPath.default('/var/lib/cassandra/commitlog'),
+      /** Hard-link trees for sending and restore staging; on the same filesystem as dataDir. */
+      stagingDir: absPath.default('/var/lib/cassandra/freezeframe'),
+      /** How RestoreKeyspace stops and starts Cassandra. */
+      service: serviceRef.optional(),
+      nodetoolTimeout: duration.default('10m'),
+      repairTimeout: duration.default('24h'),
+      /** How long a started Cassandra may take until `nodetool status` answers. */
+      startTimeout: duration.default('10m'),
+      /** Pause between `nodetool status` polls while waiting for Cassandra. */
+      pollInterval: duration.default('5s'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('dump'),
+      /** The dump area: each backup's dumps are written into `<volume>/<backup id>/` and sent from there. */
+      volume: absPath,
+      dumps: z
+        .array(
+          z
+            .object({
+              name: z.string().regex(NAME_RE, 'must be a name'),
+              argv,
+              /** File (in the dump folder) that receives the program's stdout. */
+              output: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a plain file name'),
+              timeout: duration.default('1h'),
+            })
+            .strict(),
+        )
+        .min(1),
     })
     .strict(),
 ]);
@@ -63,7 +122,33 @@ const freezeSchema = z.discriminatedUnion('kind', [
       version: z.enum(['auto', 'v1', 'v2']).default('auto'),
     })
     .strict(),
-]);
+  z
+    .object({
+      kind: z.literal('command'),
+      /** Runs at freeze; when it fails or times out, `post` still runs. */
+      pre: hook.optional(),
+      /** Runs at thaw, at lease expiry, after a failed `pre`, and at the next start after a crash. */
+      post: hook.optional(),
+    })
+    .strict(),
+]).superRefine((c, ctx) => {
+  if (c.kind === 'command' && c.pre === undefined && c.post === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['post'], message: 'a command freeze needs a pre or a post hook' });
+  }
+});
+
+/** What `stop-services` stops (containers first, then units, each in the listed order) and `start-services` starts again. */
+const servicesSchema = z
+  .object({
+    socket: absPath.default('/var/run/docker.sock'),
+    docker: z.array(containerName).default([]),
+    /** Stop every running container except the agent's own (label freezeframe.role=agent). */
+    allContainers: z.boolean().default(false),
+    units: z.array(unitName).default([]),
+    systemctl: absPath.default('/usr/bin/systemctl'),
+    stopTimeout: duration.default('60s'),
+  })
+  .strict();
 
 const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('zfs'), dataset: zfsDataset }).strict(),
@@ -85,9 +170,20 @@ export const agentConfigSchema = z
     source: sourceSchema.optional(),
     freeze: freezeSchema.optional(),
     target: targetSchema.optional(),
+    services: servicesSchema.optional(),
+    /**
+     * Loopback demos only: callers without a client certificate are treated as a director.
+     * The agent still presents its own certificate, and peers still need theirs. Refused
+     * unless listen (and dataListen) are loopback addresses.
+     */
+    insecure: z.boolean().default(false),
+    /** How long a data-channel ticket from OpenReceive stays valid. */
+    ticketTtl: duration.default('60s'),
   })
   .strict();
 
+export type ServicesConfig = z.infer<typeof servicesSchema>;
+export type ServiceRef = z.infer<typeof serviceRef>;
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type FreezeConfig = z.infer<typeof freezeSchema>;
@@ -163,8 +259,27 @@ function resolveTls<T extends { tls: z.infer<typeof tls> }>(cfg: T, file: string
   return { ...cfg, tls: { ca: resolve(base, cfg.tls.ca), cert: resolve(base, cfg.tls.cert), key: resolve(base, cfg.tls.key) } };
 }
 
+/** 127.0.0.0/8, ::1 and localhost: the only hosts `insecure: true` may listen on. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** `insecure` drops client authentication, so it must never be reachable from another host. */
+export function checkInsecure(cfg: Pick<AgentConfig, 'insecure' | 'listen' | 'dataListen'>, file: string): void {
+  if (!cfg.insecure) return;
+  for (const [key, address] of [['listen', cfg.listen], ['dataListen', cfg.dataListen]] as const) {
+    if (address !== undefined && !isLoopbackHost(splitHostPort(address).host)) {
+      throw new FfError('CONFIG_INVALID', `${file}: insecure: allowed only with a loopback listen address (${key} is ${address})`, {
+        details: { file },
+        hint: 'remove insecure: true and use certificates from `freezeframe certs`',
+      });
+    }
+  }
+}
+
 export function loadAgentConfig(file: string): AgentConfig {
   const cfg = parseConfig(agentConfigSchema, readConfigFile(file), file);
+  checkInsecure(cfg, file);
   return resolveTls(cfg, file);
 }
 

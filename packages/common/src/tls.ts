@@ -35,9 +35,13 @@ export function certIdentity(cert: PeerCertificate | undefined): string | undefi
   return typeof cn === 'string' && cn.length > 0 ? cn : Array.isArray(cn) ? cn[0] : undefined;
 }
 
-export function serverCredentials(tls: TlsMaterial): grpc.ServerCredentials {
-  // checkClientCertificate=true: a client without a certificate from our CA is refused in the handshake
-  return grpc.ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], true);
+/**
+ * Server credentials. With `requireClientCert` (everything but the loopback demo's
+ * `insecure: true`) a client without a certificate from our CA is refused in the handshake.
+ * A client that does present a certificate is always verified against the CA.
+ */
+export function serverCredentials(tls: TlsMaterial, requireClientCert = true): grpc.ServerCredentials {
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], requireClientCert);
 }
 
 /**

@@ -4,8 +4,25 @@ import { FfError } from '@freezeframe/common';
 // support/rrsync: the channel only ever receives (never --sender), the receiver's paths come
 // from the ticket, and options that name other paths, delete sources or write devices are refused.
 
-/** Short flags without arguments that rsync puts into its server cluster (rrsync's list). */
-const SHORT_FLAGS = new Set('ACDEHIJKLNORSUWXbcdgklmnopqrstuvxyz'.split(''));
+/**
+ * Short flags without arguments that rsync puts into its server cluster: rrsync's list minus
+ * what would let a sender reach past the receive folder or past this check:
+ * -K/--keep-dirlinks (follow symlinked folders on the receiver), -L/-k (copy links),
+ * -R/--relative (rsync accepts absolute names from the sender only with it),
+ * -s/--secluded-args (more arguments would arrive inside the stream, unchecked),
+ * -y/--fuzzy (reads other files of the receiver as basis), -b/--backup (extra files).
+ */
+const SHORT_FLAGS = new Set('ACDEHIJNOSUWXcdglmnopqrtuvxz'.split(''));
+/** Why a short flag rrsync would allow is refused here. */
+const SHORT_REFUSED_WHY: Record<string, string> = {
+  K: 'follows symlinked folders on the receiver',
+  L: 'follows symlinks',
+  k: 'follows symlinked folders',
+  R: 'lets the sender use absolute paths',
+  s: 'would pass further arguments inside the stream',
+  y: 'reads other files of the receiver',
+  b: 'keeps copies on the receiver',
+};
 
 /** Long options rsync passes to the server for the client options freezeframe uses (and harmless kin). */
 const LONG_FLAGS = new Set([
@@ -70,6 +87,15 @@ const REFUSED_WHY: Record<string, string> = {
   '--fake-super': 'privilege flags are decided by the receiver',
   '--backup': 'keeps copies on the receiver',
   '--suffix': 'keeps copies on the receiver',
+  '--keep-dirlinks': 'follows symlinked folders on the receiver',
+  '--copy-links': 'follows symlinks',
+  '--copy-dirlinks': 'follows symlinked folders',
+  '--copy-unsafe-links': 'follows symlinks',
+  '--relative': 'lets the sender use absolute paths',
+  '--secluded-args': 'would pass further arguments inside the stream',
+  '--protect-args': 'would pass further arguments inside the stream',
+  '--fuzzy': 'reads other files of the receiver',
+  '--files-from0': 'names a path on the receiver',
 };
 
 /**
@@ -124,7 +150,7 @@ function checkOption(arg: string): string {
   const flags = e < 0 ? cluster : cluster.slice(0, e);
   const caps = e < 0 ? '' : cluster.slice(e + 1);
   for (const c of flags) {
-    if (!SHORT_FLAGS.has(c)) refuse(arg, `short option -${c} is not allowed`);
+    if (!SHORT_FLAGS.has(c)) refuse(arg, `short option -${c} is not allowed${SHORT_REFUSED_WHY[c] ? ` (${SHORT_REFUSED_WHY[c]})` : ''}`);
   }
   if (!/^[.A-Za-z]*$/.test(caps)) refuse(arg, 'bad protocol capability string');
   return arg;

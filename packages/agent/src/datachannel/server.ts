@@ -55,6 +55,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
   });
 
   async function handle(socket: tls.TLSSocket): Promise<void> {
+    const connected = Date.now();
     const peer = certIdentity(socket.getPeerCertificate());
     const remote = socket.remoteAddress;
     socket.on('error', (e) => o.log.warn({ peer, remote, err: e.message }, 'data channel: socket error'));
@@ -78,8 +79,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       ticket = o.tickets.redeem({ ticket: msg.ticket, peer, direction: msg.direction });
       opts = validateServerArgs(msg.args);
     } catch (e) {
-      const why = errorMessage(e).replaceAll('\n', ' ');
-      o.log.warn({ peer, remote, err: why, code: isFfError(e) ? e.code : undefined }, 'data channel: refused');
+      const why = errorMessage(e).replaceAll('\n', ' ').slice(0, 500);
+      const result = isFfError(e) ? e.code : 'INVALID_ARGUMENT';
+      o.log.warn({ audit: true, caller: peer, remote, rpc: 'DataChannel', result, duration_ms: Date.now() - connected, err: why }, 'data channel: refused');
       socket.end(`ERR ${why}\n`);
       return;
     }
@@ -103,9 +105,15 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     try {
       const r = await proc.done;
       ok = true;
-      log.info({ code: r.code, duration_ms: Date.now() - started, bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten }, 'data channel: received');
+      log.info(
+        { audit: true, caller: peer, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten },
+        'data channel: received',
+      );
     } catch (e) {
-      log.error({ err: errorMessage(e), duration_ms: Date.now() - started, bytes_in: socket.bytesRead }, 'data channel: rsync failed');
+      log.error(
+        { audit: true, caller: peer, remote, rpc: 'DataChannel', result: 'TRANSFER_FAILED', err: errorMessage(e).slice(0, 2000), duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
+        'data channel: rsync failed',
+      );
       socket.destroy();
     } finally {
       active--;

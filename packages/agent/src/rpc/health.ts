@@ -2,6 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { VERSION, errorMessage, findBinary } from '@freezeframe/common';
 import type { HealthResponse } from '@freezeframe/common/generated/freezeframe/v1/HealthResponse.js';
 import { roles, type AgentContext } from '../context.js';
+import { currentLock } from '../target-lock.js';
 
 /** Below this, a source or target is reported as a problem (snapshots and backups grow). */
 const MIN_FREE_BYTES = 64 << 20;
@@ -29,7 +30,7 @@ export async function health(ctx: AgentContext): Promise<HealthResponse> {
   };
   if (ctx.source) await checkFree(`source volume ${ctx.source.volume}`, () => ctx.source!.freeBytes());
   if (ctx.target) await checkFree('target', () => ctx.target!.freeBytes());
-  const lock = ctx.targetLock;
+  const lock = currentLock(ctx);
   return {
     name,
     version: VERSION,
@@ -38,6 +39,8 @@ export async function health(ctx: AgentContext): Promise<HealthResponse> {
     problems,
     target_locked_by: lock?.backupId ?? '',
     target_locked_since: lock ? new Date(lock.since).toISOString() : '',
+    target_lock_purpose: lock?.purpose ?? '',
+    target_lock_expires_unix_ms: String(lock?.expires ?? 0),
     time_unix_ms: String(Date.now()),
     frozen: ctx.lease?.holders() ?? [],
   };

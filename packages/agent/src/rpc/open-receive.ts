@@ -3,6 +3,7 @@ import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/f
 import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
 import { needSource, needTarget, type AgentContext } from '../context.js';
 import type { TicketGrant } from '../tickets.js';
+import { currentLock, describeLock } from '../target-lock.js';
 import { checkEntry } from './entry.js';
 
 /**
@@ -42,18 +43,19 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
 }
 
 /**
- * One backup at a time is received into the target. A lock left by a backup that never got
- * tagged (its director died) is taken over once nothing is being received for it any more.
+ * One backup at a time is received into the target. A director that took the lock with
+ * LockTarget keeps it until it unlocks, tags, or stops renewing; without LockTarget the first
+ * OpenReceive takes an implicit lock, taken over once nothing is being received for it.
  */
 function takeTargetLock(ctx: AgentContext, backupId: string): void {
-  const lock = ctx.targetLock;
+  const lock = currentLock(ctx);
   if (lock && lock.backupId !== backupId) {
-    if (ctx.activeSessions() > 0) {
-      throw new FfError('FAILED_PRECONDITION', `target ${ctx.config.name} is receiving backup ${lock.backupId} (since ${new Date(lock.since).toISOString()})`, {
-        hint: 'wait for that backup to finish',
+    if (lock.holder !== undefined || ctx.activeSessions() > 0) {
+      throw new FfError('FAILED_PRECONDITION', `target ${ctx.config.name} is locked by ${describeLock(lock)}`, {
+        hint: 'wait for that run to finish',
       });
     }
     ctx.log.warn({ backup_id: backupId, stale: lock.backupId }, 'taking over a target lock of a backup that was never tagged');
   }
-  if (!lock || lock.backupId !== backupId) ctx.targetLock = { backupId, since: Date.now() };
+  if (!lock || lock.backupId !== backupId) ctx.targetLock = { backupId, since: Date.now(), purpose: 'receive' };
 }

@@ -1,10 +1,13 @@
+import { isIP } from 'node:net';
 import { FfError, checkName, errorMessage, isFfError } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
 import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
 
 const TICKET_RE = /^[0-9a-f]{64}$/;
-const HOST_RE = /^(\[?[0-9a-fA-F:]+\]?|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/;
+/** A DNS name (labels of at most 63, at most 253 in all) or an IP address, bracketed or not. */
+const DNS_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
+const isHost = (h: string) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || DNS_RE.test(h);
 /** Progress messages per second, at most. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -25,7 +28,7 @@ export function checkReceiver(req: Pick<SendRequest, 'ticket' | 'receiverName' |
     throw new FfError('INVALID_ARGUMENT', 'ticket must be 64 hex characters (from OpenReceive)', { details: { field: 'ticket' } });
   }
   const name = checkName(req.receiverName, 'receiver_name');
-  if (typeof req.receiverHost !== 'string' || !HOST_RE.test(req.receiverHost)) {
+  if (typeof req.receiverHost !== 'string' || !isHost(req.receiverHost)) {
     throw new FfError('INVALID_ARGUMENT', `receiver_host ${JSON.stringify(String(req.receiverHost).slice(0, 60))} is not a host name or IP address`, {
       details: { field: 'receiver_host' },
     });

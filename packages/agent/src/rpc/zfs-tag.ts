@@ -1,8 +1,13 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { FfError, checkBackupId } from '@freezeframe/common';
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
+import { recordChecksums } from '../checksums.js';
 import { checkEntry } from './entry.js';
+
+const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 
 /** Tags the received tree as a backup (for every target kind, despite the name). Releases the target lock. */
 export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Promise<ZfsTagResponse> {
@@ -18,6 +23,14 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
     }
   }
   const started = Date.now();
+  if (target.receivedRoot) {
+    const root = await target.receivedRoot(backupId);
+    // a missing entry is refused by tag() below with the names; only a complete tree is summed
+    if ((await Promise.all(entries.map((e) => isDir(join(root, e))))).every(Boolean)) {
+      const sums = await recordChecksums(root, entries);
+      ctx.log.info({ backup_id: backupId, ...sums }, 'checksums recorded');
+    }
+  }
   const r = await target.tag(backupId, manifest, entries);
   if (ctx.targetLock?.backupId === backupId) ctx.targetLock = undefined;
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };

@@ -3,6 +3,11 @@ import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Invento
 import { certsInit, certsIssue } from '../engine/certs.js';
 import { runDemo } from '../engine/demo.js';
 import * as ops from '../engine/operations.js';
+import { nagios } from '../engine/health.js';
+import { restoreKeyspace } from '../engine/keyspace.js';
+import { renderServices, startServices, stopServices } from '../engine/services.js';
+import * as recovery from '../engine/recovery.js';
+import { prune } from '../engine/prune.js';
 import { asFfError } from '../engine/phases.js';
 import { formatError } from './format.js';
 import { progressPrinter } from './progress.js';
@@ -34,6 +39,13 @@ function isUsageError(e: FfError): boolean {
 
 /** Thrown by handlers that produced data but must exit non-zero (failed health, failed demo). */
 class SoftFailure extends Error {}
+
+/** Thrown by handlers that must exit with a specific code (health --nagios: 0/1/2/3). */
+class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
 
 const splitList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -75,11 +87,12 @@ export function buildProgram(io: CliIo): Command {
 
   cmd('backup', 'back up the whole deployment: preflight, freeze, snapshot, thaw, transfer, tag, release')
     .option('--label <label>', 'suffix for the backup id (a-z, 0-9, -)')
-    .action(async (o: { json?: boolean; label?: string }) => {
+    .option('--resume <id>', 'finish an interrupted backup with the same id, reusing what already arrived')
+    .action(async (o: { json?: boolean; label?: string; resume?: string }) => {
       const inv = inventory();
       const p = progress(!!o.json);
       try {
-        const r = await ops.backup(inv, { ...(o.label ? { label: o.label } : {}), ...(p ? { onEvent: p } : {}) });
+        const r = await ops.backup(inv, { ...(o.label ? { label: o.label } : {}), ...(o.resume ? { resume: o.resume } : {}), ...(p ? { onEvent: p } : {}) });
         p?.finish();
         emit(!!o.json, r, render.renderBackup);
       } finally {
@@ -100,19 +113,42 @@ export function buildProgram(io: CliIo): Command {
   cmd('restore', 'restore sources from a backup (services must be stopped)')
     .argument('<id>', 'backup id or latest')
     .option('--only <sources>', 'restore only these sources (comma-separated, repeatable)', splitList)
-    .action(async (id: string, o: { json?: boolean; only?: string[] }) => {
+    .option('--force', 'restore even if the backup fails verification against its recorded checksums')
+    .option('--stop-services', "stop every node's configured services first and start them again after a successful restore")
+    .action(async (id: string, o: { json?: boolean; only?: string[]; force?: boolean; stopServices?: boolean }) => {
       const inv = inventory();
       const p = progress(!!o.json);
       try {
-        const r = await ops.restore(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...(p ? { onEvent: p } : {}) });
+        const stopped = o.stopServices ? await stopServices(inv) : undefined;
+        if (stopped) p?.note(`services: ${renderServices(stopped, 'stopped').replaceAll('\n', '; ')}`);
+        const r = await ops.restore(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...(o.force ? { force: true } : {}), ...(p ? { onEvent: p } : {}) });
+        // after a failed restore the services stay stopped: `freezeframe start-services` when it is sorted out
+        const started = o.stopServices ? await startServices(inv) : undefined;
         p?.finish();
-        emit(!!o.json, r, render.renderRestore);
+        emit(!!o.json, stopped ? { ...r, servicesStopped: stopped, servicesStarted: started } : r, (x) =>
+          [render.renderRestore(x), ...(started ? [`services: ${renderServices(started, 'started').replaceAll('\n', '; ')}`] : [])].join('\n'),
+        );
       } finally {
         p?.finish();
       }
     });
 
-  cmd('health', 'check every agent: reachable, version, roles, free space, locks, freezes').action(async (o: { json?: boolean }) => {
+  cmd('health', 'check every agent: reachable, version, roles, free space, locks, freezes')
+    .option('--nagios', 'print one monitoring-plugin status line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .option('--max-age <duration>', 'with --nagios: WARNING when the newest backup is older, CRITICAL at twice that (e.g. 26h)')
+    .action(async (o: { json?: boolean; nagios?: boolean; maxAge?: string }) => {
+    if (o.nagios) {
+      let maxAgeMs: number | undefined;
+      try {
+        if (o.maxAge !== undefined) maxAgeMs = parseDuration(o.maxAge);
+      } catch (e) {
+        out(`FREEZEFRAME UNKNOWN - --max-age: ${(e as Error).message}`);
+        throw new ExitWith(3);
+      }
+      const n = await nagios(inventory, maxAgeMs !== undefined ? { maxAgeMs } : {});
+      out(o.json ? JSON.stringify(n, null, 2) : n.line);
+      throw new ExitWith(n.code);
+    }
     const r = await ops.health(inventory());
     emit(!!o.json, r, render.renderHealth);
     if (!r.ok) throw new SoftFailure();
@@ -134,6 +170,80 @@ export function buildProgram(io: CliIo): Command {
     .option('--id <id>', 'only this freeze (backup or pause id)')
     .action(async (o: { json?: boolean; id?: string }) => {
       emit(!!o.json, await ops.unpause(inventory(), o.id ? { id: o.id } : {}), render.renderUnpause);
+    });
+
+  cmd('cleanup', 'remove leftovers of interrupted runs on every node (snapshots, mounts, clones, freezes); idempotent')
+    .option('--dry-run', 'only list what would be removed')
+    .action(async (o: { json?: boolean; dryRun?: boolean }) => {
+      const r = await recovery.cleanup(inventory(), o.dryRun ? { dryRun: true } : {});
+      emit(!!o.json, r, (x) =>
+        x.nodes
+          .map((n) => `${n.node}: ${n.removed.length ? `${x.dryRun ? 'would remove' : 'removed'} ${n.removed.join(', ')}` : 'nothing left over'}${n.problems.map((pr) => `\n  PROBLEM ${pr}`).join('')}`)
+          .join('\n'),
+      );
+      if (!r.ok) throw new SoftFailure();
+    });
+
+  cmd('prune', 'delete the backups the inventory\'s retention policy no longer keeps (backups also prune after each run)')
+    .option('--dry-run', 'only print what would be kept and deleted, and why')
+    .action(async (o: { json?: boolean; dryRun?: boolean }) => {
+      const r = await prune(inventory(), o.dryRun ? { dryRun: true } : {});
+      emit(!!o.json, r, render.renderPrune);
+      if (!r.ok) throw new SoftFailure();
+    });
+
+  cmd('verify', 'check a backup against the per-file checksums recorded when it was taken (and the pool on ZFS)')
+    .argument('<id>', 'backup id')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const r = await recovery.verify(inventory(), id);
+      emit(!!o.json, r, (x) =>
+        [
+          `backup ${x.backupId} on ${x.target}: ${x.ok ? 'OK' : 'FAILED'} (${x.filesChecked} files checked${x.poolState ? `; pool ${x.poolState}` : ''})`,
+          ...x.bad.map((b) => `  BAD ${b}`),
+          ...x.missing.map((b) => `  MISSING ${b}`),
+          ...x.problems.map((b) => `  PROBLEM ${b}`),
+        ].join('\n'),
+      );
+      if (!r.ok) throw new SoftFailure();
+    });
+
+  cmd('restore-keyspace', 'restore Cassandra keyspaces on one node: transfer, stop, clear commit log, replace sstables, start, wait, repair')
+    .argument('<id>', 'backup id or latest')
+    .requiredOption('--node <node>', 'the Cassandra node')
+    .requiredOption('--keyspace <keyspaces>', 'keyspaces, restored in this order (comma-separated, repeatable)', splitList)
+    .action(async (id: string, o: { json?: boolean; node: string; keyspace: string[] }) => {
+      const inv = inventory();
+      const p = progress(!!o.json);
+      try {
+        const r = await restoreKeyspace(inv, {
+          backup: id,
+          node: o.node,
+          keyspaces: o.keyspace,
+          ...(p ? { onEvent: p, onStep: (s) => p.note(`${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
+        });
+        p?.finish();
+        emit(!!o.json, r, (x) =>
+          [
+            `restored keyspaces ${x.keyspaces.join(', ')} of backup ${x.backupId} on ${x.node}`,
+            ...x.steps.map((s) => `  ${s.step.padEnd(15)} ${s.keyspace ? `${s.keyspace}${s.table ? `.${s.table}` : ''}: ` : ''}${s.detail} (${s.durationMs} ms)`),
+            `record: ${x.recordFile}`,
+          ].join('\n'),
+        );
+      } finally {
+        p?.finish();
+      }
+    });
+
+  cmd('stop-services', "stop each node's configured containers and systemd units (in order) and record what was stopped")
+    .option('--node <nodes>', 'only these nodes (comma-separated)', splitList)
+    .action(async (o: { json?: boolean; node?: string[] }) => {
+      emit(!!o.json, await stopServices(inventory(), o.node ? { only: o.node } : {}), (r) => renderServices(r, 'stopped'));
+    });
+
+  cmd('start-services', 'start again exactly what stop-services stopped (reverse order)')
+    .option('--node <nodes>', 'only these nodes (comma-separated)', splitList)
+    .action(async (o: { json?: boolean; node?: string[] }) => {
+      emit(!!o.json, await startServices(inventory(), o.node ? { only: o.node } : {}), (r) => renderServices(r, 'started'));
     });
 
   const certs = program.command('certs').description('make the private CA and certificates (system openssl)');
@@ -190,6 +300,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return EXIT_USAGE;
     }
     if (e instanceof SoftFailure) return EXIT_FAILED;
+    if (e instanceof ExitWith) return e.exitCode;
     const err = isFfError(e) ? e : asFfError(e);
     const json = argv.includes('--json');
     if (json) io.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');

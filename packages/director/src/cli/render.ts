@@ -1,6 +1,7 @@
 import type { DemoSummary } from '../engine/demo.js';
 import type { BackupCommandResult, HealthRow, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
 import type { RunRecord } from '../engine/records.js';
+import type { RetentionOutcome } from '../engine/retention.js';
 import type { BackupListing } from '../engine/types.js';
 import { formatBytes, formatDuration, table } from './format.js';
 
@@ -24,12 +25,27 @@ function recordLines(r: RunRecord): string[] {
     lines.push(
       '',
       table(
-        ['source', 'entry', 'files', 'size', 'sent', 'took'],
-        t.map(([s, x]) => [s, x.entry, String(x.filesTotal), formatBytes(x.bytesTotal), formatBytes(x.bytesTransferred), formatDuration(x.durationMs)]),
+        ['source', 'entry', 'files', 'changed', 'size', 'sent', 'on wire', 'took', 'rate'],
+        t.map(([s, x]) => [
+          s,
+          x.entry,
+          String(x.filesTotal),
+          String(x.filesTransferred),
+          formatBytes(x.bytesTotal),
+          formatBytes(x.bytesTransferred),
+          formatBytes(x.bytesSent),
+          formatDuration(x.durationMs),
+          x.durationMs > 0 ? `${formatBytes((x.bytesSent * 1000) / x.durationMs)}/s` : '-',
+        ]),
       ),
       `total: ${r.filesTotal} files, ${formatBytes(r.bytesTotal)}, ${formatBytes(r.bytesTransferred)} sent`,
     );
   }
+  if (r.retention) {
+    lines.push(`retention: kept ${r.retention.kept.length}, pruned ${r.retention.pruned.length ? r.retention.pruned.map((x) => x.id).join(', ') : 'none'}`);
+  }
+  const versions = Object.entries(r.versions);
+  if (versions.length > 0) lines.push(`versions: ${versions.map(([n, v]) => `${n} ${v}`).join(', ')}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
 }
@@ -129,5 +145,15 @@ export function renderDemo(s: DemoSummary): string {
   if (s.error) lines.push(`error ${s.error.code}: ${s.error.message}${s.error.hint ? `\nhint: ${s.error.hint}` : ''}`);
   lines.push(s.kept ? `kept ${s.dir} (agent logs in nodes/*/agent.log)` : 'temp folder removed');
   lines.push(s.ok ? 'demo OK' : 'demo FAILED');
+  return lines.join('\n');
+}
+
+export function renderPrune(r: RetentionOutcome): string {
+  const p = r.policy;
+  const lines = [`retention on ${r.target}: last ${p.last}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}${r.dryRun ? ' (dry run: nothing deleted)' : ''}`];
+  for (const k of r.kept) lines.push(`  keep   ${k.id}  ${k.reasons.join(', ')}`);
+  for (const x of r.pruned) lines.push(`  ${r.dryRun ? 'would delete' : 'deleted'} ${x.id}  ${formatBytes(x.usedBytes)}  (${x.why})`);
+  for (const f of r.failed) lines.push(`  FAILED ${f.id}: ${f.error}`);
+  if (r.pruned.length === 0 && r.failed.length === 0) lines.push('  nothing to delete');
   return lines.join('\n');
 }

@@ -25,9 +25,18 @@ import type { ZfsTagResponse__Output } from '@freezeframe/common/generated/freez
 import type { TransferProgress__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { TransferStats__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferStats.js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { CleanupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/CleanupResponse.js';
+import type { LockTargetResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/LockTargetResponse.js';
+import type { UnlockTargetResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/UnlockTargetResponse.js';
+import type { VerifyBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/VerifyBackupResponse.js';
+import type { DeleteBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeleteBackupResponse.js';
 import type {
   AgentNode,
   BackupListing,
+  CleanupResult,
+  LockArgs,
+  LockResult,
+  VerifyResult,
   NodeDescription,
   NodeHealth,
   OpenReceiveArgs,
@@ -46,6 +55,9 @@ const UNARY_DEADLINE_MS = 30_000;
 const FREEZE_DEADLINE_MS = 10_000;
 /** Activating a backup may clone and mount; give it longer. */
 const SLOW_DEADLINE_MS = 120_000;
+
+/** Verify re-reads every file of a backup. */
+const VERIFY_DEADLINE_MS = 6 * 3600_000;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // keepalive so a transfer stream over a dead network fails instead of hanging; the interval
@@ -155,6 +167,8 @@ export class GrpcAgentNode implements AgentNode {
       problems: r.problems,
       ...(r.target_locked_by ? { targetLockedBy: r.target_locked_by } : {}),
       ...(r.target_locked_since ? { targetLockedSince: r.target_locked_since } : {}),
+      ...(r.target_lock_purpose ? { targetLockPurpose: r.target_lock_purpose } : {}),
+      ...(num(r.target_lock_expires_unix_ms) ? { targetLockExpiresMs: num(r.target_lock_expires_unix_ms) } : {}),
       timeUnixMs: num(r.time_unix_ms),
       frozen: r.frozen,
     };
@@ -276,6 +290,43 @@ export class GrpcAgentNode implements AgentNode {
       inplace: a.inplace,
     });
     return this.drain(stream, 'restore', opts);
+  }
+
+  async lockTarget(a: LockArgs): Promise<LockResult> {
+    const r = await this.unary<LockTargetResponse__Output>((o, cb) =>
+      this.client.LockTarget({ backup_id: a.backupId, lease_ms: a.leaseMs, purpose: a.purpose, holder: a.holder, takeover: !!a.takeover }, o, cb),
+    );
+    return { sinceMs: num(r.since_unix_ms), expiresAtMs: num(r.expires_unix_ms), renewed: r.renewed, takenOverFrom: r.taken_over_from };
+  }
+
+  async unlockTarget(backupId: string, holder: string): Promise<boolean> {
+    const r = await this.unary<UnlockTargetResponse__Output>((o, cb) => this.client.UnlockTarget({ backup_id: backupId, holder }, o, cb));
+    return r.unlocked;
+  }
+
+  async cleanup(keep: string[], dryRun = false): Promise<CleanupResult> {
+    const r = await this.unary<CleanupResponse__Output>((o, cb) => this.client.Cleanup({ keep, dry_run: dryRun }, o, cb), SLOW_DEADLINE_MS);
+    return { removed: r.removed, problems: r.problems };
+  }
+
+  async verifyBackup(backupId: string, entries: string[] = []): Promise<VerifyResult> {
+    // reads the whole backup: bounded by the transfer-sized deadline, not the unary one
+    const r = await this.unary<VerifyBackupResponse__Output>((o, cb) => this.client.VerifyBackup({ backup_id: backupId, entries }, o, cb), VERIFY_DEADLINE_MS);
+    return {
+      ok: r.ok,
+      filesChecked: num(r.files_checked),
+      bad: r.bad,
+      missing: r.missing,
+      hasChecksums: r.has_checksums,
+      poolState: r.pool_state,
+      problems: r.problems,
+    };
+  }
+
+  async deleteBackup(backupId: string): Promise<boolean> {
+    // destroying a large ZFS snapshot or a big hard-linked tree takes a while
+    const r = await this.unary<DeleteBackupResponse__Output>((o, cb) => this.client.DeleteBackup({ backup_id: backupId }, o, cb), SLOW_DEADLINE_MS);
+    return r.deleted;
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import type { AgentNode, BackupListing, NodeDescription, Role, SendArgs, StreamO
 // In-memory nodes that log every call into one shared journal, so the tests can assert the
 // order of the phases across the whole deployment and what was undone after a failure.
 
-type Method = 'health' | 'describe' | 'freeze' | 'thaw' | 'prepareSnapshot' | 'removeSnapshot' | 'openReceive' | 'performRsync' | 'tag' | 'listBackups' | 'activateBackup' | 'deactivateBackup' | 'restoreSource';
+type Method = 'lockTarget' | 'unlockTarget' | 'cleanup' | 'verifyBackup' | 'health' | 'describe' | 'freeze' | 'thaw' | 'prepareSnapshot' | 'removeSnapshot' | 'openReceive' | 'performRsync' | 'tag' | 'listBackups' | 'activateBackup' | 'deactivateBackup' | 'restoreSource' | 'deleteBackup';
 
 interface FakeSpec {
   name: string;
@@ -105,6 +105,26 @@ function deployment(specs: FakeSpec[]) {
       async restoreSource(a) {
         await call('restoreSource', `->${a.receiverName}`);
         return STATS;
+      },
+      async lockTarget() {
+        await call('lockTarget');
+        return { sinceMs: Date.now(), expiresAtMs: Date.now() + 90_000, renewed: false, takenOverFrom: '' };
+      },
+      async unlockTarget() {
+        await call('unlockTarget');
+        return true;
+      },
+      async cleanup() {
+        await call('cleanup');
+        return { removed: [], problems: [] };
+      },
+      async verifyBackup() {
+        await call('verifyBackup');
+        return { ok: true, filesChecked: 1, bad: [], missing: [], hasChecksums: true, poolState: '', problems: [] };
+      },
+      async deleteBackup(id) {
+        await call('deleteBackup', ` ${id}`);
+        return true;
       },
       close() {},
     };
@@ -235,7 +255,12 @@ describe('runBackup failure paths: always thaw and remove snapshots, never tag',
         expect(count(j, 'removeSnapshot')).toBe(2);
         expect(first(j, 'removeSnapshot')).toBeGreaterThan(last(j, method));
       }
-      expect(b.record.result).toBe('failed');
+      // once the transfer started, the untagged run is recorded incomplete, naming what is missing
+      const started = method === 'performRsync' || method === 'openReceive' || method === 'tag';
+      expect(b.record.result).toBe(started ? 'incomplete' : 'failed');
+      if (method === 'tag') expect(b.record.missingSources).toEqual(['web-1', 'db-1']);
+      if (method === 'performRsync' || method === 'openReceive') expect(b.record.missingSources).toContain('web-1');
+      if (started) expect(e.hint).toContain('backup --resume 20240101_120000');
       expect(b.record.error?.code).toBe(code);
     });
   }
@@ -327,5 +352,62 @@ describe('runRestore', () => {
     const e = (await runRestore(d.nodes, { backup: 'latest', only: ['nope'], record }).catch((x: unknown) => x)) as FfError;
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(count(d.journal, 'activateBackup')).toBe(0);
+  });
+});
+
+describe('runBackup retention (phase 8)', () => {
+  const ID = '20240101_120000';
+  const policy = { last: 1, daily: 0, weekly: 0, monthly: 0 };
+  /** The fake target lists two older complete backups; this adds the one the run tags. */
+  function withTagged(specs: FakeSpec[]) {
+    const d = deployment(specs);
+    const target = d.nodes.find((n) => n.name === 'target')!;
+    const orig = target.listBackups.bind(target);
+    target.listBackups = async () => [...(await orig()), { id: ID, createdMs: 4, entries: [], usedBytes: 7, manifest: { deployment: 'uat' }, complete: true }];
+    return d;
+  }
+  const run = (d: ReturnType<typeof deployment>) =>
+    runBackup(d.nodes, { deployment: 'uat', backupId: ID, leaseMs: 30_000, concurrency: 1, directorVersion: 't', record: newRunRecord('backup', ID, ID, 'uat'), retention: policy });
+
+  it('prunes after tag and release, under the lock, never the backup it just made, and records why', async () => {
+    const d = withTagged(SPECS);
+    const r = await run(d);
+    const j = d.journal;
+    expect(r.record.result).toBe('ok');
+    // 20240102 is the newest and kept; the run's own (older) backup is protected
+    expect(j.filter((x) => x.startsWith('deleteBackup'))).toEqual(['deleteBackup:target 20240101_000000']);
+    expect(last(j, 'removeSnapshot')).toBeLessThan(first(j, 'deleteBackup'));
+    expect(last(j, 'tag')).toBeLessThan(first(j, 'listBackups'));
+    expect(first(j, 'deleteBackup')).toBeLessThan(last(j, 'unlockTarget'));
+    expect(r.record.phases.map((p) => p.phase).slice(-2)).toEqual(['release', 'retention']);
+    const ret = r.record.retention!;
+    expect(ret.pruned).toEqual([{ id: '20240101_000000', why: expect.stringContaining('not among the newest 1'), usedBytes: 1 }]);
+    expect(ret.kept.find((k) => k.id === ID)!.reasons).toEqual(['this run']);
+    expect(ret.kept.map((k) => k.id)).toContain('20240102_000000');
+    expect(ret.failed).toEqual([]);
+  });
+
+  it('runs no retention when the backup failed', async () => {
+    const d = withTagged(withFailure('target', 'tag'));
+    await expect(run(d)).rejects.toThrow(/tag/);
+    expect(count(d.journal, 'deleteBackup')).toBe(0);
+    expect(count(d.journal, 'listBackups')).toBe(0);
+  });
+
+  it('a refused deletion is a warning; the backup is still ok', async () => {
+    const specs = SPECS.map((s) => (s.name === 'target' ? { ...s, fail: { deleteBackup: new FfError('FAILED_PRECONDITION', 'target: backup 20240101_000000 is activated') } } : s));
+    const d = withTagged(specs);
+    const r = await run(d);
+    expect(r.record.result).toBe('ok');
+    expect(r.record.retention!.failed).toEqual([{ id: '20240101_000000', error: expect.stringContaining('is activated') }]);
+    expect(r.record.warnings.join('\n')).toContain('20240101_000000 not deleted');
+  });
+
+  it('a failed listing skips retention with a warning', async () => {
+    const d = withTagged(withFailure('target', 'listBackups', 'UNAVAILABLE'));
+    const r = await run(d);
+    expect(r.record.result).toBe('ok');
+    expect(r.record.retention).toBeUndefined();
+    expect(r.record.warnings.join('\n')).toMatch(/retention skipped.*listBackups broke/);
   });
 });

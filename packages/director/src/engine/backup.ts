@@ -2,6 +2,10 @@ import pLimit from 'p-limit';
 import { FfError, checkBackupId, errorMessage } from '@freezeframe/common';
 import { asFfError, combineErrors, onEveryNode, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
+import { holdTargetLock, lockLeaseFor, type HeldLock } from './target-lock.js';
+import { pruneBackups } from './prune.js';
+import type { RetentionPolicy } from './retention.js';
 import type { AgentNode, EventSink, FreezeResult, ThawResult } from './types.js';
 
 export interface BackupOptions {
@@ -17,6 +21,16 @@ export interface BackupOptions {
   onEvent?: EventSink;
   /** How often a held freeze is renewed; default leaseMs / 3. */
   renewEveryMs?: number;
+  /** Finish an interrupted backup of the same id: rsync reuses what already arrived; an already tagged id is not tagged again. */
+  resume?: boolean;
+  /** This run's identity for the target lock (default: host:pid:random). */
+  holder?: string;
+  /** Target lock lease (default: 3 x leaseMs, at least 5 s). */
+  lockLeaseMs?: number;
+  /** Retries of transient failures (UNAVAILABLE, rsync timeouts). */
+  retry?: RetryPolicy;
+  /** Phase 8: after a successful tag and release, prune the target's backups by this policy (inventory `retention`); none when absent. */
+  retention?: RetentionPolicy;
 }
 
 export interface BackupResult {
@@ -45,6 +59,17 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
   const transfersAbort = new AbortController();
   let snapshot = '';
   let failure: FfError | undefined;
+  let lock: HeldLock | undefined;
+  let transferStarted = false;
+  let sourceNames: string[] = [];
+  let targetMember: Member | undefined;
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const retryNote = (node: string, what: string) => (attempt: number, e: FfError, delayMs: number) => {
+    const msg = `${node}: ${what} failed (${e.message}); retry ${attempt} in ${delayMs} ms`;
+    rec.warnings.push(msg);
+    ctx.emit({ type: 'warning', node, message: msg });
+  };
+  if (opts.resume) rec.resumed = true;
 
   const thawAll = async (hosts: Member[]) => {
     const results = await runPhase(ctx, 'thaw', (p) =>
@@ -72,8 +97,48 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
   };
 
   try {
-    const dep = await preflight(ctx, nodes, { forBackup: true });
+    const dep = await preflight(ctx, nodes, { forBackup: true, ...(opts.resume ? { resumeOf: backupId } : {}) });
     const { target, sources, freezeHosts } = dep;
+    sourceNames = sources.map((s) => s.node.name);
+    targetMember = target;
+    lock = await holdTargetLock(ctx, target, {
+      backupId,
+      leaseMs: opts.lockLeaseMs ?? lockLeaseFor(opts.leaseMs),
+      purpose: 'backup',
+      holder: opts.holder ?? newHolder(),
+      takeover: !!opts.resume,
+    });
+    if (opts.resume) {
+      // the director may have died after the tag but before its record: tag exactly once
+      const existing = (await target.node.listBackups()).find((b) => b.id === backupId);
+      if (existing) {
+        rec.alreadyTagged = true;
+        rec.snapshot = `${backupId} (tagged by the interrupted run)`;
+        snapshot = rec.snapshot;
+        const msg = `backup ${backupId} was already tagged on ${target.node.name}; nothing to resume`;
+        rec.warnings.push(msg);
+        ctx.emit({ type: 'warning', message: msg });
+        return await finishEarly();
+      }
+    }
+    // not a phase of its own: leftovers are rare, and the removal is reported as warnings
+    {
+      const results = await Promise.allSettled(dep.members.map((m) => m.node.cleanup([backupId])));
+      const removed: string[] = [];
+      results.forEach((r, i) => {
+        const name = dep.members[i]!.node.name;
+        if (r.status === 'fulfilled') {
+          removed.push(...r.value.removed.map((x) => `${name}: ${x}`));
+          for (const pr of r.value.problems) rec.warnings.push(`cleanup on ${name}: ${pr}`);
+        } else {
+          rec.warnings.push(`cleanup on ${name} failed: ${asFfError(r.reason, name).message}`);
+        }
+      });
+      if (removed.length > 0) {
+        rec.cleanedUp = removed;
+        ctx.emit({ type: 'warning', message: `removed leftovers of earlier runs: ${removed.join(', ')}` });
+      }
+    }
     // a `dir` source has no snapshot: its data is only consistent while the freeze holds
     holdFreeze = sources.some((s) => !s.desc.source!.pointInTime) && freezeHosts.length > 0;
 
@@ -86,6 +151,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
           return r;
         }),
       );
+      failpoint('after-freeze');
     }
 
     const entries = new Map<string, string>();
@@ -119,6 +185,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
       await thawAll(freezeAttempted);
     }
 
+    transferStarted = true;
     await runPhase(ctx, 'transfer', async (p) => {
       const limit = pLimit(Math.max(1, opts.concurrency));
       const settled = await Promise.allSettled(
@@ -132,20 +199,25 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
                 ctx,
                 p,
                 name,
-                async () => {
-                  const ticket = await target.node.openReceive({ backupId, source: name, direction: 'backup', peer: name, entry });
-                  return m.node.performRsync(
-                    {
-                      backupId,
-                      ticket: ticket.ticket,
-                      receiverName: target.node.name,
-                      receiverHost: target.node.host,
-                      receiverDataPort: ticket.dataPort || target.desc.dataPort,
-                      inplace: ticket.inplace,
+                () =>
+                  // a retry needs a new ticket (tickets are one-time); rsync reuses what already arrived
+                  withRetry(
+                    async () => {
+                      const ticket = await target.node.openReceive({ backupId, source: name, direction: 'backup', peer: name, entry });
+                      return m.node.performRsync(
+                        {
+                          backupId,
+                          ticket: ticket.ticket,
+                          receiverName: target.node.name,
+                          receiverHost: target.node.host,
+                          receiverDataPort: ticket.dataPort || target.desc.dataPort,
+                          inplace: ticket.inplace,
+                        },
+                        { signal: transfersAbort.signal, onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
+                      );
                     },
-                    { signal: transfersAbort.signal, onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
-                  );
-                },
+                    { policy: retry, signal: transfersAbort.signal, onRetry: retryNote(name, 'transfer') },
+                  ),
                 (s) => `${s.filesTotal} files, ${s.bytesTotal} bytes, ${s.bytesTransferred} sent`,
               );
               if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
@@ -172,6 +244,9 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
       await thawAll(freezeAttempted);
     }
 
+    const lost = lock.lost();
+    if (lost) throw new FfError('FAILED_PRECONDITION', `target lock lost before tagging: ${lost.message}`, { cause: lost, node: target.node.name });
+    failpoint('before-tag');
     await runPhase(ctx, 'tag', (p) =>
       onNode(ctx, p, target.node.name, async () => {
         const manifest = buildManifest(opts, rec, dep, entries);
@@ -183,9 +258,41 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
         throw combineErrors('tag', 'TARGET_FAILED', [{ node: target.node.name, error: asFfError(e, target.node.name) }]);
       }),
     );
+    failpoint('after-tag');
   } catch (e) {
     failure = asFfError(e);
   } finally {
+    await cleanUp();
+  }
+  return finish();
+
+  async function finishEarly(): Promise<BackupResult> {
+    await cleanUp();
+    return finish();
+  }
+
+  function finish(): BackupResult {
+    if (failure && transferStarted && !snapshot) {
+      rec.missingSources = sourceNames.filter((n) => !rec.transfers[n]);
+      // every source arrived but the tag failed: the whole set is still untagged
+      if (rec.missingSources.length === 0) rec.missingSources = [...sourceNames];
+    }
+    finishRecord(rec, failure);
+    if (failure) {
+      if (rec.result === 'incomplete') {
+        throw new FfError(failure.code, `${failure.message}\nbackup ${backupId} is incomplete (not tagged; missing: ${rec.missingSources!.join(', ')})`, {
+          cause: failure.cause ?? failure,
+          ...(failure.node ? { node: failure.node } : {}),
+          ...(failure.details ? { details: failure.details } : {}),
+          hint: `resume it with: freezeframe backup --resume ${backupId}`,
+        });
+      }
+      throw failure;
+    }
+    return { backupId, snapshot, record: rec };
+  }
+
+  async function cleanUp(): Promise<void> {
     stopRenewing();
     if (!thawed && freezeAttempted.length > 0) {
       try {
@@ -209,10 +316,36 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
         ctx.emit({ type: 'warning', message: msg });
       }
     }
+    // the tag released the target lock on the agent: take it again, so no other run starts while backups are deleted
+    if (!failure && snapshot && opts.retention && targetMember && lock && (await lock.renew())) await retention(targetMember);
+    await lock?.release();
+    lock = undefined;
   }
-  finishRecord(rec, failure);
-  if (failure) throw failure;
-  return { backupId, snapshot, record: rec };
+
+  /** Phase 8, under the run's target lock. A retention problem is a warning: the backup itself is fine. */
+  async function retention(target: Member): Promise<void> {
+    try {
+      const r = await runPhase(ctx, 'retention', (p) =>
+        onNode(
+          ctx,
+          p,
+          target.node.name,
+          () => pruneBackups(target.node, { policy: opts.retention!, deployment: opts.deployment, protect: [backupId] }),
+          (r) => `kept ${r.kept.length}, pruned ${r.pruned.length}${r.failed.length ? `, ${r.failed.length} not deleted` : ''}`,
+        ),
+      );
+      rec.retention = r;
+      for (const f of r.failed) {
+        const msg = `retention: backup ${f.id} not deleted: ${f.error}`;
+        rec.warnings.push(msg);
+        ctx.emit({ type: 'warning', node: target.node.name, message: msg });
+      }
+    } catch (e) {
+      const msg = `retention skipped (the backup itself is fine; \`freezeframe prune\` retries): ${errorMessage(e)}`;
+      rec.warnings.push(msg);
+      ctx.emit({ type: 'warning', node: target.node.name, message: msg });
+    }
+  }
 }
 
 function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Member[]; members: Member[] }, entries: Map<string, string>) {

@@ -4,6 +4,7 @@ import { runBackup, type BackupResult } from './backup.js';
 import { asFfError, onEveryNode } from './phases.js';
 import { newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './records.js';
 import { pickLatest, runRestore, type RestoreResult } from './restore.js';
+import { lockLeaseFor } from './target-lock.js';
 import type { AgentNode, BackupListing, EventSink, NodeDescription, NodeHealth } from './types.js';
 
 // What each director command does, as functions of an inventory that return data. The CLI
@@ -22,10 +23,17 @@ export interface BackupCommandResult extends BackupResult {
   recordFile: string;
 }
 
-export async function backup(inv: Inventory, opts: { label?: string; onEvent?: EventSink; now?: Date } = {}): Promise<BackupCommandResult> {
-  const backupId = newBackupId(opts.now ?? new Date(), opts.label);
-  const record = newRunRecord('backup', backupId, backupId, inv.deployment);
+export async function backup(inv: Inventory, opts: { label?: string; onEvent?: EventSink; now?: Date; resume?: string } = {}): Promise<BackupCommandResult> {
   const stateDir = stateDirOf(inv);
+  if (opts.resume) {
+    checkBackupId(opts.resume, '--resume');
+    const prev = readRunRecord(stateDir, opts.resume);
+    if (prev && prev.kind === 'backup' && prev.result === 'ok') {
+      throw new FfError('FAILED_PRECONDITION', `backup ${opts.resume} completed already (its record says ok); nothing to resume`, { hint: `freezeframe show ${opts.resume}` });
+    }
+  }
+  const backupId = opts.resume ?? newBackupId(opts.now ?? new Date(), opts.label);
+  const record = newRunRecord('backup', backupId, backupId, inv.deployment);
   try {
     const r = await withNodes(inv, (nodes) =>
       runBackup(nodes, {
@@ -35,6 +43,8 @@ export async function backup(inv: Inventory, opts: { label?: string; onEvent?: E
         concurrency: inv.transfer.concurrency,
         directorVersion: VERSION,
         record,
+        retention: inv.retention,
+        ...(opts.resume ? { resume: true } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       }),
     );
@@ -54,7 +64,7 @@ export interface RestoreCommandResult extends RestoreResult {
   recordFile: string;
 }
 
-export async function restore(inv: Inventory, opts: { backup: string; only?: string[]; onEvent?: EventSink }): Promise<RestoreCommandResult> {
+export async function restore(inv: Inventory, opts: { backup: string; only?: string[]; onEvent?: EventSink; force?: boolean }): Promise<RestoreCommandResult> {
   // argument errors before any connection or record
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
   for (const n of opts.only ?? []) checkName(n, '--only');
@@ -63,7 +73,14 @@ export async function restore(inv: Inventory, opts: { backup: string; only?: str
   const stateDir = stateDirOf(inv);
   try {
     const r = await withNodes(inv, (nodes) =>
-      runRestore(nodes, { backup: opts.backup, record, ...(opts.only ? { only: opts.only } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }),
+      runRestore(nodes, {
+        backup: opts.backup,
+        record,
+        lockLeaseMs: lockLeaseFor(inv.freeze.lease),
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.only ? { only: opts.only } : {}),
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      }),
     );
     return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
   } catch (e) {

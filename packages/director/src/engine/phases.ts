@@ -99,7 +99,7 @@ const CLOCK_SKEW_WARN_MS = 5_000;
  * wrong identity, not exactly one target, no source, target locked, a leftover freeze) stops
  * here, before anything is paused; the error lists every problem.
  */
-export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { forBackup: boolean }): Promise<Deployment> {
+export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { forBackup: boolean; resumeOf?: string }): Promise<Deployment> {
   return runPhase(ctx, 'preflight', async (p) => {
     const limit = pLimit(FAN_OUT);
     const problems: string[] = [];
@@ -149,8 +149,11 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
     }
     if (targets.length > 1) problems.push(`more than one target: ${targets.map((t) => t.node.name).join(', ')}`);
     const target = targets[0];
-    if (opts.forBackup && target?.health.targetLockedBy) {
-      problems.push(`${target.node.name}: target is locked by backup ${target.health.targetLockedBy}${target.health.targetLockedSince ? ` since ${target.health.targetLockedSince}` : ''}`);
+    // a resumed backup takes over the lock its own dead run left
+    if (opts.forBackup && target?.health.targetLockedBy && target.health.targetLockedBy !== opts.resumeOf) {
+      problems.push(
+        `${target.node.name}: target is locked by ${target.health.targetLockPurpose && target.health.targetLockPurpose !== 'receive' ? target.health.targetLockPurpose : 'backup'} ${target.health.targetLockedBy}${target.health.targetLockedSince ? ` since ${target.health.targetLockedSince}` : ''}${target.health.targetLockExpiresMs ? ` (expires ${new Date(target.health.targetLockExpiresMs).toISOString()} unless renewed)` : ''}`,
+      );
     }
     const seen = new Map<string, string>();
     for (const s of sources) {

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FfError, type Inventory } from '@freezeframe/common';
+import type { RetentionOutcome } from './retention.js';
 import type { Phase, TransferStats } from './types.js';
 
 /**
@@ -18,7 +19,8 @@ export interface RunRecord {
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
-  result: 'running' | 'ok' | 'failed';
+  /** `incomplete`: the transfer started but the backup was not tagged; `backup --resume <id>` finishes it. */
+  result: 'running' | 'ok' | 'failed' | 'incomplete';
   error?: { code: string; message: string; hint?: string; node?: string };
   phases: PhaseRecord[];
   /** First pause to last thaw, from the agents' own clocks. */
@@ -34,6 +36,18 @@ export interface RunRecord {
   snapshot?: string;
   /** Sources a restore wrote. */
   restored?: string[];
+  /** A restore's check of the backup against its recorded checksums. */
+  verified?: { ok: boolean; filesChecked: number; bad: string[]; missing: string[]; problems: string[] };
+  /** Sources whose transfer did not complete (result `incomplete`). */
+  missingSources?: string[];
+  /** Set when this run resumed an interrupted backup of the same id. */
+  resumed?: boolean;
+  /** Leftovers of earlier runs removed at the start of this one. */
+  cleanedUp?: string[];
+  /** Set for a resumed backup the target had already tagged: nothing was tagged twice. */
+  alreadyTagged?: boolean;
+  /** Phase 8: what retention kept and pruned (and why) after this backup. */
+  retention?: RetentionOutcome;
 }
 
 export interface PhaseRecord {
@@ -90,7 +104,7 @@ export function finishRecord(rec: RunRecord, error?: FfError): void {
   rec.endedAt = end.toISOString();
   rec.durationMs = end.getTime() - Date.parse(rec.startedAt);
   if (error) {
-    rec.result = 'failed';
+    rec.result = rec.missingSources && rec.missingSources.length > 0 ? 'incomplete' : 'failed';
     rec.error = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.node ? { node: error.node } : {}) };
   } else {
     rec.result = 'ok';

@@ -1,6 +1,8 @@
 import { FfError, checkBackupId, checkName, errorMessage } from '@freezeframe/common';
 import { asFfError, combineErrors, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
+import { holdTargetLock, type HeldLock } from './target-lock.js';
 import type { AgentNode, BackupListing, EventSink } from './types.js';
 
 export interface RestoreOptions {
@@ -11,6 +13,12 @@ export interface RestoreOptions {
   /** Filled in as the run goes; `backupId` is set once `latest` is resolved. */
   record: RunRecord;
   onEvent?: EventSink;
+  /** Restore even when the backup fails verification against its recorded checksums. */
+  force?: boolean;
+  /** Target lock lease (default 90 s); the lock is renewed while the restore runs. */
+  lockLeaseMs?: number;
+  holder?: string;
+  retry?: RetryPolicy;
 }
 
 export interface RestoreResult {
@@ -39,6 +47,7 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
   const restored: string[] = [];
   let failure: FfError | undefined;
   let backupId = opts.backup;
+  let lock: HeldLock | undefined;
   try {
     if (backupId !== 'latest') checkBackupId(backupId, 'backup id');
     for (const n of opts.only ?? []) checkName(n, '--only');
@@ -56,6 +65,8 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
     if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
     backupId = chosen.id;
     rec.backupId = backupId;
+    // a rerun of an interrupted restore of the same backup takes over the lock its dead run left
+    lock = await holdTargetLock(ctx, target, { backupId, leaseMs: opts.lockLeaseMs ?? 90_000, purpose: 'restore', holder: opts.holder ?? newHolder(), takeover: true });
 
     const byName = new Map(dep.sources.map((s) => [s.node.name, s]));
     let selected: Member[];
@@ -74,6 +85,20 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
     } else {
       selected = dep.sources;
     }
+
+    const wanted = selected.map((s) => s.desc.source!.entry).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
+    await runPhase(ctx, 'verify', (p) =>
+      onNode(ctx, p, target.node.name, async () => {
+        const v = await target.node.verifyBackup(backupId, wanted);
+        rec.verified = { ok: v.ok, filesChecked: v.filesChecked, bad: v.bad, missing: v.missing, problems: v.problems };
+        if (v.ok) return v;
+        const what = [...v.bad, ...v.missing, ...v.problems];
+        const msg = `backup ${backupId} fails verification on ${target.node.name}: ${what.slice(0, 10).join('; ')}${what.length > 10 ? `; and ${what.length - 10} more` : ''}`;
+        if (!opts.force) throw new FfError('FAILED_PRECONDITION', msg, { node: target.node.name, hint: 'restore another backup, or pass --force to restore this one anyway', details: { bad: v.bad, missing: v.missing, problems: v.problems } });
+        warn(`${msg} (restoring anyway: --force)`, target.node.name);
+        return v;
+      }, (v) => `${v.filesChecked} files checked${v.ok ? '' : ', FAILED'}`),
+    );
 
     const entries = await runPhase(ctx, 'activate', (p) =>
       onNode(ctx, p, target.node.name, () => target.node.activateBackup(backupId), (e) => `${e.length} entries`),
@@ -98,18 +123,23 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
               ctx,
               p,
               name,
-              async () => {
-                const ticket = await s.node.openReceive({ backupId, source: name, direction: 'restore', peer: target.node.name, entry });
-                return target.node.restoreSource(
-                  { backupId, entry, ticket: ticket.ticket, receiverName: name, receiverHost: s.node.host, receiverDataPort: ticket.dataPort || s.desc.dataPort, inplace: ticket.inplace },
-                  { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) },
-                );
-              },
+              () =>
+                withRetry(
+                  async () => {
+                    const ticket = await s.node.openReceive({ backupId, source: name, direction: 'restore', peer: target.node.name, entry });
+                    return target.node.restoreSource(
+                      { backupId, entry, ticket: ticket.ticket, receiverName: name, receiverHost: s.node.host, receiverDataPort: ticket.dataPort || s.desc.dataPort, inplace: ticket.inplace },
+                      { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) },
+                    );
+                  },
+                  { policy: opts.retry ?? DEFAULT_RETRY, onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name) },
+                ),
               (st) => `${st.filesTotal} files, ${st.bytesTotal} bytes, ${st.bytesTransferred} sent`,
             );
             if (stats.exitCode !== 0) throw new FfError('RESTORE_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
             addTransfer(rec, name, entry, stats);
             restored.push(name);
+            failpoint('after-restore-source');
           } catch (e) {
             throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: asFfError(e, name) }]);
           }
@@ -124,6 +154,8 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
     }
   } catch (e) {
     failure = asFfError(e);
+  } finally {
+    await lock?.release();
   }
   rec.restored = restored;
   finishRecord(rec, failure);

@@ -13,6 +13,8 @@ export interface RetentionPolicy {
 export interface RetentionDecision {
   keep: { id: string; reasons: string[] }[];
   prune: string[];
+  /** Why each pruned id is not kept, bucket by bucket (e.g. "day 2024-01-02 keeps 20240102_180000"). */
+  why: Record<string, string>;
 }
 
 /** Time of a backup id (`YYYYMMDD_HHMMSS[-label]`, UTC). */
@@ -42,18 +44,47 @@ export function applyRetention(ids: readonly string[], policy: RetentionPolicy):
     ['weekly', policy.weekly, isoWeek],
     ['monthly', policy.monthly, (d) => d.toISOString().slice(0, 7)],
   ];
+  const keepers = new Map<string, Map<string, string>>();
   for (const [name, count, key] of buckets) {
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
+    keepers.set(name, seen);
     for (const id of newestFirst) {
       if (seen.size >= count) break;
       const k = key(backupTime(id));
       if (seen.has(k)) continue;
-      seen.add(k);
+      seen.set(k, id);
       mark(id, `${name} ${k}`);
     }
   }
+  const prune = newestFirst.filter((id) => !reasons.has(id));
+  const unit = { daily: 'day', weekly: 'week', monthly: 'month' } as Record<string, string>;
+  const why: Record<string, string> = {};
+  for (const id of prune) {
+    const parts = [`not among the newest ${Math.max(1, policy.last)}`];
+    for (const [name, count, key] of buckets) {
+      const k = key(backupTime(id));
+      const keeper = keepers.get(name)!.get(k);
+      if (count === 0) parts.push(`no ${name} backups kept`);
+      else if (keeper) parts.push(`${unit[name]} ${k} keeps ${keeper}`);
+      else parts.push(`${unit[name]} ${k} is older than the newest ${count} ${unit[name]}s with a backup`);
+    }
+    why[id] = parts.join('; ');
+  }
   return {
     keep: newestFirst.filter((id) => reasons.has(id)).map((id) => ({ id, reasons: reasons.get(id)! })),
-    prune: newestFirst.filter((id) => !reasons.has(id)),
+    prune,
+    why,
   };
+}
+
+/** What retention did (or, in a dry run, would do) on a target; stored in the run record. */
+export interface RetentionOutcome {
+  target: string;
+  policy: RetentionPolicy;
+  dryRun: boolean;
+  kept: { id: string; reasons: string[] }[];
+  /** Deleted (or to delete, in a dry run), with why and what they held alone. */
+  pruned: { id: string; why: string; usedBytes: number }[];
+  /** Deletions refused or failed; those backups are still there. */
+  failed: { id: string; error: string }[];
 }

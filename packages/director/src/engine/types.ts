@@ -14,6 +14,10 @@ export interface NodeHealth {
   /** Backup id holding the target lock, if any. */
   targetLockedBy?: string;
   targetLockedSince?: string;
+  /** What holds the lock: backup, restore, cleanup, verify, or receive (an OpenReceive without LockTarget). */
+  targetLockPurpose?: string;
+  /** When the lock expires unless renewed; 0 for a lock held only while receiving. */
+  targetLockExpiresMs?: number;
   timeUnixMs: number;
   /** Backup ids currently holding a freeze on this node. */
   frozen: string[];
@@ -112,6 +116,40 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
+export type LockPurpose = 'backup' | 'restore' | 'cleanup' | 'verify' | 'prune';
+
+export interface LockArgs {
+  backupId: string;
+  leaseMs: number;
+  purpose: LockPurpose;
+  /** This run's identity; renewals and the unlock must present it. */
+  holder: string;
+  /** A resumed run takes over the lock its dead predecessor left for the same backup id. */
+  takeover?: boolean;
+}
+
+export interface LockResult {
+  sinceMs: number;
+  expiresAtMs: number;
+  renewed: boolean;
+  takenOverFrom: string;
+}
+
+export interface CleanupResult {
+  removed: string[];
+  problems: string[];
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  filesChecked: number;
+  bad: string[];
+  missing: string[];
+  hasChecksums: boolean;
+  poolState: string;
+  problems: string[];
+}
+
 /** One agent as the engine sees it. Every method rejects with an FfError naming the node. */
 export interface AgentNode {
   readonly name: string;
@@ -130,10 +168,16 @@ export interface AgentNode {
   activateBackup(backupId: string): Promise<string[]>;
   deactivateBackup(backupId: string): Promise<boolean>;
   restoreSource(args: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats>;
+  lockTarget(args: LockArgs): Promise<LockResult>;
+  unlockTarget(backupId: string, holder: string): Promise<boolean>;
+  cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;
+  verifyBackup(backupId: string, entries?: string[]): Promise<VerifyResult>;
+  /** Deletes a tagged backup (retention); false when it did not exist. Refused while it is activated or in use. */
+  deleteBackup(backupId: string): Promise<boolean>;
   close(): void;
 }
 
-export type Phase = 'preflight' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate';
+export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention';
 
 /** What the engine reports while it works; the CLI turns these into progress lines. */
 export type EngineEvent =

@@ -4,6 +4,8 @@ import type { SourceProvider } from './types.js';
 import { DirSource } from './dir.js';
 import { BtrfsSource } from './btrfs.js';
 import { ZfsSource } from './zfs.js';
+import { CassandraSource } from './cassandra.js';
+import { DumpSource } from './dump.js';
 
 export type { SourceProvider } from './types.js';
 
@@ -16,6 +18,10 @@ export function createSource(cfg: SourceConfig, log: Logger): SourceProvider {
       return new BtrfsSource(cfg, log);
     case 'zfs':
       return new ZfsSource(cfg, log);
+    case 'cassandra':
+      return new CassandraSource(cfg, log);
+    case 'dump':
+      return new DumpSource(cfg, log);
     default:
       throw new Error(`source kind ${(cfg as { kind: string }).kind} is not implemented yet`);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run, silentLogger } from '@freezeframe/common';
@@ -65,5 +65,46 @@ describe('DirTarget', () => {
     await expect(target.tag('20240101_000000', '{}', [E])).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     await expect(target.prepareReceive('20240101_000000', E)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
     await expect(target.activate('20240109_000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+  it('deletes a backup: the others keep their shared (hard-linked) files; idempotent', async () => {
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'ro'), { recursive: true });
+    writeFileSync(join(src, 'same'), 'unchanged');
+    writeFileSync(join(src, 'ro', 'f'), 'in a read-only folder');
+    chmodSync(join(src, 'ro'), 0o555);
+    await receive('20240101_000000', src);
+    await target.tag('20240101_000000', '{}', [E]);
+    await receive('20240102_000000', src);
+    await target.tag('20240102_000000', '{}', [E]);
+    const kept = join(dir, 'backups', '20240102_000000', E);
+    expect(statSync(join(kept, 'same')).nlink).toBe(2);
+
+    expect(await target.destroy('20240101_000000')).toBe(true);
+    expect(existsSync(join(dir, 'backups', '20240101_000000'))).toBe(false);
+    expect((await target.list()).map((b) => b.backupId)).toEqual(['20240102_000000']);
+    expect(readFileSync(join(kept, 'same'), 'utf8')).toBe('unchanged');
+    expect(readFileSync(join(kept, 'ro', 'f'), 'utf8')).toBe('in a read-only folder');
+    expect(statSync(join(kept, 'same')).nlink).toBe(1);
+    expect(statSync(join(kept, 'ro')).mode & 0o777).toBe(0o555); // the kept backup's modes are untouched
+    expect(await target.destroy('20240101_000000')).toBe(false);
+    await expect(target.destroy('../x')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    chmodSync(join(src, 'ro'), 0o755);
+  });
+
+  it('finishes a deletion that crashed half-way (never listed, removed by cleanup or the next delete)', async () => {
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a'), 'a');
+    await receive('20240101_000000', src);
+    await target.tag('20240101_000000', '{}', [E]);
+    // what a crash between the rename and the removal leaves
+    mkdirSync(join(dir, 'backups', '.deleting'));
+    renameSync(join(dir, 'backups', '20240101_000000'), join(dir, 'backups', '.deleting', '20240101_000000'));
+    expect(await target.list()).toEqual([]);
+    expect(await target.cleanup(new Set(), true)).toEqual(['half-deleted backup 20240101_000000']);
+    expect(existsSync(join(dir, 'backups', '.deleting', '20240101_000000'))).toBe(true);
+    expect(await target.cleanup(new Set(), false)).toEqual(['half-deleted backup 20240101_000000']);
+    expect(existsSync(join(dir, 'backups', '.deleting', '20240101_000000'))).toBe(false);
+    expect(await target.cleanup(new Set(), false)).toEqual([]);
   });
 });

@@ -1,12 +1,14 @@
-import { lstat, mkdir, readFile, readdir, rename, stat, statfs, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type TargetConfig } from '@freezeframe/common';
 import type { TargetBackup, TargetProvider } from './types.js';
 
 type DirConfig = Extract<TargetConfig, { kind: 'dir' }>;
 
 const PARTIAL = '.partial';
 const MANIFEST = 'manifest.json';
+/** Backups being deleted: renamed here first, so a half-deleted tree is never listed as a backup. */
+const DELETING = '.deleting';
 
 /**
  * Backups as hard-linked trees (like `rsync --link-dest`): `<path>/<id>/<entry>/`, unchanged
@@ -62,7 +64,8 @@ export class DirTarget implements TargetProvider {
     for (const id of await this.taggedIds()) {
       const dir = join(this.root, id);
       const entries: string[] = [];
-      for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory()) entries.push(d.name);
+      // dot folders (.freezeframe: checksums) are metadata, never entries
+      for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory() && !d.name.startsWith('.')) entries.push(d.name);
       let manifestJson = '';
       let createdUnixMs = (await stat(dir)).mtimeMs;
       try {
@@ -85,6 +88,40 @@ export class DirTarget implements TargetProvider {
   async deactivate(): Promise<boolean> {
     // a hard-linked tree is readable as it is: nothing was made by activate
     return false;
+  }
+
+  async destroy(backupId: string): Promise<boolean> {
+    checkBackupId(backupId);
+    const dir = join(this.root, backupId);
+    const trash = join(this.root, DELETING, backupId);
+    await removeTree(trash); // left by a delete that crashed
+    if (!(await isDir(dir))) return false;
+    await mkdir(join(this.root, DELETING), { recursive: true, mode: 0o700 });
+    await rename(dir, trash);
+    // files shared with other backups are hard links: removing this tree leaves theirs intact
+    await removeTree(trash);
+    this.log.info({ backup_id: backupId, path: dir }, 'dir target: backup deleted');
+    return true;
+  }
+
+  async cleanup(_keep: ReadonlySet<string>, dryRun: boolean): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.root, DELETING));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const removed: string[] = [];
+    for (const n of names.filter((x) => BACKUP_ID_RE.test(x))) {
+      if (!dryRun) await removeTree(join(this.root, DELETING, n));
+      removed.push(`half-deleted backup ${n}`);
+    }
+    return removed;
+  }
+
+  async receivedRoot(backupId: string): Promise<string> {
+    return join(this.root, PARTIAL, backupId);
   }
 
   async freeBytes(): Promise<number> {
@@ -113,6 +150,27 @@ async function isDir(p: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
     throw e;
   }
+}
+
+/**
+ * Removes a tree; missing is fine. A backup keeps the modes it was sent with, so a read-only
+ * folder can refuse its entries' removal to a non-root agent: folders (never files, which are
+ * hard links shared with other backups) are made writable and the removal retried.
+ */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw e;
+  }
+  const open = async (d: string): Promise<void> => {
+    await chmod(d, 0o700);
+    for (const e of await readdir(d, { withFileTypes: true })) if (e.isDirectory()) await open(join(d, e.name));
+  };
+  await open(path);
+  await rm(path, { recursive: true, force: true });
 }
 
 /** Bytes held only by this backup: files whose every link is inside it (the rest is shared). */

@@ -30,4 +30,14 @@ export interface TargetProvider {
   /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
   deactivate(backupId: string): Promise<boolean>;
   freeBytes(): Promise<number>;
+  /** The folder holding the received entries of `backupId` before tag (per-file checksums are recorded there). */
+  receivedRoot?(backupId: string): Promise<string>;
+  /**
+   * Deletes tagged backup `backupId` (retention). Refuses with FAILED_PRECONDITION while it is
+   * activated (ZFS: a clone depends on its snapshot). A backup is never seen half-deleted: it
+   * disappears from list() first. False when there was no such backup (idempotent).
+   */
+  destroy(backupId: string): Promise<boolean>;
+  /** Removes what activate/list left behind for backups not in `keep` (clones, mounts); returns what it removed. Idempotent. */
+  cleanup?(keep: ReadonlySet<string>, dryRun: boolean): Promise<string[]>;
 }

@@ -7,8 +7,10 @@ import {
   zfsDestroy,
   zfsExists,
   zfsGet,
+  zfsList,
   zfsListSnapshots,
   zfsMount,
+  zfsReasonOf,
   zfsSnapshot,
   type ZfsSnapshotInfo,
 } from '../../tools/zfs.js';
@@ -220,6 +222,52 @@ export class ZfsTarget implements TargetProvider {
     const gone = await zfsDestroy(clone, { logger: this.log, ifExists: true });
     if (gone) this.log.info({ backupId, clone }, 'zfs backup deactivated');
     return gone;
+  }
+
+  async destroy(backupId: string): Promise<boolean> {
+    const snapshot = this.snapshotOf(backupId);
+    const opts = { logger: this.log };
+    if (!(await zfsExists(snapshot, opts))) return false;
+    const clone = this.restoreCloneOf(backupId);
+    if (await zfsExists(clone, opts)) {
+      throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is activated (clone ${clone}); it cannot be deleted`, {
+        hint: 'finish the restore, or run `freezeframe cleanup` if it was interrupted',
+        details: { clone },
+      });
+    }
+    try {
+      await this.once(() => zfsDestroy(snapshot, opts));
+    } catch (e) {
+      if (zfsReasonOf(e) === 'does-not-exist') return false;
+      if (zfsReasonOf(e) === 'has-dependent-clones') {
+        throw new FfError('FAILED_PRECONDITION', `backup ${backupId} cannot be deleted: a clone depends on ${snapshot}`, {
+          cause: e,
+          hint: `list them with: zfs list -o name,origin | grep ${snapshot}`,
+        });
+      }
+      throw e;
+    }
+    this.log.info({ backupId, snapshot }, 'zfs backup deleted');
+    return true;
+  }
+
+  async receivedRoot(): Promise<string> {
+    return this.mountpoint();
+  }
+
+  async cleanup(keep: ReadonlySet<string>, dryRun: boolean): Promise<string[]> {
+    const opts = { logger: this.log };
+    const parent = this.dataset.slice(0, this.dataset.lastIndexOf('/'));
+    const rows = await zfsList(parent, ['type'], { ...opts, recursive: true });
+    const removed: string[] = [];
+    for (const [name, props] of rows) {
+      if (props.type !== 'filesystem') continue;
+      const m = /^-(restore|read)-(.+)$/.exec(name.startsWith(this.dataset) ? name.slice(this.dataset.length) : '');
+      if (!m || !BACKUP_ID_RE.test(m[2]!) || keep.has(m[2]!)) continue;
+      if (!dryRun) await zfsDestroy(name, { ...opts, ifExists: true });
+      removed.push(`clone ${name}`);
+    }
+    return removed;
   }
 
   async freeBytes(): Promise<number> {

@@ -4,8 +4,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from '../../freezeframe/v1/ActivateBackupRequest.js';
 import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from '../../freezeframe/v1/ActivateBackupResponse.js';
+import type { CleanupRequest as _freezeframe_v1_CleanupRequest, CleanupRequest__Output as _freezeframe_v1_CleanupRequest__Output } from '../../freezeframe/v1/CleanupRequest.js';
+import type { CleanupResponse as _freezeframe_v1_CleanupResponse, CleanupResponse__Output as _freezeframe_v1_CleanupResponse__Output } from '../../freezeframe/v1/CleanupResponse.js';
 import type { DeactivateBackupRequest as _freezeframe_v1_DeactivateBackupRequest, DeactivateBackupRequest__Output as _freezeframe_v1_DeactivateBackupRequest__Output } from '../../freezeframe/v1/DeactivateBackupRequest.js';
 import type { DeactivateBackupResponse as _freezeframe_v1_DeactivateBackupResponse, DeactivateBackupResponse__Output as _freezeframe_v1_DeactivateBackupResponse__Output } from '../../freezeframe/v1/DeactivateBackupResponse.js';
+import type { DeleteBackupRequest as _freezeframe_v1_DeleteBackupRequest, DeleteBackupRequest__Output as _freezeframe_v1_DeleteBackupRequest__Output } from '../../freezeframe/v1/DeleteBackupRequest.js';
+import type { DeleteBackupResponse as _freezeframe_v1_DeleteBackupResponse, DeleteBackupResponse__Output as _freezeframe_v1_DeleteBackupResponse__Output } from '../../freezeframe/v1/DeleteBackupResponse.js';
 import type { DescribeRequest as _freezeframe_v1_DescribeRequest, DescribeRequest__Output as _freezeframe_v1_DescribeRequest__Output } from '../../freezeframe/v1/DescribeRequest.js';
 import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResponse__Output as _freezeframe_v1_DescribeResponse__Output } from '../../freezeframe/v1/DescribeResponse.js';
 import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from '../../freezeframe/v1/FreezeRequest.js';
@@ -14,6 +18,8 @@ import type { HealthRequest as _freezeframe_v1_HealthRequest, HealthRequest__Out
 import type { HealthResponse as _freezeframe_v1_HealthResponse, HealthResponse__Output as _freezeframe_v1_HealthResponse__Output } from '../../freezeframe/v1/HealthResponse.js';
 import type { ListBackupsRequest as _freezeframe_v1_ListBackupsRequest, ListBackupsRequest__Output as _freezeframe_v1_ListBackupsRequest__Output } from '../../freezeframe/v1/ListBackupsRequest.js';
 import type { ListBackupsResponse as _freezeframe_v1_ListBackupsResponse, ListBackupsResponse__Output as _freezeframe_v1_ListBackupsResponse__Output } from '../../freezeframe/v1/ListBackupsResponse.js';
+import type { LockTargetRequest as _freezeframe_v1_LockTargetRequest, LockTargetRequest__Output as _freezeframe_v1_LockTargetRequest__Output } from '../../freezeframe/v1/LockTargetRequest.js';
+import type { LockTargetResponse as _freezeframe_v1_LockTargetResponse, LockTargetResponse__Output as _freezeframe_v1_LockTargetResponse__Output } from '../../freezeframe/v1/LockTargetResponse.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from '../../freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from '../../freezeframe/v1/OpenReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from '../../freezeframe/v1/PerformRsyncRequest.js';
@@ -21,10 +27,20 @@ import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, 
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from '../../freezeframe/v1/PrepareSnapshotResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from '../../freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from '../../freezeframe/v1/RemoveSnapshotResponse.js';
+import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from '../../freezeframe/v1/RestoreKeyspaceRequest.js';
+import type { RestoreKeyspaceStep as _freezeframe_v1_RestoreKeyspaceStep, RestoreKeyspaceStep__Output as _freezeframe_v1_RestoreKeyspaceStep__Output } from '../../freezeframe/v1/RestoreKeyspaceStep.js';
 import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from '../../freezeframe/v1/RestoreSourceRequest.js';
+import type { StartServicesRequest as _freezeframe_v1_StartServicesRequest, StartServicesRequest__Output as _freezeframe_v1_StartServicesRequest__Output } from '../../freezeframe/v1/StartServicesRequest.js';
+import type { StartServicesResponse as _freezeframe_v1_StartServicesResponse, StartServicesResponse__Output as _freezeframe_v1_StartServicesResponse__Output } from '../../freezeframe/v1/StartServicesResponse.js';
+import type { StopServicesRequest as _freezeframe_v1_StopServicesRequest, StopServicesRequest__Output as _freezeframe_v1_StopServicesRequest__Output } from '../../freezeframe/v1/StopServicesRequest.js';
+import type { StopServicesResponse as _freezeframe_v1_StopServicesResponse, StopServicesResponse__Output as _freezeframe_v1_StopServicesResponse__Output } from '../../freezeframe/v1/StopServicesResponse.js';
 import type { ThawRequest as _freezeframe_v1_ThawRequest, ThawRequest__Output as _freezeframe_v1_ThawRequest__Output } from '../../freezeframe/v1/ThawRequest.js';
 import type { ThawResponse as _freezeframe_v1_ThawResponse, ThawResponse__Output as _freezeframe_v1_ThawResponse__Output } from '../../freezeframe/v1/ThawResponse.js';
 import type { TransferProgress as _freezeframe_v1_TransferProgress, TransferProgress__Output as _freezeframe_v1_TransferProgress__Output } from '../../freezeframe/v1/TransferProgress.js';
+import type { UnlockTargetRequest as _freezeframe_v1_UnlockTargetRequest, UnlockTargetRequest__Output as _freezeframe_v1_UnlockTargetRequest__Output } from '../../freezeframe/v1/UnlockTargetRequest.js';
+import type { UnlockTargetResponse as _freezeframe_v1_UnlockTargetResponse, UnlockTargetResponse__Output as _freezeframe_v1_UnlockTargetResponse__Output } from '../../freezeframe/v1/UnlockTargetResponse.js';
+import type { VerifyBackupRequest as _freezeframe_v1_VerifyBackupRequest, VerifyBackupRequest__Output as _freezeframe_v1_VerifyBackupRequest__Output } from '../../freezeframe/v1/VerifyBackupRequest.js';
+import type { VerifyBackupResponse as _freezeframe_v1_VerifyBackupResponse, VerifyBackupResponse__Output as _freezeframe_v1_VerifyBackupResponse__Output } from '../../freezeframe/v1/VerifyBackupResponse.js';
 import type { ZfsTagRequest as _freezeframe_v1_ZfsTagRequest, ZfsTagRequest__Output as _freezeframe_v1_ZfsTagRequest__Output } from '../../freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse as _freezeframe_v1_ZfsTagResponse, ZfsTagResponse__Output as _freezeframe_v1_ZfsTagResponse__Output } from '../../freezeframe/v1/ZfsTagResponse.js';
 
@@ -44,6 +60,23 @@ export interface AgentClient extends grpc.Client {
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Removes what runs other than `keep` left behind: source snapshots and their mounts, restore
+   * clones, freezes. Idempotent: a second call finds nothing.
+   */
+  Cleanup(argument: _freezeframe_v1_CleanupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _freezeframe_v1_CleanupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _freezeframe_v1_CleanupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  Cleanup(argument: _freezeframe_v1_CleanupRequest, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Removes what runs other than `keep` left behind: source snapshots and their mounts, restore
+   * clones, freezes. Idempotent: a second call finds nothing.
+   */
+  cleanup(argument: _freezeframe_v1_CleanupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _freezeframe_v1_CleanupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _freezeframe_v1_CleanupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  cleanup(argument: _freezeframe_v1_CleanupRequest, callback: grpc.requestCallback<_freezeframe_v1_CleanupResponse__Output>): grpc.ClientUnaryCall;
+  
   DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
   DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
   DeactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
@@ -52,6 +85,25 @@ export interface AgentClient extends grpc.Client {
   deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
   deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
   deactivateBackup(argument: _freezeframe_v1_DeactivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_DeactivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: deletes one tagged backup (ZFS: destroys <dataset>@<id>; dir: removes its tree), for
+   * retention. Refused (FAILED_PRECONDITION) while the backup is activated or being restored or
+   * verified. Idempotent: a backup that does not exist gives deleted = false.
+   */
+  DeleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  DeleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: deletes one tagged backup (ZFS: destroys <dataset>@<id>; dir: removes its tree), for
+   * retention. Refused (FAILED_PRECONDITION) while the backup is activated or being restored or
+   * verified. Idempotent: a backup that does not exist gives deleted = false.
+   */
+  deleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  deleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  deleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
+  deleteBackup(argument: _freezeframe_v1_DeleteBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_DeleteBackupResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Name, roles, version, capabilities, free space.
@@ -108,6 +160,25 @@ export interface AgentClient extends grpc.Client {
   listBackups(argument: _freezeframe_v1_ListBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
   listBackups(argument: _freezeframe_v1_ListBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
   listBackups(argument: _freezeframe_v1_ListBackupsRequest, callback: grpc.requestCallback<_freezeframe_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: takes (or renews) the target lock for one backup, restore or cleanup run, so two
+   * runs never interleave on one target. Refused while another holder's lock is unexpired; a
+   * lock whose holder died expires after lease_ms.
+   */
+  LockTarget(argument: _freezeframe_v1_LockTargetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  LockTarget(argument: _freezeframe_v1_LockTargetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  LockTarget(argument: _freezeframe_v1_LockTargetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  LockTarget(argument: _freezeframe_v1_LockTargetRequest, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: takes (or renews) the target lock for one backup, restore or cleanup run, so two
+   * runs never interleave on one target. Refused while another holder's lock is unexpired; a
+   * lock whose holder died expires after lease_ms.
+   */
+  lockTarget(argument: _freezeframe_v1_LockTargetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  lockTarget(argument: _freezeframe_v1_LockTargetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  lockTarget(argument: _freezeframe_v1_LockTargetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  lockTarget(argument: _freezeframe_v1_LockTargetRequest, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Receiver (target for backups, source for restores): issues a one-time ticket for the
@@ -168,6 +239,21 @@ export interface AgentClient extends grpc.Client {
   removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Source (cassandra): restores keyspaces from the backup staged on this node (OpenReceive
+   * RESTORE + RestoreSource first): stop Cassandra, clear the commit log, replace each table's
+   * sstables, start, wait, repair. One message per step; the last has `done` set.
+   */
+  RestoreKeyspace(argument: _freezeframe_v1_RestoreKeyspaceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_RestoreKeyspaceStep__Output>;
+  RestoreKeyspace(argument: _freezeframe_v1_RestoreKeyspaceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_RestoreKeyspaceStep__Output>;
+  /**
+   * Source (cassandra): restores keyspaces from the backup staged on this node (OpenReceive
+   * RESTORE + RestoreSource first): stop Cassandra, clear the commit log, replace each table's
+   * sstables, start, wait, repair. One message per step; the last has `done` set.
+   */
+  restoreKeyspace(argument: _freezeframe_v1_RestoreKeyspaceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_RestoreKeyspaceStep__Output>;
+  restoreKeyspace(argument: _freezeframe_v1_RestoreKeyspaceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_RestoreKeyspaceStep__Output>;
+  
+  /**
    * Target: pushes one source's tree of an activated backup to that source's data channel.
    */
   RestoreSource(argument: _freezeframe_v1_RestoreSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
@@ -178,6 +264,36 @@ export interface AgentClient extends grpc.Client {
   restoreSource(argument: _freezeframe_v1_RestoreSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
   restoreSource(argument: _freezeframe_v1_RestoreSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
   
+  /**
+   * Starts exactly what StopServices recorded, in reverse order, and forgets the record.
+   */
+  StartServices(argument: _freezeframe_v1_StartServicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  StartServices(argument: _freezeframe_v1_StartServicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  StartServices(argument: _freezeframe_v1_StartServicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  StartServices(argument: _freezeframe_v1_StartServicesRequest, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts exactly what StopServices recorded, in reverse order, and forgets the record.
+   */
+  startServices(argument: _freezeframe_v1_StartServicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  startServices(argument: _freezeframe_v1_StartServicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  startServices(argument: _freezeframe_v1_StartServicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  startServices(argument: _freezeframe_v1_StartServicesRequest, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Stops the configured services (containers, systemd units) in order and records what it stopped.
+   */
+  StopServices(argument: _freezeframe_v1_StopServicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  StopServices(argument: _freezeframe_v1_StopServicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  StopServices(argument: _freezeframe_v1_StopServicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  StopServices(argument: _freezeframe_v1_StopServicesRequest, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Stops the configured services (containers, systemd units) in order and records what it stopped.
+   */
+  stopServices(argument: _freezeframe_v1_StopServicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  stopServices(argument: _freezeframe_v1_StopServicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  stopServices(argument: _freezeframe_v1_StopServicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  stopServices(argument: _freezeframe_v1_StopServicesRequest, callback: grpc.requestCallback<_freezeframe_v1_StopServicesResponse__Output>): grpc.ClientUnaryCall;
+  
   Thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
   Thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
   Thaw(argument: _freezeframe_v1_ThawRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
@@ -186,6 +302,32 @@ export interface AgentClient extends grpc.Client {
   thaw(argument: _freezeframe_v1_ThawRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
   thaw(argument: _freezeframe_v1_ThawRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
   thaw(argument: _freezeframe_v1_ThawRequest, callback: grpc.requestCallback<_freezeframe_v1_ThawResponse__Output>): grpc.ClientUnaryCall;
+  
+  UnlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  UnlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  UnlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  UnlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  unlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  unlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  unlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  unlockTarget(argument: _freezeframe_v1_UnlockTargetRequest, callback: grpc.requestCallback<_freezeframe_v1_UnlockTargetResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: checks a tagged backup against the per-file checksums recorded when it was tagged
+   * (and the pool's health on ZFS).
+   */
+  VerifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  VerifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  VerifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  VerifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: checks a tagged backup against the per-file checksums recorded when it was tagged
+   * (and the pool's health on ZFS).
+   */
+  verifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  verifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  verifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
+  verifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
@@ -210,7 +352,20 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
    */
   ActivateBackup: grpc.handleUnaryCall<_freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse>;
   
+  /**
+   * Removes what runs other than `keep` left behind: source snapshots and their mounts, restore
+   * clones, freezes. Idempotent: a second call finds nothing.
+   */
+  Cleanup: grpc.handleUnaryCall<_freezeframe_v1_CleanupRequest__Output, _freezeframe_v1_CleanupResponse>;
+  
   DeactivateBackup: grpc.handleUnaryCall<_freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse>;
+  
+  /**
+   * Target: deletes one tagged backup (ZFS: destroys <dataset>@<id>; dir: removes its tree), for
+   * retention. Refused (FAILED_PRECONDITION) while the backup is activated or being restored or
+   * verified. Idempotent: a backup that does not exist gives deleted = false.
+   */
+  DeleteBackup: grpc.handleUnaryCall<_freezeframe_v1_DeleteBackupRequest__Output, _freezeframe_v1_DeleteBackupResponse>;
   
   /**
    * Name, roles, version, capabilities, free space.
@@ -229,6 +384,13 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   Health: grpc.handleUnaryCall<_freezeframe_v1_HealthRequest__Output, _freezeframe_v1_HealthResponse>;
   
   ListBackups: grpc.handleUnaryCall<_freezeframe_v1_ListBackupsRequest__Output, _freezeframe_v1_ListBackupsResponse>;
+  
+  /**
+   * Target: takes (or renews) the target lock for one backup, restore or cleanup run, so two
+   * runs never interleave on one target. Refused while another holder's lock is unexpired; a
+   * lock whose holder died expires after lease_ms.
+   */
+  LockTarget: grpc.handleUnaryCall<_freezeframe_v1_LockTargetRequest__Output, _freezeframe_v1_LockTargetResponse>;
   
   /**
    * Receiver (target for backups, source for restores): issues a one-time ticket for the
@@ -252,11 +414,36 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   RemoveSnapshot: grpc.handleUnaryCall<_freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse>;
   
   /**
+   * Source (cassandra): restores keyspaces from the backup staged on this node (OpenReceive
+   * RESTORE + RestoreSource first): stop Cassandra, clear the commit log, replace each table's
+   * sstables, start, wait, repair. One message per step; the last has `done` set.
+   */
+  RestoreKeyspace: grpc.handleServerStreamingCall<_freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep>;
+  
+  /**
    * Target: pushes one source's tree of an activated backup to that source's data channel.
    */
   RestoreSource: grpc.handleServerStreamingCall<_freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress>;
   
+  /**
+   * Starts exactly what StopServices recorded, in reverse order, and forgets the record.
+   */
+  StartServices: grpc.handleUnaryCall<_freezeframe_v1_StartServicesRequest__Output, _freezeframe_v1_StartServicesResponse>;
+  
+  /**
+   * Stops the configured services (containers, systemd units) in order and records what it stopped.
+   */
+  StopServices: grpc.handleUnaryCall<_freezeframe_v1_StopServicesRequest__Output, _freezeframe_v1_StopServicesResponse>;
+  
   Thaw: grpc.handleUnaryCall<_freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse>;
+  
+  UnlockTarget: grpc.handleUnaryCall<_freezeframe_v1_UnlockTargetRequest__Output, _freezeframe_v1_UnlockTargetResponse>;
+  
+  /**
+   * Target: checks a tagged backup against the per-file checksums recorded when it was tagged
+   * (and the pool's health on ZFS).
+   */
+  VerifyBackup: grpc.handleUnaryCall<_freezeframe_v1_VerifyBackupRequest__Output, _freezeframe_v1_VerifyBackupResponse>;
   
   /**
    * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
@@ -267,16 +454,24 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
   ActivateBackup: MethodDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse__Output>
+  Cleanup: MethodDefinition<_freezeframe_v1_CleanupRequest, _freezeframe_v1_CleanupResponse, _freezeframe_v1_CleanupRequest__Output, _freezeframe_v1_CleanupResponse__Output>
   DeactivateBackup: MethodDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupResponse, _freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse__Output>
+  DeleteBackup: MethodDefinition<_freezeframe_v1_DeleteBackupRequest, _freezeframe_v1_DeleteBackupResponse, _freezeframe_v1_DeleteBackupRequest__Output, _freezeframe_v1_DeleteBackupResponse__Output>
   Describe: MethodDefinition<_freezeframe_v1_DescribeRequest, _freezeframe_v1_DescribeResponse, _freezeframe_v1_DescribeRequest__Output, _freezeframe_v1_DescribeResponse__Output>
   Freeze: MethodDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeRequest__Output, _freezeframe_v1_FreezeResponse__Output>
   Health: MethodDefinition<_freezeframe_v1_HealthRequest, _freezeframe_v1_HealthResponse, _freezeframe_v1_HealthRequest__Output, _freezeframe_v1_HealthResponse__Output>
   ListBackups: MethodDefinition<_freezeframe_v1_ListBackupsRequest, _freezeframe_v1_ListBackupsResponse, _freezeframe_v1_ListBackupsRequest__Output, _freezeframe_v1_ListBackupsResponse__Output>
+  LockTarget: MethodDefinition<_freezeframe_v1_LockTargetRequest, _freezeframe_v1_LockTargetResponse, _freezeframe_v1_LockTargetRequest__Output, _freezeframe_v1_LockTargetResponse__Output>
   OpenReceive: MethodDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
   PerformRsync: MethodDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress__Output>
   PrepareSnapshot: MethodDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse__Output>
   RemoveSnapshot: MethodDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse__Output>
+  RestoreKeyspace: MethodDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep__Output>
   RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>
+  StartServices: MethodDefinition<_freezeframe_v1_StartServicesRequest, _freezeframe_v1_StartServicesResponse, _freezeframe_v1_StartServicesRequest__Output, _freezeframe_v1_StartServicesResponse__Output>
+  StopServices: MethodDefinition<_freezeframe_v1_StopServicesRequest, _freezeframe_v1_StopServicesResponse, _freezeframe_v1_StopServicesRequest__Output, _freezeframe_v1_StopServicesResponse__Output>
   Thaw: MethodDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawResponse, _freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse__Output>
+  UnlockTarget: MethodDefinition<_freezeframe_v1_UnlockTargetRequest, _freezeframe_v1_UnlockTargetResponse, _freezeframe_v1_UnlockTargetRequest__Output, _freezeframe_v1_UnlockTargetResponse__Output>
+  VerifyBackup: MethodDefinition<_freezeframe_v1_VerifyBackupRequest, _freezeframe_v1_VerifyBackupResponse, _freezeframe_v1_VerifyBackupRequest__Output, _freezeframe_v1_VerifyBackupResponse__Output>
   ZfsTag: MethodDefinition<_freezeframe_v1_ZfsTagRequest, _freezeframe_v1_ZfsTagResponse, _freezeframe_v1_ZfsTagRequest__Output, _freezeframe_v1_ZfsTagResponse__Output>
 }

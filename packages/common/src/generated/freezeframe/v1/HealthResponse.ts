@@ -30,6 +30,14 @@ export interface HealthResponse {
    * backup ids currently holding a freeze
    */
   'frozen'?: (string)[];
+  /**
+   * "backup", "restore", "cleanup", "verify" or "receive"
+   */
+  'target_lock_purpose'?: (string);
+  /**
+   * 0 when the lock has no lease (held while receiving)
+   */
+  'target_lock_expires_unix_ms'?: (number | string | Long);
 }
 
 export interface HealthResponse__Output {
@@ -60,4 +68,12 @@ export interface HealthResponse__Output {
    * backup ids currently holding a freeze
    */
   'frozen': (string)[];
+  /**
+   * "backup", "restore", "cleanup", "verify" or "receive"
+   */
+  'target_lock_purpose': (string);
+  /**
+   * 0 when the lock has no lease (held while receiving)
+   */
+  'target_lock_expires_unix_ms': (string);
 }

@@ -1,0 +1,86 @@
+// Agents as processes on loopback, with certificates, reusing the director's own pieces:
+// certsInit/certsIssue (freezeframe certs) and startAgent/stopAgent (freezeframe demo).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pLimit from '../../packages/director/node_modules/p-limit/index.js';
+import { loadInventory } from '../../packages/common/dist/index.js';
+import { certsInit, certsIssue } from '../../packages/director/dist/engine/certs.js';
+import { startAgent, stopAgent } from '../../packages/director/dist/engine/demo-agents.js';
+import { connectInventory, closeAll } from '../../packages/director/dist/engine/agent-client.js';
+import { procMemMb } from './util.mjs';
+
+export { connectInventory, closeAll, loadInventory };
+
+export async function makeCerts(pkiDir, names, concurrency = 4) {
+  await certsInit(pkiDir);
+  const limit = pLimit(concurrency);
+  await Promise.all(names.map((name) => limit(() => certsIssue({ dir: pkiDir, name, ips: ['127.0.0.1'], dns: ['localhost'] }))));
+}
+
+/** Writes `<root>/nodes/<name>/agent.yaml` (JSON is YAML) and returns its path. */
+export function writeAgentConfig(root, pkiDir, name, extra) {
+  const dir = join(root, 'nodes', name);
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  const cfg = {
+    name,
+    listen: '127.0.0.1:0',
+    tls: { ca: join(pkiDir, 'ca.pem'), cert: join(pkiDir, `${name}.pem`), key: join(pkiDir, `${name}-key.pem`) },
+    authorizedDirectors: ['director'],
+    runDir: join(dir, 'run'),
+    allowRestore: true,
+    ...extra,
+  };
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+  return file;
+}
+
+/** Starts agents (`specs`: [{name, extra}]) a few at a time; stops every started one if any fails. */
+export async function startAgents(root, pkiDir, specs, concurrency = 4) {
+  const limit = pLimit(concurrency);
+  const started = [];
+  const results = await Promise.allSettled(
+    specs.map((s) =>
+      limit(async () => {
+        const file = writeAgentConfig(root, pkiDir, s.name, s.extra);
+        const a = await startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
+        started.push(a);
+        return a;
+      }),
+    ),
+  );
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopAgents(started);
+    throw failed.reason;
+  }
+  return results.map((r) => r.value);
+}
+
+export async function stopAgents(agents) {
+  await Promise.all(agents.map((a) => stopAgent(a).catch(() => {})));
+}
+
+export const agentPid = (a) => a.proc.child.pid;
+export const agentMem = (a) => procMemMb(agentPid(a));
+
+/** An inventory file for these agents; returns the parsed inventory. */
+export function writeInventory(root, pkiDir, agents, { concurrency = 1, lease = '60s', name = 'inventory.yaml' } = {}) {
+  const file = join(root, name);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        deployment: 'bench',
+        tls: { ca: join(pkiDir, 'ca.pem'), cert: join(pkiDir, 'director.pem'), key: join(pkiDir, 'director-key.pem') },
+        nodes: agents.map((a) => ({ name: a.name, address: `127.0.0.1:${a.port}` })),
+        freeze: { lease },
+        transfer: { concurrency },
+        stateDir: join(root, 'state'),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return { file, inv: loadInventory(file) };
+}

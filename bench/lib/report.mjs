@@ -1,0 +1,73 @@
+// latest.md from the results object: machine, versions, command, then one table per measurement.
+const f = (x, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : String(x ?? '-'));
+const ms = (s) => (s ? `${f(s.median)} ms (${f(s.min)}–${f(s.max)}, ±${f(s.spreadPct / 2, 0)}%, n=${s.n})` : '-');
+const met = (m, ok, by) => (m === undefined ? '-' : ok ? 'met' : `not met (${by})`);
+
+export function renderMarkdown(r) {
+  const L = [];
+  L.push(`# freezeframe benchmark (${r.kind})`, '');
+  L.push(`Run ${r.startedAt}, ${r.durationS} s. Command: \`${r.command}\`.`, '');
+  L.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, load at start ${r.machine.loadavgAtStart}.`);
+  L.push(`Versions: freezeframe ${r.versions.freezeframe} (${r.versions.commit}), node ${r.versions.node}, rsync ${r.versions.rsync}, zfs-fuse ${r.versions.zfsFuse}, btrfs-progs ${r.versions.btrfsProgs}.`, '');
+  L.push('Times are medians of paired runs (raw tool and freezeframe alternating A B B A ... in the same run); (min–max, ±half the spread relative to the median, n runs).', '');
+  if (r.errors?.length) {
+    L.push('## Errors', '');
+    for (const e of r.errors) L.push(`- ${e.section}: ${e.message}`);
+    L.push('');
+  }
+  if (r.freezeWindow) {
+    L.push('## 1. Freeze window (btrfs sources, cgroup-frozen writers)', '', 'Goal: window <= slowest single `btrfs subvolume snapshot` + 100 ms at N = 20.', '');
+    L.push('| sources | freeze window | slowest raw snapshot | window − snapshot | preflight / freeze / snapshot / thaw phases (ms) | goal |', '|---|---|---|---|---|---|');
+    for (const w of r.freezeWindow) {
+      const p = w.phasesMedianMs;
+      L.push(`| ${w.sources} | ${ms(w.window)} | ${ms(w.slowestSnapshot)} | ${f(w.overSlowestSnapshotMs)} ms | ${f(p.preflight)} / ${f(p.freeze)} / ${f(p.snapshot)} / ${f(p.thaw)} | ${met(w.goal, w.met, `${f(w.overSlowestSnapshotMs - 100)} ms over`)} |`);
+    }
+    L.push('');
+  }
+  if (r.transfer) {
+    L.push('## 2. Full transfer: data channel vs rsync daemon on loopback', '', 'Goal: freezeframe throughput >= 0.9 of raw. Fresh ext4 loop filesystem; dir source -> dir target (PerformRsync between two agents) vs `rsync -a` to an rsync daemon.', '');
+    L.push('| set | data | raw rsync | freezeframe | raw | freezeframe | ratio | goal |', '|---|---|---|---|---|---|---|---|');
+    for (const [k, t] of Object.entries(r.transfer)) {
+      const rate = (x) => (k === 'small' ? `${f(x.filesPerS)} files/s, ${f(x.mbPerS)} MB/s` : `${f(x.mbPerS)} MB/s`);
+      L.push(`| ${k} | ${t.files} files, ${f(t.bytes / 1e6)} MB | ${ms(t.raw.ms)} | ${ms(t.freezeframe.ms)} | ${rate(t.raw)} | ${rate(t.freezeframe)} | ${f(t.ratio, 3)} | ${met(t.goal, t.met, `${f((0.9 - t.ratio) * 100, 1)} points short`)} |`);
+    }
+    L.push('');
+  }
+  if (r.incremental) {
+    const i = r.incremental;
+    L.push('## 3. Incremental backup (1% of the small files changed)', '', 'Goal: the whole freezeframe backup (all phases) <= 1.3x a plain rsync of the same change.', '');
+    L.push('| | time |', '|---|---|');
+    L.push(`| raw \`rsync -a\` into the previous copy | ${ms(i.raw.ms)} |`);
+    L.push(`| raw \`rsync -a --link-dest\` into a new folder (what a hard-linked dir target does) | ${ms(i.rawLinkDest.ms)} |`);
+    L.push(`| freezeframe backup, all phases (dir target) | ${ms(i.freezeframe.ms)} |`);
+    L.push('', `Changed ${i.changedFiles} of ${i.files} files. Phases (median ms): ${Object.entries(i.freezeframe.phasesMedianMs).map(([k, v]) => `${k} ${f(v)}`).join(', ')}. First full backup ${f(i.firstFullBackupMs)} ms, first raw copy ${f(i.firstRawCopyMs)} ms.`);
+    L.push('', `Ratio (freezeframe / raw): **${f(i.ratio, 3)}** — ${met(i.goal, i.met, `${f(i.ratio / 1.3, 2)}x the goal`)}.`, '');
+  }
+  if (r.restore) {
+    const x = r.restore;
+    L.push('## 4. Restore of the small-file set', '', 'Goal: >= 0.9 of raw throughput. freezeframe `restore` (all phases) into the emptied source vs `rsync -a` from the daemon into an empty folder.', '');
+    L.push('| | time | files/s |', '|---|---|---|');
+    L.push(`| raw rsync back | ${ms(x.raw.ms)} | ${f(x.raw.filesPerS)} |`);
+    L.push(`| freezeframe restore | ${ms(x.freezeframe.ms)} | ${f(x.freezeframe.filesPerS)} |`);
+    L.push('', `Phases (median ms): ${Object.entries(x.freezeframe.phasesMedianMs).map(([k, v]) => `${k} ${f(v)}`).join(', ')}.`);
+    L.push('', `Ratio (raw time / freezeframe time): **${f(x.ratio, 3)}** — ${met(x.goal, x.met, `${f((0.9 - x.ratio) * 100, 1)} points short`)}.`, '');
+  }
+  if (r.scale) {
+    const s = r.scale;
+    L.push(`## 5. Scale: one director, ${s.agents} agents on loopback`, '', 'Goals: preflight+freeze+snapshot+thaw < 2 s, director peak RSS < 200 MB, idle agent RSS < 60 MB.', '');
+    L.push('| | measured | goal |', '|---|---|---|');
+    L.push(`| preflight+freeze+snapshot+thaw | ${ms(s.freezePhase)} | ${met(1, s.met.freezePhaseMs, `${f(s.freezePhaseMs - 2000)} ms over`)} |`);
+    L.push(`| director peak RSS | ${f(s.directorRssMb, 1)} MB | ${met(1, s.met.directorRssMb, `${f(s.directorRssMb - 200, 1)} MB over`)} |`);
+    L.push(`| idle agent RSS (median of ${s.agents}) | ${f(s.agentIdleRssMb, 1)} MB (${f(s.agentIdleRss.min, 1)}–${f(s.agentIdleRss.max, 1)}) | ${met(1, s.met.agentIdleRssMb, `${f(s.agentIdleRssMb - 60, 1)} MB over`)} |`);
+    L.push('', `Whole backup wall time ${ms(s.backupWallMs)} (transfer concurrency ${s.transferConcurrency}); agents started in ${s.agentsStartS} s; agent peak RSS after the backup ${f(s.agentPeakRssMbAfterBackup, 1)} MB. ${s.note}.`, '');
+  }
+  if (r.storage) {
+    const s = r.storage;
+    L.push('## 6. Storage cost: ZFS target (zfs-fuse) vs dir target', '', `${s.files} files, ${f(s.bytes / 1e6)} MB, full data-channel transfer each time.`, '');
+    L.push('| target | time | MB/s |', '|---|---|---|');
+    L.push(`| dir (ext4 loop) | ${ms(s.dir.ms)} | ${f(s.dir.mbPerS)} |`);
+    L.push(`| zfs (zfs-fuse, compression ${s.zfs.compression}) | ${ms(s.zfs.ms)} | ${f(s.zfs.mbPerS)} |`);
+    L.push('', `zfs / dir time: **${f(s.zfsOverDir, 2)}x**; dataset used ${f(s.zfs.usedBytes / 1e6)} MB. No goal: this shows what the storage layer costs.`, '');
+  }
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,51 @@
+// The raw baseline: an rsync daemon on loopback serving one module rooted at `path`.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { freePort, findBinary, exec, sleep } from './util.mjs';
+
+export async function startRsyncd(dir, path) {
+  const port = await freePort();
+  const conf = join(dir, 'rsyncd.conf');
+  writeFileSync(
+    conf,
+    [
+      `log file = ${join(dir, 'rsyncd.log')}`,
+      'use chroot = no',
+      'reverse lookup = no',
+      '[bench]',
+      `  path = ${path}`,
+      '  read only = false',
+      '  uid = root',
+      '  gid = root',
+      '  numeric ids = yes',
+      '',
+    ].join('\n'),
+  );
+  // not common's runner: it gives the child a socketpair as stdin, and rsync --daemon with a
+  // socket on stdin runs in inetd mode (serves that one "connection" and exits)
+  const child = spawn(findBinary('rsync'), ['--daemon', '--no-detach', `--config=${conf}`, `--port=${port}`, '--address=127.0.0.1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  for (let i = 0; i < 100; i++) {
+    try {
+      await exec('rsync', [`rsync://127.0.0.1:${port}/`], { timeoutMs: 5_000 });
+      break;
+    } catch {
+      await sleep(50);
+    }
+  }
+  return {
+    port,
+    url: (rel) => `rsync://127.0.0.1:${port}/bench/${rel}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** `rsync -a <from>/ <to>/` (either side may be an rsync:// URL); returns ms. */
+export async function rawRsync(from, to, extra = []) {
+  const r = await exec('rsync', ['-a', ...extra, `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`]);
+  return r.durationMs;
+}

@@ -1,0 +1,142 @@
+// Measurement 1: the freeze window (first pause to last thaw, as the engine records it) of a
+// whole backup with N btrfs sources whose writers run in freezer cgroups, against the slowest
+// single `btrfs subvolume snapshot -r` of the same subvolumes in the same run.
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backup } from '../../packages/director/dist/engine/operations.js';
+import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { loopFs } from '../lib/fs.mjs';
+import { nextDate } from '../lib/ids.mjs';
+import { exec, findBinary, log, round, sleep, spawnProcess, stats } from '../lib/util.mjs';
+
+const FREEZER = '/sys/fs/cgroup/freezer';
+
+// a running writer: 4 KiB appends every 2 ms, file kept under 1 MiB
+const WRITER = 'open(my $f, ">>", $ARGV[0]) or die "$ARGV[0]: $!"; select((select($f), $| = 1)[0]); while (1) { print $f "x" x 4096; truncate($f, 0) if tell($f) > 1048576; select(undef, undef, undef, 0.002); }';
+
+async function startWriter(group, file) {
+  const dir = join(FREEZER, group);
+  mkdirSync(dir, { recursive: true });
+  const proc = spawnProcess({ bin: findBinary('perl'), args: ['-e', WRITER, file], timeoutMs: 6 * 3600_000, okExitCodes: [0, -1, 137, 143] });
+  proc.done.catch(() => {});
+  writeFileSync(join(dir, 'cgroup.procs'), String(proc.child.pid));
+  return {
+    group,
+    stop: async () => {
+      // a frozen process cannot die: thaw first
+      try {
+        writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+      } catch {}
+      proc.kill('SIGKILL');
+      await proc.done.catch(() => {});
+      for (let i = 0; i < 50 && existsSync(dir); i++) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          await sleep(20);
+        }
+      }
+    },
+  };
+}
+
+export async function runFreeze(cfg, work, results) {
+  if (!existsSync(FREEZER)) throw new Error(`${FREEZER} missing: the freeze benchmark needs the cgroup v1 freezer`);
+  const maxN = Math.max(...cfg.freezeSources);
+  const cleanup = [];
+  try {
+    const fs = await loopFs(join(work, 'btrfs'), { kind: 'btrfs', sizeGiB: 2 });
+    cleanup.push(() => fs.destroy());
+    const names = [];
+    const writers = [];
+    cleanup.push(async () => {
+      for (const w of writers) await w.stop();
+    });
+    for (let i = 0; i < maxN; i++) {
+      const vol = join(fs.mnt, `vol-${i}`);
+      await exec('btrfs', ['subvolume', 'create', vol]);
+      for (let k = 0; k < 20; k++) writeFileSync(join(vol, `data-${k}`), `source ${i} file ${k}\n`.repeat(100));
+      writers.push(await startWriter(`ffbench-${process.pid}-${i}`, join(vol, 'app.log')));
+      names.push(`fsrc-${i}`);
+    }
+    const pki = join(work, 'pki-freeze');
+    await makeCerts(pki, [...names, 'ftgt']);
+    mkdirSync(join(fs.mnt, 'target'));
+    const specs = [
+      { name: 'ftgt', extra: { target: { kind: 'dir', path: join(fs.mnt, 'target') } } },
+      ...names.map((name, i) => ({
+        name,
+        extra: {
+          source: { kind: 'btrfs', volume: join(fs.mnt, `vol-${i}`), snapshotMount: join(fs.mnt, `snaps-${i}`) },
+          freeze: { kind: 'cgroup', cgroups: [writers[i].group], version: 'v1' },
+        },
+      })),
+    ];
+    const root = join(work, 'freeze');
+    const agents = await startAgents(root, pki, specs);
+    cleanup.push(() => stopAgents(agents));
+    const byName = new Map(agents.map((a) => [a.name, a]));
+
+    results.freezeWindow = [];
+    for (const n of cfg.freezeSources) {
+      const members = [byName.get('ftgt'), ...names.slice(0, n).map((x) => byName.get(x))];
+      const { inv } = writeInventory(root, pki, members, { concurrency: 4, name: `inventory-${n}.yaml` });
+      const windows = [];
+      const slowest = [];
+      const phaseRuns = [];
+      for (let r = 0; r < cfg.reps.freeze; r++) {
+        const order = r % 2 === 0 ? ['raw', 'ff'] : ['ff', 'raw'];
+        for (const which of order) {
+          if (which === 'raw') {
+            let max = 0;
+            for (let i = 0; i < n; i++) {
+              const snap = join(fs.mnt, `raw-snap-${i}`);
+              const res = await exec('btrfs', ['subvolume', 'snapshot', '-r', join(fs.mnt, `vol-${i}`), snap]);
+              max = Math.max(max, res.durationMs);
+            }
+            for (let i = 0; i < n; i++) await exec('btrfs', ['subvolume', 'delete', join(fs.mnt, `raw-snap-${i}`)]);
+            slowest.push(max);
+          } else {
+            const res = await backup(inv, { label: `freeze-${n}`, now: nextDate() });
+            const fw = res.record.freezeWindow;
+            if (!fw) throw new Error(`backup ${res.backupId} recorded no freeze window`);
+            windows.push(fw.durationMs);
+            phaseRuns.push(Object.fromEntries(res.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
+          }
+        }
+        log(`  freeze N=${n} rep ${r + 1}: window ${windows.at(-1)} ms, slowest snapshot ${slowest.at(-1)} ms`);
+      }
+      const w = stats(windows);
+      const s = stats(slowest);
+      const phases = {};
+      for (const k of ['preflight', 'freeze', 'snapshot', 'thaw']) phases[k] = stats(phaseRuns.map((p) => p[k] ?? 0)).median;
+      const row = {
+        sources: n,
+        windowMs: w.median,
+        slowestSnapshotMs: s.median,
+        window: w,
+        slowestSnapshot: s,
+        phasesMedianMs: phases,
+        overSlowestSnapshotMs: round(w.median - s.median),
+      };
+      if (n === 20 || n === maxN) {
+        row.goal = 'window <= slowest snapshot + 100 ms (at N = 20)';
+        row.met = w.median <= s.median + 100;
+      }
+      results.freezeWindow.push(row);
+    }
+    // writers must still be running (thawed) after all this
+    for (const w of writers) {
+      const st = readFileSync(join(FREEZER, w.group, 'freezer.state'), 'utf8').trim();
+      if (st !== 'THAWED') throw new Error(`cgroup ${w.group} left ${st} after the backups`);
+    }
+  } finally {
+    for (const c of cleanup.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log(`cleanup: ${e.message}`);
+      }
+    }
+  }
+}

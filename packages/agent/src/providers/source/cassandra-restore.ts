@@ -1,0 +1,206 @@
+import { chown, lstat, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CASSANDRA_SYSTEM_KEYSPACES, FfError, errorMessage, isFfError } from '@freezeframe/common';
+import { serviceControl } from '../../services.js';
+import { nodetoolDrain, nodetoolRepair, nodetoolStatusOk } from '../../tools/nodetool.js';
+import { SNAPSHOT_METADATA, isNotLive, linkTree, listDir, liveFolders, tableDirs, type TableDir } from './cassandra-layout.js';
+import { STAGE_MARKER, type CassandraSource } from './cassandra.js';
+
+export interface KeyspaceStep {
+  step: 'check' | 'drain' | 'stop' | 'clear-commitlog' | 'delete' | 'place' | 'start' | 'wait' | 'repair' | 'cleanup';
+  keyspace?: string;
+  table?: string;
+  detail: string;
+  files?: number;
+  bytes?: number;
+  durationMs: number;
+}
+
+const KEYSPACE_RE = /^[A-Za-z0-9_]{1,48}$/;
+
+/** Checks a keyspace named in a request: a Cassandra name, and never a system keyspace. */
+export function checkKeyspace(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !KEYSPACE_RE.test(value)) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${JSON.stringify(String(value).slice(0, 60))} is not a keyspace name (letters, digits, _; at most 48)`, { details: { field } });
+  }
+  if (CASSANDRA_SYSTEM_KEYSPACES.includes(value.toLowerCase())) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${value} is a system keyspace; freezeframe restores application keyspaces only`, { details: { field } });
+  }
+  return value;
+}
+
+interface Plan {
+  keyspace: string;
+  tables: Array<{ table: string; staged: string; live: TableDir; others: number }>;
+}
+
+/**
+ * Restores keyspaces the way operators do it by hand, from the backup already received into
+ * the restore staging folder: stop Cassandra, clear the commit log, delete each table's old
+ * sstables, put the snapshot's files in place owned like the table folder, start, wait until
+ * `nodetool status` answers, `nodetool repair` each keyspace. Everything that can be checked
+ * is checked before Cassandra is stopped. A failure after the stop leaves Cassandra stopped:
+ * half-restored tables must not serve reads.
+ */
+export async function restoreKeyspaces(
+  src: CassandraSource,
+  backupId: string,
+  requested: readonly string[],
+  emit: (s: KeyspaceStep) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const cfg = src.cfg;
+  const staging = src.restoreStaging();
+  const log = src.log.child({ backup_id: backupId });
+  const step = async <T>(s: Omit<KeyspaceStep, 'durationMs' | 'detail'> & { detail?: string }, fn: () => Promise<T>, detail?: (r: T) => Partial<KeyspaceStep>): Promise<T> => {
+    const t0 = Date.now();
+    const r = await fn();
+    const out: KeyspaceStep = { detail: '', ...s, ...(detail?.(r) ?? {}), durationMs: Date.now() - t0 };
+    log.info({ ...out }, `restore-keyspace: ${out.step}`);
+    emit(out);
+    return r;
+  };
+
+  // check: what is staged, which tables exist, how Cassandra is stopped
+  const plans = await step({ step: 'check' }, async () => {
+    const marker = await src.marker(staging);
+    if (!marker) {
+      throw new FfError('FAILED_PRECONDITION', `no backup is staged in ${staging}`, {
+        hint: 'the director transfers it first (freezeframe restore-keyspace does both)',
+      });
+    }
+    if (marker.backupId !== backupId) {
+      throw new FfError('FAILED_PRECONDITION', `${staging} holds backup ${marker.backupId}, not ${backupId}`, { hint: 'transfer the backup again' });
+    }
+    const staged = (await listDir(staging)).filter((n) => KEYSPACE_RE.test(n));
+    const keyspaces = requested.length > 0 ? [...requested] : staged;
+    const missing = keyspaces.filter((k) => !staged.includes(k));
+    if (missing.length > 0) {
+      throw new FfError('NOT_FOUND', `backup ${backupId} has no keyspace ${missing.join(', ')} (it has: ${staged.join(', ') || 'none'})`);
+    }
+    if (!cfg.service) {
+      throw new FfError('FAILED_PRECONDITION', 'source.service is not configured: the agent does not know how to stop and start Cassandra', {
+        hint: 'set source.service: { unit: cassandra.service } or { container: <name> } in the agent config',
+      });
+    }
+    const plans: Plan[] = [];
+    const problems: string[] = [];
+    for (const ks of keyspaces) {
+      const live = await tableDirs(cfg.dataDir, ks);
+      const plan: Plan = { keyspace: ks, tables: [] };
+      for (const table of (await listDir(join(staging, ks))).filter((n) => /^[A-Za-z0-9_]+$/.test(n))) {
+        const dirs = live.get(table);
+        if (!dirs || dirs.length === 0) {
+          problems.push(`table ${ks}.${table} has no folder in ${join(cfg.dataDir, ks)}`);
+          continue;
+        }
+        plan.tables.push({ table, staged: join(staging, ks, table), live: dirs[0]!, others: dirs.length - 1 });
+      }
+      plans.push(plan);
+    }
+    if (problems.length > 0) {
+      throw new FfError('FAILED_PRECONDITION', `cannot restore: ${problems.join('; ')}; nothing was changed`, {
+        hint: 'create the schema first (the backup holds schema.cql per table), then restore again',
+      });
+    }
+    return plans;
+  }, (p) => ({ detail: `backup ${backupId}: ${p.map((x) => `${x.keyspace} (${x.tables.length} tables)`).join(', ')}` }));
+
+  const nt = src.nodetool(signal);
+  const service = serviceControl(cfg.service!, { timeoutMs: cfg.nodetoolTimeout, log });
+
+  await step({ step: 'drain' }, async () => {
+    try {
+      await nodetoolDrain(nt);
+      return 'memtables flushed, writes stopped';
+    } catch (e) {
+      // a node that is already down has nothing to drain; the stop decides
+      if (isFfError(e, 'CANCELLED')) throw e;
+      return `not drained (${errorMessage(e).split('\n')[0]})`;
+    }
+  }, (d) => ({ detail: d }));
+
+  await step({ step: 'stop' }, () => service.stop(), (was) => ({ detail: `${service.describe} ${was ? 'stopped' : 'was not running'}` }));
+
+  await step({ step: 'clear-commitlog' }, async () => {
+    let files = 0;
+    for (const name of await listDir(cfg.commitlogDir)) {
+      const p = join(cfg.commitlogDir, name);
+      if ((await lstat(p)).isFile()) {
+        await unlink(p);
+        files++;
+      }
+    }
+    return files;
+  }, (files) => ({ files, detail: `${files} files removed from ${cfg.commitlogDir}` }));
+
+  for (const plan of plans) {
+    for (const t of plan.tables) {
+      const base = { keyspace: plan.keyspace, table: t.table };
+      await step({ step: 'delete', ...base }, async () => {
+        let files = 0;
+        let bytes = 0;
+        for (const folder of await liveFolders(t.live.path)) {
+          for (const name of await readdir(folder)) {
+            const p = join(folder, name);
+            const s = await lstat(p);
+            if (!s.isFile()) continue;
+            await unlink(p);
+            files++;
+            bytes += s.size;
+          }
+        }
+        return { files, bytes };
+      }, (c) => ({ ...c, detail: `${c.files} old files removed from ${t.live.path}` }));
+
+      await step({ step: 'place', ...base }, async () => {
+        const owner = await stat(t.live.path);
+        const c = await linkTree(t.staged, t.live.path, {
+          // snapshot metadata and nested snapshots never become live sstables
+          skip: (name, depth) => (depth === 0 && (SNAPSHOT_METADATA.has(name) || isNotLive(name))),
+        });
+        await chownTree(t.live.path, owner.uid, owner.gid);
+        return c;
+      }, (c) => ({ ...c, detail: `${c.files} files into ${t.live.path}${t.others ? ` (newest of ${t.others + 1} folders of this table)` : ''}` }));
+    }
+  }
+
+  await step({ step: 'start' }, () => service.start(), (started) => ({ detail: `${service.describe} ${started ? 'started' : 'was already running'}` }));
+
+  await step({ step: 'wait' }, async () => {
+    const deadline = Date.now() + cfg.startTimeout;
+    let polls = 0;
+    for (;;) {
+      polls++;
+      const s = await nodetoolStatusOk(src.nodetool(signal, Math.min(cfg.nodetoolTimeout, 60_000)));
+      if (s.ok) return polls;
+      if (Date.now() + cfg.pollInterval > deadline) {
+        throw new FfError('RESTORE_FAILED', `Cassandra did not answer \`nodetool status\` within ${cfg.startTimeout} ms after the start: ${s.output.split('\n')[0]}`, {
+          hint: 'the files are restored; check the Cassandra log, then run `nodetool repair` for the keyspaces by hand',
+        });
+      }
+      await sleep(cfg.pollInterval, undefined, signal ? { signal } : {});
+    }
+  }, (polls) => ({ detail: `nodetool status answered after ${polls} poll(s)` }));
+
+  for (const plan of plans) {
+    await step({ step: 'repair', keyspace: plan.keyspace }, () => nodetoolRepair(src.nodetool(signal, cfg.repairTimeout), plan.keyspace), () => ({ detail: `nodetool repair ${plan.keyspace} ok` }));
+  }
+
+  await step({ step: 'cleanup' }, async () => {
+    await rm(staging, { recursive: true, force: true });
+  }, () => ({ detail: `removed ${staging}` }));
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (isNotLive(name)) continue;
+    const p = join(dir, name);
+    const s = await lstat(p);
+    if (s.uid !== uid || s.gid !== gid) await chown(p, uid, gid);
+    if (s.isDirectory()) await chownTree(p, uid, gid);
+  }
+}
+
+export { STAGE_MARKER };

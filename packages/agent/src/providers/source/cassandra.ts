@@ -1,0 +1,140 @@
+import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type SourceConfig } from '@freezeframe/common';
+import { nodetoolClearSnapshot, nodetoolFlush, nodetoolSnapshot, type NodetoolOptions } from '../../tools/nodetool.js';
+import { linkTree, listDir, tableDirs } from './cassandra-layout.js';
+import type { SourceProvider } from './types.js';
+
+export type CassandraConfig = Extract<SourceConfig, { kind: 'cassandra' }>;
+
+/** Written into every sent tree: which backup it is and what it holds, so a restore can check it. */
+export const STAGE_MARKER = '.freezeframe.json';
+
+export interface StageMarker {
+  backupId: string;
+  keyspaces: string[];
+  /** keyspace -> table -> uuid of the table folder the snapshot came from. */
+  tables: Record<string, Record<string, string>>;
+  takenAtUnixMs: number;
+}
+
+/**
+ * Cassandra keyspaces (the configured ones; never the system keyspaces). A snapshot is
+ * `nodetool flush` + `nodetool snapshot -t <backup id> <keyspaces>`; what is sent is a tree of
+ * hard links `<stagingDir>/backup/<id>/<keyspace>/<table>/` to the snapshot's files, the
+ * layout operators restore from. Restores land in `<stagingDir>/restore/` and are put in place
+ * by RestoreKeyspace.
+ */
+export class CassandraSource implements SourceProvider {
+  readonly kind = 'cassandra';
+  readonly pointInTime = true;
+  readonly volume: string;
+
+  constructor(
+    readonly cfg: CassandraConfig,
+    readonly log: Logger,
+  ) {
+    this.volume = cfg.dataDir;
+  }
+
+  nodetool(signal?: AbortSignal, timeoutMs = this.cfg.nodetoolTimeout): NodetoolOptions {
+    return { bin: this.cfg.nodetool, timeoutMs, logger: this.log, ...(signal ? { signal } : {}) };
+  }
+
+  private treeOf(backupId: string): string {
+    return join(this.cfg.stagingDir, 'backup', checkBackupId(backupId));
+  }
+
+  /** Where a restore's files are received (the data channel's destination for this node). */
+  restoreStaging(): string {
+    return join(this.cfg.stagingDir, 'restore');
+  }
+
+  async prepare(backupId: string, signal?: AbortSignal): Promise<void> {
+    const tree = this.treeOf(backupId);
+    if (await this.marker(tree)) return;
+    const nt = this.nodetool(signal);
+    await nodetoolFlush(nt);
+    await nodetoolSnapshot(nt, backupId, this.cfg.keyspaces);
+    const partial = `${tree}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true, mode: 0o700 });
+    const marker: StageMarker = { backupId, keyspaces: [...this.cfg.keyspaces], tables: {}, takenAtUnixMs: Date.now() };
+    let files = 0;
+    for (const ks of this.cfg.keyspaces) {
+      const tables = await tableDirs(this.cfg.dataDir, ks);
+      if (tables.size === 0) {
+        throw new FfError('SNAPSHOT_FAILED', `keyspace ${ks} has no tables in ${join(this.cfg.dataDir, ks)}`, {
+          hint: 'check source.keyspaces and source.dataDir in the agent config',
+        });
+      }
+      marker.tables[ks] = {};
+      await mkdir(join(partial, ks));
+      for (const [table, dirs] of tables) {
+        // only a live table gets a new snapshot; dropped tables' folders have none with this tag
+        const withSnap = [];
+        for (const d of dirs) if ((await listDir(join(d.path, 'snapshots'))).includes(backupId)) withSnap.push(d);
+        if (withSnap.length === 0) continue;
+        if (withSnap.length > 1) {
+          throw new FfError('SNAPSHOT_FAILED', `table ${ks}.${table} has snapshot ${backupId} in ${withSnap.length} folders: ${withSnap.map((d) => d.path).join(', ')}`);
+        }
+        const c = await linkTree(join(withSnap[0]!.path, 'snapshots', backupId), join(partial, ks, table));
+        marker.tables[ks]![table] = withSnap[0]!.uuid;
+        files += c.files;
+      }
+    }
+    await writeFile(join(partial, STAGE_MARKER), JSON.stringify(marker, null, 2) + '\n', { mode: 0o600 });
+    await rename(partial, tree);
+    this.log.info({ backup_id: backupId, keyspaces: this.cfg.keyspaces, files, tree }, 'cassandra snapshot taken');
+  }
+
+  async snapshotPath(backupId: string): Promise<string> {
+    const tree = this.treeOf(backupId);
+    if (!(await this.marker(tree))) {
+      throw new FfError('NOT_FOUND', `no snapshot for backup ${backupId} of keyspaces ${this.cfg.keyspaces.join(', ')} (no ${tree})`, { hint: 'call PrepareSnapshot first' });
+    }
+    return tree;
+  }
+
+  async remove(backupId: string): Promise<boolean> {
+    const tree = this.treeOf(backupId);
+    const had = (await this.marker(tree)) !== undefined;
+    await nodetoolClearSnapshot(this.nodetool(), backupId);
+    await rm(tree, { recursive: true, force: true });
+    await rm(`${tree}.partial`, { recursive: true, force: true });
+    if (had) this.log.info({ backup_id: backupId }, 'cassandra snapshot cleared');
+    return had;
+  }
+
+  /** Staged trees and the tags of snapshots left in the table folders (a prepare that died half way). */
+  async listSnapshots(): Promise<string[]> {
+    const ids = new Set((await listDir(join(this.cfg.stagingDir, 'backup'))).filter((n) => BACKUP_ID_RE.test(n)));
+    for (const ks of this.cfg.keyspaces) {
+      for (const dirs of (await tableDirs(this.cfg.dataDir, ks)).values()) {
+        for (const d of dirs) for (const tag of await listDir(join(d.path, 'snapshots'))) if (BACKUP_ID_RE.test(tag)) ids.add(tag);
+      }
+    }
+    return [...ids].sort();
+  }
+
+  async restorePath(): Promise<string> {
+    const dir = this.restoreStaging();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  async freeBytes(): Promise<number> {
+    const s = await statfs(this.cfg.dataDir);
+    return s.bavail * s.bsize;
+  }
+
+  /** The marker of a staged tree, if it is complete. */
+  async marker(tree: string): Promise<StageMarker | undefined> {
+    try {
+      return JSON.parse(await readFile(join(tree, STAGE_MARKER), 'utf8')) as StageMarker;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+}

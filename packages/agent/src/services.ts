@@ -1,0 +1,180 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FfError, errorMessage, isFfError, type Logger, type ServiceRef, type ServicesConfig } from '@freezeframe/common';
+import { AGENT_ROLE_LABEL } from './providers/freeze/docker.js';
+import { createDockerApi } from './tools/docker-api.js';
+import { systemctlIsActive, systemctlStart, systemctlStop } from './tools/systemctl.js';
+
+// Stopping and starting what the agent config names: one service (Cassandra for a keyspace
+// restore) or the node's service list (stop-services / start-services around a restore).
+
+export interface ServiceState {
+  kind: 'docker' | 'unit';
+  name: string;
+  /** Container id (docker). */
+  id?: string;
+  action: 'stopped' | 'started' | 'not-running' | 'already-running' | 'gone';
+}
+
+/** Stops and starts one configured service; `describe` names it for messages. */
+export interface ServiceControl {
+  describe: string;
+  stop(): Promise<boolean>;
+  start(): Promise<boolean>;
+}
+
+export function serviceControl(ref: ServiceRef, opts: { timeoutMs: number; log: Logger }): ServiceControl {
+  if ('unit' in ref) {
+    const o = { bin: ref.systemctl, timeoutMs: opts.timeoutMs, logger: opts.log };
+    return {
+      describe: `systemd unit ${ref.unit}`,
+      async stop() {
+        const was = await systemctlIsActive(o, ref.unit);
+        await systemctlStop(o, ref.unit);
+        return was;
+      },
+      async start() {
+        const was = await systemctlIsActive(o, ref.unit);
+        await systemctlStart(o, ref.unit);
+        return !was;
+      },
+    };
+  }
+  const api = createDockerApi(ref.socket);
+  return {
+    describe: `container ${ref.container}`,
+    stop: () => api.stop(ref.container, { timeoutSeconds: Math.max(1, Math.floor(opts.timeoutMs / 1000) - 5) }),
+    start: () => api.start(ref.container),
+  };
+}
+
+/** What stop-services stopped, kept under runDir so start-services (even after a restart) starts exactly that. */
+interface StoppedRecord {
+  stoppedAt: number;
+  services: Array<{ kind: 'docker' | 'unit'; name: string; id?: string }>;
+}
+
+export class ServiceList {
+  private readonly file: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly cfg: ServicesConfig,
+    runDir: string,
+    private readonly log: Logger,
+  ) {
+    this.file = join(runDir, 'stopped-services.json');
+  }
+
+  /** Stops running containers (listed order), then units (listed order); records each one stopped. */
+  stop(): Promise<{ services: ServiceState[]; recordedAt: number }> {
+    return this.serial(async () => {
+      const rec = (await this.read()) ?? { stoppedAt: Date.now(), services: [] };
+      const out: ServiceState[] = [];
+      const api = createDockerApi(this.cfg.socket, { timeoutMs: 15_000 });
+      const stopSeconds = Math.max(1, Math.floor(this.cfg.stopTimeout / 1000));
+      const containers: Array<{ name: string; id: string }> = [];
+      for (const name of this.cfg.docker) {
+        try {
+          const c = await api.inspect(name);
+          if (c.running) containers.push({ name, id: c.id });
+          else out.push({ kind: 'docker', name, id: c.id, action: 'not-running' });
+        } catch (e) {
+          if (!isFfError(e, 'NOT_FOUND')) throw e;
+          out.push({ kind: 'docker', name, action: 'gone' });
+        }
+      }
+      if (this.cfg.allContainers) {
+        // the engine lists running and paused containers by default
+        const running = await api.listContainers({}).catch((e: unknown) => {
+          throw new FfError('UNAVAILABLE', `cannot list containers: ${errorMessage(e)}`, { cause: e, ...(isFfError(e) && e.hint ? { hint: e.hint } : {}) });
+        });
+        for (const c of running) {
+          const name = c.names[0] ?? c.id.slice(0, 12);
+          if (c.labels[AGENT_ROLE_LABEL] === 'agent' || containers.some((x) => x.id === c.id)) continue;
+          containers.push({ name, id: c.id });
+        }
+      }
+      for (const c of containers) {
+        // paused containers count as running: the engine stops them too
+        const stopped = await api.stop(c.id, { timeoutSeconds: stopSeconds });
+        out.push({ kind: 'docker', name: c.name, id: c.id, action: stopped ? 'stopped' : 'not-running' });
+        if (stopped && !rec.services.some((s) => s.id === c.id)) rec.services.push({ kind: 'docker', name: c.name, id: c.id });
+        if (stopped) await this.write(rec);
+      }
+      const o = { bin: this.cfg.systemctl, timeoutMs: this.cfg.stopTimeout + 5_000, logger: this.log };
+      for (const unit of this.cfg.units) {
+        if (!(await systemctlIsActive(o, unit))) {
+          out.push({ kind: 'unit', name: unit, action: 'not-running' });
+          continue;
+        }
+        await systemctlStop(o, unit);
+        out.push({ kind: 'unit', name: unit, action: 'stopped' });
+        if (!rec.services.some((s) => s.kind === 'unit' && s.name === unit)) rec.services.push({ kind: 'unit', name: unit });
+        await this.write(rec);
+      }
+      this.log.info({ services: out }, 'services stopped');
+      return { services: out, recordedAt: rec.stoppedAt };
+    });
+  }
+
+  /** Starts what the record lists, in reverse order of stopping; the record goes once all started. */
+  start(): Promise<ServiceState[]> {
+    return this.serial(async () => {
+      const rec = await this.read();
+      if (!rec) return [];
+      const out: ServiceState[] = [];
+      const api = createDockerApi(this.cfg.socket, { timeoutMs: 30_000 });
+      const o = { bin: this.cfg.systemctl, timeoutMs: this.cfg.stopTimeout + 5_000, logger: this.log };
+      for (const s of [...rec.services].reverse()) {
+        if (s.kind === 'unit') {
+          await systemctlStart(o, s.name);
+          out.push({ kind: 'unit', name: s.name, action: 'started' });
+        } else {
+          try {
+            const started = await api.start(s.id ?? s.name);
+            out.push({ kind: 'docker', name: s.name, ...(s.id ? { id: s.id } : {}), action: started ? 'started' : 'already-running' });
+          } catch (e) {
+            if (!isFfError(e, 'NOT_FOUND')) throw e;
+            out.push({ kind: 'docker', name: s.name, ...(s.id ? { id: s.id } : {}), action: 'gone' });
+          }
+        }
+        // what is started leaves the record, so a retry after a failure starts only the rest
+        rec.services = rec.services.filter((x) => x !== s);
+        await this.write(rec);
+      }
+      await rm(this.file, { force: true });
+      this.log.info({ services: out }, 'services started');
+      return out;
+    });
+  }
+
+  /** Services recorded as stopped by freezeframe (for Health). */
+  async stopped(): Promise<string[]> {
+    return ((await this.read())?.services ?? []).map((s) => `${s.kind} ${s.name}`);
+  }
+
+  private async read(): Promise<StoppedRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file, 'utf8')) as StoppedRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new FfError('FAILED_PRECONDITION', `${this.file}: cannot read the stopped-services record: ${errorMessage(e)}`, {
+        hint: 'start by hand what it lists, then delete it',
+      });
+    }
+  }
+
+  private async write(rec: StoppedRecord): Promise<void> {
+    await mkdir(join(this.file, '..'), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
+    await rename(tmp, this.file);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { needsRoot } from './support/privileges.js';
+
+// The benchmark's smoke run: every measurement works end to end on small data. It asserts the
+// shape of the results, never a speed (CI machines are too noisy for that).
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = mkdtempSync(join(tmpdir(), 'ff-bench-quick-'));
+
+describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup freezer)', ['btrfs', 'mkfs.btrfs', 'mkfs.ext4', 'losetup', 'zpool', 'zfs-fuse', 'rsync', 'perl']))('pnpm bench --quick', () => {
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('measures everything and writes latest.json and latest.md with every field', () => {
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--quick', '--out', out], { cwd: repo, encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, `bench exited ${r.status}:\n${r.stderr.slice(-4000)}`).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+    expect(res.errors).toEqual([]);
+    expect(res.machine).toMatchObject({ cores: expect.any(Number), memoryGiB: expect.any(Number), kernel: expect.any(String), cpu: expect.any(String) });
+    expect(res.versions).toMatchObject({ node: process.version, rsync: expect.stringMatching(/^\d/), zfsFuse: expect.any(String) });
+
+    expect(res.freezeWindow.length).toBeGreaterThanOrEqual(2);
+    for (const w of res.freezeWindow) {
+      expect(w).toMatchObject({ sources: expect.any(Number), windowMs: expect.any(Number), slowestSnapshotMs: expect.any(Number) });
+      expect(w.windowMs).toBeGreaterThan(0);
+      expect(w.slowestSnapshotMs).toBeGreaterThan(0);
+    }
+    for (const set of ['large', 'small']) {
+      expect(res.transfer[set].ratio).toBeGreaterThan(0);
+      expect(res.transfer[set].raw.ms.n).toBeGreaterThanOrEqual(1);
+      expect(res.transfer[set].freezeframe.ms.n).toBe(res.transfer[set].raw.ms.n);
+    }
+    expect(res.incremental.ratio).toBeGreaterThan(0);
+    expect(res.incremental.changedFiles).toBeGreaterThan(0);
+    expect(res.restore.ratio).toBeGreaterThan(0);
+    expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });
+    expect(res.scale.directorRssMb).toBeGreaterThan(0);
+    expect(res.scale.agentIdleRssMb).toBeGreaterThan(0);
+    expect(res.storage.zfsOverDir).toBeGreaterThan(0);
+
+    const md = readFileSync(join(out, 'latest.md'), 'utf8');
+    for (const h of ['Freeze window', 'Full transfer', 'Incremental', 'Restore', 'Scale', 'Storage cost']) expect(md).toContain(h);
+  }, 300_000);
+});

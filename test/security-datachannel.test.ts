@@ -1,0 +1,249 @@
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { entryName, findBinary, spawnProcess, type AgentClient } from '@freezeframe/common';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { makePki, type Pki } from './support/pki.js';
+import { TUNNEL, call, client, dataChannelHello, sleep, startAgent, stopAgent, treeListing, waitForLog, writeAgentConfig, type Agent } from './support/security-rig.js';
+
+// Attacks on the data channel from a peer agent that holds a valid certificate (a compromised
+// source or target): tickets that are replayed, expired, for someone else or the other
+// direction; rsync options that reach outside the transfer; paths chosen by the client; and
+// restore trees built to write outside the destination. Real rsync on both ends.
+
+const HOSTILE_TUNNEL = resolve(import.meta.dirname, 'support/hostile-tunnel.mjs');
+const ARGS = ['rsync', '--server', '-lHogDtpAXre.iLsfxCIvu', '--delete', '--numeric-ids', '.', '.'];
+
+describe('security: data channel', () => {
+  let root: string;
+  let pki: Pki;
+  let src: Agent;
+  let tgt: Agent;
+  let locked: Agent;
+  let toSrc: AgentClient;
+  let toTgt: AgentClient;
+  const agents: Agent[] = [];
+  let entry: string;
+  const data = () => join(root, 'src-1', 'data');
+  const outside = () => join(root, 'outside');
+  let n = 0;
+  const nextId = () => `20240201_0000${String(n++).padStart(2, '0')}`;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ff-sec-data-'));
+    pki = await makePki(join(root, 'pki'), ['director', 'src-1', 'tgt', 'stranger', 'locked']);
+    mkdirSync(data(), { recursive: true });
+    mkdirSync(outside(), { recursive: true });
+    writeFileSync(join(outside(), 'passwd'), 'original\n');
+    mkdirSync(join(root, 'tgt', 'backups'), { recursive: true });
+    mkdirSync(join(root, 'locked', 'data'), { recursive: true });
+    entry = entryName('src-1', data());
+    const s = writeAgentConfig(root, pki, 'src-1', `allowRestore: true\nticketTtl: 1500ms\nsource: { kind: dir, volume: ${data()} }\nfreeze: { kind: none }\n`);
+    const t = writeAgentConfig(root, pki, 'tgt', `ticketTtl: 1500ms\ntarget: { kind: dir, path: ${join(root, 'tgt', 'backups')} }\n`);
+    const l = writeAgentConfig(root, pki, 'locked', `source: { kind: dir, volume: ${join(root, 'locked', 'data')} }\n`);
+    [src, tgt, locked] = await Promise.all([startAgent('src-1', s), startAgent('tgt', t), startAgent('locked', l)]);
+    agents.push(src, tgt, locked);
+    toSrc = client(pki, 'director', src);
+    toTgt = client(pki, 'director', tgt);
+  });
+
+  afterAll(async () => {
+    toSrc?.close();
+    toTgt?.close();
+    for (const a of agents) await stopAgent(a);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  const attachLogs = () =>
+    onTestFailed((ctx) => {
+      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-25).join('\n')}`).join('\n');
+      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
+    });
+
+  const backupTicket = async (id = nextId()) =>
+    (await call(toTgt, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry })) as { ticket: string; data_port: number };
+  const restoreTicket = async (id = nextId()) =>
+    (await call(toSrc, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry })) as { ticket: string; data_port: number };
+
+  const stillServing = async () => {
+    expect((await call(toTgt, 'Health', {})).name).toBe('tgt');
+    expect((await call(toSrc, 'Health', {})).name).toBe('src-1');
+  };
+
+  it('refuses a replayed, an expired, a wrong-peer and a wrong-direction ticket', async () => {
+    attachLogs();
+    const as = (name: string) => pki.files(name);
+    // wrong peer: the ticket names src-1, the stranger presents it (refusal does not burn it)
+    const t1 = await backupTicket();
+    expect((await dataChannelHello(tgt.dataPort, { ticket: t1.ticket, direction: 'backup', args: ARGS }, as('stranger'))).text).toBe(
+      "ERR ticket was issued to 'src-1', presented by 'stranger'\n",
+    );
+    // wrong direction
+    expect((await dataChannelHello(tgt.dataPort, { ticket: t1.ticket, direction: 'restore', args: ARGS }, as('src-1'))).text).toBe(
+      'ERR ticket is for a backup, presented for "restore"\n',
+    );
+    // the rightful use works once; the replay is refused
+    expect((await dataChannelHello(tgt.dataPort, { ticket: t1.ticket, direction: 'backup', args: ARGS }, as('src-1'))).text).toBe('OK\n');
+    expect((await dataChannelHello(tgt.dataPort, { ticket: t1.ticket, direction: 'backup', args: ARGS }, as('src-1'))).text).toBe(
+      'ERR ticket is unknown, expired or already used\n',
+    );
+    // expired (ticketTtl 1500ms)
+    const t2 = await backupTicket();
+    await sleep(1_700);
+    expect((await dataChannelHello(tgt.dataPort, { ticket: t2.ticket, direction: 'backup', args: ARGS }, as('src-1'))).text).toBe(
+      'ERR ticket is unknown, expired or already used\n',
+    );
+    // a guessed ticket and garbage
+    expect((await dataChannelHello(tgt.dataPort, { ticket: 'f'.repeat(64), direction: 'backup', args: ARGS }, as('src-1'))).text).toMatch(/^ERR ticket is unknown/);
+    expect((await dataChannelHello(tgt.dataPort, 'rsync --server -e.Ls . /etc', as('src-1'))).text).toBe('ERR first line is not JSON\n');
+    await waitForLog(tgt, (l) => l.audit && l.rpc === 'DataChannel' && l.caller === 'stranger' && l.result === 'PERMISSION_DENIED');
+    await stillServing();
+  });
+
+  it('refuses forbidden rsync options over the wire', async () => {
+    attachLogs();
+    const refused: Array<[string[], RegExp]> = [
+      [['--sender'], /--sender.*only receives/],
+      [['--remove-source-files'], /removes files/],
+      [['--files-from=/etc/shadow'], /names a path/],
+      [['--log-file=/etc/passwd'], /log-file/],
+      [['--link-dest=/etc'], /link-dest/],
+      [['--rsync-path=/bin/sh'], /runs a program/],
+      [['--keep-dirlinks'], /follows symlinked folders/],
+      [['--copy-unsafe-links'], /follows symlinks/],
+      [['-K'], /-K is not allowed/],
+      [['-R'], /-R is not allowed/],
+      [['-s'], /-s is not allowed/],
+    ];
+    for (const [extra, why] of refused) {
+      const t = await backupTicket();
+      const args = ['rsync', '--server', '-lHogDtpAXre.iLsfxCIvu', ...extra, '.', '.'];
+      const a = await dataChannelHello(tgt.dataPort, { ticket: t.ticket, direction: 'backup', args }, pki.files('src-1'));
+      expect(a.text, extra.join(' ')).toMatch(/^ERR rsync option/);
+      expect(a.text, extra.join(' ')).toMatch(why);
+    }
+    await stillServing();
+  });
+
+  /** Runs the local rsync as a peer would, through `rsh` (the real tunnel or the hostile one). */
+  function peerRsync(o: { from: string; dest: string; ticket: string; port: number; as: string; direction: string; flags?: string[]; rsh?: string; replace?: Array<[string, string]> }) {
+    const t = pki.files(o.as);
+    return spawnProcess({
+      bin: findBinary('rsync'),
+      args: [...(o.flags ?? ['-aHAX', '--numeric-ids']), '--rsh', `${process.execPath} ${o.rsh ?? TUNNEL}`, `${o.from}/`, o.dest],
+      timeoutMs: 30_000,
+      okExitCodes: [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 20, 23, 24],
+      env: {
+        FF_TUNNEL_HOST: '127.0.0.1',
+        FF_TUNNEL_PORT: String(o.port),
+        FF_TUNNEL_TICKET: o.ticket,
+        FF_TUNNEL_PEER: o.direction === 'backup' ? 'tgt' : 'src-1',
+        FF_TUNNEL_DIRECTION: o.direction,
+        FF_TLS_CA: t.ca,
+        FF_TLS_CERT: t.cert,
+        FF_TLS_KEY: t.key,
+        FF_HOSTILE_REPLACE: JSON.stringify(o.replace ?? []),
+      },
+    }).done;
+  }
+
+  it('ignores the path the client names: data lands where the ticket says', async () => {
+    attachLogs();
+    const tree = join(root, 'tree-path');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'f.txt'), 'payload\n');
+    const id = nextId();
+    const t = await backupTicket(id);
+    const aimed = join(outside(), 'aimed');
+    const r = await peerRsync({ from: tree, dest: `ff:${aimed}/`, ticket: t.ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(aimed)).toBe(false);
+    expect(readFileSync(join(root, 'tgt', 'backups', '.incoming', id, entry, 'f.txt'), 'utf8').length > 0 || true).toBe(true);
+    expect(treeListing(join(root, 'tgt', 'backups')).some((l) => l.includes(`${entry}/f.txt`))).toBe(true);
+    // secluded args would carry further options inside the stream: refused
+    const t2 = await backupTicket();
+    const s = await peerRsync({ from: tree, dest: 'ff:.', ticket: t2.ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup', flags: ['-as'] });
+    expect(s.code).not.toBe(0);
+    expect(s.stderr).toMatch(/refused: rsync option .*-s is not allowed/);
+    await stillServing();
+  });
+
+  it('a restore cannot write outside the source volume: hostile names and planted symlinks', async () => {
+    attachLogs();
+    const outsideBefore = treeListing(outside());
+    const run = async (name: string, build: (dir: string) => void, replace: Array<[string, string]>) => {
+      const tree = join(root, `hostile-${name}`);
+      mkdirSync(tree, { recursive: true });
+      build(tree);
+      const t = await restoreTicket();
+      return peerRsync({ from: tree, dest: 'ff:.', ticket: t.ticket, port: src.dataPort, as: 'tgt', direction: 'restore', rsh: HOSTILE_TUNNEL, replace });
+    };
+    // "../../etc/x"-style names: rsync's receiver aborts on them
+    const dd = await run('dotdot', (d) => writeFileSync(join(d, 'Q7_Q7_outside_x'), 'evil\n'), [['Q7_Q7_outside_x', '../../outside/x']]);
+    expect(dd.code).not.toBe(0);
+    expect(dd.stderr).toMatch(/unsafe pathname from sender: \.\.\/\.\.\/outside\/x/);
+    // an absolute name
+    const abs = join(outside(), 'abs');
+    const ab = await run('absolute', (d) => writeFileSync(join(d, 'A'.repeat(abs.length)), 'evil\n'), [['A'.repeat(abs.length), abs]]);
+    expect(ab.code).not.toBe(0);
+    expect(ab.stderr).toMatch(/unsafe pathname from sender/);
+    // a symlink d -> outside, then a file d/passwd in the same file list
+    const sl = await run(
+      'symlink',
+      (d) => {
+        symlinkSync(outside(), join(d, 'd'));
+        writeFileSync(join(d, 'dQpasswd'), 'evil\n');
+      },
+      [['dQpasswd', 'd/passwd']],
+    );
+    expect(sl.code).not.toBe(0);
+    expect(sl.stderr).toMatch(/invalid path from sender: d\/passwd/);
+    expect(treeListing(outside())).toEqual(outsideBefore);
+    expect(readFileSync(join(outside(), 'passwd'), 'utf8')).toBe('original\n');
+    await stillServing();
+  });
+
+  it('a symlink planted by one restore is stored as a link and never written through by the next', async () => {
+    attachLogs();
+    // restore 1: the tree has d -> outside (stored as it is, not followed) and f -> outside/passwd
+    const t1tree = join(root, 'plant');
+    mkdirSync(t1tree, { recursive: true });
+    symlinkSync(outside(), join(t1tree, 'd'));
+    symlinkSync(join(outside(), 'passwd'), join(t1tree, 'f'));
+    let t = await restoreTicket();
+    let r = await peerRsync({ from: t1tree, dest: 'ff:.', ticket: t.ticket, port: src.dataPort, as: 'tgt', direction: 'restore' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(data(), 'd')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(data(), 'd'))).toBe(outside());
+    // restore 2: d is a folder with passwd in it, f a regular file, written in place
+    const t2tree = join(root, 'follow');
+    mkdirSync(join(t2tree, 'd'), { recursive: true });
+    writeFileSync(join(t2tree, 'd', 'passwd'), 'evil\n');
+    writeFileSync(join(t2tree, 'f'), 'evil\n');
+    t = await restoreTicket();
+    r = await peerRsync({ from: t2tree, dest: 'ff:.', ticket: t.ticket, port: src.dataPort, as: 'tgt', direction: 'restore', flags: ['-aHAX', '--numeric-ids', '--inplace'] });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(outside(), 'passwd'), 'utf8')).toBe('original\n');
+    expect(existsSync(join(outside(), 'f'))).toBe(false);
+    expect(lstatSync(join(data(), 'd')).isDirectory()).toBe(true);
+    expect(readFileSync(join(data(), 'd', 'passwd'), 'utf8')).toBe('evil\n');
+    expect(lstatSync(join(data(), 'f')).isFile()).toBe(true);
+    // and a sender asking to keep symlinked folders (-K) is refused before rsync starts
+    const t3 = await restoreTicket();
+    const k = await peerRsync({ from: t2tree, dest: 'ff:.', ticket: t3.ticket, port: src.dataPort, as: 'tgt', direction: 'restore', flags: ['-aK'] });
+    expect(k.stderr).toMatch(/-K is not allowed/);
+    await stillServing();
+  });
+
+  it('OpenReceive for a restore is refused unless the agent allows restores', async () => {
+    attachLogs();
+    const c = client(pki, 'director', locked);
+    await expect(call(c, 'OpenReceive', { backup_id: nextId(), source: 'locked', peer: 'tgt', direction: 'DIRECTION_RESTORE' })).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: 'node locked does not accept restores',
+    });
+    expect((await call(c, 'Health', {})).name).toBe('locked');
+    c.close();
+  });
+});

@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { entryName, type AgentClient } from '@freezeframe/common';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { makePki, type Pki } from './support/pki.js';
+import { call, client, descendants, startAgent, stopAgent, treeListing, writeAgentConfig, type Agent } from './support/security-rig.js';
+
+// Hostile identifiers over the wire, from a caller holding the director's certificate (the
+// worst case: a compromised director, or a bug in it). Every field is refused with
+// INVALID_ARGUMENT naming it, nothing is spawned or written, and the agent keeps serving.
+
+const HOSTILE: Array<[string, string]> = [
+  ['dot-dot', '../x'],
+  ['slash', 'a/b'],
+  ['option', '-oProxyCommand=x'],
+  ['semicolon', 'x;id'],
+  ['subshell', '$(id)'],
+  ['nul byte', 'a\0b'],
+  ['10 KiB', 'a'.repeat(10 << 10)],
+];
+
+const ID = '20240101_000000';
+
+describe('security: hostile identifiers', () => {
+  let root: string;
+  let pki: Pki;
+  let src: Agent;
+  let tgt: Agent;
+  let toSrc: AgentClient;
+  let toTgt: AgentClient;
+  const agents: Agent[] = [];
+  let entry: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'ff-sec-input-'));
+    pki = await makePki(join(root, 'pki'), ['director', 'src-1', 'tgt']);
+    const data = join(root, 'src-1', 'data');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'f.txt'), 'data\n');
+    mkdirSync(join(root, 'tgt', 'backups'), { recursive: true });
+    entry = entryName('src-1', data);
+    const s = writeAgentConfig(root, pki, 'src-1', `allowRestore: true\nsource: { kind: dir, volume: ${data} }\nfreeze: { kind: none }\n`);
+    const t = writeAgentConfig(root, pki, 'tgt', `target: { kind: dir, path: ${join(root, 'tgt', 'backups')} }\n`);
+    [src, tgt] = await Promise.all([startAgent('src-1', s), startAgent('tgt', t)]);
+    agents.push(src, tgt);
+    toSrc = client(pki, 'director', src);
+    toTgt = client(pki, 'director', tgt);
+    // a prepared snapshot, so PerformRsync gets as far as its receiver fields
+    await call(toSrc, 'PrepareSnapshot', { backup_id: ID });
+  });
+
+  afterAll(async () => {
+    toSrc?.close();
+    toTgt?.close();
+    for (const a of agents) await stopAgent(a);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  const attachLogs = () =>
+    onTestFailed((ctx) => {
+      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-20).join('\n')}`).join('\n');
+      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
+    });
+
+  const receiver = { ticket: 'ab'.repeat(32), receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: 1 };
+  type Attempt = { rpc: string; to: () => AgentClient; req: (v: string) => object; field: string; streaming?: boolean };
+  const attempts: Attempt[] = [
+    { rpc: 'Freeze', to: () => toSrc, req: (v) => ({ backup_id: v, lease_ms: 60_000 }), field: 'backup_id' },
+    { rpc: 'Freeze', to: () => toSrc, req: (v) => ({ backup_id: `${ID}-${v}`, lease_ms: 60_000 }), field: 'backup_id' },
+    { rpc: 'Thaw', to: () => toSrc, req: (v) => ({ backup_id: v }), field: 'backup_id' },
+    { rpc: 'PrepareSnapshot', to: () => toSrc, req: (v) => ({ backup_id: v }), field: 'backup_id' },
+    { rpc: 'RemoveSnapshot', to: () => toSrc, req: (v) => ({ backup_id: v }), field: 'backup_id' },
+    { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: v, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry }), field: 'backup_id' },
+    { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: ID, source: v, peer: 'src-1', direction: 'DIRECTION_BACKUP', entry }), field: 'source' },
+    { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: ID, source: 'src-1', peer: v, direction: 'DIRECTION_BACKUP', entry }), field: 'peer' },
+    { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry: v }), field: 'entry' },
+    { rpc: 'OpenReceive', to: () => toSrc, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry: v }), field: 'entry' },
+    { rpc: 'ZfsTag', to: () => toTgt, req: (v) => ({ backup_id: v, entries: [entry] }), field: 'backup_id' },
+    { rpc: 'ZfsTag', to: () => toTgt, req: (v) => ({ backup_id: ID, entries: [v] }), field: 'entries[0]' },
+    { rpc: 'ActivateBackup', to: () => toTgt, req: (v) => ({ backup_id: v }), field: 'backup_id' },
+    { rpc: 'DeactivateBackup', to: () => toTgt, req: (v) => ({ backup_id: v }), field: 'backup_id' },
+    { rpc: 'PerformRsync', to: () => toSrc, req: (v) => ({ backup_id: v, ...receiver }), field: 'backup_id', streaming: true },
+    { rpc: 'PerformRsync', to: () => toSrc, req: (v) => ({ backup_id: ID, ...receiver, ticket: v }), field: 'ticket', streaming: true },
+    { rpc: 'PerformRsync', to: () => toSrc, req: (v) => ({ backup_id: ID, ...receiver, receiver_name: v }), field: 'receiver_name', streaming: true },
+    { rpc: 'PerformRsync', to: () => toSrc, req: (v) => ({ backup_id: ID, ...receiver, receiver_host: v }), field: 'receiver_host', streaming: true },
+    { rpc: 'RestoreSource', to: () => toTgt, req: (v) => ({ backup_id: v, entry, ...receiver }), field: 'backup_id', streaming: true },
+    { rpc: 'RestoreSource', to: () => toTgt, req: (v) => ({ backup_id: ID, entry: v, ...receiver }), field: 'entry', streaming: true },
+    { rpc: 'RestoreKeyspace', to: () => toSrc, req: (v) => ({ backup_id: v, keyspaces: [] }), field: 'backup_id', streaming: true },
+    { rpc: 'RestoreKeyspace', to: () => toSrc, req: (v) => ({ backup_id: ID, keyspaces: [v] }), field: 'keyspaces[0]', streaming: true },
+  ];
+
+  function attempt(a: Attempt, value: string): Promise<unknown> {
+    const c = a.to() as any;
+    if (!a.streaming) return call(c, a.rpc, a.req(value));
+    return new Promise((res, rej) => {
+      const s = c[a.rpc](a.req(value), { deadline: Date.now() + 10_000 });
+      s.on('data', () => undefined);
+      s.on('error', rej);
+      s.on('end', res);
+    });
+  }
+
+  it.each(HOSTILE)('%s: every identifier field is refused with INVALID_ARGUMENT naming it; nothing runs or is written', async (_what, value) => {
+    attachLogs();
+    const before = treeListing(root);
+    for (const a of attempts) {
+      const label = `${a.rpc}.${a.field} = ${JSON.stringify(value.slice(0, 20))}`;
+      const err = (await attempt(a, value).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as grpc.ServiceError | undefined;
+      expect(err, label).toBeDefined();
+      expect(err!.code, `${label}: ${err!.details}`).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err!.details, label).toMatch(new RegExp(`^${a.field.replace(/[[\]]/g, '\\$&')} `));
+      // the refusal quotes at most a short prefix of the value
+      expect(err!.details.length, label).toBeLessThan(300);
+    }
+    expect(descendants(src.proc.child.pid!)).toEqual([]);
+    expect(descendants(tgt.proc.child.pid!)).toEqual([]);
+    expect(treeListing(root)).toEqual(before);
+    expect((await call(toSrc, 'Health', {})).ok).toBe(true);
+    expect((await call(toTgt, 'Health', {})).ok).toBe(true);
+  });
+
+  it('an 8 MiB message is refused with RESOURCE_EXHAUSTED before any handler runs; the agent keeps serving', async () => {
+    attachLogs();
+    const before = treeListing(root);
+    const big = 'x'.repeat(8 << 20);
+    await expect(call(toTgt, 'ZfsTag', { backup_id: ID, manifest: { backup_id: ID, deployment: 'd', json: JSON.stringify({ big }) }, entries: [entry] })).rejects.toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: expect.stringMatching(/larger than max/i),
+    });
+    await expect(call(toSrc, 'Freeze', { backup_id: big, lease_ms: 1 })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    expect((await call(toSrc, 'Health', {})).frozen).toEqual([]);
+    expect(treeListing(root)).toEqual(before);
+    expect(descendants(tgt.proc.child.pid!)).toEqual([]);
+    expect((await call(toTgt, 'Health', {})).ok).toBe(true);
+  });
+});

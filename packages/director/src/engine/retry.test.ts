@@ -88,6 +88,7 @@ function nodes(failures: FfError[]) {
       unlockTarget: async () => (await log('unlockTarget'), true),
       cleanup: async () => ({ removed: [], problems: [] }),
       verifyBackup: async () => ({ ok: true, filesChecked: 0, bad: [], missing: [], hasChecksums: true, poolState: '', problems: [] }),
+      deleteBackup: async () => true,
       close() {},
     };
   };

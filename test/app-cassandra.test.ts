@@ -53,6 +53,8 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { prog: string; argv: string[] })
       .map((c) => `${c.prog} ${c.argv.join(' ')}`);
+  /** Without the agent's Health probes (`nodetool status`, asked by every preflight and health check). */
+  const callsNoProbes = () => calls().filter((c) => c !== 'nodetool status');
   const files = (dir: string) => readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile()).sort();
 
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -133,7 +135,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
     const r = await cli('backup', '--json');
     expect(r.code, r.err + r.out).toBe(0);
     backupId = (JSON.parse(r.out) as { backupId: string }).backupId;
-    expect(calls()).toEqual(['nodetool flush', `nodetool snapshot -t ${backupId} ks1 ks2`, `nodetool clearsnapshot -t ${backupId}`]);
+    expect(callsNoProbes()).toEqual(['nodetool flush', `nodetool snapshot -t ${backupId} ks1 ks2`, `nodetool clearsnapshot -t ${backupId}`]);
     // the command freeze ran around the snapshot (pre before, post after)
     expect(readFileSync(join(root, 'hooks.log'), 'utf8')).toBe('pre\npost\n');
 
@@ -177,7 +179,8 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
     ]);
     expect(res.steps.find((s) => s.step === 'clear-commitlog')?.files).toBe(2);
     expect(res.steps.find((s) => s.step === 'delete' && s.table === 'users')?.files).toBe(12); // generations 1, 2, 4 (3 files each), the flushed 3 (2), the index's 1
-    expect(calls()).toEqual([
+    // Health probes (`nodetool status`) come before the drain, in the preflight
+    expect(calls().slice(calls().indexOf('nodetool drain'))).toEqual([
       'nodetool drain',
       'systemctl is-active cassandra.service',
       'systemctl stop cassandra.service',
@@ -270,9 +273,76 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
       const r = await cli('restore-keyspace', '--node', 'cass-1', '--keyspace', 'ks2', backupId);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/table ks2\.items has no folder in .*nothing was changed/);
-      expect(calls().filter((x) => x.startsWith('systemctl') || x.startsWith('nodetool'))).toEqual([]);
+      expect(callsNoProbes().filter((x) => x.startsWith('systemctl') || x.startsWith('nodetool'))).toEqual([]);
     } finally {
       renameSync(moved, items());
+    }
+  });
+
+  it('restore of a Cassandra node puts every keyspace in place; --keyspace only those, with the partial-restore warning', async () => {
+    attachLogs();
+    sstable(users(), 5, 'users after backup');
+    sstable(items(), 10, 'items after backup');
+    writeFileSync(fake.callsFile, '');
+    const all = await cli('restore', 'latest', '--json');
+    expect(all.code, all.err + all.out).toBe(0);
+    const res = JSON.parse(all.out) as { restored: string[]; keyspaces: Record<string, Array<{ step: string; keyspace: string }>>; stability: { before: { ok: boolean }; after: { ok: boolean } } };
+    expect(res.restored).toEqual(['cass-1']);
+    expect(res.keyspaces['cass-1']!.filter((x) => x.step === 'repair').map((x) => x.keyspace)).toEqual(['ks1', 'ks2']);
+    expect(res.stability.before.ok).toBe(true);
+    expect(res.stability.after.ok).toBe(true);
+    expect(files(users())).not.toContain('nb-5-big-Data.db');
+    expect(files(items())).toEqual(['nb-3-big-Data.db', 'nb-3-big-Index.db', 'nb-3-big-TOC.txt']);
+    expect(callsNoProbes().filter((c) => c.startsWith('nodetool repair'))).toEqual(['nodetool repair ks1', 'nodetool repair ks2']);
+
+    sstable(users(), 6, 'users after backup');
+    sstable(items(), 11, 'items after backup');
+    writeFileSync(fake.callsFile, '');
+    const one = await cli('restore', 'latest', '--keyspace', 'ks2');
+    expect(one.code, one.err + one.out).toBe(0);
+    expect(one.err + one.out).toMatch(/partial restore: keyspaces ks2 on cass-1; other keyspaces keep their current data, so the deployment may be out of sync/);
+    expect(one.out).toMatch(/cass-1: keyspaces put in place\n {2}check/);
+    expect(one.out).toMatch(/stability before: ok\nstability after: ok/);
+    expect(files(users())).toContain('nb-6-big-Data.db');
+    expect(files(items())).toEqual(['nb-3-big-Data.db', 'nb-3-big-Index.db', 'nb-3-big-TOC.txt']);
+    expect(callsNoProbes().filter((c) => c.startsWith('nodetool repair'))).toEqual(['nodetool repair ks2']);
+
+    // --keyspace on a node that is not Cassandra, and --staging-only
+    const wrong = await cli('restore', 'latest', '--keyspace', 'ks1', '--only', 'tgt');
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/--keyspace applies to Cassandra sources, and tgt is not one/);
+    writeFileSync(fake.callsFile, '');
+    const staged = await cli('restore', 'latest', '--staging-only', '--json');
+    expect(staged.code, staged.err).toBe(0);
+    expect(JSON.parse(staged.out).warnings.join('\n')).toMatch(/staged only \(--staging-only\)/);
+    expect(existsSync(join(root, 'cass-1', 'staging', 'restore', '.freezeframe.json'))).toBe(true);
+    expect(callsNoProbes()).toEqual([]);
+  });
+
+  it('health reports Cassandra reachability: CRITICAL when it does not answer, and a restore still runs', async () => {
+    attachLogs();
+    const okRun = await cli('health', '--json');
+    const row = (JSON.parse(okRun.out) as { nodes: Array<{ node: string; checks: Array<{ name: string; ok: boolean }>; clockSkewMs: number }> }).nodes.find((n) => n.node === 'cass-1')!;
+    expect(row.checks.find((c) => c.name === 'cassandra')?.ok).toBe(true);
+    expect(Math.abs(row.clockSkewMs)).toBeLessThan(5_000);
+
+    writeFileSync(fake.stateFile, 'stopped\n');
+    try {
+      const n = await cli('health', '--nagios');
+      expect(n.code).toBe(2);
+      expect(n.out).toMatch(/^FREEZEFRAME CRITICAL - cass-1: cassandra does not answer nodetool status: .*Failed to connect/);
+      const human = await cli('health');
+      expect(human.code).toBe(1);
+      expect(human.out).toMatch(/cass-1 FAILED {2}cassandra: cass-1: cassandra does not answer/);
+      // a backup needs Cassandra; a restore does not (it stops and starts Cassandra itself)
+      const b = await cli('backup');
+      expect(b.code).toBe(1);
+      expect(b.err).toMatch(/preflight found 1 problem.*\n.*cassandra does not answer/);
+      const r = await cli('restore', 'latest', '--keyspace', 'ks1', '--json');
+      expect(r.code, r.err + r.out).toBe(0);
+      expect(readFileSync(fake.stateFile, 'utf8').trim()).toBe('running');
+    } finally {
+      writeFileSync(fake.stateFile, 'running\n');
     }
   });
 });

@@ -110,6 +110,17 @@ describe.skipIf(skip)('stop-services and start-services', () => {
     const b = await cli('backup', '--json');
     expect(b.code, b.err).toBe(0);
     writeFileSync(join(work, 'src', 'data.txt'), 'damaged\n');
+
+    // maintenance mode: refused while the services run, before anything moves
+    const refused = await cli('restore', 'latest');
+    expect(refused.code, refused.err).toBe(1);
+    expect(refused.err).toMatch(/services are running on the nodes to restore; nothing was restored:\n {2}app-1: container web, container cache, cassandra.service/);
+    expect(refused.err).toMatch(/--stop-services/);
+    expect(readFileSync(join(work, 'src', 'data.txt'), 'utf8')).toBe('damaged\n');
+    const h = JSON.parse((await cli('health', '--json')).out) as { nodes: Array<{ services: Array<{ name: string; state: string }>; checks: Array<{ name: string; ok: boolean }> }> };
+    expect(h.nodes[0]!.services.map((x) => `${x.name} ${x.state}`)).toEqual(['web running', 'worker not-running', 'cache running', 'missing gone', 'cassandra.service running']);
+    expect(h.nodes[0]!.checks.filter((c) => c.name === 'docker' || c.name === 'services').map((c) => `${c.name} ${c.ok}`)).toEqual(['docker true', 'services true']);
+
     writeFileSync(fake.callsFile, '');
     const r = await cli('restore', 'latest', '--stop-services', '--json');
     expect(r.code, r.err + r.out).toBe(0);
@@ -119,7 +130,24 @@ describe.skipIf(skip)('stop-services and start-services', () => {
     expect(readFileSync(join(work, 'src', 'data.txt'), 'utf8')).toBe('backed up\n');
     expect(await state('web')).toBe('running');
     const verbs = readFileSync(fake.callsFile, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { argv: string[] }).argv[0]);
-    expect(verbs).toEqual(['is-active', 'stop', 'start']);
+    // is-active: the health checks before, during and after the restore
+    expect(verbs.filter((v) => v !== 'is-active')).toEqual(['stop', 'start']);
+    expect(res.stability.before.ok && res.stability.after.ok).toBe(true);
+  });
+
+  it('health --nagios warns about services left stopped; restore --force runs under running services with a warning', async () => {
+    const stop = await cli('stop-services');
+    expect(stop.code, stop.err).toBe(0);
+    const warn = await cli('health', '--nagios');
+    expect(warn.code, warn.out).toBe(1);
+    expect(warn.out).toMatch(/^FREEZEFRAME WARNING - app-1: left stopped by stop-services: docker web, docker cache, unit cassandra.service/);
+    expect((await cli('start-services')).code).toBe(0);
+    const ok = await cli('health', '--nagios');
+    expect(ok.code, ok.out).toBe(0);
+
+    const forced = await cli('restore', 'latest', '--force', '--json');
+    expect(forced.code, forced.err).toBe(0);
+    expect(JSON.parse(forced.out).warnings.join('\n')).toMatch(/restoring while services run \(--force\): app-1: container web/);
   });
 
   it('allContainers stops every running container except the agent, and brings them back', async () => {

@@ -40,6 +40,11 @@ export interface BedSourceSpec {
   freeze: FreezeKind;
   /** The app container writing into this source's volume; none when omitted. */
   writer?: WriterRole;
+  /**
+   * The agent's `services:` section (stop-services / start-services): containers by name, `app`
+   * standing for this source's writer. The agent gets the engine's socket.
+   */
+  services?: { docker: string[]; stopTimeout?: string };
 }
 
 export interface BedOptions {
@@ -390,7 +395,8 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
         `mkdir -p /etc/freezeframe && ln -sf /bed/target/etc/agent.yaml /etc/freezeframe/agent.yaml && ${agentCmd(targetName)[2]}`,
       ]);
 
-      for (const s of sources) {
+      for (const [i, s] of sources.entries()) {
+        const spec = opts.sources[i]!;
         const nodeDir = join(dir, s.name);
         const cfg: Record<string, unknown> = {
           ...agentBase(s.name, s.ip),
@@ -404,6 +410,15 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
           if (!s.app) throw new Error(`bed: source ${s.name} has a cgroup freeze but no writer app to freeze`);
           cfg.freeze = { kind: 'cgroup', cgroups: [`docker/${s.app.id}`], version: 'v1' };
           extra.push('-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw');
+        }
+        if (spec.services) {
+          const docker = spec.services.docker.map((n) => {
+            if (n !== 'app') return n;
+            if (!s.app) throw new Error(`bed: source ${s.name} names its app in services but has no writer`);
+            return s.app.name;
+          });
+          cfg.services = { socket: '/var/run/docker.sock', docker, stopTimeout: spec.services.stopTimeout ?? '2s' };
+          if (s.freeze !== 'docker') extra.push('-v', `${eng.socket}:/var/run/docker.sock`);
         }
         await writeFile(join(nodeDir, 'agent.yaml'), agentConfigYaml(cfg));
         s.container = await runContainer(`ffbed-${tag}-${s.name}`, [

@@ -13,7 +13,8 @@ export interface ServiceState {
   name: string;
   /** Container id (docker). */
   id?: string;
-  action: 'stopped' | 'started' | 'not-running' | 'already-running' | 'gone';
+  /** What a stop or start did; `running` only from status(). */
+  action: 'stopped' | 'started' | 'not-running' | 'already-running' | 'gone' | 'running';
 }
 
 /** Stops and starts one configured service; `describe` names it for messages. */
@@ -147,6 +148,41 @@ export class ServiceList {
       this.log.info({ services: out }, 'services started');
       return out;
     });
+  }
+
+  /**
+   * The configured services as they are now (for Health and the director's maintenance check):
+   * `running`, `not-running` or `gone`. Read-only; never waits for a stop or start in progress.
+   */
+  async status(): Promise<ServiceState[]> {
+    const out: ServiceState[] = [];
+    const api = createDockerApi(this.cfg.socket, { timeoutMs: 5_000 });
+    for (const name of this.cfg.docker) {
+      try {
+        const c = await api.inspect(name);
+        out.push({ kind: 'docker', name, id: c.id, action: c.running ? 'running' : 'not-running' });
+      } catch (e) {
+        if (!isFfError(e, 'NOT_FOUND')) throw e;
+        out.push({ kind: 'docker', name, action: 'gone' });
+      }
+    }
+    if (this.cfg.allContainers) {
+      for (const c of await api.listContainers({})) {
+        const name = c.names[0] ?? c.id.slice(0, 12);
+        if (c.labels[AGENT_ROLE_LABEL] === 'agent' || out.some((x) => x.id === c.id)) continue;
+        out.push({ kind: 'docker', name, id: c.id, action: 'running' });
+      }
+    }
+    const o = { bin: this.cfg.systemctl, timeoutMs: 10_000, logger: this.log };
+    for (const unit of this.cfg.units) {
+      try {
+        out.push({ kind: 'unit', name: unit, action: (await systemctlIsActive(o, unit)) ? 'running' : 'not-running' });
+      } catch (e) {
+        if (!isFfError(e, 'NOT_FOUND')) throw e;
+        out.push({ kind: 'unit', name: unit, action: 'gone' });
+      }
+    }
+    return out;
   }
 
   /** Services recorded as stopped by freezeframe (for Health). */

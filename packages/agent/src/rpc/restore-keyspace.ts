@@ -8,6 +8,11 @@ import { checkKeyspace, restoreKeyspaces } from '../providers/source/cassandra-r
 /** One keyspace restore at a time per node: two would stop and start Cassandra under each other. */
 const running = new WeakMap<AgentContext, string>();
 
+/** The backup a keyspace restore on this agent is putting in place now (Cassandra is down on purpose). */
+export function keyspaceRestoreRunning(ctx: AgentContext): string | undefined {
+  return running.get(ctx);
+}
+
 export async function restoreKeyspace(ctx: AgentContext, req: RestoreKeyspaceRequest__Output, emit: (m: RestoreKeyspaceStep) => void, signal: AbortSignal): Promise<void> {
   const backupId = checkBackupId(req.backup_id);
   const keyspaces = req.keyspaces.map((k, i) => checkKeyspace(k, `keyspaces[${i}]`));

@@ -1,7 +1,7 @@
 import type { StartServicesResponse } from '@freezeframe/common/generated/freezeframe/v1/StartServicesResponse.js';
 import type { StopServicesResponse } from '@freezeframe/common/generated/freezeframe/v1/StopServicesResponse.js';
 import type { AgentContext } from '../context.js';
-import { ServiceList } from '../services.js';
+import { ServiceList, type ServiceState } from '../services.js';
 
 // One list per agent: its operations run one at a time and share the record under runDir.
 const lists = new WeakMap<AgentContext, ServiceList>();
@@ -33,4 +33,9 @@ export async function startServices(ctx: AgentContext): Promise<StartServicesRes
 /** Services this agent stopped and has not started again (for health checks). */
 export async function stoppedServices(ctx: AgentContext): Promise<string[]> {
   return (await serviceList(ctx)?.stopped()) ?? [];
+}
+
+/** The configured services as they are now; empty without `services:`. */
+export async function servicesStatus(ctx: AgentContext): Promise<ServiceState[]> {
+  return (await serviceList(ctx)?.status()) ?? [];
 }

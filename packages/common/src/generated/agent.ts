@@ -16,6 +16,7 @@ import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResp
 import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from './freezeframe/v1/FreezeInfo.js';
 import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from './freezeframe/v1/FreezeRequest.js';
 import type { FreezeResponse as _freezeframe_v1_FreezeResponse, FreezeResponse__Output as _freezeframe_v1_FreezeResponse__Output } from './freezeframe/v1/FreezeResponse.js';
+import type { HealthCheck as _freezeframe_v1_HealthCheck, HealthCheck__Output as _freezeframe_v1_HealthCheck__Output } from './freezeframe/v1/HealthCheck.js';
 import type { HealthRequest as _freezeframe_v1_HealthRequest, HealthRequest__Output as _freezeframe_v1_HealthRequest__Output } from './freezeframe/v1/HealthRequest.js';
 import type { HealthResponse as _freezeframe_v1_HealthResponse, HealthResponse__Output as _freezeframe_v1_HealthResponse__Output } from './freezeframe/v1/HealthResponse.js';
 import type { ListBackupsRequest as _freezeframe_v1_ListBackupsRequest, ListBackupsRequest__Output as _freezeframe_v1_ListBackupsRequest__Output } from './freezeframe/v1/ListBackupsRequest.js';
@@ -74,6 +75,7 @@ export interface ProtoGrpcType {
       FreezeInfo: MessageTypeDefinition<_freezeframe_v1_FreezeInfo, _freezeframe_v1_FreezeInfo__Output>
       FreezeRequest: MessageTypeDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeRequest__Output>
       FreezeResponse: MessageTypeDefinition<_freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeResponse__Output>
+      HealthCheck: MessageTypeDefinition<_freezeframe_v1_HealthCheck, _freezeframe_v1_HealthCheck__Output>
       HealthRequest: MessageTypeDefinition<_freezeframe_v1_HealthRequest, _freezeframe_v1_HealthRequest__Output>
       HealthResponse: MessageTypeDefinition<_freezeframe_v1_HealthResponse, _freezeframe_v1_HealthResponse__Output>
       ListBackupsRequest: MessageTypeDefinition<_freezeframe_v1_ListBackupsRequest, _freezeframe_v1_ListBackupsRequest__Output>

@@ -3,7 +3,8 @@ import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Invento
 import { certsInit, certsIssue } from '../engine/certs.js';
 import { runDemo } from '../engine/demo.js';
 import * as ops from '../engine/operations.js';
-import { nagios } from '../engine/health.js';
+import { healthReport, nagios, renderHealthReport } from '../engine/health.js';
+import { renderRestoreRun, restoreRun } from '../engine/maintenance.js';
 import { restoreKeyspace } from '../engine/keyspace.js';
 import { renderServices, startServices, stopServices } from '../engine/services.js';
 import * as recovery from '../engine/recovery.js';
@@ -110,30 +111,34 @@ export function buildProgram(io: CliIo): Command {
       emit(!!o.json, await ops.show(inventory(), id), render.renderShow);
     });
 
-  cmd('restore', 'restore sources from a backup (services must be stopped)')
+  cmd('restore', 'restore sources from a backup, in maintenance mode (the services of the nodes restored must be down)')
     .argument('<id>', 'backup id or latest')
     .option('--only <sources>', 'restore only these sources (comma-separated, repeatable)', splitList)
-    .option('--force', 'restore even if the backup fails verification against its recorded checksums')
-    .option('--stop-services', "stop every node's configured services first and start them again after a successful restore")
-    .action(async (id: string, o: { json?: boolean; only?: string[]; force?: boolean; stopServices?: boolean }) => {
+    .option('--keyspace <keyspaces>', 'Cassandra nodes: restore only these keyspaces, in this order (comma-separated, repeatable)', splitList)
+    .option('--staging-only', 'Cassandra nodes: only bring the backup into the staging folder (put it in place later with restore-keyspace)')
+    .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
+    .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean }) => {
       const inv = inventory();
       const p = progress(!!o.json);
       try {
-        const stopped = o.stopServices ? await stopServices(inv) : undefined;
-        if (stopped) p?.note(`services: ${renderServices(stopped, 'stopped').replaceAll('\n', '; ')}`);
-        const r = await ops.restore(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...(o.force ? { force: true } : {}), ...(p ? { onEvent: p } : {}) });
-        // after a failed restore the services stay stopped: `freezeframe start-services` when it is sorted out
-        const started = o.stopServices ? await startServices(inv) : undefined;
+        const r = await restoreRun(inv, {
+          backup: id,
+          ...(o.only ? { only: o.only } : {}),
+          ...(o.keyspace ? { keyspaces: o.keyspace } : {}),
+          ...(o.stagingOnly ? { stagingOnly: true } : {}),
+          ...(o.force ? { force: true } : {}),
+          ...(o.stopServices ? { stopServices: true } : {}),
+          ...(p ? { onEvent: p, onStep: (node: string, s: { step: string; keyspace: string; table: string; detail: string }) => p.note(`${node} ${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
+        });
         p?.finish();
-        emit(!!o.json, stopped ? { ...r, servicesStopped: stopped, servicesStarted: started } : r, (x) =>
-          [render.renderRestore(x), ...(started ? [`services: ${renderServices(started, 'started').replaceAll('\n', '; ')}`] : [])].join('\n'),
-        );
+        emit(!!o.json, r, renderRestoreRun);
       } finally {
         p?.finish();
       }
     });
 
-  cmd('health', 'check every agent: reachable, version, roles, free space, locks, freezes')
+  cmd('health', 'check every agent: reachable, version and clock skew, free space, pool, Docker, Cassandra, services, locks, freezes')
     .option('--nagios', 'print one monitoring-plugin status line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
     .option('--max-age <duration>', 'with --nagios: WARNING when the newest backup is older, CRITICAL at twice that (e.g. 26h)')
     .action(async (o: { json?: boolean; nagios?: boolean; maxAge?: string }) => {
@@ -149,8 +154,8 @@ export function buildProgram(io: CliIo): Command {
       out(o.json ? JSON.stringify(n, null, 2) : n.line);
       throw new ExitWith(n.code);
     }
-    const r = await ops.health(inventory());
-    emit(!!o.json, r, render.renderHealth);
+    const r = await healthReport(inventory());
+    emit(!!o.json, r, renderHealthReport);
     if (!r.ok) throw new SoftFailure();
   });
 

@@ -171,6 +171,10 @@ export class GrpcAgentNode implements AgentNode {
       ...(num(r.target_lock_expires_unix_ms) ? { targetLockExpiresMs: num(r.target_lock_expires_unix_ms) } : {}),
       timeUnixMs: num(r.time_unix_ms),
       frozen: r.frozen,
+      checks: (r.checks ?? []).map((c) => ({ name: c.name, ok: c.ok, detail: c.detail, application: c.application })),
+      services: (r.services ?? []).map((x) => ({ kind: x.kind, name: x.name, id: x.id, state: x.action })),
+      servicesStopped: r.services_stopped ?? [],
+      warnings: r.warnings ?? [],
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nagiosStatus } from './health.js';
+import { nagiosStatus, skewWarnings } from './health.js';
 import type { HealthRow } from './operations.js';
 
 const row = (node: string, extra: Partial<HealthRow> = {}): HealthRow => ({ node, address: `${node}:7450`, ok: true, version: '0.1.0', roles: ['source'], problems: [], frozen: [], ...extra });
@@ -24,5 +24,22 @@ describe('nagiosStatus', () => {
     expect(nagiosStatus({ nodes: [row('a', { ok: false, problems: ['runDir not writable'] })] }).line).toMatch(/CRITICAL - a: runDir not writable/);
     expect(nagiosStatus({ nodes: [row('a')], maxAgeMs: HOUR }).line).toMatch(/CRITICAL - no complete backup on the target/);
     expect(nagiosStatus({ nodes: [row('a')], lastBackupMs: 0, maxAgeMs: HOUR, now: 3 * HOUR }).code).toBe(2);
+  });
+});
+
+describe('skewWarnings', () => {
+  it('flags an agent version other than the director\'s and a clock off by more than 5 s', () => {
+    expect(skewWarnings('a', '0.1.0', 1_000_000, 1_000_400, '0.1.0')).toEqual({ warnings: [], clockSkewMs: -400 });
+    const w = skewWarnings('a', '0.2.0', 1_000_000 + 7_500, 1_000_000, '0.1.0');
+    expect(w.clockSkewMs).toBe(7_500);
+    expect(w.warnings).toEqual(["a: agent version 0.2.0 differs from the director's 0.1.0", "a: clock differs from the director's by 7.5 s (is NTP running?)"]);
+    // an agent that sends no time gives no clock verdict
+    expect(skewWarnings('a', '0.1.0', 0, 1_000_000, '0.1.0')).toEqual({ warnings: [] });
+  });
+
+  it('turns row warnings (skew, services left stopped) into WARNING, never CRITICAL', () => {
+    const r = nagiosStatus({ nodes: [row('a', { warnings: ["a: clock differs from the director's by 7.5 s (is NTP running?)"] } as Partial<HealthRow>), row('b', { warnings: ['left stopped by stop-services: docker web'] } as Partial<HealthRow>)] });
+    expect(r.code).toBe(1);
+    expect(r.line).toBe("FREEZEFRAME WARNING - a: clock differs from the director's by 7.5 s (is NTP running?); b: left stopped by stop-services: docker web | nodes=2 healthy=2 problems=2");
   });
 });

@@ -130,8 +130,15 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
       ctx.record.versions[name] = m.desc.version;
       if (m.desc.name !== name) problems.push(`${name}: agent calls itself '${m.desc.name}'`);
       if (!m.health.ok) {
+        // a restore stops the applications anyway: their reachability only warns
+        const tolerated = new Set(opts.forBackup ? [] : (m.health.checks ?? []).filter((c) => !c.ok && c.application).map((c) => c.detail));
+        const blocking = m.health.problems.filter((pr) => !tolerated.has(pr));
         if (m.health.problems.length === 0) problems.push(`${name}: agent reports not ok`);
-        for (const pr of m.health.problems) problems.push(`${name}: ${pr}`);
+        for (const pr of blocking) problems.push(pr.startsWith(`${name}:`) ? pr : `${name}: ${pr}`);
+        for (const pr of m.health.problems.filter((x) => tolerated.has(x))) {
+          ctx.record.warnings.push(pr);
+          ctx.emit({ type: 'warning', node: name, message: pr });
+        }
       }
       if (opts.forBackup && m.health.frozen.length > 0) problems.push(`${name}: still frozen by ${m.health.frozen.join(', ')} (run \`freezeframe unpause\`)`);
       if (m.health.timeUnixMs > 0 && Math.abs(m.health.timeUnixMs - now) > CLOCK_SKEW_WARN_MS) {

@@ -21,6 +21,22 @@ export interface NodeHealth {
   timeUnixMs: number;
   /** Backup ids currently holding a freeze on this node. */
   frozen: string[];
+  /** Each check the agent made (agents before these fields report none). */
+  checks?: HealthCheck[];
+  /** The node's configured services (`services:`) as they are now. */
+  services?: Array<{ kind: string; name: string; id: string; state: string }>;
+  /** Services stop-services stopped and start-services has not started again. */
+  servicesStopped?: string[];
+  /** Not blocking, worth a look. */
+  warnings?: string[];
+}
+
+export interface HealthCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** An application's reachability (docker, cassandra): a restore tolerates it failing. */
+  application: boolean;
 }
 
 export interface NodeDescription {

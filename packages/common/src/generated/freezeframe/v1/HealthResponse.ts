@@ -1,5 +1,7 @@
 // Original file: proto/freezeframe/v1/agent.proto
 
+import type { HealthCheck as _freezeframe_v1_HealthCheck, HealthCheck__Output as _freezeframe_v1_HealthCheck__Output } from '../../freezeframe/v1/HealthCheck.js';
+import type { ServiceState as _freezeframe_v1_ServiceState, ServiceState__Output as _freezeframe_v1_ServiceState__Output } from '../../freezeframe/v1/ServiceState.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface HealthResponse {
@@ -38,6 +40,22 @@ export interface HealthResponse {
    * 0 when the lock has no lease (held while receiving)
    */
   'target_lock_expires_unix_ms'?: (number | string | Long);
+  /**
+   * each check made, passed or not (rsync, runDir, free space, pool, docker, cassandra)
+   */
+  'checks'?: (_freezeframe_v1_HealthCheck)[];
+  /**
+   * The configured services (`services:`) as they are now; action is "running", "not-running" or "gone".
+   */
+  'services'?: (_freezeframe_v1_ServiceState)[];
+  /**
+   * stopped by StopServices and not started again ("docker web")
+   */
+  'services_stopped'?: (string)[];
+  /**
+   * worth a look, never blocking (services left stopped, Cassandra stopped by freezeframe)
+   */
+  'warnings'?: (string)[];
 }
 
 export interface HealthResponse__Output {
@@ -76,4 +94,20 @@ export interface HealthResponse__Output {
    * 0 when the lock has no lease (held while receiving)
    */
   'target_lock_expires_unix_ms': (string);
+  /**
+   * each check made, passed or not (rsync, runDir, free space, pool, docker, cassandra)
+   */
+  'checks': (_freezeframe_v1_HealthCheck__Output)[];
+  /**
+   * The configured services (`services:`) as they are now; action is "running", "not-running" or "gone".
+   */
+  'services': (_freezeframe_v1_ServiceState__Output)[];
+  /**
+   * stopped by StopServices and not started again ("docker web")
+   */
+  'services_stopped': (string)[];
+  /**
+   * worth a look, never blocking (services left stopped, Cassandra stopped by freezeframe)
+   */
+  'warnings': (string)[];
 }

@@ -116,6 +116,9 @@ function streaming<Req, Res>(
 /** The gRPC service with one thin handler per RPC; generated types stop in src/rpc/. */
 export function createGrpcServer(ctx: AgentContext): grpc.Server {
   const server = new grpc.Server({
+    // the agent pings too: a director gone with the network cancels its streams (and kills rsync)
+    'grpc.keepalive_time_ms': 15_000,
+    'grpc.keepalive_timeout_ms': 10_000,
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });

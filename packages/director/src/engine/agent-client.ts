@@ -51,6 +51,8 @@ import type {
 // The only module that sees generated types: everything leaving it is a domain type.
 
 const UNARY_DEADLINE_MS = 30_000;
+/** How long a stream waits for its node's connection before the node counts as unreachable. */
+const CONNECT_DEADLINE_MS = 10_000;
 /** Freeze and thaw are on the critical path of the freeze window: fail fast. */
 const FREEZE_DEADLINE_MS = 10_000;
 /** Activating a backup may clone and mount; give it longer. */
@@ -60,10 +62,10 @@ const SLOW_DEADLINE_MS = 120_000;
 const VERIFY_DEADLINE_MS = 6 * 3600_000;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // keepalive so a transfer stream over a dead network fails instead of hanging; the interval
-  // stays above grpc servers' default ping policy (they answer GOAWAY to over-eager pings)
-  'grpc.keepalive_time_ms': 60_000,
-  'grpc.keepalive_timeout_ms': 20_000,
+  // keepalive so a transfer stream over a dead network fails within ~20 s instead of hanging;
+  // our agents (grpc-js) enforce no minimum ping interval, so pinging this often is allowed
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 0,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -127,6 +129,24 @@ export class GrpcAgentNode implements AgentNode {
         if (err) reject(fromGrpcError(err, this.name));
         else if (res === undefined) reject(new FfError('INTERNAL', `${this.name}: empty response`, { node: this.name }));
         else resolve(res);
+      });
+    });
+  }
+
+  /**
+   * Streams carry no deadline (a transfer takes as long as it takes), so they start only once
+   * the node is reachable: an unreachable node fails in seconds, not after TCP gives up.
+   */
+  private ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(Date.now() + CONNECT_DEADLINE_MS, (err) => {
+        if (!err) return resolve();
+        reject(
+          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${CONNECT_DEADLINE_MS / 1000} s: ${err.message}`, {
+            node: this.name,
+            cause: err,
+          }),
+        );
       });
     });
   }
@@ -233,7 +253,8 @@ export class GrpcAgentNode implements AgentNode {
     return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
   }
 
-  performRsync(a: SendArgs, opts?: StreamOptions): Promise<TransferStats> {
+  async performRsync(a: SendArgs, opts?: StreamOptions): Promise<TransferStats> {
+    await this.ready();
     const stream = this.client.PerformRsync({
       backup_id: a.backupId,
       ticket: a.ticket,
@@ -283,7 +304,8 @@ export class GrpcAgentNode implements AgentNode {
     return r.deactivated;
   }
 
-  restoreSource(a: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats> {
+  async restoreSource(a: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats> {
+    await this.ready();
     const stream = this.client.RestoreSource({
       backup_id: a.backupId,
       entry: a.entry,

@@ -27,7 +27,7 @@ describe.skipIf(skip)('services, maintenance mode and health through the directo
 
   beforeAll(async () => {
     bed = await startBed({
-      subnet: '10.78.0',
+      subnet: '10.79.0',
       sources: [
         { name: 'src-a', freeze: 'docker', writer: 'solo', services: { docker: ['app'] } },
         { name: 'src-b', freeze: 'none' },

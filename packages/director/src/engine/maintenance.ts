@@ -27,16 +27,21 @@ export interface Stability {
 }
 
 /** Every agent reachable, nothing frozen, no target lock held, no problem reported (an application down only warns). */
-export function stabilityOf(rows: readonly HealthReportRow[]): Stability {
+export function stabilityOf(rows: readonly HealthReportRow[], opts: { beforeRestore?: boolean } = {}): Stability {
   const nodes = rows.map((r): StabilityRow => {
+    const warnings = [...r.warnings];
     // an application that does not answer is what a restore fixes, not a reason to refuse one
     const appDown = new Set(r.checks.filter((c) => !c.ok && c.application).map((c) => c.detail));
-    const problems = r.problems.filter((p) => !appDown.has(p));
+    const own = (p: string) => (p.startsWith(`${r.node}: `) ? p.slice(r.node.length + 2) : p);
+    const problems = r.problems.filter((p) => !appDown.has(p)).map(own);
     if (r.version !== undefined) {
       if (r.frozen.length > 0) problems.push(`frozen by ${r.frozen.join(', ')}`);
-      if (r.targetLockedBy) problems.push(`target locked by ${r.targetLockPurpose ?? 'a run'} ${r.targetLockedBy}`);
+      const lock = `target locked by ${r.targetLockPurpose ?? 'a run'} ${r.targetLockedBy}`;
+      // a restore that died left its lock: the rerun takes it over (another backup's restore is refused by the lock itself)
+      if (r.targetLockedBy && opts.beforeRestore && r.targetLockPurpose === 'restore') warnings.push(`${lock} (a rerun of that restore takes it over)`);
+      else if (r.targetLockedBy) problems.push(lock);
     }
-    return { node: r.node, ok: r.version !== undefined && problems.length === 0, problems, warnings: [...r.warnings, ...r.problems.filter((p) => appDown.has(p))] };
+    return { node: r.node, ok: r.version !== undefined && problems.length === 0, problems, warnings: [...warnings, ...r.problems.filter((p) => appDown.has(p))].map(own) };
   });
   return { ok: nodes.every((n) => n.ok), nodes };
 }
@@ -73,6 +78,8 @@ const svcList = (r: HealthReportRow) => r.services.filter((s) => s.state === 'ru
 export async function restoreRun(inv: Inventory, opts: RestoreRunOptions): Promise<RestoreRunResult> {
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
   for (const n of opts.only ?? []) checkName(n, '--only');
+  const unknown = (opts.only ?? []).filter((n) => !inv.nodes.some((x) => x.name === n));
+  if (unknown.length > 0) throw new FfError('INVALID_ARGUMENT', `--only ${unknown.join(', ')}: not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
   const keyspaces = opts.keyspaces ? checkKeyspaces(opts.keyspaces) : undefined;
   if (keyspaces && opts.stagingOnly) throw new FfError('INVALID_ARGUMENT', '--keyspace and --staging-only exclude each other');
   const warnings: string[] = [];
@@ -83,7 +90,7 @@ export async function restoreRun(inv: Inventory, opts: RestoreRunOptions): Promi
 
   // ---- stability before: every agent reachable, nothing frozen, no lock left
   const before = await healthReport(inv);
-  const stableBefore = stabilityOf(before.nodes);
+  const stableBefore = stabilityOf(before.nodes, { beforeRestore: true });
   if (!stableBefore.ok) {
     const what = stableBefore.nodes.filter((n) => !n.ok).map((n) => `${n.node}: ${n.problems.join('; ')}`);
     if (!opts.force) {

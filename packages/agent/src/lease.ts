@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, errorMessage, isFfError, type Logger } from '@freezeframe/common';
+import { FfError, createSerial, errorMessage, isFfError, writeFileAtomic, type Logger } from '@freezeframe/common';
 import type { FreezeProvider } from './providers/freeze/types.js';
 
 /** What is frozen, recorded under runDir so a restarted agent thaws it. */
@@ -40,7 +40,7 @@ export interface FreezeLeaseOptions {
  */
 export class FreezeLease {
   private current?: FrozenRecord & { expires: number; timer: NodeJS.Timeout };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = createSerial();
   private readonly file: string;
   private readonly defaultLeaseMs: number;
 
@@ -152,16 +152,7 @@ export class FreezeLease {
     cur.timer.unref?.();
   }
 
-  private async record(rec: FrozenRecord): Promise<void> {
-    await mkdir(this.o.runDir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
-    await rename(tmp, this.file);
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+  private record(rec: FrozenRecord): Promise<void> {
+    return writeFileAtomic(this.file, JSON.stringify(rec) + '\n');
   }
 }

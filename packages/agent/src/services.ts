@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, errorMessage, isFfError, type Logger, type ServiceRef, type ServicesConfig } from '@freezeframe/common';
+import { FfError, createSerial, errorMessage, isFfError, writeFileAtomic, type Logger, type ServiceRef, type ServicesConfig } from '@freezeframe/common';
 import { AGENT_ROLE_LABEL } from './providers/freeze/docker.js';
 import { createDockerApi } from './tools/docker-api.js';
 import { systemctlIsActive, systemctlStart, systemctlStop } from './tools/systemctl.js';
@@ -57,7 +57,7 @@ interface StoppedRecord {
 
 export class ServiceList {
   private readonly file: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = createSerial();
 
   constructor(
     private readonly cfg: ServicesConfig,
@@ -201,16 +201,7 @@ export class ServiceList {
     }
   }
 
-  private async write(rec: StoppedRecord): Promise<void> {
-    await mkdir(join(this.file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
-    await rename(tmp, this.file);
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+  private write(rec: StoppedRecord): Promise<void> {
+    return writeFileAtomic(this.file, JSON.stringify(rec) + '\n');
   }
 }

@@ -7,3 +7,4 @@ export * from './proto.js';
 export * from './tls.js';
 export const VERSION = '0.1.0';
 export * from './grpc-status.js';
+export * from './files.js';

@@ -1,5 +1,5 @@
 import type { DemoSummary } from '../engine/demo.js';
-import type { BackupCommandResult, HealthRow, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
+import type { BackupCommandResult, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
 import type { RunRecord } from '../engine/records.js';
 import type { RetentionOutcome } from '../engine/retention.js';
 import type { BackupListing } from '../engine/types.js';
@@ -74,33 +74,6 @@ export function renderShow(r: ShowResult): string {
     `created ${b.createdMs ? new Date(b.createdMs).toISOString() : '-'}, ${formatBytes(b.usedBytes)} used, ${b.complete ? 'complete' : 'INCOMPLETE'}`,
     `entries: ${b.entries.join(', ')}`,
     `manifest: ${JSON.stringify(b.manifest, null, 2)}`,
-  ].join('\n');
-}
-
-export function renderHealth(r: { ok: boolean; nodes: HealthRow[] }): string {
-  return [
-    table(
-      ['node', 'address', 'status', 'version', 'roles', 'detail'],
-      r.nodes.map((n) => [
-        n.node,
-        n.address,
-        n.ok && n.problems.length === 0 ? 'ok' : 'PROBLEM',
-        n.version ?? '-',
-        n.roles.join(',') || '-',
-        [
-          n.source ? `source ${n.source}` : '',
-          n.target ? `target ${n.target}` : '',
-          n.freeze ? `freeze ${n.freeze}` : '',
-          n.freeBytes !== undefined ? `${formatBytes(n.freeBytes)} free` : '',
-          n.frozen.length ? `FROZEN by ${n.frozen.join(',')}` : '',
-          n.targetLockedBy ? `locked by ${n.targetLockedBy}` : '',
-          ...n.problems,
-        ]
-          .filter(Boolean)
-          .join('; '),
-      ]),
-    ),
-    r.ok ? 'all nodes healthy' : 'some nodes have problems',
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@ import { asFfError, onEveryNode } from './phases.js';
 import { newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './records.js';
 import { pickLatest, runRestore, type RestoreResult } from './restore.js';
 import { lockLeaseFor } from './target-lock.js';
-import type { AgentNode, BackupListing, EventSink, NodeDescription, NodeHealth } from './types.js';
+import type { AgentNode, BackupListing, EventSink } from './types.js';
 
 // What each director command does, as functions of an inventory that return data. The CLI
 // prints the data; the demo calls the same functions.
@@ -102,39 +102,6 @@ export interface HealthRow {
   target?: string;
   freeze?: string;
   freeBytes?: number;
-}
-
-/** Health and Describe on every node; never throws for a node, reports it. */
-export async function health(inv: Inventory): Promise<{ ok: boolean; nodes: HealthRow[] }> {
-  return withNodes(inv, async (nodes) => {
-    const rows = await Promise.all(
-      nodes.map(async (n, i): Promise<HealthRow> => {
-        const address = inv.nodes[i]!.address;
-        try {
-          const [h, d]: [NodeHealth, NodeDescription] = await Promise.all([n.health(), n.describe()]);
-          const row: HealthRow = { node: n.name, address, ok: h.ok, version: h.version, roles: h.roles, problems: h.problems, frozen: h.frozen };
-          if (h.targetLockedBy) row.targetLockedBy = h.targetLockedBy;
-          if (d.source) {
-            row.source = `${d.source.kind} ${d.source.volume}`;
-            row.freeBytes = d.source.freeBytes;
-          }
-          if (d.target) {
-            row.target = d.target.kind;
-            row.freeBytes = d.target.freeBytes;
-          }
-          if (d.freeze) row.freeze = d.freeze.kind;
-          return row;
-        } catch (e) {
-          return { node: n.name, address, ok: false, roles: [], problems: [asFfError(e, n.name).message], frozen: [] };
-        }
-      }),
-    );
-    const targets = rows.filter((r) => r.roles.includes('target'));
-    if (rows.every((r) => r.version !== undefined) && targets.length !== 1) {
-      for (const r of rows) r.problems.push(targets.length === 0 ? 'no node has the target role' : 'more than one target');
-    }
-    return { ok: rows.every((r) => r.ok && r.problems.length === 0), nodes: rows };
-  });
 }
 
 async function findTarget(nodes: AgentNode[]): Promise<AgentNode> {

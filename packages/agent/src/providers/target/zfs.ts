@@ -1,6 +1,6 @@
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, createSerial, type Logger, type TargetConfig } from '@freezeframe/common';
 import {
   zfsClone,
   zfsCreate,
@@ -38,15 +38,6 @@ function checkEntry(entry: string): string {
   return entry;
 }
 
-/** Runs calls one after another (temporary clones have fixed names). */
-function serial(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (fn) => {
-    const next = tail.then(fn, fn);
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
 
 /**
  * A ZFS dataset whose mounted tree is the working copy every backup is received into (rsync
@@ -58,7 +49,8 @@ export class ZfsTarget implements TargetProvider {
   readonly kind = 'zfs';
   readonly dataset: string;
   private ready: Promise<string> | undefined;
-  private readonly once = serial();
+  /** One at a time: temporary clones have fixed names. */
+  private readonly once = createSerial();
 
   constructor(
     cfg: ZfsTargetConfig,
@@ -271,8 +263,9 @@ export class ZfsTarget implements TargetProvider {
   }
 
   async freeBytes(): Promise<number> {
-    await this.mountpoint();
-    return Number((await zfsGet(this.dataset, ['available'], { logger: this.log })).available);
+    // statfs of the mounted dataset reports its `available` without starting `zfs get` on every Health/Describe
+    const s = await statfs(await this.mountpoint());
+    return s.bavail * s.bsize;
   }
 }
 

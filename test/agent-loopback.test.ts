@@ -1,97 +1,31 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { channelCredentials, entryName, loadProto, readTls, spawnProcess, type AgentClient, type Spawned } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { entryName, readTls, spawnProcess, type AgentClient } from '@freezeframe/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AGENT_MAIN,
+  attachAgentLogs,
+  call,
+  client,
+  descendants,
+  rawClient,
+  sleep,
+  startAgent,
+  stopAgent,
+  stream,
+  writeAgentConfig,
+  type TestAgent as Agent,
+} from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
 
 // Two real agents (a dir source and a dir target) as child processes of the built binary,
 // driven by a real gRPC client holding the director's certificate.
 
-const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = resolve(here, '../packages/agent/dist/main.js');
-
-interface Agent {
-  name: string;
-  proc: Spawned;
-  stderr: string[];
-  port: number;
-  dataPort: number;
-  config: string;
-}
-
-/** rsync processes whose parent is `pid` (the agent runs rsync as its direct child). */
-function rsyncChildren(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      if (m && m[1] === 'rsync' && Number(m[2]) === pid) out.push(Number(d));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function startAgent(name: string, configFile: string): Promise<Agent> {
-  const stderr: string[] = [];
-  const proc = spawnProcess(
-    { bin: process.execPath, args: [MAIN, '--config', configFile], timeoutMs: 10 * 60_000, onStderrLine: (l) => stderr.push(l) },
-    true,
-  );
-  proc.done.catch(() => undefined);
-  return new Promise((resolvePromise, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not report listening:\n${stderr.join('\n')}`)), 15_000);
-    proc.child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        const ev = JSON.parse(line) as { name: string; port: number; dataPort: number };
-        resolvePromise({ name, proc, stderr, port: ev.port, dataPort: ev.dataPort, config: configFile });
-      }
-    });
-    proc.child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening:\n${stderr.join('\n')}`));
-    });
-  });
-}
-
-function client(pki: Pki, as: string, agent: Agent): AgentClient {
-  const Ctor = loadProto().freezeframe.v1.Agent;
-  // the override sends the node name as TLS SNI instead of an IP address (RFC 6066; Node warns)
-  return new Ctor(`127.0.0.1:${agent.port}`, channelCredentials(readTls(pki.files(as)), agent.name), {
-    'grpc.ssl_target_name_override': agent.name,
-  }) as unknown as AgentClient;
-}
-
-type UnaryName = 'Health' | 'Describe' | 'Freeze' | 'Thaw' | 'PrepareSnapshot' | 'RemoveSnapshot' | 'OpenReceive' | 'ZfsTag' | 'ListBackups' | 'ActivateBackup' | 'DeactivateBackup';
-
-function call<T = any>(c: AgentClient, rpc: UnaryName, req: object): Promise<T> {
-  return new Promise((res, rej) => {
-    (c as any)[rpc](req, { deadline: Date.now() + 30_000 }, (err: grpc.ServiceError | null, r: T) => (err ? rej(err) : res(r)));
-  });
-}
-
-function stream(c: AgentClient, rpc: 'PerformRsync' | 'RestoreSource', req: object): Promise<any[]> {
-  return new Promise((res, rej) => {
-    const msgs: any[] = [];
-    const s = (c as any)[rpc](req, { deadline: Date.now() + 120_000 });
-    s.on('data', (m: any) => msgs.push(m));
-    s.on('error', rej);
-    s.on('end', () => res(msgs));
-  });
-}
+/** rsync processes under `pid` (the agent runs rsync as its child). */
+const rsyncChildren = (pid: number) => descendants(pid, 'rsync');
 
 describe('two agents on loopback', () => {
   let root: string;
@@ -117,19 +51,8 @@ describe('two agents on loopback', () => {
     mkdirSync(backups(), { recursive: true });
     entry = entryName('src-1', srcData());
 
-    const conf = (name: string, extra: string) => {
-      const f = join(root, name, 'agent.yaml');
-      mkdirSync(dirname(f), { recursive: true });
-      const t = pki.files(name);
-      writeFileSync(
-        f,
-        `name: ${name}\nlisten: 127.0.0.1:0\ntls: { ca: ${t.ca}, cert: ${t.cert}, key: ${t.key} }\n` +
-          `authorizedDirectors: [director]\nrunDir: ${join(root, name, 'run')}\n${extra}`,
-      );
-      return f;
-    };
-    const srcConf = conf('src-1', `allowRestore: true\nsource: { kind: dir, volume: ${srcData()} }\nfreeze: { kind: none }\n`);
-    const tgtConf = conf('tgt', `target: { kind: dir, path: ${backups()} }\n`);
+    const srcConf = writeAgentConfig(root, pki, 'src-1', `allowRestore: true\nsource: { kind: dir, volume: ${srcData()} }\nfreeze: { kind: none }\n`);
+    const tgtConf = writeAgentConfig(root, pki, 'tgt', `target: { kind: dir, path: ${backups()} }\n`);
     [src, tgt] = await Promise.all([startAgent('src-1', srcConf), startAgent('tgt', tgtConf)]);
     agents.push(src, tgt);
     toSrc = client(pki, 'director', src);
@@ -141,19 +64,12 @@ describe('two agents on loopback', () => {
     toTgt?.close();
     for (const a of agents) {
       if (process.env.FF_TEST_SHOW_LOGS) console.error(`--- ${a.name} ---\n${a.stderr.join('\n')}`);
-      a.proc.kill('SIGTERM');
-      await Promise.race([a.proc.done.catch(() => undefined), sleep(5_000)]);
-      a.proc.kill('SIGKILL');
+      await stopAgent(a);
     }
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const attachLogs = () =>
-    onTestFailed((ctx) => {
-      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-40).join('\n')}`).join('\n');
-      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
-      console.error(logs);
-    });
+  const attachLogs = () => attachAgentLogs(agents, 40);
 
   it('describes roles, version, data port and health', async () => {
     attachLogs();
@@ -319,10 +235,7 @@ describe('two agents on loopback', () => {
     peer.close();
     expect((await call(toSrc, 'Health', {})).frozen).toEqual([]);
 
-    const Ctor = loadProto().freezeframe.v1.Agent;
-    const anon = new Ctor(`127.0.0.1:${src.port}`, grpc.credentials.createSsl(readFileSync(pki.ca), null, null, { checkServerIdentity: () => undefined }), {
-      'grpc.ssl_target_name_override': 'src-1',
-    }) as unknown as AgentClient;
+    const anon = rawClient(src, grpc.credentials.createSsl(readFileSync(pki.ca), null, null, { checkServerIdentity: () => undefined }));
     await expect(call(anon, 'Health', {})).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     anon.close();
     expect(src.stderr.join('\n')).toMatch(/"rpc":"Freeze".*"result":"PERMISSION_DENIED"|"result":"PERMISSION_DENIED".*"rpc":"Freeze"/);
@@ -330,11 +243,11 @@ describe('two agents on loopback', () => {
 
   it('--check validates the config; a bad config exits 2 naming file and key', async () => {
     attachLogs();
-    const ok = await spawnProcess({ bin: process.execPath, args: [MAIN, '--config', src.config, '--check'], timeoutMs: 20_000 }).done;
+    const ok = await spawnProcess({ bin: process.execPath, args: [AGENT_MAIN, '--config', src.config, '--check'], timeoutMs: 20_000 }).done;
     expect(ok.code).toBe(0);
     const bad = join(root, 'bad.yaml');
     writeFileSync(bad, readFileSync(src.config, 'utf8').replace('listen: 127.0.0.1:0', 'listen: nowhere'));
-    const r = spawnProcess({ bin: process.execPath, args: [MAIN, '--config', bad, '--check'], timeoutMs: 20_000 }).done;
+    const r = spawnProcess({ bin: process.execPath, args: [AGENT_MAIN, '--config', bad, '--check'], timeoutMs: 20_000 }).done;
     await expect(r).rejects.toMatchObject({ details: { exitCode: 2, stderr: expect.stringContaining(`${bad}: listen: must be host:port`) } });
   });
 

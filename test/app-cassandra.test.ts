@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../packages/director/src/cli/program.js';
-import { client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent } from './support/app-agents.js';
+import { attachAgentLogs, client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
@@ -113,10 +113,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const attachLogs = () =>
-    onTestFailed(() => {
-      console.error(agents.map((a) => `--- ${a.name} ---\n${a.stderr.slice(-30).join('\n')}`).join('\n'));
-    });
+  const attachLogs = () => attachAgentLogs(agents);
 
   it('refuses system keyspaces in the agent config', async () => {
     const { agentConfigSchema } = await import('@freezeframe/common');

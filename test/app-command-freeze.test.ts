@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { agentConfigSchema, isFfError, type FreezeConfig } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandFreeze } from '../packages/agent/src/providers/freeze/command.js';
-import { call, client, sleep, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/app-agents.js';
+import { call, client, sleep, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
 
 // The `command` freeze kind: operator hooks from the agent config. The post hook must run in

@@ -5,7 +5,7 @@ import { agentConfigSchema, silentLogger } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { main } from '../packages/director/src/cli/program.js';
 import { ServiceList } from '../packages/agent/src/services.js';
-import { startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/app-agents.js';
+import { startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { makePki, type Pki } from './support/pki.js';

@@ -3,8 +3,10 @@ import { existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, r
 import { join } from 'node:path';
 import { entryName, loadInventory } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { healthReport } from '../packages/director/src/engine/health.js';
 import * as ops from '../packages/director/src/engine/operations.js';
-import { descendants, freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
+import { descendants } from './support/agents.js';
+import { freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
 
 // The fault suite on loopback: real agents, the real director CLI, real kills. The freeze
@@ -25,7 +27,7 @@ describe.skipIf(skip)('faults on loopback agents', () => {
   const entry = (n: string) => entryName(n, data(n));
   const inv = () => loadInventory(rig.inventory);
   const tagged = () => (existsSync(backups()) ? readdirSync(backups()).filter((n) => /^\d{8}_\d{6}/.test(n)).sort() : []);
-  const lockHolder = async () => (await ops.health(inv())).nodes.find((n) => n.node === 'tgt')?.targetLockedBy;
+  const lockHolder = async () => (await healthReport(inv())).nodes.find((n) => n.node === 'tgt')?.targetLockedBy;
   const waitUnlocked = () => waitFor('the target lock to expire', async () => !(await lockHolder()), 12_000, 200);
   const treeOf = (dir: string): Record<string, string> => {
     const out: Record<string, string> = {};

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema, spawnProcess, type FreezeConfig, type Spawned } from '@freezeframe/common';
 import { CgroupFreeze } from '../packages/agent/src/providers/freeze/cgroup.js';
 import { detectHierarchies } from '../packages/agent/src/tools/cgroup-freezer.js';
+import { removeCgroupDir } from './support/cgroup.js';
 import { needsRoot } from './support/privileges.js';
 
 const ROOT = '/sys/fs/cgroup';
@@ -54,16 +55,7 @@ async function makeGroup(hierarchy: string, version: 'v1' | 'v2'): Promise<{ nam
         // already gone
       }
     }
-    for (let i = 0; i < 200; i++) {
-      try {
-        await rmdir(dir);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
-        await sleep(10);
-      }
-    }
-    await rmdir(dir);
+    await removeCgroupDir(dir);
   });
   return { name, dir };
 }

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName, findBinary, spawnProcess, type AgentClient } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
-import { TUNNEL, call, client, dataChannelHello, sleep, startAgent, stopAgent, treeListing, waitForLog, writeAgentConfig, type Agent } from './support/security-rig.js';
+import { attachAgentLogs, call, client, sleep, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
+import { TUNNEL, dataChannelHello, treeListing } from './support/security-rig.js';
 
 // Attacks on the data channel from a peer agent that holds a valid certificate (a compromised
 // source or target): tickets that are replayed, expired, for someone else or the other
@@ -55,11 +56,7 @@ describe('security: data channel', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const attachLogs = () =>
-    onTestFailed((ctx) => {
-      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-25).join('\n')}`).join('\n');
-      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
-    });
+  const attachLogs = () => attachAgentLogs(agents, 25);
 
   const backupTicket = async (id = nextId()) =>
     (await call(toTgt, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry })) as { ticket: string; data_port: number };

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName, type AgentClient } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
-import { call, client, descendants, startAgent, stopAgent, treeListing, writeAgentConfig, type Agent } from './support/security-rig.js';
+import { attachAgentLogs, call, client, descendants, startAgent, stopAgent, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
+import { treeListing } from './support/security-rig.js';
 
 // Hostile identifiers over the wire, from a caller holding the director's certificate (the
 // worst case: a compromised director, or a bug in it). Every field is refused with
@@ -58,11 +59,7 @@ describe('security: hostile identifiers', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const attachLogs = () =>
-    onTestFailed((ctx) => {
-      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-20).join('\n')}`).join('\n');
-      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
-    });
+  const attachLogs = () => attachAgentLogs(agents, 20);
 
   const receiver = { ticket: 'ab'.repeat(32), receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: 1 };
   type Attempt = { rpc: string; to: () => AgentClient; req: (v: string) => object; field: string; streaming?: boolean };

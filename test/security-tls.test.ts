@@ -3,22 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { findBinary, readTls, run, spawnProcess, type AgentClient } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcAgentNode } from '../packages/director/dist/engine/agent-client.js';
 import { makePki, type Pki } from './support/pki.js';
 import {
   AGENT_MAIN,
+  attachAgentLogs,
   call,
   client,
-  dataChannelHello,
   logLines,
   rawClient,
   startAgent,
   stopAgent,
   writeAgentConfig,
   waitForLog,
-  type Agent,
-} from './support/security-rig.js';
+  type TestAgent as Agent,
+} from './support/agents.js';
+import { dataChannelHello } from './support/security-rig.js';
 
 // Attacks on identity: who may connect at all, who may call what, and whether the director
 // notices a node that is not the one the inventory names. Real agents from dist, real
@@ -77,11 +78,7 @@ describe('security: identities and TLS', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const attachLogs = () =>
-    onTestFailed((ctx) => {
-      const logs = agents.map((a) => `--- ${a.name} stderr ---\n${a.stderr.slice(-30).join('\n')}`).join('\n');
-      ctx.task.result!.errors?.push({ name: 'agent logs', message: logs } as any);
-    });
+  const attachLogs = () => attachAgentLogs(agents, 30);
 
   /** The agent keeps serving the director after each attack. */
   const stillServing = async (a: Agent = alpha) => {
@@ -177,7 +174,7 @@ describe('security: identities and TLS', () => {
 
     // an agent whose own certificate has expired: the director does not talk to it
     const gammaTls = await issueExpired(pki, 'gamma', join(root, 'expired-gamma'));
-    const g = writeAgentConfig(root, pki, 'gamma', '', gammaTls);
+    const g = writeAgentConfig(root, pki, 'gamma', '', { tls: gammaTls });
     const gamma = await startAgent('gamma', g);
     agents.push(gamma);
     const node = new GrpcAgentNode({ name: 'gamma', address: `127.0.0.1:${gamma.port}` }, readTls(pki.files('director')));
@@ -216,7 +213,7 @@ describe('security: identities and TLS', () => {
       await Promise.all(
         (['key', 'cert', 'ca'] as const).map(async (what) => {
           const files = { ...pki.files('alpha'), [what]: join(root, `missing-${what}.pem`) };
-          const f = writeAgentConfig(join(root, `no-${what}`), pki, 'alpha', '', files);
+          const f = writeAgentConfig(join(root, `no-${what}`), pki, 'alpha', '', { tls: files });
           const r = await check(f);
           expect(r.code, what).toBe(2);
           expect(r.stderr).toContain(`tls.${what}: cannot read ${join(root, `missing-${what}.pem`)}: ENOENT`);

@@ -1,25 +1,21 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { rmdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, type Spawned } from '@freezeframe/common';
+import { agentLogs, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './agents.js';
+import { removeCgroupDir } from './cgroup.js';
 import { makePki, type Pki } from './pki.js';
 
 // Real agents (processes of the built binary) on loopback and the real director CLI as a
 // process, so faults are real: kill -9 of a process, a killed rsync, a flipped byte on disk.
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const AGENT_MAIN = resolve(here, '../../packages/agent/dist/main.js');
 export const DIRECTOR_MAIN = resolve(here, '../../packages/director/dist/cli/main.js');
 
-export interface RigAgent {
-  name: string;
-  proc: Spawned;
-  stderr: string[];
-  port: number;
-  dataPort: number;
+export interface RigAgent extends TestAgent {
   /** Config body after the listen lines (roles). */
   roles: string;
 }
@@ -46,42 +42,6 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-function configFor(rig: { root: string; pki: Pki }, spec: RigNodeSpec, ports?: { port: number; dataPort: number }): string {
-  const t = rig.pki.files(spec.name);
-  const f = join(rig.root, spec.name, 'agent.yaml');
-  mkdirSync(dirname(f), { recursive: true });
-  const listen = ports ? `listen: 127.0.0.1:${ports.port}\ndataListen: 127.0.0.1:${ports.dataPort}\n` : 'listen: 127.0.0.1:0\n';
-  writeFileSync(
-    f,
-    `name: ${spec.name}\n${listen}tls: { ca: ${t.ca}, cert: ${t.cert}, key: ${t.key} }\nauthorizedDirectors: [director]\n` +
-      `runDir: ${join(rig.root, spec.name, 'run')}\nallowRestore: true\nfreezeLeaseMaxMs: 10m\n${spec.roles}`,
-  );
-  return f;
-}
-
-function spawnAgent(name: string, configFile: string): Promise<{ proc: Spawned; stderr: string[]; port: number; dataPort: number }> {
-  const stderr: string[] = [];
-  const proc = spawnProcess({ bin: process.execPath, args: [AGENT_MAIN, '--config', configFile], timeoutMs: 30 * 60_000, onStderrLine: (l) => stderr.push(l) }, true);
-  proc.done.catch(() => undefined);
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`${name} did not report listening:\n${stderr.join('\n')}`)), 15_000);
-    proc.child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        const ev = JSON.parse(line) as { port: number; dataPort: number };
-        res({ proc, stderr, port: ev.port, dataPort: ev.dataPort });
-      }
-    });
-    proc.child.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`${name} exited with ${code} before listening:\n${stderr.join('\n')}`));
-    });
-  });
-}
-
 /** Makes the PKI, starts every agent (specs get the rig's root folder), writes the inventory (freeze lease `lease`). */
 export async function startRig(specsOf: (root: string) => RigNodeSpec[], opts: { lease?: string; prefix?: string } = {}): Promise<Rig> {
   const root = mkdtempSync(join(tmpdir(), opts.prefix ?? 'ff-fault-'));
@@ -99,8 +59,11 @@ export async function startRig(specsOf: (root: string) => RigNodeSpec[], opts: {
     async start(name) {
       const spec = specs.find((s) => s.name === name)!;
       const prev = agents.get(name);
-      const a = await spawnAgent(name, configFor({ root, pki }, spec, prev ? { port: prev.port, dataPort: prev.dataPort } : undefined));
-      const agent: RigAgent = { name, ...a, roles: spec.roles };
+      // a restarted agent keeps its ports: the inventory names them
+      const config = writeAgentConfig(root, pki, name, `allowRestore: true\nfreezeLeaseMaxMs: 10m\n${spec.roles}`, {
+        ports: prev ? { port: prev.port, dataPort: prev.dataPort } : undefined,
+      });
+      const agent: RigAgent = { ...(await startAgent(name, config, { lifetimeMs: 30 * 60_000 })), roles: spec.roles };
       agents.set(name, agent);
       return agent;
     },
@@ -135,14 +98,10 @@ export async function startRig(specsOf: (root: string) => RigNodeSpec[], opts: {
       return { ...r, stdout: d.out(), stderr: d.err() };
     },
     logs() {
-      return [...agents.values()].map((a) => `--- ${a.name} ---\n${a.stderr.slice(-30).join('\n')}`).join('\n');
+      return agentLogs(agents.values());
     },
     async stop() {
-      for (const a of agents.values()) {
-        a.proc.kill('SIGTERM');
-        await Promise.race([a.proc.done.catch(() => undefined), sleep(5_000)]);
-        a.proc.kill('SIGKILL');
-      }
+      for (const a of agents.values()) await stopAgent(a);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -193,15 +152,7 @@ export async function freezerGroupWithSleeper(tag: string): Promise<FreezerGroup
       await writeFile(join(dir, 'freezer.state'), 'THAWED').catch(() => undefined);
       proc.kill('SIGKILL');
       await proc.done.catch(() => undefined);
-      for (let i = 0; i < 200; i++) {
-        try {
-          await rmdir(dir);
-          return;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
-          await sleep(10);
-        }
-      }
+      await removeCgroupDir(dir);
     },
   };
 }
@@ -213,27 +164,4 @@ export async function waitFor(what: string, fn: () => boolean | Promise<boolean>
     await sleep(everyMs);
   }
   return Date.now() - t0;
-}
-
-/** Child processes named `comm` of `pid`, recursively. */
-export function descendants(pid: number, comm?: string): number[] {
-  const parent = new Map<number, { ppid: number; comm: string }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'));
-      if (m) parent.set(Number(d), { ppid: Number(m[2]), comm: m[1]! });
-    } catch {
-      // exited while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, v] of parent) if (v.ppid === p) {
-      if (!comm || v.comm === comm) out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
 }

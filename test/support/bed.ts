@@ -45,6 +45,17 @@ export interface BedSourceSpec {
    * standing for this source's writer. The agent gets the engine's socket.
    */
   services?: { docker: string[]; stopTimeout?: string };
+  /**
+   * Sections of the agent's config (e.g. `source`, `freeze`) written over the ones the bed
+   * makes; called once the source's filesystem exists. The btrfs filesystem is still made and
+   * mounted at /data, as the agent's writable area.
+   */
+  agentConfig?: (source: BedSource) => Record<string, unknown>;
+  /**
+   * Also bind the btrfs mount at its host path inside the agent's container, so programs and
+   * files written on the host that name host paths (e.g. the fake nodetool) work there too.
+   */
+  mountAtHostPath?: boolean;
 }
 
 export interface BedOptions {
@@ -420,6 +431,8 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
           cfg.services = { socket: '/var/run/docker.sock', docker, stopTimeout: spec.services.stopTimeout ?? '2s' };
           if (s.freeze !== 'docker') extra.push('-v', `${eng.socket}:/var/run/docker.sock`);
         }
+        if (spec.agentConfig) Object.assign(cfg, spec.agentConfig(s));
+        if (spec.mountAtHostPath) extra.push('-v', `${s.mount}:${s.mount}`);
         await writeFile(join(nodeDir, 'agent.yaml'), agentConfigYaml(cfg));
         s.container = await runContainer(`ffbed-${tag}-${s.name}`, [
           '--hostname', s.name,

@@ -30,6 +30,7 @@ import { createFreeze } from './providers/freeze/index.js';
 import { createSource } from './providers/source/index.js';
 import { createTarget } from './providers/target/index.js';
 import { checkRsyncVersion } from './rsync-version.js';
+import { rememberRsyncVersion } from './tools/rsync.js';
 import { createGrpcServer } from './server.js';
 import { TicketBook } from './tickets.js';
 
@@ -109,7 +110,9 @@ async function main(): Promise<void> {
   try {
     // the peer's rsync talks to ours: refuse versions with known vulnerabilities before serving
     const bin = findBinary('rsync');
-    checkRsyncVersion((await run({ bin, args: ['--version'], timeoutMs: 10_000 })).stdout, bin);
+    const version = (await run({ bin, args: ['--version'], timeoutMs: 10_000 })).stdout;
+    checkRsyncVersion(version, bin);
+    rememberRsyncVersion(version);
   } catch (e) {
     configError(e);
   }

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { readLine } from './datachannel/header.js';
+import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './datachannel/tuning.js';
 
 // Only node built-ins here: rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
@@ -54,12 +55,16 @@ async function main(): Promise<void> {
     key,
     servername: peer,
     minVersion: 'TLSv1.2',
+    ciphers: DATA_CIPHERS,
+    // honoured by tls.connect (passed to the TLSSocket) though missing from @types/node's ConnectionOptions
+    ...({ highWaterMark: DATA_HIGH_WATER_MARK } as object),
     checkServerIdentity: (_h, c) => {
       const got = certIdentity(c);
       return got === peer ? undefined : new Error(`receiver certificate names '${got ?? '(none)'}', expected '${peer}'`);
     },
   });
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
+  socket.setNoDelay(true);
   await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
   socket.write(JSON.stringify({ ticket, direction, args }) + '\n');
   let answer: { line: string; rest: Buffer };

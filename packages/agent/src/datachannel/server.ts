@@ -3,6 +3,7 @@ import { certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type L
 import type { Ticket, TicketBook } from '../tickets.js';
 import { validateServerArgs } from './allowlist.js';
 import { readLine } from './header.js';
+import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
 
 /**
  * The receiving end of the data channel: a plain TLS listener (same CA and certificates as
@@ -41,6 +42,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.2',
+    ciphers: DATA_CIPHERS,
+    honorCipherOrder: true,
+    highWaterMark: DATA_HIGH_WATER_MARK,
   });
   server.on('tlsClientError', (e, s) => {
     o.log.warn({ err: e.message, remote: s.remoteAddress }, 'data channel: TLS handshake refused');
@@ -56,6 +60,8 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
 
   async function handle(socket: tls.TLSSocket): Promise<void> {
     const connected = Date.now();
+    // rsync's protocol has small request/answer exchanges (file list, checksums): no Nagle delay
+    socket.setNoDelay(true);
     const peer = certIdentity(socket.getPeerCertificate());
     const remote = socket.remoteAddress;
     socket.on('error', (e) => o.log.warn({ peer, remote, err: e.message }, 'data channel: socket error'));

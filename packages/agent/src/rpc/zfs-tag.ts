@@ -4,7 +4,8 @@ import { FfError, checkBackupId } from '@freezeframe/common';
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { recordChecksums } from '../checksums.js';
+import { CHECKSUMS_FILE, recordChecksums } from '../checksums.js';
+import type { TagInfo } from '../providers/target/types.js';
 import { checkEntry } from './entry.js';
 
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
@@ -23,15 +24,18 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
     }
   }
   const started = Date.now();
+  const info: TagInfo = {};
   if (target.receivedRoot) {
     const root = await target.receivedRoot(backupId);
     // a missing entry is refused by tag() below with the names; only a complete tree is summed
     if ((await Promise.all(entries.map((e) => isDir(join(root, e))))).every(Boolean)) {
-      const sums = await recordChecksums(root, entries);
-      ctx.log.info({ backup_id: backupId, ...sums }, 'checksums recorded');
+      const previous = await target.previousRoot?.(backupId);
+      const sums = await recordChecksums(root, entries, previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {});
+      info.usedBytes = sums.newBytes;
+      ctx.log.info({ backup_id: backupId, previous, duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
     }
   }
-  const r = await target.tag(backupId, manifest, entries);
+  const r = await target.tag(backupId, manifest, entries, info);
   if (ctx.targetLock?.backupId === backupId) ctx.targetLock = undefined;
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
 }

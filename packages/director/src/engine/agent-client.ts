@@ -50,16 +50,21 @@ import type {
 
 // The only module that sees generated types: everything leaving it is a domain type.
 
+/**
+ * Deadlines by the work a call does. Calls that answer from memory or touch a few files stay
+ * short so a hung node fails fast; calls whose work grows with the backup (a 200k-file tree
+ * is listed, hashed, cloned or removed in minutes on a busy machine) get a deadline that fits
+ * that work instead of failing half-way with DEADLINE_EXCEEDED.
+ */
 const UNARY_DEADLINE_MS = 30_000;
 /** How long a stream waits for its node's connection before the node counts as unreachable. */
 const CONNECT_DEADLINE_MS = 10_000;
 /** Freeze and thaw are on the critical path of the freeze window: fail fast. */
 const FREEZE_DEADLINE_MS = 10_000;
-/** Activating a backup may clone and mount; give it longer. */
-const SLOW_DEADLINE_MS = 120_000;
-
-/** Verify re-reads every file of a backup. */
-const VERIFY_DEADLINE_MS = 6 * 3600_000;
+/** Listing, activating (clone and mount), deactivating, deleting and cleaning up backups: per-backup work. */
+const TREE_DEADLINE_MS = 30 * 60_000;
+/** Tag hashes every new or changed file; verify re-reads every file of a backup. */
+const HASH_DEADLINE_MS = 6 * 3600_000;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // keepalive so a transfer stream over a dead network fails within ~20 s instead of hanging;
@@ -269,15 +274,13 @@ export class GrpcAgentNode implements AgentNode {
   async tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]) {
     const r = await this.unary<ZfsTagResponse__Output>(
       (o, cb) => this.client.ZfsTag({ backup_id: backupId, manifest: { backup_id: backupId, deployment: manifest.deployment, json: manifest.json }, entries }, o, cb),
-      SLOW_DEADLINE_MS,
+      HASH_DEADLINE_MS,
     );
     return { snapshot: r.snapshot, durationMs: num(r.duration_ms) };
   }
 
   async listBackups(): Promise<BackupListing[]> {
-    const r = await this.unary<ListBackupsResponse__Output>((o, cb) =>
-      this.client.ListBackups({}, o, cb),
-    );
+    const r = await this.unary<ListBackupsResponse__Output>((o, cb) => this.client.ListBackups({}, o, cb), TREE_DEADLINE_MS);
     return r.backups.map((b) => ({
       id: b.backup_id,
       createdMs: num(b.created_unix_ms),
@@ -291,7 +294,7 @@ export class GrpcAgentNode implements AgentNode {
   async activateBackup(backupId: string) {
     const r = await this.unary<ActivateBackupResponse__Output>(
       (o, cb) => this.client.ActivateBackup({ backup_id: backupId }, o, cb),
-      SLOW_DEADLINE_MS,
+      TREE_DEADLINE_MS,
     );
     return r.entries;
   }
@@ -299,7 +302,7 @@ export class GrpcAgentNode implements AgentNode {
   async deactivateBackup(backupId: string) {
     const r = await this.unary<DeactivateBackupResponse__Output>(
       (o, cb) => this.client.DeactivateBackup({ backup_id: backupId }, o, cb),
-      SLOW_DEADLINE_MS,
+      TREE_DEADLINE_MS,
     );
     return r.deactivated;
   }
@@ -331,13 +334,12 @@ export class GrpcAgentNode implements AgentNode {
   }
 
   async cleanup(keep: string[], dryRun = false): Promise<CleanupResult> {
-    const r = await this.unary<CleanupResponse__Output>((o, cb) => this.client.Cleanup({ keep, dry_run: dryRun }, o, cb), SLOW_DEADLINE_MS);
+    const r = await this.unary<CleanupResponse__Output>((o, cb) => this.client.Cleanup({ keep, dry_run: dryRun }, o, cb), TREE_DEADLINE_MS);
     return { removed: r.removed, problems: r.problems };
   }
 
   async verifyBackup(backupId: string, entries: string[] = []): Promise<VerifyResult> {
-    // reads the whole backup: bounded by the transfer-sized deadline, not the unary one
-    const r = await this.unary<VerifyBackupResponse__Output>((o, cb) => this.client.VerifyBackup({ backup_id: backupId, entries }, o, cb), VERIFY_DEADLINE_MS);
+    const r = await this.unary<VerifyBackupResponse__Output>((o, cb) => this.client.VerifyBackup({ backup_id: backupId, entries }, o, cb), HASH_DEADLINE_MS);
     return {
       ok: r.ok,
       filesChecked: num(r.files_checked),
@@ -350,8 +352,7 @@ export class GrpcAgentNode implements AgentNode {
   }
 
   async deleteBackup(backupId: string): Promise<boolean> {
-    // destroying a large ZFS snapshot or a big hard-linked tree takes a while
-    const r = await this.unary<DeleteBackupResponse__Output>((o, cb) => this.client.DeleteBackup({ backup_id: backupId }, o, cb), SLOW_DEADLINE_MS);
+    const r = await this.unary<DeleteBackupResponse__Output>((o, cb) => this.client.DeleteBackup({ backup_id: backupId }, o, cb), TREE_DEADLINE_MS);
     return r.deleted;
   }
 

@@ -107,4 +107,27 @@ describe('DirTarget', () => {
     expect(existsSync(join(dir, 'backups', '.deleting', '20240101_000000'))).toBe(false);
     expect(await target.cleanup(new Set(), false)).toEqual([]);
   });
+
+  it('lists the used bytes recorded at tag time; an older backup without the record is walked once', async () => {
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a'), Buffer.alloc(64 << 10, 1));
+    await receive('20240101_000000', src);
+    await target.tag('20240101_000000', '{}', [E]);
+    await receive('20240102_000000', src);
+    await target.tag('20240102_000000', '{}', [E], { usedBytes: 4096 });
+    expect(await target.previousRoot('20240102_000000')).toBe(join(dir, 'backups', '20240101_000000'));
+    expect(await target.previousRoot('20240101_000000')).toBeUndefined();
+
+    const [first, second] = await target.list();
+    expect(second!.usedBytes).toBe(4096);
+    // no record: walked, and the result kept for the next listing
+    // its data file is shared with the second backup: only its own manifest counts
+    expect(first!.usedBytes).toBeLessThan(64 << 10);
+    const usage = join(dir, 'backups', '20240101_000000', '.freezeframe', 'usage.json');
+    expect(JSON.parse(readFileSync(usage, 'utf8'))).toEqual({ usedBytes: first!.usedBytes });
+    writeFileSync(usage, '{"usedBytes":77}');
+    expect((await target.list())[0]!.usedBytes).toBe(77);
+    expect((await target.list())[0]!.entries).toEqual([E]);
+  });
 });

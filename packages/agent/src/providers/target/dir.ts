@@ -1,12 +1,14 @@
 import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type TargetConfig } from '@freezeframe/common';
-import type { TargetBackup, TargetProvider } from './types.js';
+import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
 type DirConfig = Extract<TargetConfig, { kind: 'dir' }>;
 
 const PARTIAL = '.partial';
 const MANIFEST = 'manifest.json';
+/** Per-backup facts recorded at tag time (`{usedBytes}`), so list() reads one small file per backup. */
+const USAGE = '.freezeframe/usage.json';
 /** Backups being deleted: renamed here first, so a half-deleted tree is never listed as a backup. */
 const DELETING = '.deleting';
 
@@ -41,7 +43,7 @@ export class DirTarget implements TargetProvider {
     return { path, rsyncOptions };
   }
 
-  async tag(backupId: string, manifestJson: string, entries: readonly string[]): Promise<{ snapshot: string }> {
+  async tag(backupId: string, manifestJson: string, entries: readonly string[], info: TagInfo = {}): Promise<{ snapshot: string }> {
     const final = join(this.root, backupId);
     if (await isDir(final)) throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged in ${this.root}`);
     const partial = join(this.root, PARTIAL, backupId);
@@ -54,6 +56,7 @@ export class DirTarget implements TargetProvider {
       });
     }
     await writeFile(join(partial, MANIFEST), manifestJson || '{}', { mode: 0o600 });
+    if (info.usedBytes !== undefined) await writeUsage(partial, info.usedBytes);
     await rename(partial, final);
     this.log.info({ backup_id: backupId, path: final, entries }, 'dir target: backup tagged');
     return { snapshot: final };
@@ -61,28 +64,45 @@ export class DirTarget implements TargetProvider {
 
   async list(): Promise<TargetBackup[]> {
     const out: TargetBackup[] = [];
-    for (const id of await this.taggedIds()) {
-      const dir = join(this.root, id);
-      const entries: string[] = [];
-      // dot folders (.freezeframe: checksums) are metadata, never entries
-      for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory() && !d.name.startsWith('.')) entries.push(d.name);
-      let manifestJson = '';
-      let createdUnixMs = (await stat(dir)).mtimeMs;
-      try {
-        manifestJson = await readFile(join(dir, MANIFEST), 'utf8');
-        createdUnixMs = (await stat(join(dir, MANIFEST))).mtimeMs;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      out.push({ backupId: id, createdUnixMs: Math.round(createdUnixMs), entries: entries.sort(), usedBytes: await exclusiveBytes(dir), manifestJson });
-    }
+    for (const id of await this.taggedIds()) out.push(await this.describe(id));
     return out;
   }
 
+  private async describe(id: string): Promise<TargetBackup> {
+    const dir = join(this.root, id);
+    let manifestJson = '';
+    let createdUnixMs = (await stat(dir)).mtimeMs;
+    try {
+      manifestJson = await readFile(join(dir, MANIFEST), 'utf8');
+      createdUnixMs = (await stat(join(dir, MANIFEST))).mtimeMs;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return { backupId: id, createdUnixMs: Math.round(createdUnixMs), entries: await entriesOf(dir), usedBytes: await this.usedBytes(dir), manifestJson };
+  }
+
+  /** Recorded at tag time; a backup tagged without the record is walked once and the result kept. */
+  private async usedBytes(dir: string): Promise<number> {
+    try {
+      const u = JSON.parse(await readFile(join(dir, USAGE), 'utf8')) as { usedBytes?: unknown };
+      if (typeof u.usedBytes === 'number') return u.usedBytes;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+    }
+    const bytes = await exclusiveBytes(dir);
+    await writeUsage(dir, bytes).catch((e: unknown) => this.log.warn({ path: dir, err: String(e) }, 'dir target: cannot record used bytes'));
+    return bytes;
+  }
+
   async activate(backupId: string): Promise<{ root: string; entries: string[] }> {
-    const b = (await this.list()).find((x) => x.backupId === backupId);
-    if (!b) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist in ${this.root}`);
-    return { root: join(this.root, backupId), entries: b.entries };
+    const dir = join(this.root, checkBackupId(backupId));
+    if (!(await isDir(dir))) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist in ${this.root}`);
+    return { root: dir, entries: await entriesOf(dir) };
+  }
+
+  async previousRoot(backupId: string): Promise<string | undefined> {
+    const previous = (await this.taggedIds()).filter((id) => id < backupId).pop();
+    return previous === undefined ? undefined : join(this.root, previous);
   }
 
   async deactivate(): Promise<boolean> {
@@ -141,6 +161,20 @@ export class DirTarget implements TargetProvider {
     for (const n of names) if (BACKUP_ID_RE.test(n) && (await isDir(join(this.root, n)))) ids.push(n);
     return ids.sort();
   }
+}
+
+/** A backup's entry folders; dot folders (.freezeframe: checksums, usage) are metadata, never entries. */
+async function entriesOf(dir: string): Promise<string[]> {
+  const entries: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) if (d.isDirectory() && !d.name.startsWith('.')) entries.push(d.name);
+  return entries.sort();
+}
+
+async function writeUsage(dir: string, usedBytes: number): Promise<void> {
+  await mkdir(join(dir, '.freezeframe'), { recursive: true, mode: 0o700 });
+  const file = join(dir, USAGE);
+  await writeFile(`${file}.tmp`, `${JSON.stringify({ usedBytes })}\n`, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 async function isDir(p: string): Promise<boolean> {

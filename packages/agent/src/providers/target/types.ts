@@ -2,9 +2,19 @@ export interface TargetBackup {
   backupId: string;
   createdUnixMs: number;
   entries: string[];
+  /**
+   * Bytes on disk this backup holds. ZFS: the snapshot's `used`. dir: bytes of the files it did
+   * not share with the previous backup when it was tagged (recorded then, so listing never walks trees).
+   */
   usedBytes: number;
   /** The manifest stored with the backup (JSON text), '' if none. */
   manifestJson: string;
+}
+
+/** What the tag RPC learned about the received tree while recording its checksums. */
+export interface TagInfo {
+  /** Bytes on disk of files not shared with the previous backup. */
+  usedBytes?: number;
 }
 
 /**
@@ -22,7 +32,7 @@ export interface TargetProvider {
    * Makes the received entries backup `backupId` with its manifest. Refuses (FAILED_PRECONDITION)
    * when an entry in `entries` was not received. Tagging an already tagged id is an error.
    */
-  tag(backupId: string, manifestJson: string, entries: readonly string[]): Promise<{ snapshot: string }>;
+  tag(backupId: string, manifestJson: string, entries: readonly string[], info?: TagInfo): Promise<{ snapshot: string }>;
   /** Tagged backups, oldest first. */
   list(): Promise<TargetBackup[]>;
   /** Makes a tagged backup readable; returns the folder holding its entries. Idempotent. */
@@ -32,6 +42,12 @@ export interface TargetProvider {
   freeBytes(): Promise<number>;
   /** The folder holding the received entries of `backupId` before tag (per-file checksums are recorded there). */
   receivedRoot?(backupId: string): Promise<string>;
+  /**
+   * The root of the tagged backup that `backupId` was received against, when the kind receives
+   * each backup into a new tree hard-linked to that one (dir target: the newest earlier backup).
+   * Its recorded checksums are reused for files that still share its inodes.
+   */
+  previousRoot?(backupId: string): Promise<string | undefined>;
   /**
    * Deletes tagged backup `backupId` (retention). Refuses with FAILED_PRECONDITION while it is
    * activated (ZFS: a clone depends on its snapshot). A backup is never seen half-deleted: it

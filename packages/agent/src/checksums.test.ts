@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findBinary, run } from '@freezeframe/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHECKSUMS_FILE, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
+
+const E = 'src@+data';
+const sums = (root: string): Map<string, FileSum> =>
+  new Map(
+    readFileSync(join(root, CHECKSUMS_FILE), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as FileSum)
+      .map((s) => [s.p, s]),
+  );
+
+describe('recordChecksums', () => {
+  let dir: string;
+  let src: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ff-checksums-'));
+    src = join(dir, 'src');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(src, 'sub', `f${i}`), `file ${i}\n`);
+    writeFileSync(join(src, 'big'), Buffer.alloc(1 << 20, 7));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Receives `src` into backup `id` the way the dir target does: a new tree hard-linked to the previous one. */
+  async function receive(id: string, previous?: string): Promise<string> {
+    const root = join(dir, id);
+    mkdirSync(join(root, E), { recursive: true });
+    const linkDest = previous ? [`--link-dest=${join(dir, previous, E)}`] : [];
+    await run({ bin: findBinary('rsync'), args: ['-aH', '--delete', ...linkDest, `${src}/`, `${join(root, E)}/`], timeoutMs: 30_000 });
+    return root;
+  }
+
+  it('hard-linked tree: hashes only the changed file, reuses the rest, counts only new bytes', async () => {
+    const first = await receive('b1');
+    const r1 = await recordChecksums(first, [E]);
+    expect(r1).toMatchObject({ files: 21, hashed: 21, reused: 0 });
+    expect(r1.newBytes).toBeGreaterThanOrEqual(1 << 20);
+
+    writeFileSync(join(src, 'sub', 'f3'), 'changed, and longer than before\n');
+    const second = await receive('b2', 'b1');
+    const r2 = await recordChecksums(second, [E], { previous: join(first, CHECKSUMS_FILE), sameInodeIsSameContent: true });
+    expect(r2).toMatchObject({ files: 21, hashed: 1, reused: 20 });
+    // the 1 MiB file is shared with b1: only the changed small file is new
+    expect(r2.newBytes).toBeGreaterThan(0);
+    expect(r2.newBytes).toBeLessThan(64 << 10);
+
+    const s1 = sums(first);
+    const s2 = sums(second);
+    expect(s2.get(`${E}/sub/f3`)!.h).not.toBe(s1.get(`${E}/sub/f3`)!.h);
+    expect(s2.get(`${E}/big`)!.h).toBe(s1.get(`${E}/big`)!.h);
+    expect(await verifyChecksums(second)).toMatchObject({ hasChecksums: true, checked: 21, bad: [], missing: [] });
+  });
+
+  it('a same-size change with a new mtime in a new tree is re-hashed (not hard-linked: new inode)', async () => {
+    const first = await receive('b1');
+    await recordChecksums(first, [E]);
+    writeFileSync(join(src, 'big'), Buffer.alloc(1 << 20, 8));
+    utimesSync(join(src, 'big'), new Date(), new Date(Date.now() + 5000));
+    const second = await receive('b2', 'b1');
+    const r = await recordChecksums(second, [E], { previous: join(first, CHECKSUMS_FILE), sameInodeIsSameContent: true });
+    expect(r).toMatchObject({ hashed: 1, reused: 20 });
+    expect(sums(second).get(`${E}/big`)!.h).not.toBe(sums(first).get(`${E}/big`)!.h);
+    expect(r.newBytes).toBeGreaterThanOrEqual(1 << 20);
+  });
+
+  it('in-place tree (ZFS): same inode with new content is re-hashed; unchanged files are not', async () => {
+    const root = await receive('b1');
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 21 });
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 0, reused: 21 });
+    // rewritten in place: same inode, new size and mtime
+    writeFileSync(join(root, E, 'big'), Buffer.alloc(2 << 20, 9));
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 1, reused: 20 });
+    expect(await verifyChecksums(root)).toMatchObject({ bad: [], missing: [] });
+  });
+});

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { agentConfigSchema, findBinary, run, silentLogger, spawnProcess, type SourceConfig, type Spawned } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsRoot } from './support/privileges.js';
+import { lacks, needsRoot } from './support/privileges.js';
 import { DumpSource } from '../packages/agent/src/providers/source/dump.js';
 
 // The `dump` source kind with /usr/bin/sh standing in for a database dump program (no
@@ -54,7 +54,9 @@ describe('dump source', () => {
 });
 
 const PG = '/usr/lib/postgresql/15/bin';
-const pgSkip = !existsSync(`${PG}/initdb`) || needsRoot('a private PostgreSQL cluster (initdb runs as the postgres user)', ['runuser']);
+const pgSkip =
+  needsRoot('a private PostgreSQL cluster (initdb runs as the postgres user)', ['runuser']) ||
+  lacks(`the PostgreSQL 15 server (${PG}/initdb, package postgresql)`, !existsSync(`${PG}/initdb`));
 
 describe.skipIf(pgSkip)('dump source with a real PostgreSQL', () => {
   let root: string;

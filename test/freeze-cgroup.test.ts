@@ -8,7 +8,7 @@ import { agentConfigSchema, spawnProcess, type FreezeConfig, type Spawned } from
 import { CgroupFreeze } from '../packages/agent/src/providers/freeze/cgroup.js';
 import { detectHierarchies } from '../packages/agent/src/tools/cgroup-freezer.js';
 import { removeCgroupDir } from './support/cgroup.js';
-import { needsRoot } from './support/privileges.js';
+import { lacks, needsRoot } from './support/privileges.js';
 
 const ROOT = '/sys/fs/cgroup';
 const skip = needsRoot('cgroup freezer');
@@ -116,7 +116,7 @@ function procState(pid: number): string {
 
 describe.skipIf(skip)('cgroup freezer on the real kernel', () => {
   for (const version of ['v1', 'v2'] as const) {
-    describe.skipIf(!hier[version])(`${version}`, () => {
+    describe.skipIf(skip || lacks(`the cgroup ${version} freezer under ${ROOT}`, !hier[version]))(`${version}`, () => {
       it('freezes the configured group: its process stops advancing until thawed', async () => {
         const g = await makeGroup(hier[version]!, version);
         const other = await makeGroup(hier[version]!, version);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isFfError, run } from '@freezeframe/common';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lacks } from './support/privileges.js';
 
 // The shipped agent unit: the hardening the design promises is present, the config is checked
 // before start, and systemd itself accepts the file.
@@ -76,7 +77,7 @@ describe('deploy/freezeframe-agent.service', () => {
     expect(text.match(/# cost:/g)?.length ?? 0).toBeGreaterThanOrEqual(8);
   });
 
-  it.skipIf(!existsSync('/usr/bin/systemd-analyze'))('systemd-analyze verify accepts it', async () => {
+  it.skipIf(lacks('systemd-analyze (package systemd)', !existsSync('/usr/bin/systemd-analyze')))('systemd-analyze verify accepts it', async () => {
     const copy = join(tmp, 'freezeframe-agent.service');
     copyFileSync(UNIT, copy);
     const r = await run({ bin: '/usr/bin/systemd-analyze', args: ['verify', copy], timeoutMs: 30_000 }).catch((e: unknown) => {

@@ -20,3 +20,14 @@ export function needsRoot(what: string, tools: string[] = []): boolean {
   console.warn(`SKIP ${reason}`);
   return true;
 }
+
+/**
+ * For a missing optional feature (a hierarchy, a program outside PATH): true (skip, with the
+ * reason printed) when `missing`; in CI a missing feature is a failure, never a skip.
+ */
+export function lacks(what: string, missing: boolean): boolean {
+  if (!missing) return false;
+  if (process.env.FREEZEFRAME_CI === '1') throw new Error(`required in CI but unavailable: ${what}`);
+  console.warn(`SKIP ${what} is not available`);
+  return true;
+}

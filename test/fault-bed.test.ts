@@ -83,7 +83,8 @@ describe.skipIf(skip)('faults on the multi-host bed', () => {
     const before = await snapshots();
     await sleep(1100);
     const started = Date.now();
-    const backup = bed.cli(['backup', '--json'], { timeoutMs: 300_000 });
+    // not --json: stderr then carries the run's timestamped phase and retry lines, printed below
+    const backup = bed.cli(['backup'], { timeoutMs: 300_000 });
     // cut once the big file is visibly arriving on the target (rsync --inplace writes it in place)
     const file = `/proc/${bed.target.pid}/root/${bed.target.dataset}/${b.entry}/bulk.bin`;
     for (let i = 0; i < 600 && !(existsSync(file) && statSync(file).size > 2 << 20); i++) await sleep(100);
@@ -98,13 +99,14 @@ describe.skipIf(skip)('faults on the multi-host bed', () => {
       await inNetns('src-b', ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root']).catch(() => '');
     }
     const failedAfterMs = Date.now() - cutAt;
-    console.info(`network cut: director failed ${failedAfterMs} ms after the cut (backup ran ${Date.now() - started} ms)`);
+    console.info(`network cut at ${new Date(cutAt).toISOString()}: director failed ${failedAfterMs} ms after the cut (backup ran ${Date.now() - started} ms)\n${r.stderr}`);
     expect(r.code, describeRun(r, bed)).not.toBe(0);
-    const err = JSON.stringify((r.json as { error?: unknown }).error ?? r.stderr);
+    const err = JSON.stringify((r.json as { error?: unknown } | undefined)?.error ?? r.stderr);
     expect(err).toContain('src-b');
     expect(err, 'the cause, not just "failed"').toMatch(/keepalive|UNAVAILABLE|unavailable|unreachable|connection|timed out|deadline/i);
-    // keepalive detects the dead stream; the bounded retries and the release that follows add to it
-    expect(failedAfterMs).toBeLessThan(KEEPALIVE_WINDOW_MS + 60_000);
+    // keepalive detects the dead stream (10-20 s); two retries and the release wait 3 s each for the
+    // node (agent-client.ts RECONNECT_DEADLINE_MS): ~30 s measured
+    expect(failedAfterMs, describeRun(r, bed)).toBeLessThan(KEEPALIVE_WINDOW_MS + 30_000);
     expect(await snapshots(), 'nothing tagged').toEqual(before);
     const rec = lastRecord();
     expect(rec.result).toBe('incomplete');
@@ -147,7 +149,7 @@ describe.skipIf(skip)('faults on the multi-host bed', () => {
       await sleep(1100);
       const r = await bed.cli(['backup', '--json'], { timeoutMs: 300_000 });
       expect(r.code, describeRun(r, bed)).not.toBe(0);
-      const err = JSON.stringify((r.json as { error?: unknown }).error ?? r.stderr);
+      const err = JSON.stringify((r.json as { error?: unknown } | undefined)?.error ?? r.stderr);
       expect(err).toContain('src-a');
       expect(err, 'the cause').toMatch(/backup-target has only \d+ bytes free: the target is probably full|No space left on device/);
       expect(await snapshots(), 'nothing tagged').toEqual(before);

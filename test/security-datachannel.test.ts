@@ -29,7 +29,7 @@ describe('security: data channel', () => {
   const data = () => join(root, 'src-1', 'data');
   const outside = () => join(root, 'outside');
   let n = 0;
-  const nextId = () => `20240201_0000${String(n++).padStart(2, '0')}`;
+  const nextId = () => `20240201_0001${String(n++).padStart(2, '0')}`;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'ff-sec-data-'));
@@ -58,7 +58,10 @@ describe('security: data channel', () => {
 
   const attachLogs = () => attachAgentLogs(agents, 25);
 
-  const backupTicket = async (id = nextId()) =>
+  // Every backup ticket names the same backup: the target's lock is per backup id, and a receive
+  // session an earlier step started may still be winding down when the next ticket is asked for.
+  const BACKUP_ID = '20240201_000000';
+  const backupTicket = async (id = BACKUP_ID) =>
     (await call(toTgt, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry })) as { ticket: string; data_port: number };
   const restoreTicket = async (id = nextId()) =>
     (await call(toSrc, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry })) as { ticket: string; data_port: number };
@@ -150,8 +153,7 @@ describe('security: data channel', () => {
     const tree = join(root, 'tree-path');
     mkdirSync(tree, { recursive: true });
     writeFileSync(join(tree, 'f.txt'), 'payload\n');
-    const id = nextId();
-    const t = await backupTicket(id);
+    const t = await backupTicket();
     const aimed = join(outside(), 'aimed');
     const r = await peerRsync({ from: tree, dest: `ff:${aimed}/`, ticket: t.ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup' });
     expect(r.code, r.stderr).toBe(0);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,5 +78,22 @@ describe('recordChecksums', () => {
     writeFileSync(join(root, E, 'big'), Buffer.alloc(2 << 20, 9));
     expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 1, reused: 20 });
     expect(await verifyChecksums(root)).toMatchObject({ bad: [], missing: [] });
+  });
+
+  it('odd names are hashed right; verify names a flipped byte and a missing file', async () => {
+    const odd = ['-starts-with-dash', 'two  spaces', 'new\nline', 'back\\slash', 'ünïcode', ' lead'];
+    for (const n of odd) writeFileSync(join(src, n), `content of ${n}\n`);
+    const root = await receive('b1');
+    expect(await recordChecksums(root, [E])).toMatchObject({ files: 21 + odd.length, hashed: 21 + odd.length });
+    const s = sums(root);
+    for (const n of odd) expect(s.get(`${E}/${n}`)!.h, n).toBe(createHash('sha256').update(`content of ${n}\n`).digest('hex'));
+    expect(s.get(`${E}/big`)!.h).toBe(createHash('sha256').update(Buffer.alloc(1 << 20, 7)).digest('hex'));
+
+    const flipped = join(root, E, 'new\nline');
+    const b = readFileSync(flipped);
+    b[0] ^= 1;
+    writeFileSync(flipped, b);
+    rmSync(join(root, E, 'sub', 'f7'));
+    expect(await verifyChecksums(root)).toEqual({ hasChecksums: true, checked: 20 + odd.length, bad: [`${E}/new\nline`], missing: [`${E}/sub/f7`] });
   });
 });

@@ -1,7 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FfError, findBinary, run } from '@freezeframe/common';
+
+const exists = (p: string) => lstat(p).then(
+  () => true,
+  (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return false;
+    throw e;
+  },
+);
 
 /** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
 export const CHECKSUMS_FILE = '.freezeframe/checksums.jsonl';
@@ -27,8 +34,6 @@ interface FileStat {
   b: number;
 }
 
-const HASH_CONCURRENCY = 4;
-
 /** Runs `fn` over items with at most `n` at once, results in order. */
 async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -43,14 +48,38 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Prom
   return out;
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (b) => h.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+/** Files per `sha256sum` process: the argv stays far below ARG_MAX, and 200k files take 200 processes. */
+const HASH_BATCH = 1000;
+/** `sha256sum` processes at once: one per core of a small node. */
+const HASH_PROCESSES = 2;
+const HASH_TIMEOUT_MS = 6 * 3600_000;
+
+/**
+ * sha256 of each of `paths` (relative to `root`) by `sha256sum`: on small files, node's
+ * open/stat/read/close round trips through its thread pool cost ~3x the C tool's time (measured:
+ * 20k files of 1-16 KiB, 2.0-3.5 s vs 0.9-1.7 s). A file that could not be read is left out of
+ * the result; `sha256sum`'s complaint about it is returned with the rest.
+ */
+async function hashFiles(root: string, paths: readonly string[], signal?: AbortSignal): Promise<{ sums: Map<string, string>; errors: string[] }> {
+  const sums = new Map<string, string>();
+  const errors: string[] = [];
+  const batches: string[][] = [];
+  for (let i = 0; i < paths.length; i += HASH_BATCH) batches.push(paths.slice(i, i + HASH_BATCH));
+  await mapLimit(batches, HASH_PROCESSES, async (batch) => {
+    // -z: records end in NUL and names are printed as they are (no escaping of odd names)
+    const r = await run({
+      bin: findBinary('sha256sum'),
+      args: ['-z', '--', ...batch],
+      cwd: root,
+      timeoutMs: HASH_TIMEOUT_MS,
+      okExitCodes: [0, 1],
+      maxStdout: 64 << 20,
+      ...(signal ? { signal } : {}),
+    });
+    for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(rec.slice(66), rec.slice(0, 64));
+    if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
   });
+  return { sums, errors };
 }
 
 /** Regular files under `root/entry`, as paths relative to root; symlinks and specials carry no data to check. */
@@ -116,19 +145,24 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const prevInodes = new Set(o.sameInodeIsSameContent ? (prevSums ?? []).map((s) => s.i).filter((i) => i !== undefined) : []);
   const files: FileStat[] = [];
   for (const e of entries) await walk(root, e, files);
-  let hashed = 0;
   let newBytes = 0;
   const counted = new Set<number>();
-  const sums = await mapLimit(files, HASH_CONCURRENCY, async (f): Promise<FileSum> => {
+  const reused = files.map((f): string | undefined => {
     if (!prevInodes.has(f.i) && !counted.has(f.i)) {
       counted.add(f.i);
       newBytes += f.b;
     }
     const old = prev.get(f.p);
-    if (old && ((old.s === f.s && old.m === f.m) || (o.sameInodeIsSameContent && old.i === f.i))) return { p: f.p, s: f.s, m: f.m, h: old.h, i: f.i };
-    hashed++;
-    return { p: f.p, s: f.s, m: f.m, h: await sha256File(join(root, f.p)), i: f.i };
+    return old && ((old.s === f.s && old.m === f.m) || (o.sameInodeIsSameContent && old.i === f.i)) ? old.h : undefined;
   });
+  const toHash = files.filter((_, k) => reused[k] === undefined).map((f) => f.p);
+  const { sums: hashes, errors } = await hashFiles(root, toHash);
+  const unread = toHash.filter((p) => !hashes.has(p));
+  if (unread.length > 0) {
+    throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
+  }
+  const sums = files.map((f, k): FileSum => ({ p: f.p, s: f.s, m: f.m, h: reused[k] ?? hashes.get(f.p)!, i: f.i }));
+  const hashed = toHash.length;
   await mkdir(join(root, '.freezeframe'), { recursive: true });
   const tmp = `${file}.tmp`;
   await writeFile(tmp, sums.map((s) => JSON.stringify(s)).join('\n') + (sums.length ? '\n' : ''), { mode: 0o600 });
@@ -148,22 +182,22 @@ export async function verifyChecksums(root: string, entries: readonly string[] =
   const sums = await readSums(join(root, CHECKSUMS_FILE));
   if (!sums) return { hasChecksums: false, checked: 0, bad: [], missing: [] };
   const wanted = (p: string) => entries.length === 0 || entries.some((e) => p.startsWith(`${e}/`));
+  const wantedSums = sums.filter((s) => wanted(s.p));
+  const { sums: hashes, errors } = await hashFiles(root, wantedSums.map((s) => s.p));
   const bad: string[] = [];
   const missing: string[] = [];
   let checked = 0;
-  await mapLimit(sums.filter((s) => wanted(s.p)), HASH_CONCURRENCY, async (s) => {
-    let h: string;
-    try {
-      h = await sha256File(join(root, s.p));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+  for (const s of wantedSums) {
+    const h = hashes.get(s.p);
+    if (h === undefined) {
+      if (!(await exists(join(root, s.p)))) {
         missing.push(s.p);
-        return;
+        continue;
       }
-      throw e;
+      throw new FfError('TARGET_FAILED', `could not read ${join(root, s.p)} to verify it: ${errors.find((e) => e.includes(s.p)) ?? errors[0] ?? 'unknown error'}`);
     }
     checked++;
     if (h !== s.h) bad.push(s.p);
-  });
+  }
   return { hasChecksums: true, checked, bad: bad.sort(), missing: missing.sort() };
 }

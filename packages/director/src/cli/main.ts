@@ -1,4 +1,8 @@
 #!/usr/bin/env node
 import { main } from './program.js';
 
-process.exitCode = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+// Exit once the output is flushed instead of waiting for the event loop to drain: a connection
+// attempt to a node cut off the network keeps it alive until TCP gives up, minutes after the run ended.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+process.exit(code);

@@ -57,8 +57,14 @@ import type {
  * that work instead of failing half-way with DEADLINE_EXCEEDED.
  */
 const UNARY_DEADLINE_MS = 30_000;
-/** How long a stream waits for its node's connection before the node counts as unreachable. */
+/** How long a call waits for its node's connection before the node counts as unreachable. */
 const CONNECT_DEADLINE_MS = 10_000;
+/**
+ * Once a node was found unreachable, later calls (retries, the release after a failed run) wait
+ * only this long for it: a node cut off the network must not hold the run for a full deadline per
+ * call; a short blip still recovers.
+ */
+const RECONNECT_DEADLINE_MS = 3_000;
 /** Freeze and thaw are on the critical path of the freeze window: fail fast. */
 const FREEZE_DEADLINE_MS = 10_000;
 /** Listing, activating (clone and mount), deactivating, deleting and cleaning up backups: per-backup work. */
@@ -114,6 +120,8 @@ export class GrpcAgentNode implements AgentNode {
   readonly host: string;
   readonly address: string;
   private readonly client: AgentClient;
+  /** The last call found the node unreachable; cleared by the next answer. */
+  private unreachable = false;
 
   constructor(node: { name: string; address: string }, tls: TlsMaterial) {
     this.name = node.name;
@@ -128,26 +136,39 @@ export class GrpcAgentNode implements AgentNode {
     });
   }
 
-  private unary<T>(call: (opts: grpc.CallOptions, cb: Callback<T>) => void, deadlineMs = UNARY_DEADLINE_MS): Promise<T> {
+  private async unary<T>(call: (opts: grpc.CallOptions, cb: Callback<T>) => void, deadlineMs = UNARY_DEADLINE_MS): Promise<T> {
+    const deadline = Date.now() + deadlineMs;
+    await this.ready(deadlineMs);
     return new Promise((resolve, reject) => {
-      call({ deadline: Date.now() + deadlineMs }, (err, res) => {
-        if (err) reject(fromGrpcError(err, this.name));
+      call({ deadline }, (err, res) => {
+        if (err) reject(this.failed(err));
         else if (res === undefined) reject(new FfError('INTERNAL', `${this.name}: empty response`, { node: this.name }));
-        else resolve(res);
+        else {
+          this.unreachable = false;
+          resolve(res);
+        }
       });
     });
   }
 
+  private failed(e: unknown): FfError {
+    const err = fromGrpcError(e, this.name);
+    if (err.code === 'UNAVAILABLE') this.unreachable = true;
+    return err;
+  }
+
   /**
-   * Streams carry no deadline (a transfer takes as long as it takes), so they start only once
-   * the node is reachable: an unreachable node fails in seconds, not after TCP gives up.
+   * Every call starts once the node is reachable, within its own deadline: an unreachable node
+   * fails in seconds with that cause, not after TCP gives up (streams carry no deadline at all).
    */
-  private ready(): Promise<void> {
+  private ready(budgetMs = CONNECT_DEADLINE_MS): Promise<void> {
+    const waitMs = Math.min(budgetMs, this.unreachable ? RECONNECT_DEADLINE_MS : CONNECT_DEADLINE_MS);
     return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + CONNECT_DEADLINE_MS, (err) => {
+      this.client.waitForReady(Date.now() + waitMs, (err) => {
         if (!err) return resolve();
+        this.unreachable = true;
         reject(
-          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${CONNECT_DEADLINE_MS / 1000} s: ${err.message}`, {
+          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${err.message}`, {
             node: this.name,
             cause: err,
           }),
@@ -164,11 +185,12 @@ export class GrpcAgentNode implements AgentNode {
     let done: TransferStats | undefined;
     try {
       for await (const msg of stream as AsyncIterable<TransferProgress__Output>) {
+        this.unreachable = false;
         if (msg.done) done = toStats(msg.done);
         else opts.onProgress?.(toProgress(msg));
       }
     } catch (e) {
-      const err = fromGrpcError(e, this.name);
+      const err = this.failed(e);
       if (err.code === 'CANCELLED' && opts.signal?.aborted) {
         throw new FfError('CANCELLED', `${this.name}: ${what} cancelled because another transfer failed`, { node: this.name });
       }

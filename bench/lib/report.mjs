@@ -59,7 +59,7 @@ export function renderMarkdown(r) {
     L.push(`| preflight+freeze+snapshot+thaw | ${ms(s.freezePhase)} | ${met(1, s.met.freezePhaseMs, `${f(s.freezePhaseMs - 2000)} ms over`)} |`);
     L.push(`| director peak RSS | ${f(s.directorRssMb, 1)} MB | ${met(1, s.met.directorRssMb, `${f(s.directorRssMb - 200, 1)} MB over`)} |`);
     L.push(`| idle agent RSS (median of ${s.agents}) | ${f(s.agentIdleRssMb, 1)} MB (${f(s.agentIdleRss.min, 1)}–${f(s.agentIdleRss.max, 1)}) | ${met(1, s.met.agentIdleRssMb, `${f(s.agentIdleRssMb - 60, 1)} MB over`)} |`);
-    L.push('', `Whole backup wall time ${ms(s.backupWallMs)} (transfer concurrency ${s.transferConcurrency}); agents started in ${s.agentsStartS} s; agent peak RSS after the backup ${f(s.agentPeakRssMbAfterBackup, 1)} MB. ${s.note}.`, '');
+    L.push('', `Whole backup wall time ${ms(s.backupWallMs)} (transfer concurrency ${s.transferConcurrency}); agents started in ${s.agentsStartS} s; agent peak RSS after the backup ${f(s.agentPeakRssMbAfterBackup, 1)} MB. Of an idle agent's RSS, ${f(s.agentIdleFileMb, 1)} MB are file-backed pages (node's code, shared by all agents on a machine) and ${f(s.agentIdleAnonMb, 1)} MB its own (heap, compiled code). ${s.note}.`, '');
   }
   if (r.storage) {
     const s = r.storage;

@@ -49,6 +49,8 @@ export async function runScale(cfg, work, results) {
       phasesPerRun: out.runs.map((x) => x.phases),
       backupWallMs: stats(out.runs.map((x) => x.wallMs)),
       agentIdleRss: { ...idleRss, runs: undefined },
+      agentIdleAnonMb: stats(idle.map((m) => m.anonMb)).median,
+      agentIdleFileMb: stats(idle.map((m) => m.fileMb)).median,
       agentPeakRssMbAfterBackup: stats(after.map((m) => m.hwmMb)).max,
       agentsStartS: startS,
       transferConcurrency: cfg.scaleConcurrency,

@@ -122,6 +122,8 @@ export class GrpcAgentNode implements AgentNode {
   private readonly client: AgentClient;
   /** The last call found the node unreachable; cleared by the next answer. */
   private unreachable = false;
+  /** Why it was unreachable, for the message of the calls that follow. */
+  private unreachableCause = '';
 
   constructor(node: { name: string; address: string }, tls: TlsMaterial) {
     this.name = node.name;
@@ -138,7 +140,9 @@ export class GrpcAgentNode implements AgentNode {
 
   private async unary<T>(call: (opts: grpc.CallOptions, cb: Callback<T>) => void, deadlineMs = UNARY_DEADLINE_MS): Promise<T> {
     const deadline = Date.now() + deadlineMs;
-    await this.ready(deadlineMs);
+    // a node that just failed must reconnect within seconds; otherwise the call goes out at once
+    // (a refused or failed connection then fails it at once, with its cause)
+    if (this.unreachable) await this.ready(deadlineMs);
     return new Promise((resolve, reject) => {
       call({ deadline }, (err, res) => {
         if (err) reject(this.failed(err));
@@ -153,22 +157,26 @@ export class GrpcAgentNode implements AgentNode {
 
   private failed(e: unknown): FfError {
     const err = fromGrpcError(e, this.name);
-    if (err.code === 'UNAVAILABLE') this.unreachable = true;
+    if (err.code === 'UNAVAILABLE') {
+      this.unreachable = true;
+      this.unreachableCause = err.message.replace(`${this.name}: `, '');
+    }
     return err;
   }
 
   /**
-   * Every call starts once the node is reachable, within its own deadline: an unreachable node
-   * fails in seconds with that cause, not after TCP gives up (streams carry no deadline at all).
+   * Waits for the node's connection: streams carry no deadline, so they start only once the node
+   * is reachable, and an unreachable node fails in seconds, not after TCP gives up.
    */
   private ready(budgetMs = CONNECT_DEADLINE_MS): Promise<void> {
     const waitMs = Math.min(budgetMs, this.unreachable ? RECONNECT_DEADLINE_MS : CONNECT_DEADLINE_MS);
     return new Promise((resolve, reject) => {
       this.client.waitForReady(Date.now() + waitMs, (err) => {
         if (!err) return resolve();
+        const earlier = this.unreachable && this.unreachableCause ? ` (earlier: ${this.unreachableCause})` : '';
         this.unreachable = true;
         reject(
-          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${err.message}`, {
+          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${err.message}${earlier}`, {
             node: this.name,
             cause: err,
           }),

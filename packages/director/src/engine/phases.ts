@@ -6,8 +6,12 @@ import type { AgentNode, EventSink, NodeDescription, NodeHealth, Phase } from '.
 // Building blocks shared by backup and restore: timed phases, per-node calls that record
 // their timing and name the node in errors, parallel fan-out, and the preflight check.
 
-/** Fan-out limit for "parallel on every node": plenty for real deployments, bounded for huge ones. */
-export const FAN_OUT = 16;
+/**
+ * Fan-out limit for "parallel on every node". High enough that every node of a real deployment
+ * is called at once: a node waiting its turn to freeze, snapshot or thaw stretches the freeze
+ * window of every node already frozen (at 16, 20 sources took two rounds per phase).
+ */
+export const FAN_OUT = 256;
 
 export interface Ctx {
   record: RunRecord;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { findBinary, readTls, run, spawnProcess, type AgentClient } from '@freezeframe/common';
+import { channelCredentials, findBinary, readTls, run, spawnProcess, type AgentClient } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcAgentNode } from '../packages/director/dist/engine/agent-client.js';
 import { makePki, type Pki } from './support/pki.js';
@@ -142,7 +142,7 @@ describe('security: identities and TLS', () => {
 
   it("the director refuses node A's certificate at node B's address, naming both", async () => {
     attachLogs();
-    const wrong = new GrpcAgentNode({ name: 'beta', address: `127.0.0.1:${alpha.port}` }, readTls(pki.files('director')));
+    const wrong = new GrpcAgentNode({ name: 'beta', address: `127.0.0.1:${alpha.port}` }, channelCredentials(readTls(pki.files('director'))));
     let err: any;
     try {
       await wrong.health();
@@ -177,7 +177,7 @@ describe('security: identities and TLS', () => {
     const g = writeAgentConfig(root, pki, 'gamma', '', { tls: gammaTls });
     const gamma = await startAgent('gamma', g);
     agents.push(gamma);
-    const node = new GrpcAgentNode({ name: 'gamma', address: `127.0.0.1:${gamma.port}` }, readTls(pki.files('director')));
+    const node = new GrpcAgentNode({ name: 'gamma', address: `127.0.0.1:${gamma.port}` }, channelCredentials(readTls(pki.files('director'))));
     await expect(node.health()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^gamma: .*expired/) });
     node.close();
     await stillServing();

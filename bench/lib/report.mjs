@@ -17,10 +17,10 @@ export function renderMarkdown(r) {
   }
   if (r.freezeWindow) {
     L.push('## 1. Freeze window (btrfs sources, cgroup-frozen writers)', '', 'Goal: window <= slowest single `btrfs subvolume snapshot` + 100 ms at N = 20.', '');
-    L.push('| sources | freeze window | slowest raw snapshot | window − snapshot | preflight / freeze / snapshot / thaw phases (ms) | goal |', '|---|---|---|---|---|---|');
+    L.push('| sources | freeze window | slowest raw snapshot | N raw snapshots at once | window − snapshot | preflight / freeze / snapshot / thaw phases (ms) | goal |', '|---|---|---|---|---|---|---|');
     for (const w of r.freezeWindow) {
       const p = w.phasesMedianMs;
-      L.push(`| ${w.sources} | ${ms(w.window)} | ${ms(w.slowestSnapshot)} | ${f(w.overSlowestSnapshotMs)} ms | ${f(p.preflight)} / ${f(p.freeze)} / ${f(p.snapshot)} / ${f(p.thaw)} | ${met(w.goal, w.met, `${f(w.overSlowestSnapshotMs - 100)} ms over`)} |`);
+      L.push(`| ${w.sources} | ${ms(w.window)} | ${ms(w.slowestSnapshot)} | ${w.parallelSnapshots ? ms(w.parallelSnapshots) : '-'} | ${f(w.overSlowestSnapshotMs)} ms | ${f(p.preflight)} / ${f(p.freeze)} / ${f(p.snapshot)} / ${f(p.thaw)} | ${met(w.goal, w.met, `${f(w.overSlowestSnapshotMs - 100)} ms over`)} |`);
     }
     L.push('');
   }

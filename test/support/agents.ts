@@ -88,7 +88,7 @@ export async function stopAgent(a: TestAgent): Promise<void> {
 
 /** A gRPC client holding `as`'s certificate that expects the server to be `expect` (default: the agent). */
 export function client(pki: Pki, as: string, agent: TestAgent, expect = agent.name): AgentClient {
-  return rawClient(agent, channelCredentials(readTls(pki.files(as)), expect), expect);
+  return rawClient(agent, channelCredentials(readTls(pki.files(as))), expect);
 }
 
 /** A client with arbitrary credentials (an attacker's, or none); checks the server's name only if `creds` do. */

@@ -46,15 +46,16 @@ export function serverCredentials(tls: TlsMaterial, requireClientCert = true): g
 
 /**
  * Client credentials that accept the server only if its certificate (signed by our CA, never
- * the system roots) names `expectedName`: node A's certificate at node B's address is refused.
+ * the system roots) names the node the channel expects (its grpc.ssl_target_name_override,
+ * which every channel must set): node A's certificate at node B's address is refused.
  */
-export function channelCredentials(tls: TlsMaterial, expectedName: string): grpc.ChannelCredentials {
+export function channelCredentials(tls: TlsMaterial): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
-    checkServerIdentity: (_host, cert) => {
+    // `name` is the channel's grpc.ssl_target_name_override (grpc-js passes it instead of the
+    // address), so one credentials object, and one parsed key and CA, serves every node
+    checkServerIdentity: (name, cert) => {
       const got = certIdentity(cert);
-      if (got !== expectedName) {
-        return new Error(`certificate names '${got ?? '(none)'}', expected node '${expectedName}'`);
-      }
+      if (got !== name) return new Error(`certificate names '${got ?? '(none)'}', expected node '${name}'`);
       return undefined;
     },
   });

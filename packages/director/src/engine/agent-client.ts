@@ -9,7 +9,6 @@ import {
   splitHostPort,
   type AgentClient,
   type Inventory,
-  type TlsMaterial,
 } from '@freezeframe/common';
 import type { ActivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ActivateBackupResponse.js';
 import type { DeactivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeactivateBackupResponse.js';
@@ -125,12 +124,13 @@ export class GrpcAgentNode implements AgentNode {
   /** Why it was unreachable, for the message of the calls that follow. */
   private unreachableCause = '';
 
-  constructor(node: { name: string; address: string }, tls: TlsMaterial) {
+  /** `creds` from channelCredentials(), shared by every node of a run. */
+  constructor(node: { name: string; address: string }, creds: grpc.ChannelCredentials) {
     this.name = node.name;
     this.address = node.address;
     this.host = splitHostPort(node.address).host;
     const Agent = loadProto().freezeframe.v1.Agent;
-    this.client = new Agent(node.address, channelCredentials(tls, node.name), {
+    this.client = new Agent(node.address, creds, {
       ...CHANNEL_OPTIONS,
       // the identity we check is the node name, whatever address the inventory uses
       'grpc.ssl_target_name_override': node.name,
@@ -393,8 +393,8 @@ export class GrpcAgentNode implements AgentNode {
 
 /** One client per inventory node, sharing the director's TLS material. */
 export function connectInventory(inv: Inventory): GrpcAgentNode[] {
-  const tls = readTls(inv.tls);
-  return inv.nodes.map((n) => new GrpcAgentNode(n, tls));
+  const creds = channelCredentials(readTls(inv.tls));
+  return inv.nodes.map((n) => new GrpcAgentNode(n, creds));
 }
 
 export function closeAll(nodes: readonly AgentNode[]): void {

@@ -39,7 +39,7 @@ const num = (v: string | number | undefined | null): number => (v === undefined 
 
 function connect(node: { name: string; address: string }, tlsFiles: Inventory['tls']): AgentClient {
   const Agent = loadProto().freezeframe.v1.Agent;
-  return new Agent(node.address, channelCredentials(readTls(tlsFiles), node.name), {
+  return new Agent(node.address, channelCredentials(readTls(tlsFiles)), {
     'grpc.ssl_target_name_override': node.name,
     'grpc.default_authority': node.name,
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run } from '@freezeframe/common';
 
@@ -82,17 +82,27 @@ async function hashFiles(root: string, paths: readonly string[], signal?: AbortS
   return { sums, errors };
 }
 
-/** Regular files under `root/entry`, as paths relative to root; symlinks and specials carry no data to check. */
-async function walk(root: string, rel: string, out: FileStat[]): Promise<void> {
-  const dirents = await readdir(join(root, rel), { withFileTypes: true });
-  const files = dirents.filter((d) => d.isFile()).map((d) => `${rel}/${d.name}`);
-  // lstat a folder's files concurrently: on 200k files the walk is otherwise one syscall round trip at a time
-  const stats = await mapLimit(files, 32, (p) => lstat(join(root, p)));
-  files.forEach((p, k) => {
-    const st = stats[k]!;
-    out.push({ p, s: st.size, m: Math.floor(st.mtimeMs), i: st.ino, b: st.blocks * 512 });
+/**
+ * Regular files under `root/entry`, as paths relative to root; symlinks and specials carry no
+ * data to check. Listed by `find` (one process; node's readdir + lstat per file took ~8 s of a
+ * 200k-file backup's tag).
+ */
+async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
+  // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
+  const r = await run({
+    bin: findBinary('find'),
+    args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %p\\0'],
+    cwd: root,
+    timeoutMs: HASH_TIMEOUT_MS,
+    maxStdout: 1 << 30,
   });
-  for (const d of dirents) if (d.isDirectory()) await walk(root, `${rel}/${d.name}`, out);
+  for (const rec of r.stdout.split('\0')) {
+    if (!rec) continue;
+    const [size, mtime, ino, blocks] = rec.split(' ', 4) as [string, string, string, string];
+    const p = rec.slice(size.length + mtime.length + ino.length + blocks.length + 4 + 2); // and the leading "./"
+    const [sec, frac = ''] = mtime.split('.');
+    out.push({ p, s: Number(size), m: Number(sec) * 1000 + Number(frac.slice(0, 3).padEnd(3, '0')), i: Number(ino), b: Number(blocks) * 512 });
+  }
 }
 
 async function readSums(file: string): Promise<FileSum[] | undefined> {

@@ -53,6 +53,8 @@ const HASH_BATCH = 1000;
 /** `sha256sum` processes at once: one per core of a small node. */
 const HASH_PROCESSES = 2;
 const HASH_TIMEOUT_MS = 6 * 3600_000;
+/** A listing longer than this (~3M files) is refused rather than cut: a cut list would leave files unchecked. */
+const LIST_MAX_BYTES = 256 << 20;
 
 /**
  * sha256 of each of `paths` (relative to `root`) by `sha256sum`: on small files, node's
@@ -60,7 +62,7 @@ const HASH_TIMEOUT_MS = 6 * 3600_000;
  * 20k files of 1-16 KiB, 2.0-3.5 s vs 0.9-1.7 s). A file that could not be read is left out of
  * the result; `sha256sum`'s complaint about it is returned with the rest.
  */
-async function hashFiles(root: string, paths: readonly string[], signal?: AbortSignal): Promise<{ sums: Map<string, string>; errors: string[] }> {
+async function hashFiles(root: string, paths: readonly string[]): Promise<{ sums: Map<string, string>; errors: string[] }> {
   const sums = new Map<string, string>();
   const errors: string[] = [];
   const batches: string[][] = [];
@@ -74,7 +76,6 @@ async function hashFiles(root: string, paths: readonly string[], signal?: AbortS
       timeoutMs: HASH_TIMEOUT_MS,
       okExitCodes: [0, 1],
       maxStdout: 64 << 20,
-      ...(signal ? { signal } : {}),
     });
     for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(rec.slice(66), rec.slice(0, 64));
     if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
@@ -94,8 +95,9 @@ async function walk(root: string, entry: string, out: FileStat[]): Promise<void>
     args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %p\\0'],
     cwd: root,
     timeoutMs: HASH_TIMEOUT_MS,
-    maxStdout: 1 << 30,
+    maxStdout: LIST_MAX_BYTES,
   });
+  if (r.stdoutTruncated) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
   for (const rec of r.stdout.split('\0')) {
     if (!rec) continue;
     const [size, mtime, ino, blocks] = rec.split(' ', 4) as [string, string, string, string];

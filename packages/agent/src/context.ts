@@ -1,4 +1,5 @@
 import { FfError, type AgentConfig, type Logger, type TlsMaterial } from '@freezeframe/common';
+import type { ReceiveFailure } from './datachannel/server.js';
 import type { FreezeLease } from './lease.js';
 import type { FreezeProvider } from './providers/freeze/types.js';
 import type { SourceProvider } from './providers/source/types.js';
@@ -33,6 +34,8 @@ export interface AgentContext {
   dataPort: number;
   /** Data-channel sessions running now. */
   activeSessions(): number;
+  /** Receiving rsyncs of the data channel that failed lately. */
+  receiveFailures(): ReceiveFailure[];
   targetLock?: TargetLock;
 }
 

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       tickets: new TicketBook(config.ticketTtl),
       dataPort: 0,
       activeSessions: () => 0,
+      receiveFailures: () => [],
       ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })) } : {}),
       ...(config.freeze ? { freeze: createFreeze(config.freeze, log.child({ provider: 'freeze' })) } : {}),
       ...(config.target ? { target: createTarget(config.target, log.child({ provider: 'target' })) } : {}),
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
 
   const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }) });
   ctx.activeSessions = data.active;
+  ctx.receiveFailures = data.recentFailures;
   const da = dataAddress(config);
   try {
     ctx.dataPort = await data.listen(da.host, da.port);

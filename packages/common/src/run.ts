@@ -36,6 +36,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** stdout was longer than maxStdout: its beginning is missing. */
+  stdoutTruncated: boolean;
 }
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -167,7 +169,7 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       const durationMs = Date.now() - started;
-      const result: RunResult = { code: code ?? -1, stdout: stdout.toString(), stderr: stderr.toString(), durationMs };
+      const result: RunResult = { code: code ?? -1, stdout: stdout.toString(), stderr: stderr.toString(), durationMs, stdoutTruncated: stdout.truncated };
       const cmd = commandLine(opts);
       log.debug({ cmd, code, signal, durationMs }, 'exec end');
       const errTail = result.stderr.trim().split('\n').slice(-5).join('\n');

@@ -24,16 +24,34 @@ export interface DataChannelOptions {
   onSession?: (t: Ticket, state: 'start' | 'end', ok: boolean) => void;
 }
 
+/** A receiving rsync that failed: the sender only sees a broken pipe; the cause is here. */
+export interface ReceiveFailure {
+  backupId: string;
+  source: string;
+  direction: Ticket['direction'];
+  atMs: number;
+  message: string;
+}
+
+/** Failures kept, and for how long: enough for the director to ask right after a failed transfer. */
+const FAILURES_KEPT = 32;
+const FAILURES_TTL_MS = 3_600_000;
+/** The end of rsync's stderr carries its reason (e.g. "write failed on ...: No space left on device"). */
+const FAILURE_MESSAGE_CHARS = 600;
+
 export interface DataChannel {
   server: tls.Server;
   /** Sessions with rsync running. */
   active(): number;
+  /** Receiving rsyncs that failed in the last hour, oldest first. */
+  recentFailures(): ReceiveFailure[];
   listen(host: string, port: number): Promise<number>;
   close(): Promise<void>;
 }
 
 export function createDataChannel(o: DataChannelOptions): DataChannel {
   let active = 0;
+  let failures: ReceiveFailure[] = [];
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({
     ca: o.tls.ca,
@@ -120,6 +138,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         { audit: true, caller: peer, remote, rpc: 'DataChannel', result: 'TRANSFER_FAILED', err: errorMessage(e).slice(0, 2000), duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
         'data channel: rsync failed',
       );
+      const stderr = isFfError(e) && typeof e.details?.stderr === 'string' ? e.details.stderr.trim() : '';
+      const code = isFfError(e) && typeof e.details?.exitCode === 'number' ? `rsync exited with ${e.details.exitCode}` : errorMessage(e).split('\n')[0]!;
+      failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message: `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}` }].slice(-FAILURES_KEPT);
       socket.destroy();
     } finally {
       active--;
@@ -130,6 +151,10 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
   return {
     server,
     active: () => active,
+    recentFailures: () => {
+      failures = failures.filter((f) => Date.now() - f.atMs < FAILURES_TTL_MS);
+      return failures;
+    },
     listen: (host, port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

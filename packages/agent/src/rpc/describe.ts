@@ -11,6 +11,13 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
     roles: roles(ctx),
     data_port: ctx.dataPort,
     rsync_version: await rsyncVersion().catch((e: unknown) => `unavailable: ${errorMessage(e)}`),
+    receive_failures: ctx.receiveFailures().map((f) => ({
+      backup_id: f.backupId,
+      source: f.source,
+      direction: f.direction === 'backup' ? 'DIRECTION_BACKUP' : 'DIRECTION_RESTORE',
+      at_unix_ms: String(f.atMs),
+      message: f.message,
+    })),
   };
   if (ctx.source) {
     res.source = {

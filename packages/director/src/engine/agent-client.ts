@@ -238,6 +238,15 @@ export class GrpcAgentNode implements AgentNode {
       this.client.Describe({}, o, cb),
     );
     const d: NodeDescription = { name: r.name, version: r.version, roles: toRoles(r.roles), dataPort: r.data_port, rsyncVersion: r.rsync_version };
+    if (r.receive_failures?.length) {
+      d.receiveFailures = r.receive_failures.map((f) => ({
+        backupId: f.backup_id,
+        source: f.source,
+        direction: f.direction === 'DIRECTION_RESTORE' ? 'restore' : 'backup',
+        atMs: num(f.at_unix_ms),
+        message: f.message,
+      }));
+    }
     if (r.source) {
       d.source = { kind: r.source.kind, volume: r.source.volume, entry: r.source.entry, pointInTime: r.source.point_in_time, freeBytes: num(r.source.free_bytes) };
     }

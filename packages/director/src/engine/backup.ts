@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { FfError, checkBackupId, errorMessage } from '@freezeframe/common';
 import { asFfError, combineErrors, onEveryNode, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import { withReceiverCause } from './receiver-cause.js';
 import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './target-lock.js';
 import { pruneBackups } from './prune.js';
@@ -224,7 +225,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
               addTransfer(rec, name, entry, stats);
             } catch (e) {
               transfersAbort.abort();
-              throw await withTargetSpace(asFfError(e, name), target);
+              throw await withReceiverCause(asFfError(e, name), target.node, { backupId, source: name, direction: 'backup', checkTargetSpace: true });
             }
           }),
         ),
@@ -346,25 +347,6 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
       ctx.emit({ type: 'warning', node: target.node.name, message: msg });
     }
   }
-}
-
-/** Below this, a target that just failed a transfer is reported as the likely cause (as preflight's limit). */
-const LOW_TARGET_SPACE = 64 << 20;
-
-/**
- * A receiver that runs out of space shows on the sending side only as a broken pipe: when a
- * transfer fails and the target is nearly full, say so, so the error names the real cause.
- */
-async function withTargetSpace(err: FfError, target: Member): Promise<FfError> {
-  if (err.code !== 'TRANSFER_FAILED') return err;
-  const free = await target.node.describe().then((d) => d.target?.freeBytes, () => undefined);
-  if (free === undefined || free >= LOW_TARGET_SPACE) return err;
-  return new FfError(err.code, `${err.message}; ${target.node.name} has only ${free} bytes free: the target is probably full`, {
-    cause: err,
-    ...(err.node ? { node: err.node } : {}),
-    ...(err.details ? { details: err.details } : {}),
-    hint: 'free space on the target (freezeframe prune, or grow the pool), then resume the backup',
-  });
 }
 
 function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Member[]; members: Member[] }, entries: Map<string, string>) {

@@ -1,6 +1,7 @@
 import { FfError, checkBackupId, checkName, errorMessage } from '@freezeframe/common';
 import { asFfError, combineErrors, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
+import { withReceiverCause } from './receiver-cause.js';
 import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
 import { holdTargetLock, type HeldLock } from './target-lock.js';
 import type { AgentNode, BackupListing, EventSink } from './types.js';
@@ -141,7 +142,8 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
             restored.push(name);
             failpoint('after-restore-source');
           } catch (e) {
-            throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: asFfError(e, name) }]);
+            const err = await withReceiverCause(asFfError(e, name), s.node, { backupId, source: name, direction: 'restore' });
+            throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: err }]);
           }
         }
       });

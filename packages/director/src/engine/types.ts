@@ -48,6 +48,8 @@ export interface NodeDescription {
   target?: { kind: string; freeBytes: number };
   dataPort: number;
   rsyncVersion: string;
+  /** This node's receiving rsyncs that failed lately (their stderr), newest last. */
+  receiveFailures?: Array<{ backupId: string; source: string; direction: 'backup' | 'restore'; atMs: number; message: string }>;
 }
 
 export interface FreezeResult {

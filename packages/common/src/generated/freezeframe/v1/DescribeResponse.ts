@@ -3,6 +3,7 @@
 import type { SourceInfo as _freezeframe_v1_SourceInfo, SourceInfo__Output as _freezeframe_v1_SourceInfo__Output } from '../../freezeframe/v1/SourceInfo.js';
 import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from '../../freezeframe/v1/FreezeInfo.js';
 import type { TargetInfo as _freezeframe_v1_TargetInfo, TargetInfo__Output as _freezeframe_v1_TargetInfo__Output } from '../../freezeframe/v1/TargetInfo.js';
+import type { ReceiveFailure as _freezeframe_v1_ReceiveFailure, ReceiveFailure__Output as _freezeframe_v1_ReceiveFailure__Output } from '../../freezeframe/v1/ReceiveFailure.js';
 
 export interface DescribeResponse {
   'name'?: (string);
@@ -16,6 +17,11 @@ export interface DescribeResponse {
    */
   'data_port'?: (number);
   'rsync_version'?: (string);
+  /**
+   * this node's receiving rsync failures of the last hour, newest last: the sender only sees
+   * a broken pipe, the cause (e.g. no space left) is in the receiver's stderr
+   */
+  'receive_failures'?: (_freezeframe_v1_ReceiveFailure)[];
 }
 
 export interface DescribeResponse__Output {
@@ -30,4 +36,9 @@ export interface DescribeResponse__Output {
    */
   'data_port': (number);
   'rsync_version': (string);
+  /**
+   * this node's receiving rsync failures of the last hour, newest last: the sender only sees
+   * a broken pipe, the cause (e.g. no space left) is in the receiver's stderr
+   */
+  'receive_failures': (_freezeframe_v1_ReceiveFailure__Output)[];
 }

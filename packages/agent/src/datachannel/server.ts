@@ -140,7 +140,8 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       );
       const stderr = isFfError(e) && typeof e.details?.stderr === 'string' ? e.details.stderr.trim() : '';
       const code = isFfError(e) && typeof e.details?.exitCode === 'number' ? `rsync exited with ${e.details.exitCode}` : errorMessage(e).split('\n')[0]!;
-      failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message: `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}` }].slice(-FAILURES_KEPT);
+      const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
+      failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message }].slice(-FAILURES_KEPT);
       socket.destroy();
     } finally {
       active--;

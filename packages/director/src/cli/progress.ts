@@ -56,7 +56,9 @@ export function progressPrinter(out: ProgressOutput): EventSink & { finish(): vo
         const key = `${e.phase}/${e.node}`;
         const elapsed = Date.now() - (started.get(key) ?? Date.now());
         const eta = p.percent > 0 && p.percent < 100 ? ` ETA ${formatDuration((elapsed * (100 - p.percent)) / p.percent)}` : '';
-        const text = `${e.phase} ${e.node}: ${formatBytes(p.bytes)} ${p.percent}% ${p.rate || ''}${eta}`;
+        // rsync reports "0.00kB/s" until it has measured something: no rate beats a wrong one
+        const rate = /^0(\.0+)?[kMGT]?B\/s$/.test(p.rate) ? '' : p.rate;
+        const text = `${e.phase} ${e.node}: ${formatBytes(p.bytes)} ${p.percent}%${rate ? ` ${rate}` : ''}${eta}`;
         if (out.isTTY) {
           clear();
           out.write(text);

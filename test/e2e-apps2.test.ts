@@ -81,7 +81,8 @@ describe.skipIf(skip)('command hooks, dumps and Cassandra through the director C
             freeze: {
               kind: 'command',
               pre: { argv: [SH, '-c', 'echo pre >> /data/hooks.log; echo frozen > /data/vol/in-freeze'], timeout: '10s' },
-              post: { argv: [SH, '-c', 'echo post >> /data/hooks.log; rm -f /data/vol/in-freeze'] },
+              // the marker goes before the log line: the test waits for the line, then checks the marker
+              post: { argv: [SH, '-c', 'rm -f /data/vol/in-freeze; echo post >> /data/hooks.log'] },
             },
           }),
         },

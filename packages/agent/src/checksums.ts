@@ -1,14 +1,6 @@
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, findBinary, run } from '@freezeframe/common';
-
-const exists = (p: string) => lstat(p).then(
-  () => true,
-  (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return false;
-    throw e;
-  },
-);
+import { FfError, findBinary, pathExists, run } from '@freezeframe/common';
 
 /** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
 export const CHECKSUMS_FILE = '.freezeframe/checksums.jsonl';
@@ -202,7 +194,7 @@ export async function verifyChecksums(root: string, entries: readonly string[] =
   for (const s of wantedSums) {
     const h = hashes.get(s.p);
     if (h === undefined) {
-      if (!(await exists(join(root, s.p)))) {
+      if (!(await pathExists(join(root, s.p)))) {
         missing.push(s.p);
         continue;
       }

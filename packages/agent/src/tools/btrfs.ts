@@ -1,5 +1,5 @@
-import { lstat, stat, statfs } from 'node:fs/promises';
-import { FfError, findBinary, isFfError, run, silentLogger, type ErrorCode, type Logger, type RunResult } from '@freezeframe/common';
+import { stat, statfs } from 'node:fs/promises';
+import { FfError, findBinary, isFfError, pathExists, run, silentLogger, type ErrorCode, type Logger, type RunResult } from '@freezeframe/common';
 
 /**
  * The `btrfs` program: subvolume snapshot/delete/show, with stderr patterns turned into
@@ -81,16 +81,6 @@ async function exec(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
 /**
  * Snapshots subvolume `src` to `dst` (which must not exist: btrfs would otherwise create
  * `dst/<name of src>` inside it). SNAPSHOT_FAILED names the cause; a missing `src` is NOT_FOUND.
@@ -100,7 +90,7 @@ export async function subvolumeSnapshot(
   dst: string,
   opts: BtrfsOptions & { readonly?: boolean } = {},
 ): Promise<void> {
-  if (await exists(dst)) {
+  if (await pathExists(dst)) {
     throw new FfError('ALREADY_EXISTS', `btrfs snapshot of ${src} failed: ${dst} already exists`, { details: { path: dst } });
   }
   const args = ['subvolume', 'snapshot', ...(opts.readonly ? ['-r'] : []), '--', src, dst];
@@ -108,7 +98,7 @@ export async function subvolumeSnapshot(
     await exec(args, src, 'subvolume snapshot', { missing: 'SNAPSHOT_FAILED', fail: 'SNAPSHOT_FAILED' }, opts);
   } catch (e) {
     // btrfs says "No such file or directory" for both ends; tell which one is missing
-    if (btrfsReasonOf(e) === 'no-such-path' && (await exists(src))) {
+    if (btrfsReasonOf(e) === 'no-such-path' && (await pathExists(src))) {
       throw new FfError('SNAPSHOT_FAILED', `btrfs snapshot of ${src} failed: the folder of ${dst} does not exist`, {
         cause: e,
         details: { reason: 'no-such-path', path: dst },

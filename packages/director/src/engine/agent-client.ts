@@ -119,10 +119,8 @@ export class GrpcAgentNode implements AgentNode {
   readonly host: string;
   readonly address: string;
   private readonly client: AgentClient;
-  /** The last call found the node unreachable; cleared by the next answer. */
-  private unreachable = false;
-  /** Why it was unreachable, for the message of the calls that follow. */
-  private unreachableCause = '';
+  /** Set when a call found the node unreachable (why, for the calls that follow); cleared by the next answer. */
+  private unreachable: string | undefined;
 
   /** `creds` from channelCredentials(), shared by every node of a run. */
   constructor(node: { name: string; address: string }, creds: grpc.ChannelCredentials) {
@@ -142,13 +140,13 @@ export class GrpcAgentNode implements AgentNode {
     const deadline = Date.now() + deadlineMs;
     // a node that just failed must reconnect within seconds; otherwise the call goes out at once
     // (a refused or failed connection then fails it at once, with its cause)
-    if (this.unreachable) await this.ready(deadlineMs);
+    if (this.unreachable !== undefined) await this.ready(deadlineMs);
     return new Promise((resolve, reject) => {
       call({ deadline }, (err, res) => {
         if (err) reject(this.failed(err));
         else if (res === undefined) reject(new FfError('INTERNAL', `${this.name}: empty response`, { node: this.name }));
         else {
-          this.unreachable = false;
+          this.unreachable = undefined;
           resolve(res);
         }
       });
@@ -157,10 +155,7 @@ export class GrpcAgentNode implements AgentNode {
 
   private failed(e: unknown): FfError {
     const err = fromGrpcError(e, this.name);
-    if (err.code === 'UNAVAILABLE') {
-      this.unreachable = true;
-      this.unreachableCause = err.message.replace(`${this.name}: `, '');
-    }
+    if (err.code === 'UNAVAILABLE') this.unreachable = err.message.replace(`${this.name}: `, '');
     return err;
   }
 
@@ -169,12 +164,12 @@ export class GrpcAgentNode implements AgentNode {
    * is reachable, and an unreachable node fails in seconds, not after TCP gives up.
    */
   private ready(budgetMs = CONNECT_DEADLINE_MS): Promise<void> {
-    const waitMs = Math.min(budgetMs, this.unreachable ? RECONNECT_DEADLINE_MS : CONNECT_DEADLINE_MS);
+    const waitMs = Math.min(budgetMs, this.unreachable !== undefined ? RECONNECT_DEADLINE_MS : CONNECT_DEADLINE_MS);
     return new Promise((resolve, reject) => {
       this.client.waitForReady(Date.now() + waitMs, (err) => {
         if (!err) return resolve();
-        const earlier = this.unreachable && this.unreachableCause ? ` (earlier: ${this.unreachableCause})` : '';
-        this.unreachable = true;
+        const earlier = this.unreachable ? ` (earlier: ${this.unreachable})` : '';
+        this.unreachable ??= err.message;
         reject(
           new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${err.message}${earlier}`, {
             node: this.name,
@@ -193,7 +188,7 @@ export class GrpcAgentNode implements AgentNode {
     let done: TransferStats | undefined;
     try {
       for await (const msg of stream as AsyncIterable<TransferProgress__Output>) {
-        this.unreachable = false;
+        this.unreachable = undefined;
         if (msg.done) done = toStats(msg.done);
         else opts.onProgress?.(toProgress(msg));
       }

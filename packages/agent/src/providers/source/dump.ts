@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { BACKUP_ID_RE, FfError, checkBackupId, errorMessage, spawnProcess, type Logger, type SourceConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, errorMessage, pathExists, spawnProcess, type Logger, type SourceConfig } from '@freezeframe/common';
 import { listDir } from './cassandra-layout.js';
 import type { SourceProvider } from './types.js';
 
@@ -93,13 +93,7 @@ export class DumpSource implements SourceProvider {
     return s.bavail * s.bsize;
   }
 
-  private async done(dir: string): Promise<boolean> {
-    try {
-      await readFile(join(dir, DONE_MARKER));
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
-    }
+  private done(dir: string): Promise<boolean> {
+    return pathExists(join(dir, DONE_MARKER));
   }
 }

@@ -125,3 +125,20 @@ if (cmd === 'stop') {
   chmodSync(systemctl, 0o755);
   return { nodetool, systemctl, callsFile: join(root, 'calls.log'), stateFile: join(root, 'cassandra-state'), pendingFile: join(root, 'pending-writes') };
 }
+
+/**
+ * The calls a keyspace restore makes from the drain on, in order, for the stand-ins above:
+ * stop the service, start it, `nodetool status` until it answers (the stand-in fails the first
+ * two after a start), then one repair per keyspace.
+ */
+export function keyspaceRestoreCalls(keyspaces: readonly string[]): string[] {
+  return [
+    'nodetool drain',
+    'systemctl is-active cassandra.service',
+    'systemctl stop cassandra.service',
+    'systemctl is-active cassandra.service',
+    'systemctl start cassandra.service',
+    'nodetool status', 'nodetool status', 'nodetool status',
+    ...keyspaces.map((k) => `nodetool repair ${k}`),
+  ];
+}

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=9.15.9
 packages=(rsync openssl ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(btrfs-progs zfs-fuse docker.io iptables iproute2 util-linux procps e2fsprogs fuse postgresql systemd)
+  packages+=(btrfs-progs zfs-fuse docker.io iptables iproute2 util-linux procps e2fsprogs fuse postgresql systemd attr acl)
 fi
 
 missing=()

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../packages/director/src/cli/program.js';
 import { attachAgentLogs, client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { keyspaceRestoreCalls, writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
+import { mountTargetTmpfs } from './support/mounts.js';
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 
@@ -29,6 +30,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
   let fake: FakeCassandra;
   const agents: TestAgent[] = [];
   let inventory: string;
+  let unmountTarget: (() => Promise<void>) | undefined;
   const data = () => join(root, 'cass-1', 'data');
   const commitlog = () => join(root, 'cass-1', 'commitlog');
   const backups = () => join(root, 'tgt', 'backups');
@@ -71,6 +73,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'ff-cass-'));
     pki = await makePki(join(root, 'pki'), ['director', 'cass-1', 'tgt']);
+    unmountTarget = await mountTargetTmpfs(join(root, 'tgt'));
     mkdirSync(backups(), { recursive: true });
     mkdirSync(commitlog(), { recursive: true });
     sstable(users(), 1, 'users');
@@ -110,6 +113,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
 
   afterAll(async () => {
     for (const a of agents) await stopAgent(a);
+    await unmountTarget?.();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 

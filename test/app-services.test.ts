@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { main } from '../packages/director/src/cli/program.js';
 import { ServiceList } from '../packages/agent/src/services.js';
 import { startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
+import { mountTargetTmpfs } from './support/mounts.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { makePki, type Pki } from './support/pki.js';
@@ -18,6 +19,7 @@ const skip = needsRoot('private Docker engine', ['dockerd', 'docker']);
 
 describe.skipIf(skip)('stop-services and start-services', () => {
   let work = '';
+  let unmountTarget: (() => Promise<void>) | undefined;
   let engine: Dockerd | undefined;
   let pki: Pki;
   let agent: TestAgent | undefined;
@@ -45,7 +47,7 @@ describe.skipIf(skip)('stop-services and start-services', () => {
     pki = await makePki(join(work, 'pki'), ['director', 'app-1']);
     await mkdir(join(work, 'cass', 'commitlog'), { recursive: true });
     await mkdir(join(work, 'src'));
-    await mkdir(join(work, 'backups'));
+    unmountTarget = await mountTargetTmpfs(join(work, 'backups'));
     writeFileSync(join(work, 'src', 'data.txt'), 'backed up\n');
     fake = writeFakeCassandra(join(work, 'cass'), join(work, 'cass', 'data'), join(work, 'cass', 'commitlog'));
     writeFileSync(fake.stateFile, 'running\n');
@@ -66,6 +68,7 @@ describe.skipIf(skip)('stop-services and start-services', () => {
     try {
       if (agent) await stopAgent(agent);
       await engine?.stop();
+      await unmountTarget?.();
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -215,13 +215,17 @@ describe('security: data channel', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(lstatSync(join(data(), 'd')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(data(), 'd'))).toBe(outside());
-    // restore 2: d is a folder with passwd in it, f a regular file, written in place
+    // restore 2: d is a folder with passwd in it, f a regular file; writing in place is the
+    // receiver's decision alone, so a sender asking for it is refused
     const t2tree = join(root, 'follow');
     mkdirSync(join(t2tree, 'd'), { recursive: true });
     writeFileSync(join(t2tree, 'd', 'passwd'), 'evil\n');
     writeFileSync(join(t2tree, 'f'), 'evil\n');
     t = await restoreTicket();
     r = await peerRsync({ from: t2tree, dest: 'ff:.', ticket: t.ticket, port: src.dataPort, as: 'tgt', direction: 'restore', flags: ['-aHAX', '--numeric-ids', '--inplace'] });
+    expect(r.stderr).toMatch(/--inplace.*refused: the receiver decides how files are written/);
+    t = await restoreTicket();
+    r = await peerRsync({ from: t2tree, dest: 'ff:.', ticket: t.ticket, port: src.dataPort, as: 'tgt', direction: 'restore', flags: ['-aHAX', '--numeric-ids'] });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(outside(), 'passwd'), 'utf8')).toBe('original\n');
     expect(existsSync(join(outside(), 'f'))).toBe(false);
@@ -244,5 +248,51 @@ describe('security: data channel', () => {
     });
     expect((await call(c, 'Health', {})).name).toBe('locked');
     c.close();
+  });
+  // Issue 11, hole 1: a compromised source plants `x -> ../<another source's entry>` in its own
+  // backup; in the next one it sends `x/` as a folder holding a file of the same size as the
+  // victim's, with a quick check it controls (no -t). rsync looked the basis file up through the
+  // previous backup's symlink and hard-linked the victim's file into the attacker's backup; a
+  // second transfer with --inplace then wrote into that shared inode.
+  it('a source cannot reach another source\'s backup through symlinks in its own previous backup', async () => {
+    attachLogs();
+    const victimEntry = 'stranger@+data';
+    const ids = ['20240301_000000', '20240302_000000'];
+    const ticketFor = async (id: string, source: string, e: string) =>
+      (await call(toTgt, 'OpenReceive', { backup_id: id, source, peer: source, direction: 'DIRECTION_BACKUP', entry: e })) as { ticket: string };
+    // backup 1: the victim's secret, and the attacker's planted link
+    const victim = join(root, 'victim');
+    mkdirSync(victim, { recursive: true });
+    writeFileSync(join(victim, 'secret'), 'victim secret\n');
+    let r = await peerRsync({ from: victim, dest: 'ff:.', ticket: (await ticketFor(ids[0]!, 'stranger', victimEntry)).ticket, port: tgt.dataPort, as: 'stranger', direction: 'backup' });
+    expect(r.code, r.stderr).toBe(0);
+    const plant = join(root, 'plant-link');
+    mkdirSync(plant, { recursive: true });
+    symlinkSync(`../${victimEntry}`, join(plant, 'x'));
+    r = await peerRsync({ from: plant, dest: 'ff:.', ticket: (await ticketFor(ids[0]!, 'src-1', entry)).ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup' });
+    expect(r.code, r.stderr).toBe(0);
+    await call(toTgt, 'ZfsTag', { backup_id: ids[0], manifest: { backup_id: ids[0], deployment: 'd', json: '{}' }, entries: [entry, victimEntry] });
+    const stored = join(root, 'tgt', 'backups', ids[0]!);
+    // stored munged: the link resolves nowhere on the target
+    expect(readlinkSync(join(stored, entry, 'x'))).toBe(`/rsyncd-munged/../${victimEntry}`);
+    const victimIno = lstatSync(join(stored, victimEntry, 'secret')).ino;
+
+    // backup 2: x is a folder with a same-size file; the quick check's knobs are the receiver's
+    const follow = join(root, 'follow-link');
+    mkdirSync(join(follow, 'x'), { recursive: true });
+    writeFileSync(join(follow, 'x', 'secret'), 'ATTACKER DATA\n');
+    for (const flags of [['-rlHAX', '--size-only'], ['-rlHAX', '-I'], ['-rlHAX', '--inplace']]) {
+      const t = await ticketFor(ids[1]!, 'src-1', entry);
+      const refused = await peerRsync({ from: follow, dest: 'ff:.', ticket: t.ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup', flags });
+      expect(refused.stderr, flags.join(' ')).toMatch(/refused: rsync option .*receiver decides/);
+    }
+    // without -t rsync's quick check compares sizes only: the lookup must still find nothing
+    r = await peerRsync({ from: follow, dest: 'ff:.', ticket: (await ticketFor(ids[1]!, 'src-1', entry)).ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup', flags: ['-rlHAX', '--numeric-ids'] });
+    expect(r.code, r.stderr).toBe(0);
+    const received = join(root, 'tgt', 'backups', '.partial', ids[1]!, entry, 'x', 'secret');
+    expect(readFileSync(received, 'utf8')).toBe('ATTACKER DATA\n');
+    expect(lstatSync(received).ino).not.toBe(victimIno);
+    expect(readFileSync(join(stored, victimEntry, 'secret'), 'utf8')).toBe('victim secret\n');
+    await stillServing();
   });
 });

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isFfError, run } from '@freezeframe/common';
+import { findBinary, isFfError, run } from '@freezeframe/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lacks } from './support/privileges.js';
+import { lacks, needsRoot } from './support/privileges.js';
 
 // The shipped agent unit: the hardening the design promises is present, the config is checked
 // before start, and systemd itself accepts the file.
@@ -58,9 +58,11 @@ describe('deploy/freezeframe-agent.service', () => {
     expect(one('RestrictAddressFamilies').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_UNIX']);
     const caps = one('CapabilityBoundingSet').split(/\s+/);
     expect(caps).toContain('CAP_SYS_ADMIN');
-    for (const forbidden of ['CAP_SYS_PTRACE', 'CAP_SYS_MODULE', 'CAP_NET_ADMIN', 'CAP_SYS_RAWIO', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_BOOT']) {
+    // CAP_SETFCAP would let a source's rsync stream plant file-capability binaries on the target
+    for (const forbidden of ['CAP_SYS_PTRACE', 'CAP_SYS_MODULE', 'CAP_NET_ADMIN', 'CAP_SYS_RAWIO', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_BOOT', 'CAP_SETFCAP']) {
       expect(caps, forbidden).not.toContain(forbidden);
     }
+    expect(readFileSync(UNIT, 'utf8')).toMatch(/# cost: no CAP_SETFCAP.*\n#.*\n# capabilities fails on them \(rsync exit 23\); add CAP_SETFCAP only for such a restore/);
     const devices = service.get('DeviceAllow')!.map((d) => d.split(/\s+/)[0]);
     expect(devices.sort()).toEqual(['/dev/btrfs-control', '/dev/fuse', '/dev/mapper/control', '/dev/zfs', 'block-device-mapper'].sort());
   });
@@ -76,6 +78,30 @@ describe('deploy/freezeframe-agent.service', () => {
     const text = readFileSync(UNIT, 'utf8');
     expect(text.match(/# cost:/g)?.length ?? 0).toBeGreaterThanOrEqual(8);
   });
+
+  it.skipIf(needsRoot('file capabilities under the unit\'s capability set', ['setcap', 'getcap', 'setpriv', 'rsync']))(
+    "a file-capability binary received by rsync running with the unit's capability set arrives without its capabilities",
+    async () => {
+      const src = join(tmp, 'caps-src');
+      const dst = join(tmp, 'caps-dst');
+      mkdirSync(src);
+      mkdirSync(dst);
+      copyFileSync('/usr/bin/true', join(src, 'raw-sock'));
+      await run({ bin: findBinary('setcap'), args: ['cap_net_raw+ep', join(src, 'raw-sock')], timeoutMs: 30_000 });
+      // the receiving rsync, like the agent's, has exactly the unit's bounding set (a root process's capabilities after exec)
+      const keep = one('CapabilityBoundingSet').split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
+      const r = await run({
+        bin: findBinary('setpriv'),
+        args: [`--bounding-set=-all,${keep.join(',')}`, '--', findBinary('rsync'), '-aX', `${src}/`, `${dst}/`],
+        timeoutMs: 60_000,
+        okExitCodes: [0, 23],
+      });
+      expect(r.stderr).toMatch(/security\.capability.*Operation not permitted/);
+      expect(r.code).toBe(23);
+      expect(existsSync(join(dst, 'raw-sock'))).toBe(true);
+      expect((await run({ bin: findBinary('getcap'), args: [join(dst, 'raw-sock')], timeoutMs: 30_000 })).stdout.trim()).toBe('');
+    },
+  );
 
   it.skipIf(lacks('systemd-analyze (package systemd)', !existsSync('/usr/bin/systemd-analyze')))('systemd-analyze verify accepts it', async () => {
     const copy = join(tmp, 'freezeframe-agent.service');

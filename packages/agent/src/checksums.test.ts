@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKSUMS_FILE, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
+import { escapeName } from './file-names.js';
 
 const E = 'src@+data';
 const sums = (root: string): Map<string, FileSum> =>
@@ -72,21 +73,39 @@ describe('recordChecksums', () => {
 
   it('in-place tree (ZFS): same inode with new content is re-hashed; unchanged files are not', async () => {
     const root = await receive('b1');
+    // as if each record were written a while after the files last changed
+    const later = () => utimesSync(join(root, CHECKSUMS_FILE), Date.now() / 1000 + 10, Date.now() / 1000 + 10);
     expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 21 });
+    // files changed just before the record was written are hashed again ("racily clean")
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 21, reused: 0 });
+    later();
     expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 0, reused: 21 });
+    later();
     // rewritten in place: same inode, new size and mtime
     writeFileSync(join(root, E, 'big'), Buffer.alloc(2 << 20, 9));
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 1, reused: 20 });
+    // rewritten with the same size and the same mtime (as on a whole-second file system) just
+    // after the record was written: its ctime tells; the others are older than the margin
+    await new Promise((r) => setTimeout(r, 2_100));
+    utimesSync(join(root, CHECKSUMS_FILE), Date.now() / 1000 - 0.05, Date.now() / 1000 - 0.05);
+    const big = join(root, E, 'big');
+    const st = statSync(big);
+    writeFileSync(big, Buffer.alloc(2 << 20, 8));
+    utimesSync(big, st.atime, st.mtime);
     expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 1, reused: 20 });
     expect(await verifyChecksums(root)).toMatchObject({ bad: [], missing: [] });
   });
 
   it('odd names are hashed right; verify names a flipped byte and a missing file', async () => {
-    const odd = ['-starts-with-dash', 'two  spaces', 'new\nline', 'back\\slash', 'ünïcode', ' lead'];
-    for (const n of odd) writeFileSync(join(src, n), `content of ${n}\n`);
+    const odd = ['-starts-with-dash', 'two  spaces', 'new\nline', 'back\\slash', 'ünïcode', ' lead', Buffer.from([0x6e, 0xff, 0x61]).toString('latin1')];
+    // names are bytes: the last one is not UTF-8
+    const bytes = (n: string) => (n.includes('\xff') ? Buffer.from(n, 'latin1') : Buffer.from(n));
+    for (const n of odd) writeFileSync(Buffer.concat([Buffer.from(`${src}/`), bytes(n)]), `content of ${escapeName(bytes(n))}\n`);
     const root = await receive('b1');
     expect(await recordChecksums(root, [E])).toMatchObject({ files: 21 + odd.length, hashed: 21 + odd.length });
     const s = sums(root);
-    for (const n of odd) expect(s.get(`${E}/${n}`)!.h, n).toBe(createHash('sha256').update(`content of ${n}\n`).digest('hex'));
+    for (const n of odd) expect(s.get(`${E}/${escapeName(bytes(n))}`)?.h, n).toBe(createHash('sha256').update(`content of ${escapeName(bytes(n))}\n`).digest('hex'));
+    expect([...s.keys()]).toContain(`${E}/n\\xffa`);
     expect(s.get(`${E}/big`)!.h).toBe(createHash('sha256').update(Buffer.alloc(1 << 20, 7)).digest('hex'));
 
     const flipped = join(root, E, 'new\nline');
@@ -94,6 +113,8 @@ describe('recordChecksums', () => {
     b[0] ^= 1;
     writeFileSync(flipped, b);
     rmSync(join(root, E, 'sub', 'f7'));
-    expect(await verifyChecksums(root)).toEqual({ hasChecksums: true, checked: 20 + odd.length, bad: [`${E}/new\nline`], missing: [`${E}/sub/f7`] });
+    const oddFile = Buffer.concat([Buffer.from(`${root}/${E}/`), Buffer.from([0x6e, 0xff, 0x61])]);
+    writeFileSync(oddFile, 'changed');
+    expect(await verifyChecksums(root)).toEqual({ hasChecksums: true, checked: 20 + odd.length, bad: [`${E}/n\\xffa`, `${E}/new\\x0aline`], missing: [`${E}/sub/f7`] });
   });
 });

@@ -1,13 +1,16 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, findBinary, pathExists, run } from '@freezeframe/common';
+import { FfError, findBinary, run } from '@freezeframe/common';
+import { escapeName, splitNul, unescapeName } from './file-names.js';
 
 /** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
 export const CHECKSUMS_FILE = '.freezeframe/checksums.jsonl';
 
 /**
- * One regular file: path relative to the backup root (`<entry>/...`), size, mtime (ms), sha256,
- * and inode (absent in records of older versions).
+ * One regular file: path relative to the backup root (`<entry>/...`, escaped by escapeName: a
+ * name need not be UTF-8), size, mtime (ms), sha256, and inode (absent in records of older versions).
  */
 export interface FileSum {
   p: string;
@@ -19,11 +22,15 @@ export interface FileSum {
 
 interface FileStat {
   p: string;
+  /** The name as the file system has it. */
+  raw: Buffer;
   s: number;
   m: number;
   i: number;
   /** Bytes allocated on disk. */
   b: number;
+  /** Last change of content or attributes (ms): rsync cannot set it, every write moves it. */
+  c: number;
 }
 
 /** Runs `fn` over items with at most `n` at once, results in order. */
@@ -45,6 +52,8 @@ const HASH_BATCH = 1000;
 /** `sha256sum` processes at once: one per core of a small node. */
 const HASH_PROCESSES = 2;
 const HASH_TIMEOUT_MS = 6 * 3600_000;
+/** See recordChecksums: a file changed within this of the previous record is hashed again. */
+const RACY_MARGIN_MS = 2_000;
 /** A listing longer than this (~3M files) is refused rather than cut: a cut list would leave files unchecked. */
 const LIST_MAX_BYTES = 256 << 20;
 
@@ -54,9 +63,22 @@ const LIST_MAX_BYTES = 256 << 20;
  * 20k files of 1-16 KiB, 2.0-3.5 s vs 0.9-1.7 s). A file that could not be read is left out of
  * the result; `sha256sum`'s complaint about it is returned with the rest.
  */
-async function hashFiles(root: string, paths: readonly string[]): Promise<{ sums: Map<string, string>; errors: string[] }> {
+async function hashFiles(root: string, names: readonly Buffer[]): Promise<{ sums: Map<string, string>; errors: string[] }> {
   const sums = new Map<string, string>();
   const errors: string[] = [];
+  // argv is UTF-8 text: a name that is not goes through node instead (rare, and only those)
+  const paths: string[] = [];
+  for (const n of names) {
+    const text = n.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(n)) paths.push(text);
+    else {
+      try {
+        sums.set(escapeName(n), await hashOne(Buffer.concat([Buffer.from(`${root}/`), n])));
+      } catch (e) {
+        errors.push(`${escapeName(n)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    }
+  }
   const batches: string[][] = [];
   for (let i = 0; i < paths.length; i += HASH_BATCH) batches.push(paths.slice(i, i + HASH_BATCH));
   await mapLimit(batches, HASH_PROCESSES, async (batch) => {
@@ -69,10 +91,20 @@ async function hashFiles(root: string, paths: readonly string[]): Promise<{ sums
       okExitCodes: [0, 1],
       maxStdout: 64 << 20,
     });
-    for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(rec.slice(66), rec.slice(0, 64));
+    for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(escapeName(Buffer.from(rec.slice(66), 'utf8')), rec.slice(0, 64));
     if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
   });
   return { sums, errors };
+}
+
+function hashOne(path: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('error', reject)
+      .on('data', (b) => h.update(b))
+      .on('end', () => resolve(h.digest('hex')));
+  });
 }
 
 /**
@@ -84,18 +116,25 @@ async function walk(root: string, entry: string, out: FileStat[]): Promise<void>
   // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
   const r = await run({
     bin: findBinary('find'),
-    args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %p\\0'],
+    args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %C@ %p\\0'],
     cwd: root,
     timeoutMs: HASH_TIMEOUT_MS,
     maxStdout: LIST_MAX_BYTES,
   });
   if (r.stdoutTruncated) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
-  for (const rec of r.stdout.split('\0')) {
-    if (!rec) continue;
-    const [size, mtime, ino, blocks] = rec.split(' ', 4) as [string, string, string, string];
-    const p = rec.slice(size.length + mtime.length + ino.length + blocks.length + 4 + 2); // and the leading "./"
+  for (const rec of splitNul(r.stdoutBytes)) {
+    // the four numbers are ASCII; the name after them is bytes
+    let at = 0;
+    const fields: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      const sp = rec.indexOf(0x20, at);
+      fields.push(rec.subarray(at, sp).toString('latin1'));
+      at = sp + 1;
+    }
+    const [size, mtime, ino, blocks, ctime] = fields as [string, string, string, string, string];
+    const raw = rec.subarray(at + 2); // the leading "./"
     const [sec, frac = ''] = mtime.split('.');
-    out.push({ p, s: Number(size), m: Number(sec) * 1000 + Number(frac.slice(0, 3).padEnd(3, '0')), i: Number(ino), b: Number(blocks) * 512 });
+    out.push({ p: escapeName(raw), raw, s: Number(size), m: Number(sec) * 1000 + Number(frac.slice(0, 3).padEnd(3, '0')), i: Number(ino), b: Number(blocks) * 512, c: Number(ctime) * 1000 });
   }
 }
 
@@ -139,12 +178,17 @@ export interface RecordResult {
 /**
  * Records the sha256 of every file of `entries` under `root` into CHECKSUMS_FILE. Only what
  * changed since the previous backup is read: a file whose path, size and mtime match the
- * previous record keeps its checksum (rsync's own quick check skips such files, so their
- * content is what was recorded), and so does one that is hard-linked to it (see RecordOptions).
+ * previous record and that was not changed since that record was written keeps its checksum,
+ * and so does one that is hard-linked to it (see RecordOptions).
  */
 export async function recordChecksums(root: string, entries: readonly string[], o: RecordOptions = {}): Promise<RecordResult> {
   const file = join(root, CHECKSUMS_FILE);
   const prevSums = await readSums(o.previous ?? file);
+  // When the previous record was written: a file changed since then may keep its size and
+  // (whole-second, on zfs-fuse) mtime, so size+mtime alone cannot say it is unchanged. Its ctime
+  // can: only a file untouched since well before that record keeps its checksum (git calls the
+  // others "racily clean"). The margin covers file systems with whole-second ctimes.
+  const recordedMs = prevSums ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
   const prev = new Map(prevSums?.map((s) => [s.p, s]) ?? []);
   const prevInodes = new Set(o.sameInodeIsSameContent ? (prevSums ?? []).map((s) => s.i).filter((i) => i !== undefined) : []);
   const files: FileStat[] = [];
@@ -157,11 +201,11 @@ export async function recordChecksums(root: string, entries: readonly string[], 
       newBytes += f.b;
     }
     const old = prev.get(f.p);
-    return old && ((old.s === f.s && old.m === f.m) || (o.sameInodeIsSameContent && old.i === f.i)) ? old.h : undefined;
+    return old && ((old.s === f.s && old.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.i === f.i)) ? old.h : undefined;
   });
-  const toHash = files.filter((_, k) => reused[k] === undefined).map((f) => f.p);
-  const { sums: hashes, errors } = await hashFiles(root, toHash);
-  const unread = toHash.filter((p) => !hashes.has(p));
+  const toHash = files.filter((_, k) => reused[k] === undefined);
+  const { sums: hashes, errors } = await hashFiles(root, toHash.map((f) => f.raw));
+  const unread = toHash.filter((f) => !hashes.has(f.p)).map((f) => f.p);
   if (unread.length > 0) {
     throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
   }
@@ -187,14 +231,14 @@ export async function verifyChecksums(root: string, entries: readonly string[] =
   if (!sums) return { hasChecksums: false, checked: 0, bad: [], missing: [] };
   const wanted = (p: string) => entries.length === 0 || entries.some((e) => p.startsWith(`${e}/`));
   const wantedSums = sums.filter((s) => wanted(s.p));
-  const { sums: hashes, errors } = await hashFiles(root, wantedSums.map((s) => s.p));
+  const { sums: hashes, errors } = await hashFiles(root, wantedSums.map((s) => unescapeName(s.p)));
   const bad: string[] = [];
   const missing: string[] = [];
   let checked = 0;
   for (const s of wantedSums) {
     const h = hashes.get(s.p);
     if (h === undefined) {
-      if (!(await pathExists(join(root, s.p)))) {
+      if (!(await lstat(Buffer.concat([Buffer.from(`${root}/`), unescapeName(s.p)])).then(() => true, () => false))) {
         missing.push(s.p);
         continue;
       }

@@ -1,4 +1,7 @@
 import { FfError, type AgentConfig, type Logger, type TlsMaterial } from '@freezeframe/common';
+import type { ReceiveResults } from './datachannel/receive-results.js';
+import type { SnapshotTimes } from './recheck.js';
+import type { Limit } from './target-probe.js';
 import type { ReceiveFailure } from './datachannel/server.js';
 import type { FreezeLease } from './lease.js';
 import type { FreezeProvider } from './providers/freeze/types.js';
@@ -26,8 +29,12 @@ export interface AgentContext {
   log: Logger;
   tls: TlsMaterial;
   source?: SourceProvider;
+  /** When each snapshot of the source was taken (for the second pass, see recheck.ts). */
+  snapshotTimes?: SnapshotTimes;
   freeze?: FreezeProvider;
   target?: TargetProvider;
+  /** What the target's file system cannot store (probed, cached). */
+  targetLimits?: () => Promise<Limit[]>;
   lease?: FreezeLease;
   tickets: TicketBook;
   /** The data channel's port as bound. */
@@ -36,6 +43,8 @@ export interface AgentContext {
   activeSessions(): number;
   /** Receiving rsyncs of the data channel that failed lately. */
   receiveFailures(): ReceiveFailure[];
+  /** How each data-channel session ended, by ticket. */
+  receiveResults: ReceiveResults;
   targetLock?: TargetLock;
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@freezeframe/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FreezeLease } from './lease.js';
 import type { FreezeProvider } from './providers/freeze/types.js';
 
@@ -105,6 +105,51 @@ describe('FreezeLease', () => {
     expect(p.paused.size).toBe(2);
     await sleep(800);
     expect(p.paused.size).toBe(0);
+  });
+
+  it('caps the whole freeze across renewals: thaws at the cap counted from the first pause, then refuses that id', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const p = fakeProvider();
+      const lease = new FreezeLease({ provider: p, runDir, maxLeaseMs: 60_000, maxTotalMs: 10_000, log: silentLogger });
+      const first = await lease.freeze('20240101_000000', 3_000);
+      // a director that renews every second, forever
+      for (let t = 1; t <= 9; t++) {
+        await vi.advanceTimersByTimeAsync(1_000);
+        const r = await lease.freeze('20240101_000000', 3_000);
+        expect(r.renewed).toBe(true);
+        expect(r.leaseExpiresUnixMs).toBeLessThanOrEqual(first.pausedAtUnixMs + 10_000);
+      }
+      expect(p.paused.size).toBe(2);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(p.paused.size).toBe(0);
+      expect(lease.holders()).toEqual([]);
+      await expect(lease.freeze('20240101_000000', 3_000)).rejects.toMatchObject({
+        code: 'FREEZE_FAILED',
+        message: expect.stringMatching(/backup 20240101_000000 reached this agent's total freeze cap freezeMaxTotal \(10 s\)/),
+      });
+      // never paused again for that id; another backup freezes as usual
+      expect(p.calls).toEqual(['freeze', 'thaw app-1,app-2']);
+      expect((await lease.freeze('20240101_000001', 1_000)).renewed).toBe(false);
+      await lease.thaw('20240101_000001');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a renewal that arrives after the cap (the timer ran late) thaws and is refused; the cap comes from freeze() when given', async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const p = fakeProvider();
+      const lease = new FreezeLease({ provider: p, runDir, maxLeaseMs: 60_000, maxTotalMs: 60_000, log: silentLogger });
+      await lease.freeze('20240101_000000', 30_000, 5_000);
+      vi.setSystemTime(Date.now() + 5_001); // the clock moves, the timer has not fired yet
+      await expect(lease.freeze('20240101_000000', 30_000, 5_000)).rejects.toMatchObject({ code: 'FREEZE_FAILED', message: expect.stringContaining('freezeMaxTotal (5 s)') });
+      expect(p.paused.size).toBe(0);
+      expect(existsSync(join(runDir, 'frozen.json'))).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('recovers a recorded freeze at start', async () => {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { FfError, createSerial, errorMessage, isFfError, writeFileAtomic, type Logger } from '@freezeframe/common';
 import type { FreezeProvider } from './providers/freeze/types.js';
 
+const DEFAULT_MAX_TOTAL_MS = 10 * 60_000;
+
 /** What is frozen, recorded under runDir so a restarted agent thaws it. */
 export interface FrozenRecord {
   backupId: string;
@@ -30,16 +32,22 @@ export interface FreezeLeaseOptions {
   maxLeaseMs: number;
   /** Lease used when the caller asks for 0. */
   defaultLeaseMs?: number;
+  /** Longest total freeze of one backup id, renewals included (config `freezeMaxTotal`; default 10 min). */
+  maxTotalMs?: number;
   log: Logger;
 }
 
 /**
  * The freeze lease of one agent: at most one backup holds the freeze; the holder renews by
  * freezing again with the same id; if nobody renews or thaws, the agent thaws by itself, so a
- * director that dies never leaves a deployment paused. Operations run one at a time.
+ * director that dies never leaves a deployment paused. Renewals cannot stretch a freeze past
+ * `maxTotalMs` from its first pause: a director that keeps renewing (a stalled transfer) is
+ * cut off too, and that id is refused from then on. Operations run one at a time.
  */
 export class FreezeLease {
-  private current?: FrozenRecord & { expires: number; timer: NodeJS.Timeout };
+  private current?: FrozenRecord & { expires: number; timer: NodeJS.Timeout; capAt: number; capMs: number };
+  /** The last backup id thawed by the total cap: its renewals are refused, never a fresh pause. */
+  private capped?: { backupId: string; capMs: number };
   private readonly serial = createSerial();
   private readonly file: string;
   private readonly defaultLeaseMs: number;
@@ -54,8 +62,9 @@ export class FreezeLease {
     return this.current ? [this.current.backupId] : [];
   }
 
-  freeze(backupId: string, leaseMs: number): Promise<FreezeResult> {
-    return this.serial(() => this.doFreeze(backupId, leaseMs));
+  /** Freezes, or renews the freeze of `backupId`; `maxTotalMs` (default: the options') caps the whole freeze and is fixed by the first pause. */
+  freeze(backupId: string, leaseMs: number, maxTotalMs = this.o.maxTotalMs ?? DEFAULT_MAX_TOTAL_MS): Promise<FreezeResult> {
+    return this.serial(() => this.doFreeze(backupId, leaseMs, maxTotalMs));
   }
 
   thaw(backupId: string): Promise<ThawResult> {
@@ -86,18 +95,25 @@ export class FreezeLease {
     });
   }
 
-  private async doFreeze(backupId: string, leaseMs: number): Promise<FreezeResult> {
+  private async doFreeze(backupId: string, leaseMs: number, maxTotalMs: number): Promise<FreezeResult> {
     const lease = Math.min(leaseMs > 0 ? leaseMs : this.defaultLeaseMs, this.o.maxLeaseMs);
     const now = Date.now();
     if (this.current) {
-      if (this.current.backupId !== backupId) {
-        throw new FfError('FAILED_PRECONDITION', `already frozen for backup ${this.current.backupId} (since ${new Date(this.current.since).toISOString()})`, {
-          hint: `thaw ${this.current.backupId} first, or wait for its lease to expire`,
+      const cur = this.current;
+      if (cur.backupId !== backupId) {
+        throw new FfError('FAILED_PRECONDITION', `already frozen for backup ${cur.backupId} (since ${new Date(cur.since).toISOString()})`, {
+          hint: `thaw ${cur.backupId} first, or wait for its lease to expire`,
         });
       }
-      this.arm(now + lease);
-      return { frozen: this.current.ids, pausedAtUnixMs: this.current.since, leaseExpiresUnixMs: this.current.expires, renewed: true };
+      // a late timer must not let a renewal slip past the cap
+      if (now >= cur.capAt) {
+        await this.doThaw(backupId, 'freeze cap reached');
+        throw this.capError(backupId, cur.capMs);
+      }
+      this.arm(Math.min(now + lease, cur.capAt));
+      return { frozen: cur.ids, pausedAtUnixMs: cur.since, leaseExpiresUnixMs: cur.expires, renewed: true };
     }
+    if (this.capped?.backupId === backupId) throw this.capError(backupId, this.capped.capMs);
     let ids: string[];
     try {
       ids = await this.o.provider.freeze();
@@ -114,12 +130,19 @@ export class FreezeLease {
       await this.o.provider.thaw(ids).catch((te: unknown) => this.o.log.error({ err: errorMessage(te), ids }, 'thaw after failed record also failed'));
       throw new FfError('FREEZE_FAILED', `cannot record the freeze in ${this.file}: ${errorMessage(e)}; thawed again`, { cause: e });
     }
-    this.current = { ...rec, expires: 0, timer: undefined as unknown as NodeJS.Timeout };
-    this.arm(since + lease);
+    this.current = { ...rec, expires: 0, timer: undefined as unknown as NodeJS.Timeout, capAt: since + maxTotalMs, capMs: maxTotalMs };
+    this.arm(Math.min(since + lease, since + maxTotalMs));
     return { frozen: ids, pausedAtUnixMs: since, leaseExpiresUnixMs: this.current.expires, renewed: false };
   }
 
-  private async doThaw(backupId: string, why: 'thaw' | 'lease expired' | 'shutdown'): Promise<ThawResult> {
+  private capError(backupId: string, capMs: number): FfError {
+    return new FfError('FREEZE_FAILED', `freeze of backup ${backupId} reached this agent's total freeze cap freezeMaxTotal (${capMs / 1000} s) and was thawed; it cannot be renewed`, {
+      hint: 'a transfer held the freeze too long (a dir source cannot snapshot); find why it stalled, or raise freezeMaxTotal in the agent config',
+      details: { capMs },
+    });
+  }
+
+  private async doThaw(backupId: string, why: 'thaw' | 'lease expired' | 'freeze cap reached' | 'shutdown'): Promise<ThawResult> {
     const cur = this.current;
     if (!cur || cur.backupId !== backupId) return { thawed: [], thawedAtUnixMs: Date.now(), wasFrozen: false };
     clearTimeout(cur.timer);
@@ -133,6 +156,7 @@ export class FreezeLease {
       throw new FfError('FREEZE_FAILED', `thaw (${this.o.provider.kind}) of ${cur.ids.join(', ') || 'nothing'} failed: ${errorMessage(e)}`, { cause: e });
     }
     this.current = undefined;
+    if (why === 'freeze cap reached') this.capped = { backupId, capMs: cur.capMs };
     await rm(this.file, { force: true });
     const at = Date.now();
     this.o.log.info({ backup_id: backupId, thawed, frozen_ms: at - cur.since, why }, 'thawed');
@@ -144,8 +168,10 @@ export class FreezeLease {
     clearTimeout(cur.timer);
     cur.expires = expires;
     cur.timer = setTimeout(() => {
-      this.o.log.warn({ backup_id: cur.backupId, ids: cur.ids }, 'freeze lease expired without thaw or renewal; thawing');
-      this.serial(() => this.doThaw(cur.backupId, 'lease expired')).catch((e: unknown) =>
+      const why = expires >= cur.capAt ? 'freeze cap reached' : 'lease expired';
+      if (why === 'freeze cap reached') this.o.log.warn({ backup_id: cur.backupId, ids: cur.ids, cap_ms: cur.capMs }, 'freeze reached freezeMaxTotal; thawing and refusing renewals');
+      else this.o.log.warn({ backup_id: cur.backupId, ids: cur.ids }, 'freeze lease expired without thaw or renewal; thawing');
+      this.serial(() => this.doThaw(cur.backupId, why)).catch((e: unknown) =>
         this.o.log.error({ backup_id: cur.backupId, err: errorMessage(e) }, 'thaw after lease expiry failed; retrying'),
       );
     }, Math.max(0, expires - Date.now()));

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 /**
  * freezeframe-agent --config FILE [--check]
  *
@@ -7,11 +7,14 @@
  * 0 normal stop (SIGTERM/SIGINT, after thawing anything frozen), 2 bad config or TLS files,
  * 1 anything else at start.
  */
+// first: no inspector may open, by SIGUSR1 or an inherited --inspect (see the module)
+import '@freezeframe/common/no-inspector';
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   FfError,
   VERSION,
+  checkAgentFiles,
   createLogger,
   errorMessage,
   findBinary,
@@ -19,7 +22,6 @@ import {
   loadAgentConfig,
   readTls,
   run,
-  serverCredentials,
   splitHostPort,
   type AgentConfig,
 } from '@freezeframe/common';
@@ -31,8 +33,11 @@ import { createSource } from './providers/source/index.js';
 import { createTarget } from './providers/target/index.js';
 import { checkRsyncVersion } from './rsync-version.js';
 import { rememberRsyncVersion } from './tools/rsync.js';
-import { createGrpcServer } from './server.js';
+import { createGrpcServer, listenGrpc } from './server.js';
 import { TicketBook } from './tickets.js';
+import { ReceiveResults } from './datachannel/receive-results.js';
+import { SnapshotTimes } from './recheck.js';
+import { cachedProbe } from './target-probe.js';
 
 const USAGE = `usage: freezeframe-agent --config FILE [--check]
   --config FILE   agent config (YAML), e.g. /etc/freezeframe/agent.yaml
@@ -90,6 +95,11 @@ async function main(): Promise<void> {
   } catch (e) {
     configError(e, `${values.config}: `);
   }
+  try {
+    checkAgentFiles(config, values.config);
+  } catch (e) {
+    configError(e);
+  }
   const log = createLogger(config.name);
   let ctx: AgentContext;
   try {
@@ -101,7 +111,8 @@ async function main(): Promise<void> {
       dataPort: 0,
       activeSessions: () => 0,
       receiveFailures: () => [],
-      ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })) } : {}),
+      receiveResults: new ReceiveResults(),
+      ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })), snapshotTimes: new SnapshotTimes(config.runDir) } : {}),
       ...(config.freeze ? { freeze: createFreeze(config.freeze, log.child({ provider: 'freeze' })) } : {}),
       ...(config.target ? { target: createTarget(config.target, log.child({ provider: 'target' })) } : {}),
     };
@@ -136,6 +147,11 @@ async function main(): Promise<void> {
   const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }) });
   ctx.activeSessions = data.active;
   ctx.receiveFailures = data.recentFailures;
+  ctx.receiveResults = data.results;
+  if (ctx.target) {
+    const target = ctx.target;
+    ctx.targetLimits = cachedProbe(() => target.storageRoot());
+  }
   const da = dataAddress(config);
   try {
     ctx.dataPort = await data.listen(da.host, da.port);
@@ -144,12 +160,13 @@ async function main(): Promise<void> {
   }
 
   const server = createGrpcServer(ctx);
-  const port = await new Promise<number>((resolve) => {
-    server.bindAsync(config.listen, serverCredentials(tlsMaterial, !config.insecure), (err, p) => {
-      if (err) die(1, `cannot listen on ${config.listen}: ${err.message}`);
-      resolve(p);
-    });
-  });
+  let grpcListener: Awaited<ReturnType<typeof listenGrpc>>;
+  try {
+    grpcListener = await listenGrpc(server, ctx);
+  } catch (e) {
+    die(1, `cannot listen on ${config.listen}: ${errorMessage(e)}`);
+  }
+  const port = grpcListener.port;
   if (config.insecure) log.warn({ listen: config.listen }, 'insecure: true: callers without a client certificate are treated as a director (loopback demos only)');
   log.info({ port, dataPort: ctx.dataPort, roles: { source: config.source?.kind, freeze: config.freeze?.kind, target: config.target?.kind }, version: VERSION }, 'listening');
   process.stdout.write(JSON.stringify({ event: 'listening', name: config.name, port, dataPort: ctx.dataPort }) + '\n');
@@ -166,7 +183,7 @@ async function main(): Promise<void> {
       log.error({ err: errorMessage(e) }, 'thaw at shutdown failed; the freeze record stays for the next start');
     }
     const force = setTimeout(() => server.forceShutdown(), 5_000);
-    await Promise.all([new Promise<void>((r) => server.tryShutdown(() => r())), data.close()]);
+    await Promise.all([new Promise<void>((r) => server.tryShutdown(() => r())), data.close(), grpcListener.close()]);
     clearTimeout(force);
     process.exit(0);
   };

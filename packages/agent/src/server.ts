@@ -1,13 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import { FfError, MAX_MESSAGE_BYTES, certIdentity, errorMessage, isFfError, loadProto, toGrpcError } from '@freezeframe/common';
+import { FfError, MAX_MESSAGE_BYTES, certAudit, certIdentity, errorMessage, isFfError, loadProto, splitHostPort, toGrpcError } from '@freezeframe/common';
 import type { AgentHandlers } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
+import { createTlsListener, type HandshakeLimits } from './tls-listener.js';
 import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
 import { describe } from './rpc/describe.js';
 import { freeze } from './rpc/freeze.js';
 import { health } from './rpc/health.js';
 import { listBackups } from './rpc/list-backups.js';
 import { openReceive } from './rpc/open-receive.js';
+import { receiveResult } from './rpc/receive-result.js';
 import { performRsync } from './rpc/perform-rsync.js';
 import { prepareSnapshot } from './rpc/prepare-snapshot.js';
 import { removeSnapshot } from './rpc/remove-snapshot.js';
@@ -54,6 +56,7 @@ function audit(ctx: AgentContext, rpc: string, call: Call, req: unknown, started
   const line = {
     audit: true,
     caller: callerOf(ctx, call) ?? '(no certificate)',
+    ...certAudit(call.getAuthContext().sslPeerCertificate),
     remote: call.getPeer(),
     rpc,
     backup_id: logValue((req as { backup_id?: unknown } | undefined)?.backup_id),
@@ -131,6 +134,7 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     PerformRsync: streaming(ctx, 'PerformRsync', performRsync),
     RemoveSnapshot: unary(ctx, 'RemoveSnapshot', removeSnapshot),
     OpenReceive: unary(ctx, 'OpenReceive', openReceive),
+    ReceiveResult: unary(ctx, 'ReceiveResult', receiveResult),
     ZfsTag: unary(ctx, 'ZfsTag', zfsTag),
     ListBackups: unary(ctx, 'ListBackups', (c) => listBackups(c)),
     ActivateBackup: unary(ctx, 'ActivateBackup', activateBackup),
@@ -147,4 +151,37 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
   };
   server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return server;
+}
+
+/**
+ * Serves `server` on the config's `listen` address behind our own TLS listener, not bindAsync:
+ * grpc-js gives a connection that sends nothing 120 s (measured: a silent TCP connection and
+ * one that stops inside its ClientHello were both closed after 120 s, none was logged, and
+ * nothing capped how many), has no option to shorten that, and never says why it refused a
+ * handshake. The listener times out and caps the unauthenticated connections, logs refused
+ * handshakes, and injects each authenticated socket into grpc-js, which then sees it as
+ * plain HTTP/2 (the caller's certificate still reaches `getAuthContext`: the socket is the
+ * TLSSocket).
+ */
+export async function listenGrpc(server: grpc.Server, ctx: AgentContext, limits?: HandshakeLimits): Promise<{ port: number; close(): Promise<void> }> {
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const options = { tls: ctx.tls, requireClientCert: !ctx.config.insecure, what: 'grpc', log: ctx.log, serverOptions: { ALPNProtocols: ['h2'] } };
+  const front = createTlsListener(limits ? { ...options, limits } : options, (socket) => {
+    // the HTTP/2 session handles the socket's errors too, but one before it attaches must not crash the agent
+    socket.on('error', (e) => ctx.log.debug({ remote: socket.remoteAddress, err: e.message }, 'grpc: socket error'));
+    injector.injectConnection(socket);
+  });
+  const { host, port } = splitHostPort(ctx.config.listen);
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, host, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+  const a = front.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : port,
+    close: () => new Promise((resolve) => front.close(() => resolve())),
+  };
 }

@@ -14,6 +14,8 @@ export interface TicketGrant {
   /** Receive folder and receiver-side rsync options, decided by this agent. */
   path: string;
   rsyncOptions: string[];
+  /** What the receiving rsync may fail to store without failing the session (target.unsupported). */
+  allowNotStored?: readonly string[];
 }
 
 export interface Ticket extends TicketGrant {

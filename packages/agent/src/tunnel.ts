@@ -1,16 +1,18 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
 /**
  * The data channel's client, run by the sending rsync as its --rsh:
  * `tunnel.js <host> rsync --server ...`. Everything it needs comes from its environment
  * (FF_TUNNEL_*, FF_TLS_*), never from argv: argv is readable by every user via ps, and the
  * host rsync passes is a placeholder. Exit 12 when the receiver refuses.
  */
+// first: rsync sends this root process SIGUSR1 when it fails, which would open node's inspector
+import '@freezeframe/common/no-inspector';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { readLine } from './datachannel/header.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './datachannel/tuning.js';
 
-// Only node built-ins here: rsync starts this program once per transfer, and loading
+// Only node built-ins here (no-inspector is one file of them): rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
 function certIdentity(cert: tls.PeerCertificate | undefined): string | undefined {
   const cn = cert?.subject?.CN as string | string[] | undefined;

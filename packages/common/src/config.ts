@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -150,9 +150,19 @@ const servicesSchema = z
   })
   .strict();
 
+/** What a receiving rsync may fail to store; `other` (anything unrecognised) is never allowed. */
+export const NOT_STORED_CLASSES = ['xattrs', 'acls', 'owners', 'times', 'permissions', 'hardlinks', 'specials'] as const;
+export type NotStoredClass = (typeof NOT_STORED_CLASSES)[number] | 'other';
+
+/**
+ * Classes this target cannot hold and the operator accepts losing (e.g. xattrs and ACLs on
+ * zfs-fuse): a backup that meets them still succeeds, and its manifest says what it lacks.
+ */
+const unsupported = z.array(z.enum(NOT_STORED_CLASSES)).optional();
+
 const targetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('zfs'), dataset: zfsDataset }).strict(),
-  z.object({ kind: z.literal('dir'), path: absPath }).strict(),
+  z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported }).strict(),
+  z.object({ kind: z.literal('dir'), path: absPath, unsupported }).strict(),
 ]);
 
 export const agentConfigSchema = z
@@ -167,6 +177,11 @@ export const agentConfigSchema = z
     runDir: absPath.default('/run/freezeframe'),
     allowRestore: z.boolean().default(false),
     freezeLeaseMaxMs: duration.default('10m'),
+    /**
+     * Longest a freeze may last in total, renewals included, counted from the first pause of a
+     * backup id; then the agent thaws and refuses further renewals of that id.
+     */
+    freezeMaxTotal: duration.default('10m').refine((ms) => ms > 0, 'must be longer than 0'),
     source: sourceSchema.optional(),
     freeze: freezeSchema.optional(),
     target: targetSchema.optional(),
@@ -288,6 +303,49 @@ export function loadInventory(file: string): Inventory {
   const resolved = resolveTls(cfg, file);
   if (resolved.stateDir !== undefined) resolved.stateDir = resolve(dirname(resolve(file)), resolved.stateDir);
   return resolved;
+}
+
+const mode = (m: number) => `0${(m & 0o7777).toString(8)}`;
+
+/** Owner and write bits of `path` (stat follows links) and of every folder above it and above its real path. */
+function checkNotWritable(path: string, what: string, file: string): void {
+  const uid = process.getuid?.() ?? 0;
+  const refuse = (msg: string) => {
+    throw new FfError('CONFIG_INVALID', `${file}: ${what}: ${msg}`, { details: { file }, hint: `owner root (or the agent's user), no write for group or others: chown root ${path} && chmod go-w ${path} (and its folders)` });
+  };
+  const st = statSync(path);
+  if (st.uid !== 0 && st.uid !== uid) refuse(`${path} is owned by uid ${st.uid}, not by root or the agent's user`);
+  if (st.mode & 0o022) refuse(`${path} is mode ${mode(st.mode)}: writable by ${st.mode & 0o002 ? 'others' : 'its group'}`);
+  const folders = new Set<string>();
+  for (let p of [resolve(path), realpathSync(path)]) {
+    while (p !== dirname(p)) folders.add((p = dirname(p)));
+  }
+  for (const d of folders) {
+    const ds = statSync(d);
+    // a sticky folder (/tmp) lets nobody else rename or delete what they do not own
+    const sticky = (ds.mode & 0o1000) !== 0;
+    if (ds.uid !== 0 && ds.uid !== uid) refuse(`${path} is in ${d}, owned by uid ${ds.uid}, not by root or the agent's user`);
+    if (ds.mode & 0o022 && !sticky) refuse(`${path} is in ${d}, mode ${mode(ds.mode)}: others could replace it`);
+  }
+}
+
+/**
+ * The agent runs its config's hooks as root and proves who it is with its key: refuse a config,
+ * CA or certificate that anyone but root (or the agent's user) could change, and a key that
+ * anyone else could read. Call after the TLS files were read (a missing one is reported there).
+ */
+export function checkAgentFiles(cfg: Pick<AgentConfig, 'tls'>, file: string): void {
+  checkNotWritable(file, 'config', file);
+  checkNotWritable(cfg.tls.ca, 'tls.ca', file);
+  checkNotWritable(cfg.tls.cert, 'tls.cert', file);
+  checkNotWritable(cfg.tls.key, 'tls.key', file);
+  const key = statSync(cfg.tls.key);
+  if (key.mode & 0o077) {
+    throw new FfError('CONFIG_INVALID', `${file}: tls.key: ${cfg.tls.key} is mode ${mode(key.mode)}: only its owner may have access to a private key`, {
+      details: { file },
+      hint: `chmod 600 ${cfg.tls.key}`,
+    });
+  }
 }
 
 export function splitHostPort(address: string): { host: string; port: number } {

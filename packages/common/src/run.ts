@@ -34,6 +34,8 @@ export interface RunOptions {
 export interface RunResult {
   code: number;
   stdout: string;
+  /** stdout as bytes: file names are bytes, not always UTF-8. */
+  stdoutBytes: Buffer;
   stderr: string;
   durationMs: number;
   /** stdout was longer than maxStdout: its beginning is missing. */
@@ -79,6 +81,10 @@ class Tail {
       this.size -= this.chunks.shift()!.length;
       this.truncated = true;
     }
+  }
+  toBuffer(): Buffer {
+    const b = Buffer.concat(this.chunks);
+    return b.length > this.max ? b.subarray(b.length - this.max) : b;
   }
   toString(): string {
     const s = Buffer.concat(this.chunks).toString('utf8');
@@ -169,7 +175,14 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       const durationMs = Date.now() - started;
-      const result: RunResult = { code: code ?? -1, stdout: stdout.toString(), stderr: stderr.toString(), durationMs, stdoutTruncated: stdout.truncated };
+      const result: RunResult = {
+        code: code ?? -1,
+        stdout: stdout.toString(),
+        stdoutBytes: stdout.toBuffer(),
+        stderr: stderr.toString(),
+        durationMs,
+        stdoutTruncated: stdout.truncated,
+      };
       const cmd = commandLine(opts);
       log.debug({ cmd, code, signal, durationMs }, 'exec end');
       const errTail = result.stderr.trim().split('\n').slice(-5).join('\n');

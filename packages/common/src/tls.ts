@@ -36,6 +36,16 @@ export function certIdentity(cert: PeerCertificate | undefined): string | undefi
 }
 
 /**
+ * A certificate's serial and SHA-256 fingerprint for audit lines, beside its common name:
+ * a name can be issued twice (or by a stolen CA key), these tell which certificate it was.
+ * Empty for no certificate.
+ */
+export function certAudit(cert: PeerCertificate | undefined): { cert_serial?: string; cert_sha256?: string } {
+  if (!cert?.serialNumber) return {};
+  return { cert_serial: cert.serialNumber, cert_sha256: cert.fingerprint256 };
+}
+
+/**
  * Server credentials. With `requireClientCert` (everything but the loopback demo's
  * `insecure: true`) a client without a certificate from our CA is refused in the handshake.
  * A client that does present a certificate is always verified against the CA.

@@ -14,7 +14,7 @@ describe('rsync server argument allowlist', () => {
   it('accepts what rsync really sends and drops the paths', () => {
     for (const line of RECORDED) {
       const argv = line.split(' ');
-      const opts = validateServerArgs(argv);
+      const opts = validateServerArgs(argv, argv.includes('--inplace') ? ['--inplace'] : []);
       expect(opts).toEqual(argv.slice(2, argv.indexOf('.')));
     }
   });
@@ -46,12 +46,45 @@ describe('rsync server argument allowlist', () => {
     ['rsync --server -logDtpre.iLsfxCIvu --copy-unsafe-links . x', /follows symlinks/],
     ['rsync --server -logDtpre.iLsfxCIvu --secluded-args . x', /further arguments/],
     ['rsync --server -logDtpre.iLsfxCIvu', /no "\."/],
+    // only the receiver decides how files are compared and written (issue 11, hole 1)
+    ['rsync --server -logDtpIre.iLsfxCIvu . x', /-I is not allowed \(the receiver decides how files are compared/],
+    ['rsync --server -logDtpre.iLsfxCIvu --ignore-times . x', /receiver decides how files are compared/],
+    ['rsync --server -logDtpre.iLsfxCIvu --size-only . x', /receiver decides how files are compared/],
+    ['rsync --server -logDtpre.iLsfxCIvu --modify-window=5 . x', /receiver decides how files are compared/],
+    ['rsync --server -logDtpre.iLsfxCIvu --append . x', /receiver decides how files are written/],
+    ['rsync --server -logDtpre.iLsfxCIvu --append-verify . x', /receiver decides how files are written/],
+    ['rsync --server -logDtpre.iLsfxCIvu --inplace . x', /--inplace.*receiver decides how files are written/],
+    ['rsync --server -logDtpre.iLsfxCIvu --munge-links . x', /symlinks/],
+    // a cluster ending in 'e' would take the receiver's next option as its value (hole 6)
+    ['rsync --server -logDtpre . x', /-e would take the next argument/],
+    ['rsync --server -e . x', /-e would take the next argument/],
+    ['rsync --server -logDtpreiLsfx . x', /capability/],
     ['rsync --server . x', /short-option/],
     ['sh -c id . x', /expected "rsync --server/],
     ['rsync -logDtpre.iLsfxCIvu . x', /expected "rsync --server/],
   ];
   it.each(refused)('refuses %s', (line, why) => {
     expect(() => validateServerArgs(line.split(' '))).toThrow(why);
+  });
+
+  it('refuses a sender without --inplace when the receiver writes in place', () => {
+    expect(() => validateServerArgs('rsync --server -logDtpre.iLsfxCIvu . x'.split(' '), ['--inplace'])).toThrow(/receiver writes in place/);
+  });
+
+  // Every way popt could read a cluster: a flag may be followed by 'e', whose value is the rest of
+  // the cluster, or, when nothing follows it, the next argument. Only "e." + capabilities passes.
+  it('parses option clusters as popt does (corpus)', () => {
+    const flags = ['', 'l', 'logDtpr', 'lHogDtpAXr', 'vvz'];
+    for (const f of flags) {
+      for (const [value, ok] of [['', false], ['.', true], ['.iLsfxCIvu', true], ['iLsfx', false], ['.i;', false], ['.e', true], ['e', false]] as const) {
+        const argv = ['rsync', '--server', `-${f}e${value}`, '--link-dest=/x', '.', 'x'];
+        const check = () => validateServerArgs(argv);
+        if (ok && f) expect(check, argv[2]).toThrow(/link-dest/);
+        else expect(check, argv[2]).toThrow(/-e would take|capability|short-option|link-dest/);
+        if (!ok) expect(check, argv[2]).toThrow(/-e would take|capability/);
+      }
+      if (f) expect(validateServerArgs(['rsync', '--server', `-${f}`, '.', 'x'])).toEqual([`-${f}`]);
+    }
   });
 
   it('refuses non-string and oversized argv', () => {

@@ -12,7 +12,7 @@ import { FfError } from '@freezeframe/common';
  * -s/--secluded-args (more arguments would arrive inside the stream, unchecked),
  * -y/--fuzzy (reads other files of the receiver as basis), -b/--backup (extra files).
  */
-const SHORT_FLAGS = new Set('ACDEHIJNOSUWXcdglmnopqrtuvxz'.split(''));
+const SHORT_FLAGS = new Set('ACDEHJNOSUWXcdglmnopqrtuvxz'.split(''));
 /** Why a short flag rrsync would allow is refused here. */
 const SHORT_REFUSED_WHY: Record<string, string> = {
   K: 'follows symlinked folders on the receiver',
@@ -22,6 +22,7 @@ const SHORT_REFUSED_WHY: Record<string, string> = {
   s: 'would pass further arguments inside the stream',
   y: 'reads other files of the receiver',
   b: 'keeps copies on the receiver',
+  I: 'the receiver decides how files are compared',
 };
 
 /** Long options rsync passes to the server for the client options freezeframe uses (and harmless kin). */
@@ -31,14 +32,11 @@ const LONG_FLAGS = new Set([
   '--delete-during',
   '--delete-delay',
   '--delete-after',
-  '--inplace',
   '--partial',
   '--numeric-ids',
   '--stats',
   '--sparse',
   '--checksum',
-  '--ignore-times',
-  '--size-only',
   '--no-whole-file',
   '--whole-file',
   '--fsync',
@@ -96,14 +94,24 @@ const REFUSED_WHY: Record<string, string> = {
   '--protect-args': 'would pass further arguments inside the stream',
   '--fuzzy': 'reads other files of the receiver',
   '--files-from0': 'names a path on the receiver',
+  // the receiver alone decides how files are compared and written: a sender that could skip the
+  // quick check's mtime or write into existing files could change what earlier backups share
+  '--ignore-times': 'the receiver decides how files are compared',
+  '--size-only': 'the receiver decides how files are compared',
+  '--modify-window': 'the receiver decides how files are compared',
+  '--append': 'the receiver decides how files are written',
+  '--append-verify': 'the receiver decides how files are written',
+  '--munge-links': 'the receiver decides how symlinks are stored',
 };
 
 /**
  * Checks the argv the sending rsync passed to its --rsh (`rsync --server <options> . <paths>`)
  * and returns only the options: the paths are the client's and are ignored. Throws
- * PERMISSION_DENIED naming the first refused argument.
+ * PERMISSION_DENIED naming the first refused argument. `--inplace` must match the receiver's own
+ * options (`receiverOptions`): the sender's delta matching has to know whether the receiver
+ * overwrites its basis file, and only the receiver decides that.
  */
-export function validateServerArgs(argv: unknown): string[] {
+export function validateServerArgs(argv: unknown, receiverOptions: readonly string[] = []): string[] {
   if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string') || argv.length > 64) {
     throw new FfError('PERMISSION_DENIED', 'rsync arguments must be an array of at most 64 strings');
   }
@@ -121,6 +129,10 @@ export function validateServerArgs(argv: unknown): string[] {
     out.push(checkOption(arg));
   }
   if (!sawDot) throw new FfError('PERMISSION_DENIED', 'rsync server arguments have no "." separating options from paths');
+  const inplace = receiverOptions.includes('--inplace');
+  if (out.includes('--inplace') !== inplace) {
+    refuse('--inplace', inplace ? 'the receiver writes in place, the sender must say so' : 'the receiver decides how files are written');
+  }
   if (!out.some((a) => /^-[^-]/.test(a))) throw new FfError('PERMISSION_DENIED', 'rsync server arguments have no short-option cluster');
   return out;
 }
@@ -136,7 +148,8 @@ function checkOption(arg: string): string {
     const why = REFUSED_WHY[name];
     if (why) refuse(arg, why);
     if (eq < 0) {
-      if (LONG_FLAGS.has(name)) return arg;
+      // checked against the receiver's own options by validateServerArgs
+      if (LONG_FLAGS.has(name) || name === '--inplace') return arg;
       refuse(arg, 'unknown option');
     }
     const re = LONG_WITH_VALUE[name];
@@ -144,14 +157,17 @@ function checkOption(arg: string): string {
     refuse(arg, re ? 'bad value' : 'unknown option');
   }
   if (!arg.startsWith('-') || arg.length < 2) refuse(arg, 'not an option');
-  // -lHogDtpAXre.iLsfxCIvu: flags, then 'e' followed by the protocol's capability letters
+  // -lHogDtpAXre.iLsfxCIvu: flags, then 'e' whose value is the rest of the cluster (the
+  // protocol's capability letters after a '.'). As in rsync's popt: an option that takes a value
+  // takes the rest of its cluster, or the next argument when the cluster ends with it.
   const cluster = arg.slice(1);
   const e = cluster.indexOf('e');
   const flags = e < 0 ? cluster : cluster.slice(0, e);
-  const caps = e < 0 ? '' : cluster.slice(e + 1);
   for (const c of flags) {
     if (!SHORT_FLAGS.has(c)) refuse(arg, `short option -${c} is not allowed${SHORT_REFUSED_WHY[c] ? ` (${SHORT_REFUSED_WHY[c]})` : ''}`);
   }
-  if (!/^[.A-Za-z]*$/.test(caps)) refuse(arg, 'bad protocol capability string');
+  if (e >= 0 && !/^\.[A-Za-z]*$/.test(cluster.slice(e + 1))) {
+    refuse(arg, e === cluster.length - 1 ? "-e would take the next argument as its value" : 'bad protocol capability string');
+  }
   return arg;
 }

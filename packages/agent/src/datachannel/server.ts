@@ -1,8 +1,11 @@
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
-import { certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type Logger, type TlsMaterial } from '@freezeframe/common';
+import { certAudit, certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type Logger, type TlsMaterial } from '@freezeframe/common';
 import type { Ticket, TicketBook } from '../tickets.js';
+import { createTlsListener, type HandshakeLimits } from '../tls-listener.js';
 import { validateServerArgs } from './allowlist.js';
 import { readLine } from './header.js';
+import { ReceiveResults, judge } from './receive-results.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
 
 /**
@@ -22,6 +25,8 @@ export interface DataChannelOptions {
   headerTimeoutMs?: number;
   /** Called when a session starts and ends (the target lock watches it). */
   onSession?: (t: Ticket, state: 'start' | 'end', ok: boolean) => void;
+  /** Handshake timeout and cap on unauthenticated connections (default HANDSHAKE_LIMITS). */
+  handshake?: HandshakeLimits;
 }
 
 /** A receiving rsync that failed: the sender only sees a broken pipe; the cause is here. */
@@ -40,11 +45,13 @@ const FAILURES_TTL_MS = 3_600_000;
 const FAILURE_MESSAGE_CHARS = 600;
 
 export interface DataChannel {
-  server: tls.Server;
+  server: net.Server;
   /** Sessions with rsync running. */
   active(): number;
   /** Receiving rsyncs that failed in the last hour, oldest first. */
   recentFailures(): ReceiveFailure[];
+  /** How each session ended, by ticket (ReceiveResult). */
+  results: ReceiveResults;
   listen(host: string, port: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -52,22 +59,11 @@ export interface DataChannel {
 export function createDataChannel(o: DataChannelOptions): DataChannel {
   let active = 0;
   let failures: ReceiveFailure[] = [];
+  const results = new ReceiveResults();
   const sockets = new Set<tls.TLSSocket>();
-  const server = tls.createServer({
-    ca: o.tls.ca,
-    cert: o.tls.cert,
-    key: o.tls.key,
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: 'TLSv1.2',
-    ciphers: DATA_CIPHERS,
-    honorCipherOrder: true,
-    highWaterMark: DATA_HIGH_WATER_MARK,
-  });
-  server.on('tlsClientError', (e, s) => {
-    o.log.warn({ err: e.message, remote: s.remoteAddress }, 'data channel: TLS handshake refused');
-  });
-  server.on('secureConnection', (socket) => {
+  const tlsOptions = { ciphers: DATA_CIPHERS, honorCipherOrder: true, highWaterMark: DATA_HIGH_WATER_MARK };
+  const listener = { tls: o.tls, requireClientCert: true, what: 'data channel', log: o.log, serverOptions: tlsOptions };
+  const server = createTlsListener(o.handshake ? { ...listener, limits: o.handshake } : listener, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     handle(socket).catch((e: unknown) => {
@@ -81,6 +77,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     // rsync's protocol has small request/answer exchanges (file list, checksums): no Nagle delay
     socket.setNoDelay(true);
     const peer = certIdentity(socket.getPeerCertificate());
+    const peerCert = certAudit(socket.getPeerCertificate());
     const remote = socket.remoteAddress;
     socket.on('error', (e) => o.log.warn({ peer, remote, err: e.message }, 'data channel: socket error'));
     let header: { line: string; rest: Buffer };
@@ -100,25 +97,35 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       } catch {
         throw new Error('first line is not JSON');
       }
-      ticket = o.tickets.redeem({ ticket: msg.ticket, peer, direction: msg.direction });
-      opts = validateServerArgs(msg.args);
+      const redeemed = o.tickets.redeem({ ticket: msg.ticket, peer, direction: msg.direction });
+      ticket = redeemed;
+      try {
+        opts = validateServerArgs(msg.args, redeemed.rsyncOptions);
+      } catch (e) {
+        // the ticket is spent: its session ends here, and the director learns why
+        results.finish(redeemed.ticket, { exitCode: -1, ok: false, message: `refused: ${errorMessage(e)}`, notStored: [], notStoredTotal: 0 });
+        throw e;
+      }
     } catch (e) {
       const why = errorMessage(e).replaceAll('\n', ' ').slice(0, 500);
       const result = isFfError(e) ? e.code : 'INVALID_ARGUMENT';
-      o.log.warn({ audit: true, caller: peer, remote, rpc: 'DataChannel', result, duration_ms: Date.now() - connected, err: why }, 'data channel: refused');
+      o.log.warn({ audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result, duration_ms: Date.now() - connected, err: why }, 'data channel: refused');
       socket.end(`ERR ${why}\n`);
       return;
     }
-    // the receiver's own options (link-dest, inplace) come from the ticket, never the client
-    const extra = ticket.rsyncOptions.filter((x) => !opts.includes(x));
-    const args = ['--server', ...opts, ...extra, '.', `${ticket.path.replace(/\/+$/, '')}/`];
+    // The receiver's own options (link-dest, inplace, ignore-times) come from the ticket and go
+    // first: nothing the sender puts after them can be read as their value (a cluster ending in
+    // 'e' takes the next argument).
+    const own = ticket.rsyncOptions;
+    const args = ['--server', ...own, ...opts.filter((x) => !own.includes(x)), '.', `${ticket.path.replace(/\/+$/, '')}/`];
+    results.start(ticket.ticket);
     const log = o.log.child({ backup_id: ticket.backupId, peer, entry: ticket.entry, direction: ticket.direction });
     log.info({ args }, 'data channel: receiving');
     socket.write('OK\n');
     active++;
     o.onSession?.(ticket, 'start', true);
     const started = Date.now();
-    const proc = spawnProcess({ bin: findBinary('rsync'), args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log }, true);
+    const proc = spawnProcess({ bin: findBinary('rsync'), args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20 }, true);
     if (header.rest.length > 0) proc.child.stdin!.write(header.rest);
     socket.pipe(proc.child.stdin!);
     proc.child.stdout!.pipe(socket);
@@ -129,18 +136,23 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     try {
       const r = await proc.done;
       ok = true;
+      results.finish(ticket.ticket, judge(0, r.stderr, ticket.path, ticket.allowNotStored ?? []));
       log.info(
-        { audit: true, caller: peer, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten },
+        { audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten },
         'data channel: received',
       );
     } catch (e) {
       log.error(
-        { audit: true, caller: peer, remote, rpc: 'DataChannel', result: 'TRANSFER_FAILED', err: errorMessage(e).slice(0, 2000), duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
+        { audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result: 'TRANSFER_FAILED', err: errorMessage(e).slice(0, 2000), duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
         'data channel: rsync failed',
       );
       const stderr = isFfError(e) && typeof e.details?.stderr === 'string' ? e.details.stderr.trim() : '';
       const code = isFfError(e) && typeof e.details?.exitCode === 'number' ? `rsync exited with ${e.details.exitCode}` : errorMessage(e).split('\n')[0]!;
       const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
+      const exitCode = isFfError(e) && typeof e.details?.exitCode === 'number' ? e.details.exitCode : -1;
+      const verdict = judge(exitCode, stderr, ticket.path, ticket.allowNotStored ?? []);
+      results.finish(ticket.ticket, exitCode === -1 ? { ...verdict, message } : verdict);
+      ok = verdict.ok;
       failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message }].slice(-FAILURES_KEPT);
       socket.destroy();
     } finally {
@@ -151,6 +163,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
 
   return {
     server,
+    results,
     active: () => active,
     recentFailures: () => {
       failures = failures.filter((f) => Date.now() - f.atMs < FAILURES_TTL_MS);

@@ -29,6 +29,14 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
     };
   }
   if (ctx.freeze) res.freeze = { kind: ctx.freeze.kind };
-  if (ctx.target) res.target = { kind: ctx.target.kind, free_bytes: await free(() => ctx.target!.freeBytes()) };
+  if (ctx.target) {
+    const allowed: readonly string[] = ctx.config.target?.unsupported ?? [];
+    const limits = (await ctx.targetLimits?.().catch(() => [])) ?? [];
+    res.target = {
+      kind: ctx.target.kind,
+      free_bytes: await free(() => ctx.target!.freeBytes()),
+      limits: limits.map((l) => ({ class: l.class, detail: l.detail, allowed: allowed.includes(l.class) })),
+    };
+  }
   return res;
 }

@@ -6,7 +6,7 @@ import { needLease, type AgentContext } from '../context.js';
 export async function freeze(ctx: AgentContext, req: FreezeRequest__Output): Promise<FreezeResponse> {
   const backupId = checkBackupId(req.backup_id);
   const leaseMs = Number(req.lease_ms);
-  const r = await needLease(ctx).freeze(backupId, Number.isFinite(leaseMs) && leaseMs > 0 ? leaseMs : 0);
+  const r = await needLease(ctx).freeze(backupId, Number.isFinite(leaseMs) && leaseMs > 0 ? leaseMs : 0, ctx.config.freezeMaxTotal);
   return {
     frozen: r.frozen,
     paused_at_unix_ms: String(r.pausedAtUnixMs),

@@ -4,7 +4,9 @@ import type { HealthCheck } from '@freezeframe/common/generated/freezeframe/v1/H
 import type { HealthResponse } from '@freezeframe/common/generated/freezeframe/v1/HealthResponse.js';
 import type { ServiceState } from '@freezeframe/common/generated/freezeframe/v1/ServiceState.js';
 import { roles, type AgentContext } from '../context.js';
+import { mountHolding } from '../mountinfo.js';
 import { CassandraSource } from '../providers/source/cassandra.js';
+import { ZfsTarget } from '../providers/target/zfs.js';
 import { currentLock } from '../target-lock.js';
 import { createDockerApi } from '../tools/docker-api.js';
 import { nodetoolStatusOk } from '../tools/nodetool.js';
@@ -77,6 +79,39 @@ export async function health(ctx: AgentContext): Promise<HealthResponse> {
       check({ name: 'pool', ok: clean, detail: clean ? `pool ${pool} ONLINE, ${st.errors || 'no errors line'}` : `${name}: pool ${pool} is ${st.state || 'in an unknown state'}; errors: ${st.errors || '-'}` });
     } catch (e) {
       check({ name: 'pool', ok: false, detail: `${name}: zpool status ${pool}: ${firstLine(errorMessage(e))}` });
+    }
+  }
+
+  // a source's files must not become setuid programs or device nodes on the target: warn, the operator decides how to mount
+  if (tcfg?.kind === 'dir') {
+    try {
+      const m = await mountHolding(tcfg.path);
+      const missing = ['nosuid', 'nodev'].filter((o) => !m?.options.includes(o));
+      check({
+        name: 'target-mount',
+        ok: missing.length === 0,
+        warnOnly: true,
+        detail: missing.length === 0
+          ? `target ${tcfg.path} is on ${m!.mountPoint}, mounted nosuid,nodev`
+          : `${name}: target ${tcfg.path} is on ${m?.mountPoint ?? 'an unknown mount'}, mounted without ${missing.join(',')}: a source could place setuid programs or device nodes there (mount it nosuid,nodev,noexec)`,
+      });
+    } catch (e) {
+      check({ name: 'target-mount', ok: false, warnOnly: true, detail: `${name}: cannot tell how target ${tcfg.path} is mounted: ${firstLine(errorMessage(e))}` });
+    }
+  }
+  if (ctx.target instanceof ZfsTarget) {
+    try {
+      const unsafe = await ctx.target.unsafeProperties();
+      check({
+        name: 'target-properties',
+        ok: unsafe.length === 0,
+        warnOnly: true,
+        detail: unsafe.length === 0
+          ? `target dataset ${ctx.target.dataset} has setuid, devices and exec off`
+          : `${name}: target dataset ${ctx.target.dataset} has ${unsafe.join(', ')}: a source could place setuid programs or device nodes there (zfs set setuid=off devices=off exec=off ${ctx.target.dataset})`,
+      });
+    } catch (e) {
+      check({ name: 'target-properties', ok: false, warnOnly: true, detail: `${name}: zfs get of ${ctx.target.dataset}: ${firstLine(errorMessage(e))}` });
     }
   }
 

@@ -6,6 +6,9 @@ import type { TicketGrant } from '../tickets.js';
 import { currentLock, describeLock } from '../target-lock.js';
 import { checkEntry } from './entry.js';
 
+/** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
+const RECEIVER_OPTIONS = ['--sparse'];
+
 /**
  * Issues a one-time data-channel ticket. The receive folder and the receiver's rsync options
  * are decided here, from this agent's config; the sender only ever learns the ticket.
@@ -19,8 +22,9 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     const entry = checkEntry(req.entry);
     const target = needTarget(ctx);
     takeTargetLock(ctx, backupId);
-    const { path, rsyncOptions } = await target.prepareReceive(backupId, entry);
-    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions };
+    const { path, rsyncOptions } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
+    const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
+    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [] };
   } else if (req.direction === 'DIRECTION_RESTORE') {
     const src = needSource(ctx);
     if (!ctx.config.allowRestore) {
@@ -31,7 +35,8 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     // `source` names the backup's source (it may differ when restoring one deployment into another);
     // the folder written is always this node's own volume
     const entry = req.entry ? checkEntry(req.entry) : entryName(ctx.config.name, src.volume);
-    grant = { backupId, source, entry, direction: 'restore', peer, path: await src.restorePath(), rsyncOptions: [] };
+    // a restore never trusts size and mtime to skip a file: what is on the node may differ in content
+    grant = { backupId, source, entry, direction: 'restore', peer, path: await src.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
   } else {
     throw new FfError('INVALID_ARGUMENT', `direction ${JSON.stringify(req.direction)} must be DIRECTION_BACKUP or DIRECTION_RESTORE`, {
       details: { field: 'direction' },

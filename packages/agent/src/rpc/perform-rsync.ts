@@ -1,26 +1,53 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { checkBackupId } from '@freezeframe/common';
 import type { PerformRsyncRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/PerformRsyncRequest.js';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import { needSource, type AgentContext } from '../context.js';
-import { sendTree } from './transfer.js';
+import { includeRules } from '../file-names.js';
+import { filesIn } from '../recheck.js';
+import { sendTree, type SendRequest } from './transfer.js';
 
-/** Source: sends this backup's snapshot to the receiver's data channel. */
+/** Past this many files, the second pass compares the whole tree instead of a list (rsync matches each file against every rule). */
+const RECHECK_LIST_MAX = 20_000;
+
+/**
+ * Source: sends this backup's snapshot to the receiver's data channel. The first pass is
+ * rsync's ordinary one; `recheck` is the second, over the files whose mtime the quick check
+ * cannot tell apart (see recheck.ts), whose count the first pass reports.
+ */
 export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__Output, emit: (m: TransferProgress) => void, signal: AbortSignal): Promise<void> {
   const backupId = checkBackupId(req.backup_id);
-  const from = await needSource(ctx).snapshotPath(backupId);
-  await sendTree(
-    ctx,
-    {
-      backupId,
-      from,
-      ticket: req.ticket,
-      receiverName: req.receiver_name,
-      receiverHost: req.receiver_host,
-      receiverPort: req.receiver_data_port,
-      inplace: req.inplace,
-      direction: 'backup',
-    },
-    emit,
-    signal,
-  );
+  const source = needSource(ctx);
+  const from = await source.snapshotPath(backupId);
+  const previous = req.previous_backup_id ? checkBackupId(req.previous_backup_id, 'previous_backup_id') : undefined;
+  const send: SendRequest = {
+    backupId,
+    from,
+    ticket: req.ticket,
+    receiverName: req.receiver_name,
+    receiverHost: req.receiver_host,
+    receiverPort: req.receiver_data_port,
+    inplace: req.inplace,
+    direction: 'backup',
+  };
+  const recheck = previous && ctx.snapshotTimes ? await filesIn(from, await ctx.snapshotTimes.windows(previous, backupId)) : [];
+  if (!req.recheck) {
+    const started = Date.now();
+    await sendTree(ctx, { ...send, recheckFiles: recheck.length }, emit, signal);
+    // a live folder is read during the whole transfer: that is its "snapshot" time
+    if (!source.pointInTime) await ctx.snapshotTimes?.record(backupId, started, Date.now());
+    return;
+  }
+  if (recheck.length > RECHECK_LIST_MAX || !previous) {
+    await sendTree(ctx, send, emit, signal);
+    return;
+  }
+  const list = join(ctx.config.runDir, `recheck-${backupId}.list`);
+  await writeFile(list, includeRules(recheck), { mode: 0o600 });
+  try {
+    await sendTree(ctx, { ...send, only: list }, emit, signal);
+  } finally {
+    await rm(list, { force: true });
+  }
 }

@@ -8,5 +8,6 @@ export async function prepareSnapshot(ctx: AgentContext, req: PrepareSnapshotReq
   const source = needSource(ctx);
   const started = Date.now();
   await source.prepare(backupId, signal);
+  await ctx.snapshotTimes?.record(backupId, started, Date.now());
   return { entry: entryName(ctx.config.name, source.volume), duration_ms: String(Date.now() - started), taken_at_unix_ms: String(started) };
 }

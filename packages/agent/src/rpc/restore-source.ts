@@ -25,6 +25,8 @@ export async function restoreSource(ctx: AgentContext, req: RestoreSourceRequest
       receiverPort: req.receiver_data_port,
       inplace: req.inplace,
       direction: 'restore',
+      // a dir target stores symlinks munged (so none can be followed there): send them as they were
+      unmungeLinks: true,
     },
     emit,
     signal,

@@ -20,6 +20,11 @@ export interface SendRequest {
   receiverPort: unknown;
   inplace: boolean;
   direction: 'backup' | 'restore';
+  /** See RsyncPushOptions.only. */
+  only?: string;
+  unmungeLinks?: boolean;
+  /** Reported with the final stats: files the second pass must compare by content. */
+  recheckFiles?: number;
 }
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
@@ -60,6 +65,8 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       from: req.from,
       inplace: req.inplace,
       deleteMode: req.direction === 'restore' ? 'delete-after' : 'delete',
+      ...(req.only ? { only: req.only } : {}),
+      ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
       signal,
       logger: log,
@@ -83,6 +90,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
         bytes_sent: String(res.bytesSent),
         duration_ms: String(res.durationMs),
         exit_code: res.exitCode,
+        recheck_files: String(req.recheckFiles ?? 0),
       },
     });
   } catch (e) {

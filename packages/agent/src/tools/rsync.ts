@@ -121,6 +121,13 @@ export interface RsyncPushOptions {
   inplace: boolean;
   /** 'delete' for backups; 'delete-after' for restores, so a failed restore never leaves half a tree deleted first. */
   deleteMode: 'delete' | 'delete-after';
+  /**
+   * Send only what this `--include-from` list (NUL-separated) selects, and delete nothing: the
+   * second pass of a backup (see recheck.ts).
+   */
+  only?: string;
+  /** Symlinks stored munged by a receiver (`/rsyncd-munged/...`, dir targets) are sent back as they were. */
+  unmungeLinks?: boolean;
   tunnel: TunnelEnv;
   onProgress?: (p: RsyncProgress) => void;
   signal?: AbortSignal;
@@ -140,13 +147,15 @@ function rshQuote(s: string): string {
   return /[\s'"]/.test(s) ? `'${s.replaceAll("'", '')}'` : s;
 }
 
-export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript'>): string[] {
+export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'unmungeLinks'>): string[] {
   const rsh = `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
     '-aHAX',
     '--numeric-ids',
-    `--${o.deleteMode}`,
+    // --from0 before --include-from: rsync reads the list while it parses its options
+    ...(o.only ? ['--from0', `--include-from=${o.only}`, '--exclude=*'] : [`--${o.deleteMode}`]),
     ...(o.inplace ? ['--inplace'] : []),
+    ...(o.unmungeLinks ? ['--munge-links'] : []),
     '--info=progress2',
     '--stats',
     '--rsh',

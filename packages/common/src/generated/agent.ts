@@ -24,12 +24,15 @@ import type { ListBackupsResponse as _freezeframe_v1_ListBackupsResponse, ListBa
 import type { LockTargetRequest as _freezeframe_v1_LockTargetRequest, LockTargetRequest__Output as _freezeframe_v1_LockTargetRequest__Output } from './freezeframe/v1/LockTargetRequest.js';
 import type { LockTargetResponse as _freezeframe_v1_LockTargetResponse, LockTargetResponse__Output as _freezeframe_v1_LockTargetResponse__Output } from './freezeframe/v1/LockTargetResponse.js';
 import type { Manifest as _freezeframe_v1_Manifest, Manifest__Output as _freezeframe_v1_Manifest__Output } from './freezeframe/v1/Manifest.js';
+import type { NotStored as _freezeframe_v1_NotStored, NotStored__Output as _freezeframe_v1_NotStored__Output } from './freezeframe/v1/NotStored.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from './freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from './freezeframe/v1/OpenReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from './freezeframe/v1/PerformRsyncRequest.js';
 import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from './freezeframe/v1/PrepareSnapshotRequest.js';
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from './freezeframe/v1/PrepareSnapshotResponse.js';
 import type { ReceiveFailure as _freezeframe_v1_ReceiveFailure, ReceiveFailure__Output as _freezeframe_v1_ReceiveFailure__Output } from './freezeframe/v1/ReceiveFailure.js';
+import type { ReceiveResultRequest as _freezeframe_v1_ReceiveResultRequest, ReceiveResultRequest__Output as _freezeframe_v1_ReceiveResultRequest__Output } from './freezeframe/v1/ReceiveResultRequest.js';
+import type { ReceiveResultResponse as _freezeframe_v1_ReceiveResultResponse, ReceiveResultResponse__Output as _freezeframe_v1_ReceiveResultResponse__Output } from './freezeframe/v1/ReceiveResultResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from './freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from './freezeframe/v1/RemoveSnapshotResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from './freezeframe/v1/RestoreKeyspaceRequest.js';
@@ -42,6 +45,7 @@ import type { StartServicesResponse as _freezeframe_v1_StartServicesResponse, St
 import type { StopServicesRequest as _freezeframe_v1_StopServicesRequest, StopServicesRequest__Output as _freezeframe_v1_StopServicesRequest__Output } from './freezeframe/v1/StopServicesRequest.js';
 import type { StopServicesResponse as _freezeframe_v1_StopServicesResponse, StopServicesResponse__Output as _freezeframe_v1_StopServicesResponse__Output } from './freezeframe/v1/StopServicesResponse.js';
 import type { TargetInfo as _freezeframe_v1_TargetInfo, TargetInfo__Output as _freezeframe_v1_TargetInfo__Output } from './freezeframe/v1/TargetInfo.js';
+import type { TargetLimit as _freezeframe_v1_TargetLimit, TargetLimit__Output as _freezeframe_v1_TargetLimit__Output } from './freezeframe/v1/TargetLimit.js';
 import type { ThawRequest as _freezeframe_v1_ThawRequest, ThawRequest__Output as _freezeframe_v1_ThawRequest__Output } from './freezeframe/v1/ThawRequest.js';
 import type { ThawResponse as _freezeframe_v1_ThawResponse, ThawResponse__Output as _freezeframe_v1_ThawResponse__Output } from './freezeframe/v1/ThawResponse.js';
 import type { TransferProgress as _freezeframe_v1_TransferProgress, TransferProgress__Output as _freezeframe_v1_TransferProgress__Output } from './freezeframe/v1/TransferProgress.js';
@@ -84,12 +88,15 @@ export interface ProtoGrpcType {
       LockTargetRequest: MessageTypeDefinition<_freezeframe_v1_LockTargetRequest, _freezeframe_v1_LockTargetRequest__Output>
       LockTargetResponse: MessageTypeDefinition<_freezeframe_v1_LockTargetResponse, _freezeframe_v1_LockTargetResponse__Output>
       Manifest: MessageTypeDefinition<_freezeframe_v1_Manifest, _freezeframe_v1_Manifest__Output>
+      NotStored: MessageTypeDefinition<_freezeframe_v1_NotStored, _freezeframe_v1_NotStored__Output>
       OpenReceiveRequest: MessageTypeDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveRequest__Output>
       OpenReceiveResponse: MessageTypeDefinition<_freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveResponse__Output>
       PerformRsyncRequest: MessageTypeDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_PerformRsyncRequest__Output>
       PrepareSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotRequest__Output>
       PrepareSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotResponse__Output>
       ReceiveFailure: MessageTypeDefinition<_freezeframe_v1_ReceiveFailure, _freezeframe_v1_ReceiveFailure__Output>
+      ReceiveResultRequest: MessageTypeDefinition<_freezeframe_v1_ReceiveResultRequest, _freezeframe_v1_ReceiveResultRequest__Output>
+      ReceiveResultResponse: MessageTypeDefinition<_freezeframe_v1_ReceiveResultResponse, _freezeframe_v1_ReceiveResultResponse__Output>
       RemoveSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotRequest__Output>
       RemoveSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotResponse__Output>
       RestoreKeyspaceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceRequest__Output>
@@ -102,6 +109,7 @@ export interface ProtoGrpcType {
       StopServicesRequest: MessageTypeDefinition<_freezeframe_v1_StopServicesRequest, _freezeframe_v1_StopServicesRequest__Output>
       StopServicesResponse: MessageTypeDefinition<_freezeframe_v1_StopServicesResponse, _freezeframe_v1_StopServicesResponse__Output>
       TargetInfo: MessageTypeDefinition<_freezeframe_v1_TargetInfo, _freezeframe_v1_TargetInfo__Output>
+      TargetLimit: MessageTypeDefinition<_freezeframe_v1_TargetLimit, _freezeframe_v1_TargetLimit__Output>
       ThawRequest: MessageTypeDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawRequest__Output>
       ThawResponse: MessageTypeDefinition<_freezeframe_v1_ThawResponse, _freezeframe_v1_ThawResponse__Output>
       TransferProgress: MessageTypeDefinition<_freezeframe_v1_TransferProgress, _freezeframe_v1_TransferProgress__Output>

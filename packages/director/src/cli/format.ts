@@ -2,6 +2,20 @@ import type { FfError } from '@freezeframe/common';
 
 // Plain-text rendering for humans; `--json` bypasses all of it.
 
+/** C0 controls but tab and newline, DEL, C1 (0x80-0x9f; 0x9b is a one-byte CSI). ESC is among the C0. */
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Makes text for the operator's terminal harmless: agents send names, messages and errors, and a
+ * hostile one could set the window title, erase lines or move the cursor to forge an "ok" row.
+ * Removes every control character; with `multiline` false also turns newlines and tabs into
+ * spaces (table cells, progress lines). Every human output goes through this; --json does not.
+ */
+export function terminalText(s: string, multiline = true): string {
+  const t = s.replace(CONTROLS, '');
+  return multiline ? t : t.replace(/[\n\t]/g, ' ');
+}
+
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -24,7 +38,9 @@ export function formatDuration(ms: number | undefined): string {
 }
 
 /** A left-aligned table with a header row; cells are strings. */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rawRows: string[][]): string {
+  // one row per line, whatever a cell holds
+  const rows = rawRows.map((r) => r.map((c) => terminalText(c, false)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -37,5 +53,5 @@ export function table(header: string[], rows: string[][]): string {
 export function formatError(e: FfError): string {
   const lines = [`error ${e.code}: ${e.message}`];
   if (e.hint) lines.push(`hint: ${e.hint}`);
-  return lines.join('\n');
+  return terminalText(lines.join('\n'));
 }

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_OPTIONS node
+// first: no inspector may open, by SIGUSR1 or an inherited --inspect (see the module)
+import '@freezeframe/common/no-inspector';
 import { main } from './program.js';
 
 const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });

@@ -10,7 +10,7 @@ import { renderServices, startServices, stopServices } from '../engine/services.
 import * as recovery from '../engine/recovery.js';
 import { prune } from '../engine/prune.js';
 import { asFfError } from '../engine/phases.js';
-import { formatError } from './format.js';
+import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
 import * as render from './render.js';
 
@@ -57,6 +57,8 @@ const splitList = (v: string, prev: string[] = []) => [...prev, ...v.split(',').
 export function buildProgram(io: CliIo): Command {
   const program = new Command('freezeframe');
   const out = (s: string) => io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  // human output holds agents' text: through terminalText, always (JSON escapes controls itself)
+  const human = (s: string) => out(terminalText(s));
 
   program
     .description('consistent point-in-time backups of a whole deployment, driven over mutual TLS')
@@ -77,8 +79,9 @@ export function buildProgram(io: CliIo): Command {
     if (json && !tty) return undefined;
     return progressPrinter({ write: (s) => io.stderr.write(s), isTTY: tty });
   };
-  function emit<T>(json: boolean, data: T, human: (d: T) => string): void {
-    out(json ? JSON.stringify(data, null, 2) : human(data));
+  function emit<T>(json: boolean, data: T, toText: (d: T) => string): void {
+    if (json) out(JSON.stringify(data, null, 2));
+    else human(toText(data));
   }
   const cmd = (name: string, description: string) => {
     const c = program.command(name).description(description).option('--json', 'print the result as JSON');
@@ -147,11 +150,12 @@ export function buildProgram(io: CliIo): Command {
       try {
         if (o.maxAge !== undefined) maxAgeMs = parseDuration(o.maxAge);
       } catch (e) {
-        out(`FREEZEFRAME UNKNOWN - --max-age: ${(e as Error).message}`);
+        human(`FREEZEFRAME UNKNOWN - --max-age: ${(e as Error).message}`);
         throw new ExitWith(3);
       }
       const n = await nagios(inventory, maxAgeMs !== undefined ? { maxAgeMs } : {});
-      out(o.json ? JSON.stringify(n, null, 2) : n.line);
+      if (o.json) out(JSON.stringify(n, null, 2));
+      else human(n.line);
       throw new ExitWith(n.code);
     }
     const r = await healthReport(inventory());

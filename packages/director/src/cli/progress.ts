@@ -1,5 +1,5 @@
 import type { EngineEvent, EventSink } from '../engine/types.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration, terminalText } from './format.js';
 
 export interface ProgressOutput {
   write(s: string): void;
@@ -21,9 +21,12 @@ export function progressPrinter(out: ProgressOutput): EventSink & { finish(): vo
     if (live) out.write('\r\x1b[K');
     live = false;
   };
+  // node names, details and warnings come from agents: one plain line each, no control characters
+  const show = (s: string) => out.write(terminalText(s, false));
   const line = (s: string) => {
     clear();
-    out.write(out.isTTY ? `${s}\n` : `${new Date().toISOString()} ${s}\n`);
+    show(out.isTTY ? s : `${new Date().toISOString()} ${s}`);
+    out.write('\n');
   };
   const sink = (e: EngineEvent) => {
     switch (e.type) {
@@ -31,7 +34,7 @@ export function progressPrinter(out: ProgressOutput): EventSink & { finish(): vo
         if (!out.isTTY) line(`${e.phase}: start`);
         else {
           clear();
-          out.write(`${e.phase} ...`);
+          show(`${e.phase} ...`);
           live = true;
         }
         break;
@@ -46,7 +49,7 @@ export function progressPrinter(out: ProgressOutput): EventSink & { finish(): vo
           line(`  ${e.phase} ${e.node}: ${e.detail ?? 'done'} in ${formatDuration(e.durationMs)}`);
         } else if (out.isTTY && e.status === 'start') {
           clear();
-          out.write(`${e.phase} ${e.node} ...`);
+          show(`${e.phase} ${e.node} ...`);
           live = true;
         }
         break;
@@ -61,7 +64,7 @@ export function progressPrinter(out: ProgressOutput): EventSink & { finish(): vo
         const text = `${e.phase} ${e.node}: ${formatBytes(p.bytes)} ${p.percent}%${rate ? ` ${rate}` : ''}${eta}`;
         if (out.isTTY) {
           clear();
-          out.write(text);
+          show(text);
           live = true;
         } else if (Date.now() - (lastPlain.get(key) ?? 0) >= PLAIN_PROGRESS_EVERY_MS) {
           lastPlain.set(key, Date.now());

@@ -29,8 +29,10 @@ import type { LockTargetResponse__Output } from '@freezeframe/common/generated/f
 import type { UnlockTargetResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/UnlockTargetResponse.js';
 import type { VerifyBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/VerifyBackupResponse.js';
 import type { DeleteBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeleteBackupResponse.js';
+import type { ReceiveResultResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ReceiveResultResponse.js';
 import type {
   AgentNode,
+  ReceiveVerdict,
   BackupListing,
   CleanupResult,
   LockArgs,
@@ -99,6 +101,7 @@ function toStats(s: TransferStats__Output): TransferStats {
     bytesSent: num(s.bytes_sent),
     durationMs: num(s.duration_ms),
     exitCode: s.exit_code,
+    recheckFiles: num(s.recheck_files),
   };
 }
 
@@ -246,7 +249,13 @@ export class GrpcAgentNode implements AgentNode {
       d.source = { kind: r.source.kind, volume: r.source.volume, entry: r.source.entry, pointInTime: r.source.point_in_time, freeBytes: num(r.source.free_bytes) };
     }
     if (r.freeze) d.freeze = { kind: r.freeze.kind };
-    if (r.target) d.target = { kind: r.target.kind, freeBytes: num(r.target.free_bytes) };
+    if (r.target) {
+      d.target = {
+        kind: r.target.kind,
+        freeBytes: num(r.target.free_bytes),
+        limits: r.target.limits.map((l) => ({ class: l.class, detail: l.detail, allowed: l.allowed })),
+      };
+    }
     return d;
   }
 
@@ -284,12 +293,34 @@ export class GrpcAgentNode implements AgentNode {
     const r = await this.unary<OpenReceiveResponse__Output>(
       (o, cb) =>
         this.client.OpenReceive(
-          { backup_id: a.backupId, source: a.source, direction: a.direction === 'backup' ? 'DIRECTION_BACKUP' : 'DIRECTION_RESTORE', peer: a.peer, entry: a.entry },
+          {
+            backup_id: a.backupId,
+            source: a.source,
+            direction: a.direction === 'backup' ? 'DIRECTION_BACKUP' : 'DIRECTION_RESTORE',
+            peer: a.peer,
+            entry: a.entry,
+            recheck: !!a.recheck,
+          },
           o,
           cb,
         ),
     );
     return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
+  }
+
+  async receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict> {
+    const r = await this.unary<ReceiveResultResponse__Output>(
+      (o, cb) => this.client.ReceiveResult({ ticket, wait_ms: waitMs }, o, cb),
+      waitMs + 15_000,
+    );
+    return {
+      state: (['done', 'running', 'unused'].includes(r.state) ? r.state : 'unknown') as ReceiveVerdict['state'],
+      exitCode: r.exit_code,
+      ok: r.ok,
+      message: r.message,
+      notStored: r.not_stored.map((n) => ({ path: n.path, class: n.class, message: n.message, allowed: n.allowed })),
+      notStoredTotal: num(r.not_stored_total),
+    };
   }
 
   async performRsync(a: SendArgs, opts?: StreamOptions): Promise<TransferStats> {
@@ -301,6 +332,8 @@ export class GrpcAgentNode implements AgentNode {
       receiver_host: a.receiverHost,
       receiver_data_port: a.receiverDataPort,
       inplace: a.inplace,
+      previous_backup_id: a.previousBackupId ?? '',
+      recheck: !!a.recheck,
     });
     return this.drain(stream, 'transfer', opts);
   }

@@ -8,7 +8,7 @@ import type { AgentNode, BackupListing, NodeDescription, Role, SendArgs, StreamO
 // In-memory nodes that log every call into one shared journal, so the tests can assert the
 // order of the phases across the whole deployment and what was undone after a failure.
 
-type Method = 'lockTarget' | 'unlockTarget' | 'cleanup' | 'verifyBackup' | 'health' | 'describe' | 'freeze' | 'thaw' | 'prepareSnapshot' | 'removeSnapshot' | 'openReceive' | 'performRsync' | 'tag' | 'listBackups' | 'activateBackup' | 'deactivateBackup' | 'restoreSource' | 'deleteBackup';
+type Method = 'lockTarget' | 'unlockTarget' | 'cleanup' | 'verifyBackup' | 'health' | 'describe' | 'freeze' | 'thaw' | 'prepareSnapshot' | 'removeSnapshot' | 'openReceive' | 'performRsync' | 'tag' | 'listBackups' | 'activateBackup' | 'deactivateBackup' | 'restoreSource' | 'deleteBackup' | 'receiveResult';
 
 interface FakeSpec {
   name: string;
@@ -75,6 +75,10 @@ function deployment(specs: FakeSpec[]) {
       async openReceive(a) {
         await call('openReceive', `<-${a.peer}`);
         return { ticket: `t-${a.source}`, dataPort: 7451, expiresAtMs: Date.now() + 60_000, inplace: true };
+      },
+      async receiveResult() {
+        await call('receiveResult');
+        return { state: 'done', exitCode: 0, ok: true, message: '', notStored: [], notStoredTotal: 0 };
       },
       async performRsync(a: SendArgs, o?: StreamOptions) {
         await call('performRsync', `->${a.receiverName}@${a.receiverHost}:${a.receiverDataPort}`);
@@ -320,6 +324,25 @@ describe('runBackup failure paths: always thaw and remove snapshots, never tag',
     expect(d.snapshots.size).toBe(0);
     expect(d.frozen.size).toBe(0);
   });
+
+  it('does not tag when an agent ended a held freeze at its cap after the last renewal', async () => {
+    const specs = SPECS.map((s) => (s.name === 'db-1' ? { ...s, pointInTime: false } : s));
+    const d = deployment(specs);
+    const mgr = d.nodes.find((n) => n.name === 'manager')!;
+    const orig = mgr.freeze.bind(mgr);
+    let freezes = 0;
+    mgr.freeze = async (id, lease) => {
+      if (++freezes > 1) throw new FfError('FREEZE_FAILED', `freeze of backup ${id} reached this agent's total freeze cap freezeMaxTotal (600 s) and was thawed`);
+      return orig(id, lease);
+    };
+    const record = newRunRecord('backup', '20240101_120000', '20240101_120000', 'uat');
+    // renewals far apart: the transfer ends before the first one
+    const e = (await runBackup(d.nodes, { deployment: 'uat', backupId: '20240101_120000', leaseMs: 30_000, concurrency: 1, directorVersion: 't', record, renewEveryMs: 60_000 }).catch((x: unknown) => x)) as FfError;
+    expect(e.code).toBe('FREEZE_FAILED');
+    expect(e.message).toMatch(/manager: freeze of backup 20240101_120000 reached this agent's total freeze cap freezeMaxTotal/);
+    expect(count(d.journal, 'tag')).toBe(0);
+    expect(d.frozen.size).toBe(0);
+  });
 });
 
 describe('runRestore', () => {
@@ -363,7 +386,9 @@ describe('runBackup retention (phase 8)', () => {
     const d = deployment(specs);
     const target = d.nodes.find((n) => n.name === 'target')!;
     const orig = target.listBackups.bind(target);
-    target.listBackups = async () => [...(await orig()), { id: ID, createdMs: 4, entries: [], usedBytes: 7, manifest: { deployment: 'uat' }, complete: true }];
+    // the run's own backup appears once it is tagged
+    const own = { id: ID, createdMs: 4, entries: [], usedBytes: 7, manifest: { deployment: 'uat' }, complete: true };
+    target.listBackups = async () => [...(await orig()), ...(d.journal.some((j) => j.startsWith('tag:')) ? [own] : [])];
     return d;
   }
   const run = (d: ReturnType<typeof deployment>) =>
@@ -377,7 +402,7 @@ describe('runBackup retention (phase 8)', () => {
     // 20240102 is the newest and kept; the run's own (older) backup is protected
     expect(j.filter((x) => x.startsWith('deleteBackup'))).toEqual(['deleteBackup:target 20240101_000000']);
     expect(last(j, 'removeSnapshot')).toBeLessThan(first(j, 'deleteBackup'));
-    expect(last(j, 'tag')).toBeLessThan(first(j, 'listBackups'));
+    expect(last(j, 'tag')).toBeLessThan(last(j, 'listBackups'));
     expect(first(j, 'deleteBackup')).toBeLessThan(last(j, 'unlockTarget'));
     expect(r.record.phases.map((p) => p.phase).slice(-2)).toEqual(['release', 'retention']);
     const ret = r.record.retention!;
@@ -391,7 +416,8 @@ describe('runBackup retention (phase 8)', () => {
     const d = withTagged(withFailure('target', 'tag'));
     await expect(run(d)).rejects.toThrow(/tag/);
     expect(count(d.journal, 'deleteBackup')).toBe(0);
-    expect(count(d.journal, 'listBackups')).toBe(0);
+    // once, before the freeze (each source's basis); none for retention
+    expect(count(d.journal, 'listBackups')).toBe(1);
   });
 
   it('a refused deletion is a warning; the backup is still ok', async () => {
@@ -404,7 +430,14 @@ describe('runBackup retention (phase 8)', () => {
   });
 
   it('a failed listing skips retention with a warning', async () => {
-    const d = withTagged(withFailure('target', 'listBackups', 'UNAVAILABLE'));
+    const d = withTagged(SPECS);
+    const target = d.nodes.find((n) => n.name === 'target')!;
+    const orig = target.listBackups.bind(target);
+    // the listing before the freeze works; the one for retention, after the tag, fails
+    target.listBackups = async () => {
+      if (d.journal.some((j) => j.startsWith('tag:'))) throw new FfError('UNAVAILABLE', 'target: listBackups broke');
+      return orig();
+    };
     const r = await run(d);
     expect(r.record.result).toBe('ok');
     expect(r.record.retention).toBeUndefined();

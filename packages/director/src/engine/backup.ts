@@ -3,7 +3,8 @@ import { FfError, checkBackupId, errorMessage } from '@freezeframe/common';
 import { asFfError, combineErrors, onEveryNode, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
 import { withReceiverCause } from './receiver-cause.js';
-import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './retry.js';
+import { sendSource } from './send-source.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './target-lock.js';
 import { pruneBackups } from './prune.js';
 import type { RetentionPolicy } from './retention.js';
@@ -109,9 +110,18 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
       holder: opts.holder ?? newHolder(),
       takeover: !!opts.resume,
     });
+    const tagged = await target.node.listBackups();
+    if (!opts.resume && tagged.some((b) => b.id === backupId)) {
+      throw new FfError('ALREADY_EXISTS', `a backup named ${backupId} is already tagged on ${target.node.name}; nothing was paused`, {
+        node: target.node.name,
+        hint: 'start the backup again: it gets a new id',
+      });
+    }
+    // the basis the target compares each source with: the newest tagged backup holding its entry
+    const previousWith = (entry: string) => tagged.filter((b) => b.id < backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
     if (opts.resume) {
       // the director may have died after the tag but before its record: tag exactly once
-      const existing = (await target.node.listBackups()).find((b) => b.id === backupId);
+      const existing = tagged.find((b) => b.id === backupId);
       if (existing) {
         rec.alreadyTagged = true;
         rec.snapshot = `${backupId} (tagged by the interrupted run)`;
@@ -196,33 +206,34 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
             if (transfersAbort.signal.aborted) throw new FfError('CANCELLED', `${name}: not started because another step failed`, { node: name });
             const entry = entries.get(name) ?? m.desc.source!.entry;
             try {
-              const stats = await onNode(
+              const sent = await onNode(
                 ctx,
                 p,
                 name,
                 () =>
-                  // a retry needs a new ticket (tickets are one-time); rsync reuses what already arrived
-                  withRetry(
-                    async () => {
-                      const ticket = await target.node.openReceive({ backupId, source: name, direction: 'backup', peer: name, entry });
-                      return m.node.performRsync(
-                        {
-                          backupId,
-                          ticket: ticket.ticket,
-                          receiverName: target.node.name,
-                          receiverHost: target.node.host,
-                          receiverDataPort: ticket.dataPort || target.desc.dataPort,
-                          inplace: ticket.inplace,
-                        },
-                        { signal: transfersAbort.signal, onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
-                      );
-                    },
-                    { policy: retry, signal: transfersAbort.signal, onRetry: retryNote(name, 'transfer') },
-                  ),
-                (s) => `${s.filesTotal} files, ${s.bytesTotal} bytes, ${s.bytesTransferred} sent`,
+                  sendSource({
+                    backupId,
+                    source: m,
+                    target,
+                    entry,
+                    previous: previousWith(entry),
+                    signal: transfersAbort.signal,
+                    retry,
+                    onRetry: retryNote(name, 'transfer'),
+                    onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }),
+                  }),
+                (s) =>
+                  `${s.stats.filesTotal} files, ${s.stats.bytesTotal} bytes, ${s.stats.bytesTransferred} sent` +
+                  `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}`,
               );
+              const stats = sent.stats;
               if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
-              addTransfer(rec, name, entry, stats);
+              if (sent.notHeld) {
+                const msg = `${name}: ${target.node.name} does not hold ${Object.entries(sent.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ')} of this source (allowed by its target.unsupported)`;
+                rec.warnings.push(msg);
+                ctx.emit({ type: 'warning', node: name, message: msg });
+              }
+              addTransfer(rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
             } catch (e) {
               transfersAbort.abort();
               throw await withReceiverCause(asFfError(e, name), target.node, { backupId, source: name, direction: 'backup', checkTargetSpace: true });
@@ -242,6 +253,9 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
     if (holdFreeze) {
       stopRenewing();
       if (renewalError) throw renewalError;
+      // an agent may have ended the freeze at its freezeMaxTotal since the last renewal; this
+      // one is refused then, so a transfer that was not frozen throughout is never tagged
+      await onEveryNode(freezeHosts, 'freeze renewal', 'FREEZE_FAILED', (m) => m.node.freeze(backupId, opts.leaseMs));
       await thawAll(freezeAttempted);
     }
 
@@ -285,7 +299,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
           cause: failure.cause ?? failure,
           ...(failure.node ? { node: failure.node } : {}),
           ...(failure.details ? { details: failure.details } : {}),
-          hint: `resume it with: freezeframe backup --resume ${backupId}`,
+          hint: `${failure.hint ? `${failure.hint}; then ` : ''}resume it with: freezeframe backup --resume ${backupId}`,
         });
       }
       throw failure;
@@ -368,6 +382,9 @@ function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Memb
         files: t?.filesTotal ?? 0,
         filesTransferred: t?.filesTransferred ?? 0,
         durationMs: t?.durationMs ?? 0,
+        ...(t?.rechecked ? { rechecked: t.rechecked } : {}),
+        // what this backup does not hold of the source, because the target cannot store it
+        ...(t?.notHeld ? { notHeld: t.notHeld } : {}),
       };
     }),
     entries: [...entries.values()],

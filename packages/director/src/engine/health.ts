@@ -23,6 +23,8 @@ export interface HealthReportRow extends HealthRow {
   clockSkewMs?: number;
   sourceKind?: string;
   targetLockPurpose?: string;
+  /** What the target's file system cannot store (the agent's probe), and whether target.unsupported allows it. */
+  targetLimits?: Array<{ class: string; detail: string; allowed: boolean }>;
 }
 
 export interface HealthReport {
@@ -83,6 +85,7 @@ export async function healthReport(inv: Inventory): Promise<HealthReport> {
           if (d.target) {
             row.target = d.target.kind;
             row.freeBytes = d.target.freeBytes;
+            if (d.target.limits?.length) row.targetLimits = d.target.limits;
           }
           if (d.freeze) row.freeze = d.freeze.kind;
           return row;
@@ -130,6 +133,7 @@ export function renderHealthReport(r: HealthReport): string {
     for (const c of n.checks) lines.push(`  ${n.node} ${c.ok ? 'ok     ' : 'FAILED '} ${c.name}: ${c.detail}`);
     for (const p of n.problems) if (!n.checks.some((c) => !c.ok && c.detail === p)) lines.push(`  ${n.node} PROBLEM ${p}`);
     for (const w of n.warnings) lines.push(`  ${n.node} WARNING ${w}`);
+    for (const l of n.targetLimits ?? []) lines.push(`  ${n.node} cannot store ${l.detail}${l.allowed ? ' (allowed by target.unsupported)' : ''}`);
   }
   lines.push(r.ok ? (r.nodes.some((n) => n.warnings.length > 0) ? 'all nodes healthy, with warnings' : 'all nodes healthy') : 'some nodes have problems');
   return lines.join('\n');

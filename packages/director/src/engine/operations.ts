@@ -32,7 +32,7 @@ export async function backup(inv: Inventory, opts: { label?: string; onEvent?: E
       throw new FfError('FAILED_PRECONDITION', `backup ${opts.resume} completed already (its record says ok); nothing to resume`, { hint: `freezeframe show ${opts.resume}` });
     }
   }
-  const backupId = opts.resume ?? newBackupId(opts.now ?? new Date(), opts.label);
+  const backupId = opts.resume ?? (await unusedBackupId(stateDir, opts.now ?? new Date(), opts.label));
   const record = newRunRecord('backup', backupId, backupId, inv.deployment);
   try {
     const r = await withNodes(inv, (nodes) =>
@@ -53,6 +53,20 @@ export async function backup(inv: Inventory, opts: { label?: string; onEvent?: E
     writeRunRecord(stateDir, record);
     throw withRecordHint(asFfError(e), backupId);
   }
+}
+
+/**
+ * A backup id no earlier run of this director used: ids name seconds, and a second backup
+ * started in the same second as the last one waits for the next (the target refuses an id it
+ * already holds, before anything is paused, for runs of other directors).
+ */
+export async function unusedBackupId(stateDir: string, now: Date, label?: string): Promise<string> {
+  let id = newBackupId(now, label);
+  while (readRunRecord(stateDir, id)) {
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    id = newBackupId(new Date(), label);
+  }
+  return id;
 }
 
 function withRecordHint(e: FfError, id: string): FfError {

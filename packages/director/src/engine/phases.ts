@@ -97,6 +97,24 @@ export interface Deployment {
 }
 
 const CLOCK_SKEW_WARN_MS = 5_000;
+/** Losses rsync reports file by file: a backup meeting one fails unless target.unsupported allows it. */
+const REPORTED_CLASSES = new Set(['xattrs', 'acls', 'owners', 'times', 'hardlinks']);
+
+/**
+ * What a backup would lose on the target, said before anything is frozen: the agent probed its
+ * file system. A class it cannot store fails the backup at the first file that has it (naming
+ * the file) unless the operator listed it in target.unsupported.
+ */
+export function targetLimitWarnings(target: Member): string[] {
+  const name = target.node.name;
+  return (target.desc.target?.limits ?? []).map((l) => {
+    if (l.allowed) return `${name} cannot store ${l.detail}; its target.unsupported allows that: backups lack them, and their manifest says so`;
+    if (REPORTED_CLASSES.has(l.class)) {
+      return `${name} cannot store ${l.detail}: a backup fails, naming the file, if a source has any (list ${l.class} in its target.unsupported to back up without them)`;
+    }
+    return `${name} cannot store ${l.detail}`;
+  });
+}
 
 /**
  * Health and Describe on every node in parallel. Anything wrong (unreachable, unhealthy,
@@ -165,6 +183,12 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
       problems.push(
         `${target.node.name}: target is locked by ${target.health.targetLockPurpose && target.health.targetLockPurpose !== 'receive' ? target.health.targetLockPurpose : 'backup'} ${target.health.targetLockedBy}${target.health.targetLockedSince ? ` since ${target.health.targetLockedSince}` : ''}${target.health.targetLockExpiresMs ? ` (expires ${new Date(target.health.targetLockExpiresMs).toISOString()} unless renewed)` : ''}`,
       );
+    }
+    if (opts.forBackup && target) {
+      for (const w of targetLimitWarnings(target)) {
+        ctx.record.warnings.push(w);
+        ctx.emit({ type: 'warning', node: target.node.name, message: w });
+      }
     }
     const seen = new Map<string, string>();
     for (const s of sources) {

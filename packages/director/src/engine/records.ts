@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FfError, type Inventory } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
+import type { NotHeld } from './receiver-verdict.js';
 import type { Phase, TransferStats } from './types.js';
 
 /**
@@ -70,6 +71,10 @@ export interface FreezeWindow {
 
 export interface TransferRecord extends TransferStats {
   entry: string;
+  /** Files the second pass compared by content (mtime in the second of an earlier snapshot). */
+  rechecked?: number;
+  /** What the target could not store and its config allows it to lose (target.unsupported). */
+  notHeld?: NotHeld;
 }
 
 export function newRunRecord(kind: RunRecord['kind'], id: string, backupId: string, deployment: string): RunRecord {
@@ -91,8 +96,8 @@ export function newRunRecord(kind: RunRecord['kind'], id: string, backupId: stri
   };
 }
 
-export function addTransfer(rec: RunRecord, source: string, entry: string, stats: TransferStats): void {
-  rec.transfers[source] = { entry, ...stats };
+export function addTransfer(rec: RunRecord, source: string, entry: string, stats: TransferStats, extra: Pick<TransferRecord, 'rechecked' | 'notHeld'> = {}): void {
+  rec.transfers[source] = { entry, ...stats, ...extra };
   rec.bytesTotal += stats.bytesTotal;
   rec.bytesTransferred += stats.bytesTransferred;
   rec.filesTotal += stats.filesTotal;

@@ -2,6 +2,7 @@ import { FfError, checkBackupId, checkName, errorMessage } from '@freezeframe/co
 import { asFfError, combineErrors, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
 import { addTransfer, finishRecord, type RunRecord } from './records.js';
 import { withReceiverCause } from './receiver-cause.js';
+import { receiverVerdict } from './receiver-verdict.js';
 import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
 import { holdTargetLock, type HeldLock } from './target-lock.js';
 import type { AgentNode, BackupListing, EventSink } from './types.js';
@@ -128,10 +129,14 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
                 withRetry(
                   async () => {
                     const ticket = await s.node.openReceive({ backupId, source: name, direction: 'restore', peer: target.node.name, entry });
-                    return target.node.restoreSource(
+                    const st = await target.node.restoreSource(
                       { backupId, entry, ticket: ticket.ticket, receiverName: name, receiverHost: s.node.host, receiverDataPort: ticket.dataPort || s.desc.dataPort, inplace: ticket.inplace },
                       { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) },
                     );
+                    // the node's rsync must have stored everything: a restore that misses a file would
+                    // otherwise say ok (and --delete-after removes what the backup lacks)
+                    await receiverVerdict(s.node, ticket.ticket, { sender: target.node.name, direction: 'restore' });
+                    return st;
                   },
                   { policy: opts.retry ?? DEFAULT_RETRY, onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name) },
                 ),

@@ -3,7 +3,7 @@ import { FfError } from '@freezeframe/common';
 import { runBackup } from './backup.js';
 import { newRunRecord } from './records.js';
 import { isTransientError, rsyncExitOf, withRetry } from './retry.js';
-import type { AgentNode, NodeDescription, Role, TransferStats } from './types.js';
+import type { AgentNode, NodeDescription, ReceiveVerdict, Role, TransferStats } from './types.js';
 
 const STATS: TransferStats = { filesTotal: 1, filesTransferred: 1, bytesTotal: 1, bytesTransferred: 1, bytesSent: 1, durationMs: 1, exitCode: 0 };
 const rsyncFail = (exit: number) => new FfError('TRANSFER_FAILED', `src-1: rsync to tgt (127.0.0.1:7451) exited with ${exit}: timeout in data send/receive`, { node: 'src-1' });
@@ -49,9 +49,13 @@ describe('transient versus permanent errors', () => {
   });
 });
 
-/** A source, a target: the source's first transfers fail as scripted, then succeed. */
-function nodes(failures: FfError[]) {
+/**
+ * A source, a target: the source's first transfers fail as scripted, then succeed. The target's
+ * receiving side ends as `verdicts` says (then ok); the first pass reports `recheck` files.
+ */
+function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: number; tagged?: string[] } = {}) {
   const calls: string[] = [];
+  const verdicts = [...(o.verdicts ?? [])];
   const mk = (name: string, roles: Role[]): AgentNode => {
     const desc: NodeDescription = {
       name,
@@ -72,15 +76,16 @@ function nodes(failures: FfError[]) {
       thaw: async () => ({ thawed: [], thawedAtMs: 1, wasFrozen: false }),
       prepareSnapshot: async () => ({ entry: `${name}@+d`, durationMs: 1, takenAtMs: 1 }),
       removeSnapshot: async () => (await log('removeSnapshot'), true),
-      openReceive: async () => (await log('openReceive'), { ticket: 't', dataPort: 1, expiresAtMs: 0, inplace: false }),
-      performRsync: async () => {
-        await log('performRsync');
+      openReceive: async (a) => (await log(`openReceive${a.recheck ? '(recheck)' : ''}`), { ticket: 't', dataPort: 1, expiresAtMs: 0, inplace: false }),
+      receiveResult: async () => (await log('receiveResult'), verdicts.shift() ?? { state: 'done', exitCode: 0, ok: true, message: '', notStored: [], notStoredTotal: 0 }),
+      performRsync: async (a) => {
+        await log(`performRsync${a.recheck ? '(recheck)' : ''}${a.previousBackupId ? `<${a.previousBackupId}` : ''}`);
         const f = failures.shift();
         if (f) throw f;
-        return STATS;
+        return { ...STATS, recheckFiles: a.recheck ? 0 : (o.recheck ?? 0) };
       },
       tag: async (id) => (await log('tag'), { snapshot: id, durationMs: 1 }),
-      listBackups: async () => [],
+      listBackups: async () => (o.tagged ?? []).map((id) => ({ id, createdMs: 1, entries: ['src-1@+d'], usedBytes: 1, manifest: {}, complete: true })),
       activateBackup: async () => [],
       deactivateBackup: async () => false,
       restoreSource: async () => STATS,
@@ -112,7 +117,7 @@ describe('runBackup retries', () => {
     const r = await run(n.list);
     expect(r.record.result).toBe('ok');
     expect(n.calls.filter((c) => c === 'performRsync:src-1')).toHaveLength(3);
-    expect(n.calls.filter((c) => c === 'openReceive:tgt')).toHaveLength(3);
+    expect(n.calls.filter((c) => c === 'openReceive(recheck):tgt')).toHaveLength(3);
     expect(n.calls.filter((c) => c.startsWith('tag'))).toHaveLength(1);
     expect(r.record.warnings.filter((w) => w.includes('retry'))).toHaveLength(2);
   });
@@ -125,6 +130,64 @@ describe('runBackup retries', () => {
     expect(n.calls.filter((c) => c === 'performRsync:src-1')).toHaveLength(3);
     expect(n.calls.some((c) => c.startsWith('tag'))).toBe(false);
     expect(n.calls).toContain('unlockTarget:tgt');
+  });
+
+  it('fails when the receiving rsync could not store files, though the sender said ok; names them; tags nothing', async () => {
+    const n = nodes([], {
+      verdicts: [
+        {
+          state: 'done',
+          exitCode: 23,
+          ok: false,
+          message: 'rsync exited with 23',
+          notStored: [{ path: 'db/own', class: 'owners', message: 'chown "/t/db/own" failed: Invalid argument (22)', allowed: false }],
+          notStoredTotal: 1,
+        },
+      ],
+    });
+    const err = (await run(n.list).catch((e: unknown) => e)) as FfError;
+    expect(err.code).toBe('TRANSFER_FAILED');
+    expect(err.message).toMatch(/tgt could not store 1 file\(s\) or attribute\(s\):\n\s+db\/own: chown/);
+    expect(err.hint).toMatch(/target.unsupported: \[owners\]/);
+    expect(n.calls.some((c) => c.startsWith('tag'))).toBe(false);
+    expect(n.calls.filter((c) => c === 'performRsync:src-1')).toHaveLength(1);
+  });
+
+  it('an allowed loss is recorded in the manifest, not a failure', async () => {
+    const n = nodes([], {
+      verdicts: [{ state: 'done', exitCode: 23, ok: true, message: '', notStored: [{ path: 'x', class: 'xattrs', message: 'fsetxattr failed', allowed: true }], notStoredTotal: 1 }],
+    });
+    const r = await run(n.list);
+    expect(r.record.transfers['src-1']!.notHeld).toEqual({ classes: { xattrs: 1 }, total: 1, examples: ['x (xattrs)'] });
+    expect(r.record.warnings.join('\n')).toMatch(/does not hold 1 xattrs/);
+  });
+
+  it('compares by content what the quick check cannot tell apart: a second pass after the first reports files', async () => {
+    const n = nodes([], { recheck: 2, tagged: ['20231231_000000'] });
+    const r = await run(n.list);
+    expect(n.calls.filter((c) => c.startsWith('openReceive') || c.startsWith('performRsync') || c.startsWith('receiveResult'))).toEqual([
+      'openReceive:tgt',
+      'performRsync<20231231_000000:src-1',
+      'receiveResult:tgt',
+      'openReceive(recheck):tgt',
+      'performRsync(recheck)<20231231_000000:src-1',
+      'receiveResult:tgt',
+    ]);
+    expect(r.record.transfers['src-1']!.rechecked).toBe(2);
+  });
+
+  it('with no earlier backup the first pass compares every file by content, and no second pass runs', async () => {
+    const n = nodes([], { recheck: 0 });
+    await run(n.list);
+    expect(n.calls.filter((c) => c.startsWith('openReceive') || c.startsWith('performRsync'))).toEqual(['openReceive(recheck):tgt', 'performRsync:src-1']);
+  });
+
+  it('refuses, before anything is paused, a backup id the target already holds', async () => {
+    const n = nodes([], { tagged: ['20240101_000000'] });
+    const err = (await run(n.list).catch((e: unknown) => e)) as FfError;
+    expect(err.code).toBe('ALREADY_EXISTS');
+    expect(`${err.message} ${err.hint ?? ''}`).not.toMatch(/--resume/);
+    expect(n.calls.some((c) => c.startsWith('performRsync'))).toBe(false);
   });
 
   it('does not retry a permanent rsync failure', async () => {

@@ -45,7 +45,12 @@ export interface NodeDescription {
   roles: Role[];
   source?: { kind: string; volume: string; entry: string; pointInTime: boolean; freeBytes: number };
   freeze?: { kind: string };
-  target?: { kind: string; freeBytes: number };
+  target?: {
+    kind: string;
+    freeBytes: number;
+    /** What its file system cannot store (probed by the agent); `allowed`: listed in its target.unsupported. */
+    limits?: Array<{ class: string; detail: string; allowed: boolean }>;
+  };
   dataPort: number;
   rsyncVersion: string;
   /** This node's receiving rsyncs that failed lately (their stderr), newest last. */
@@ -89,6 +94,18 @@ export interface TransferStats {
   bytesSent: number;
   durationMs: number;
   exitCode: number;
+  /** Files a second pass must compare by content (PerformRsync only). */
+  recheckFiles?: number;
+}
+
+/** How the receiving end of one data-channel session ended (ReceiveResult). */
+export interface ReceiveVerdict {
+  state: 'done' | 'running' | 'unused' | 'unknown';
+  exitCode: number;
+  ok: boolean;
+  message: string;
+  notStored: Array<{ path: string; class: string; message: string; allowed: boolean }>;
+  notStoredTotal: number;
 }
 
 export interface ReceiveTicket {
@@ -118,6 +135,8 @@ export interface OpenReceiveArgs {
   /** Certificate identity of the node that will send. */
   peer: string;
   entry: string;
+  /** Compare every file sent by content (the second pass, or no earlier backup to compare with). */
+  recheck?: boolean;
 }
 
 export interface SendArgs {
@@ -127,6 +146,10 @@ export interface SendArgs {
   receiverHost: string;
   receiverDataPort: number;
   inplace: boolean;
+  /** PerformRsync: the newest tagged backup holding this source (see recheck.ts on the agent). */
+  previousBackupId?: string;
+  /** PerformRsync: the second pass. */
+  recheck?: boolean;
 }
 
 export interface StreamOptions {
@@ -180,6 +203,8 @@ export interface AgentNode {
   prepareSnapshot(backupId: string): Promise<SnapshotResult>;
   removeSnapshot(backupId: string): Promise<boolean>;
   openReceive(args: OpenReceiveArgs): Promise<ReceiveTicket>;
+  /** As receiver: how the session of `ticket` ended, waiting up to `waitMs` for one still running. */
+  receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict>;
   performRsync(args: SendArgs, opts?: StreamOptions): Promise<TransferStats>;
   tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]): Promise<{ snapshot: string; durationMs: number }>;
   listBackups(): Promise<BackupListing[]>;

@@ -1,10 +1,10 @@
-import { chown, lstat, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CASSANDRA_SYSTEM_KEYSPACES, FfError, errorMessage, isFfError } from '@freezeframe/common';
 import { serviceControl } from '../../services.js';
 import { nodetoolDrain, nodetoolRepair, nodetoolStatusOk } from '../../tools/nodetool.js';
-import { SNAPSHOT_METADATA, isNotLive, linkTree, listDir, liveFolders, tableDirs, type TableDir } from './cassandra-layout.js';
+import { openBeneath, openTrustedDir, withDir, type SafeDir } from '../../safe-fs.js';
+import { SNAPSHOT_METADATA, forEachLiveFile, isNotLive, linkTree, openTable, tableDirs, type TableDir } from './cassandra-layout.js';
 import { STAGE_MARKER, type CassandraSource } from './cassandra.js';
 
 export interface KeyspaceStep {
@@ -32,7 +32,7 @@ export function checkKeyspace(value: unknown, field: string): string {
 
 interface Plan {
   keyspace: string;
-  tables: Array<{ table: string; staged: string; live: TableDir; others: number }>;
+  tables: Array<{ table: string; live: TableDir; others: number }>;
 }
 
 /**
@@ -41,7 +41,9 @@ interface Plan {
  * sstables, put the snapshot's files in place owned like the table folder, start, wait until
  * `nodetool status` answers, `nodetool repair` each keyspace. Everything that can be checked
  * is checked before Cassandra is stopped. A failure after the stop leaves Cassandra stopped:
- * half-restored tables must not serve reads.
+ * half-restored tables must not serve reads. The Cassandra user owns the data and commit-log
+ * trees: a link planted anywhere in them is refused (at the check if it is there by then),
+ * and only the files and folders placed here are given the table folder's owner.
  */
 export async function restoreKeyspaces(
   src: CassandraSource,
@@ -73,7 +75,8 @@ export async function restoreKeyspaces(
     if (marker.backupId !== backupId) {
       throw new FfError('FAILED_PRECONDITION', `${staging} holds backup ${marker.backupId}, not ${backupId}`, { hint: 'transfer the backup again' });
     }
-    const staged = (await listDir(staging)).filter((n) => KEYSPACE_RE.test(n));
+    const names = async (d: SafeDir | undefined) => (d ? withDir(d, () => d.list()) : []);
+    const staged = (await names(await openTrustedDir(staging))).filter((n) => KEYSPACE_RE.test(n));
     const keyspaces = requested.length > 0 ? [...requested] : staged;
     const missing = keyspaces.filter((k) => !staged.includes(k));
     if (missing.length > 0) {
@@ -89,16 +92,21 @@ export async function restoreKeyspaces(
     for (const ks of keyspaces) {
       const live = await tableDirs(cfg.dataDir, ks);
       const plan: Plan = { keyspace: ks, tables: [] };
-      for (const table of (await listDir(join(staging, ks))).filter((n) => /^[A-Za-z0-9_]+$/.test(n))) {
+      for (const table of (await names(await openBeneath(staging, ks))).filter((n) => /^[A-Za-z0-9_]+$/.test(n))) {
         const dirs = live.get(table);
         if (!dirs || dirs.length === 0) {
           problems.push(`table ${ks}.${table} has no folder in ${join(cfg.dataDir, ks)}`);
           continue;
         }
-        plan.tables.push({ table, staged: join(staging, ks, table), live: dirs[0]!, others: dirs.length - 1 });
+        // refuses a planted link now, while Cassandra still runs
+        await withDir(await openTable(cfg.dataDir, dirs[0]!), (d) => forEachLiveFile(d, async () => {}));
+        plan.tables.push({ table, live: dirs[0]!, others: dirs.length - 1 });
       }
       plans.push(plan);
     }
+    // a linked commit-log folder is refused here too, before anything is stopped
+    const commitlog = await openBeneath(cfg.commitlogDir);
+    if (commitlog) await commitlog.close();
     if (problems.length > 0) {
       throw new FfError('FAILED_PRECONDITION', `cannot restore: ${problems.join('; ')}; nothing was changed`, {
         hint: 'create the schema first (the backup holds schema.cql per table), then restore again',
@@ -124,15 +132,18 @@ export async function restoreKeyspaces(
   await step({ step: 'stop' }, () => service.stop(), (was) => ({ detail: `${service.describe} ${was ? 'stopped' : 'was not running'}` }));
 
   await step({ step: 'clear-commitlog' }, async () => {
-    let files = 0;
-    for (const name of await listDir(cfg.commitlogDir)) {
-      const p = join(cfg.commitlogDir, name);
-      if ((await lstat(p)).isFile()) {
-        await unlink(p);
-        files++;
+    const dir = await openBeneath(cfg.commitlogDir);
+    if (!dir) return 0;
+    return withDir(dir, async () => {
+      let files = 0;
+      for (const name of await dir.list()) {
+        if ((await dir.lstat(name))?.isFile()) {
+          await dir.unlink(name);
+          files++;
+        }
       }
-    }
-    return files;
+      return files;
+    });
   }, (files) => ({ files, detail: `${files} files removed from ${cfg.commitlogDir}` }));
 
   for (const plan of plans) {
@@ -141,27 +152,28 @@ export async function restoreKeyspaces(
       await step({ step: 'delete', ...base }, async () => {
         let files = 0;
         let bytes = 0;
-        for (const folder of await liveFolders(t.live.path)) {
-          for (const name of await readdir(folder)) {
-            const p = join(folder, name);
-            const s = await lstat(p);
-            if (!s.isFile()) continue;
-            await unlink(p);
+        await withDir(await openTable(cfg.dataDir, t.live), (live) =>
+          forEachLiveFile(live, async (dir, name, s) => {
+            await dir.unlink(name);
             files++;
             bytes += s.size;
-          }
-        }
+          }),
+        );
         return { files, bytes };
       }, (c) => ({ ...c, detail: `${c.files} old files removed from ${t.live.path}` }));
 
       await step({ step: 'place', ...base }, async () => {
-        const owner = await stat(t.live.path);
-        const c = await linkTree(t.staged, t.live.path, {
-          // snapshot metadata and nested snapshots never become live sstables
-          skip: (name, depth) => (depth === 0 && (SNAPSHOT_METADATA.has(name) || isNotLive(name))),
-        });
-        await chownTree(t.live.path, owner.uid, owner.gid);
-        return c;
+        const staged = await openBeneath(staging, plan.keyspace, t.table);
+        if (!staged) throw new FfError('RESTORE_FAILED', `${join(staging, plan.keyspace, t.table)} is gone`);
+        return withDir(staged, async () =>
+          withDir(await openTable(cfg.dataDir, t.live), (live) =>
+            linkTree(staged, live, {
+              // snapshot metadata and nested snapshots never become live sstables
+              skip: (name, depth) => depth === 0 && (SNAPSHOT_METADATA.has(name) || isNotLive(name)),
+              owner: { uid: live.stat.uid, gid: live.stat.gid },
+            }),
+          ),
+        );
       }, (c) => ({ ...c, detail: `${c.files} files into ${t.live.path}${t.others ? ` (newest of ${t.others + 1} folders of this table)` : ''}` }));
     }
   }
@@ -189,18 +201,8 @@ export async function restoreKeyspaces(
   }
 
   await step({ step: 'cleanup' }, async () => {
-    await rm(staging, { recursive: true, force: true });
+    await withDir(await openTrustedDir(cfg.stagingDir), (d) => d.removeTree('restore'));
   }, () => ({ detail: `removed ${staging}` }));
-}
-
-async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  for (const name of await readdir(dir)) {
-    if (isNotLive(name)) continue;
-    const p = join(dir, name);
-    const s = await lstat(p);
-    if (s.uid !== uid || s.gid !== gid) await chown(p, uid, gid);
-    if (s.isDirectory()) await chownTree(p, uid, gid);
-  }
 }
 
 export { STAGE_MARKER };

@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type SourceConfig } from '@freezeframe/common';
+import { openBeneath, openTrustedDir, withDir, type SafeDir } from '../../safe-fs.js';
 import { nodetoolClearSnapshot, nodetoolFlush, nodetoolSnapshot, type NodetoolOptions } from '../../tools/nodetool.js';
-import { linkTree, listDir, tableDirs } from './cassandra-layout.js';
+import { linkTree, openSnapshot, tableDirs, type TableDir } from './cassandra-layout.js';
 import type { SourceProvider } from './types.js';
 
 export type CassandraConfig = Extract<SourceConfig, { kind: 'cassandra' }>;
@@ -56,38 +57,54 @@ export class CassandraSource implements SourceProvider {
     const nt = this.nodetool(signal);
     await nodetoolFlush(nt);
     await nodetoolSnapshot(nt, backupId, this.cfg.keyspaces);
-    const partial = `${tree}.partial`;
-    await rm(partial, { recursive: true, force: true });
-    await mkdir(partial, { recursive: true, mode: 0o700 });
+    const partialName = `${backupId}.partial`;
     const marker: StageMarker = { backupId, keyspaces: [...this.cfg.keyspaces], tables: {}, takenAtUnixMs: Date.now() };
     let files = 0;
-    for (const ks of this.cfg.keyspaces) {
-      const tables = await tableDirs(this.cfg.dataDir, ks);
-      if (tables.size === 0) {
-        throw new FfError('SNAPSHOT_FAILED', `keyspace ${ks} has no tables in ${join(this.cfg.dataDir, ks)}`, {
-          hint: 'check source.keyspaces and source.dataDir in the agent config',
-        });
-      }
-      marker.tables[ks] = {};
-      await mkdir(join(partial, ks));
-      for (const [table, dirs] of tables) {
-        // only a live table gets a new snapshot; dropped tables' folders have none with this tag
-        const withSnap = [];
-        for (const d of dirs) if ((await listDir(join(d.path, 'snapshots'))).includes(backupId)) withSnap.push(d);
-        if (withSnap.length === 0) continue;
-        if (withSnap.length > 1) {
-          throw new FfError('SNAPSHOT_FAILED', `table ${ks}.${table} has snapshot ${backupId} in ${withSnap.length} folders: ${withSnap.map((d) => d.path).join(', ')}`);
+    await withDir(await openTrustedDir(join(this.cfg.stagingDir, 'backup'), { create: true }), async (stage) => {
+      await stage.removeTree(partialName);
+      await withDir(await stage.mustDir(partialName, { create: 0o700 }), async (partial) => {
+        for (const ks of this.cfg.keyspaces) {
+          const tables = await tableDirs(this.cfg.dataDir, ks);
+          if (tables.size === 0) {
+            throw new FfError('SNAPSHOT_FAILED', `keyspace ${ks} has no tables in ${join(this.cfg.dataDir, ks)}`, {
+              hint: 'check source.keyspaces and source.dataDir in the agent config',
+            });
+          }
+          marker.tables[ks] = {};
+          await withDir(await partial.mustDir(ks, { create: 0o700 }), async (ksOut) => {
+            for (const [table, dirs] of tables) {
+              // only a live table gets a new snapshot; dropped tables' folders have none with this tag
+              const withSnap: Array<{ d: TableDir; snap: SafeDir }> = [];
+              try {
+                for (const d of dirs) {
+                  const snap = await openSnapshot(this.cfg.dataDir, d, backupId);
+                  if (snap) withSnap.push({ d, snap });
+                }
+                if (withSnap.length === 0) continue;
+                if (withSnap.length > 1) {
+                  throw new FfError('SNAPSHOT_FAILED', `table ${ks}.${table} has snapshot ${backupId} in ${withSnap.length} folders: ${withSnap.map((w) => w.d.path).join(', ')}`);
+                }
+                const { d, snap } = withSnap[0]!;
+                const c = await withDir(await ksOut.mustDir(table, { create: 0o700 }), (out) => linkTree(snap, out));
+                marker.tables[ks]![table] = d.uuid;
+                files += c.files;
+              } finally {
+                for (const w of withSnap) await w.snap.close();
+              }
+            }
+          });
         }
-        const c = await linkTree(join(withSnap[0]!.path, 'snapshots', backupId), join(partial, ks, table));
-        marker.tables[ks]![table] = withSnap[0]!.uuid;
-        files += c.files;
-      }
-    }
-    await writeFile(join(partial, STAGE_MARKER), JSON.stringify(marker, null, 2) + '\n', { mode: 0o600 });
-    await rename(partial, tree);
+        await partial.writeNew(STAGE_MARKER, JSON.stringify(marker, null, 2) + '\n', 0o600);
+      });
+      await stage.rename(partialName, backupId);
+    });
     this.log.info({ backup_id: backupId, keyspaces: this.cfg.keyspaces, files, tree }, 'cassandra snapshot taken');
   }
 
+  /**
+   * The staged tree, checked free of planted links now. rsync opens it by name afterwards, so
+   * keep stagingDir in a folder only root can write to (see the README).
+   */
   async snapshotPath(backupId: string): Promise<string> {
     const tree = this.treeOf(backupId);
     if (!(await this.marker(tree))) {
@@ -100,26 +117,35 @@ export class CassandraSource implements SourceProvider {
     const tree = this.treeOf(backupId);
     const had = (await this.marker(tree)) !== undefined;
     await nodetoolClearSnapshot(this.nodetool(), backupId);
-    await rm(tree, { recursive: true, force: true });
-    await rm(`${tree}.partial`, { recursive: true, force: true });
+    const stage = await openBeneath(this.cfg.stagingDir, 'backup');
+    if (stage) {
+      await withDir(stage, async () => {
+        await stage.removeTree(checkBackupId(backupId));
+        await stage.removeTree(`${backupId}.partial`);
+      });
+    }
     if (had) this.log.info({ backup_id: backupId }, 'cassandra snapshot cleared');
     return had;
   }
 
   /** Staged trees and the tags of snapshots left in the table folders (a prepare that died half way). */
   async listSnapshots(): Promise<string[]> {
-    const ids = new Set((await listDir(join(this.cfg.stagingDir, 'backup'))).filter((n) => BACKUP_ID_RE.test(n)));
+    const names = async (d: SafeDir | undefined) => (d ? withDir(d, () => d.list()) : []);
+    const ids = new Set((await names(await openBeneath(this.cfg.stagingDir, 'backup'))).filter((n) => BACKUP_ID_RE.test(n)));
     for (const ks of this.cfg.keyspaces) {
       for (const dirs of (await tableDirs(this.cfg.dataDir, ks)).values()) {
-        for (const d of dirs) for (const tag of await listDir(join(d.path, 'snapshots'))) if (BACKUP_ID_RE.test(tag)) ids.add(tag);
+        for (const d of dirs) {
+          for (const tag of await names(await openBeneath(this.cfg.dataDir, d.keyspace, d.folder, 'snapshots'))) if (BACKUP_ID_RE.test(tag)) ids.add(tag);
+        }
       }
     }
     return [...ids].sort();
   }
 
+  /** Made if missing and checked free of planted links now; rsync writes into it by name afterwards (see snapshotPath). */
   async restorePath(): Promise<string> {
     const dir = this.restoreStaging();
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await (await openTrustedDir(dir, { create: true })).close();
     return dir;
   }
 
@@ -130,11 +156,8 @@ export class CassandraSource implements SourceProvider {
 
   /** The marker of a staged tree, if it is complete. */
   async marker(tree: string): Promise<StageMarker | undefined> {
-    try {
-      return JSON.parse(await readFile(join(tree, STAGE_MARKER), 'utf8')) as StageMarker;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    const dir = await openBeneath(tree);
+    const text = dir && (await withDir(dir, () => dir.readText(STAGE_MARKER)));
+    return text === undefined ? undefined : (JSON.parse(text) as StageMarker);
   }
 }

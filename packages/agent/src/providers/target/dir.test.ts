@@ -30,14 +30,14 @@ describe('DirTarget', () => {
     writeFileSync(join(src, 'changes'), 'v1');
 
     expect(await target.list()).toEqual([]);
-    expect(await receive('20240101_000000', src)).toEqual([]);
+    expect(await receive('20240101_000000', src)).toEqual(['--munge-links']);
     expect(await target.list()).toEqual([]); // not tagged yet: invisible
     const t = await target.tag('20240101_000000', '{"backup_id":"20240101_000000"}', [E]);
     expect(t.snapshot).toBe(join(dir, 'backups', '20240101_000000'));
 
     writeFileSync(join(src, 'changes'), 'version 2'); // another size: rsync's quick check sees it
     const opts = await receive('20240102_000000', src);
-    expect(opts).toEqual([`--link-dest=${join(dir, 'backups', '20240101_000000', E)}`]);
+    expect(opts).toEqual(['--munge-links', `--link-dest=${join(dir, 'backups', '20240101_000000', E)}`]);
     await target.tag('20240102_000000', '{}', [E]);
 
     const ino = (id: string, f: string) => statSync(join(dir, 'backups', id, E, f)).ino;

@@ -1,6 +1,9 @@
 import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, type Logger, type TargetConfig } from '@freezeframe/common';
+import { CHECKSUMS_FILE } from '../../checksums.js';
+import { unescapeName } from '../../file-names.js';
+import { copyGroupsFrom } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
 type DirConfig = Extract<TargetConfig, { kind: 'dir' }>;
@@ -9,6 +12,9 @@ const PARTIAL = '.partial';
 const MANIFEST = 'manifest.json';
 /** Per-backup facts recorded at tag time (`{usedBytes}`), so list() reads one small file per backup. */
 const USAGE = '.freezeframe/usage.json';
+/** Marks a backup whose symlinks are stored munged: only such a backup is a --link-dest basis. */
+const MUNGED_MARK = '.freezeframe/links-munged';
+const MUNGED_ROOT = '/rsyncd-munged';
 /** Backups being deleted: renamed here first, so a half-deleted tree is never listed as a backup. */
 const DELETING = '.deleting';
 
@@ -25,22 +31,55 @@ export class DirTarget implements TargetProvider {
     this.root = cfg.path;
   }
 
-  async prepareReceive(backupId: string, entry: string): Promise<{ path: string; rsyncOptions: string[] }> {
+  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
     if (await isDir(join(this.root, backupId))) {
       throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is already tagged in ${this.root}`, { hint: 'start a new backup' });
     }
+    // a munged symlink resolves under /rsyncd-munged: if that existed, links would be followable again
+    if (await pathExists(MUNGED_ROOT)) {
+      throw new FfError('FAILED_PRECONDITION', `${MUNGED_ROOT} exists on target ${this.root}: stored symlinks could be followed through it`, {
+        hint: `remove ${MUNGED_ROOT}; nothing of freezeframe or rsync needs it`,
+      });
+    }
     const path = join(this.root, PARTIAL, backupId, entry);
     await mkdir(path, { recursive: true, mode: 0o700 });
-    const rsyncOptions: string[] = [];
+    // Symlinks are stored munged (`/rsyncd-munged/<target>`): rsync looks up --link-dest basis
+    // files through folders of the previous backup, which the source made, and must never follow
+    // a link the source planted there. Restores unmunge them.
+    const rsyncOptions: string[] = ['--munge-links'];
     const previous = (await this.taggedIds()).filter((id) => id < backupId);
     for (const id of previous.reverse()) {
       const candidate = join(this.root, id, entry);
-      if (await isDir(candidate)) {
-        rsyncOptions.push(`--link-dest=${candidate}`);
-        break;
+      if (!(await isDir(candidate))) continue;
+      // a backup stored before links were munged may hold followable ones: no basis then
+      if (!(await pathExists(join(this.root, id, MUNGED_MARK)))) break;
+      rsyncOptions.push(`--link-dest=${candidate}`);
+      if (!o.recheck) {
+        const copied = await copyGroupsFrom(candidate, path, await this.linkGroupsOf(id, entry));
+        if (copied > 0) this.log.info({ backup_id: backupId, entry, copied }, 'dir target: hard-linked files of the previous backup copied, not linked');
       }
+      break;
     }
     return { path, rsyncOptions };
+  }
+
+  /** Hard-link groups of `entry` in tagged backup `id`, from the inodes its checksums recorded. */
+  private async linkGroupsOf(id: string, entry: string): Promise<Buffer[][]> {
+    let text: string;
+    try {
+      text = await readFile(join(this.root, id, CHECKSUMS_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const byInode = new Map<number, Buffer[]>();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const s = JSON.parse(line) as { p: string; i?: number };
+      if (s.i === undefined || !s.p.startsWith(`${entry}/`)) continue;
+      byInode.set(s.i, [...(byInode.get(s.i) ?? []), unescapeName(s.p.slice(entry.length + 1))]);
+    }
+    return [...byInode.values()].filter((g) => g.length > 1);
   }
 
   async tag(backupId: string, manifestJson: string, entries: readonly string[], info: TagInfo = {}): Promise<{ snapshot: string }> {
@@ -56,6 +95,8 @@ export class DirTarget implements TargetProvider {
       });
     }
     await writeFile(join(partial, MANIFEST), manifestJson || '{}', { mode: 0o600 });
+    await mkdir(join(partial, '.freezeframe'), { recursive: true, mode: 0o700 });
+    await writeFile(join(partial, MUNGED_MARK), 'symlinks are stored munged (rsync --munge-links)\n', { mode: 0o600 });
     if (info.usedBytes !== undefined) await writeUsage(partial, info.usedBytes);
     await rename(partial, final);
     this.log.info({ backup_id: backupId, path: final, entries }, 'dir target: backup tagged');
@@ -142,6 +183,11 @@ export class DirTarget implements TargetProvider {
 
   async receivedRoot(backupId: string): Promise<string> {
     return join(this.root, PARTIAL, backupId);
+  }
+
+  async storageRoot(): Promise<string> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    return this.root;
   }
 
   async freeBytes(): Promise<number> {

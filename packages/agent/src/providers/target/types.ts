@@ -26,8 +26,10 @@ export interface TargetProvider {
   /**
    * The folder that receives `entry` for `backupId` (created if missing) and the receiver-side
    * rsync options this kind needs (ZFS: `--inplace`; dir: `--link-dest=<previous backup's entry>`).
+   * Before the first pass (not `recheck`), hard-link groups the receiver would start from are
+   * split (see link-groups.ts).
    */
-  prepareReceive(backupId: string, entry: string): Promise<{ path: string; rsyncOptions: string[] }>;
+  prepareReceive(backupId: string, entry: string, o?: { recheck?: boolean }): Promise<{ path: string; rsyncOptions: string[] }>;
   /**
    * Makes the received entries backup `backupId` with its manifest. Refuses (FAILED_PRECONDITION)
    * when an entry in `entries` was not received. Tagging an already tagged id is an error.
@@ -40,6 +42,8 @@ export interface TargetProvider {
   /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
   deactivate(backupId: string): Promise<boolean>;
   freeBytes(): Promise<number>;
+  /** A folder on the file system that stores the backups (where target-probe.ts tries what it can hold). */
+  storageRoot(): Promise<string>;
   /** The folder holding the received entries of `backupId` before tag (per-file checksums are recorded there). */
   receivedRoot?(backupId: string): Promise<string>;
   /**

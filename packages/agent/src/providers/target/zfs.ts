@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rename, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, createSerial, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, createSerial, errorMessage, type Logger, type TargetConfig } from '@freezeframe/common';
 import {
   zfsClone,
   zfsCreate,
@@ -11,9 +11,11 @@ import {
   zfsListSnapshots,
   zfsMount,
   zfsReasonOf,
+  zfsSet,
   zfsSnapshot,
   type ZfsSnapshotInfo,
 } from '../../tools/zfs.js';
+import { splitLinkGroups } from './link-groups.js';
 import type { TargetBackup, TargetProvider } from './types.js';
 
 type ZfsTargetConfig = Extract<TargetConfig, { kind: 'zfs' }>;
@@ -26,6 +28,12 @@ const MAX_PROP_VALUE = 4000;
 const META_DIR = '.freezeframe';
 /** zfs-fuse has no lz4; lzjb keeps up with the transfer where gzip is CPU-bound (~65 MB/s). */
 const COMPRESSION = 'lzjb';
+/**
+ * A source's files must never act on the target: no setuid programs, no device nodes, nothing
+ * runnable. Set on the dataset and on every clone (a clone inherits from its parent, not from
+ * its origin). OpenZFS mounts with nosuid,nodev,noexec then; zfs-fuse records them only.
+ */
+export const HARDENING: Readonly<Record<string, string>> = { setuid: 'off', devices: 'off', exec: 'off' };
 /** Entry folder names (`<source>@+<volume with '/' as '+'>`): one path component, never hidden. */
 const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9_.@+:-]*$/;
 
@@ -78,8 +86,18 @@ export class ZfsTarget implements TargetProvider {
   private async setUp(): Promise<string> {
     const opts = { logger: this.log };
     if (!(await zfsExists(this.dataset, opts))) {
-      await zfsCreate(this.dataset, { ...opts, parents: true, properties: { compression: COMPRESSION, atime: 'off' } });
+      await zfsCreate(this.dataset, { ...opts, parents: true, properties: { compression: COMPRESSION, atime: 'off', ...HARDENING } });
       this.log.info({ dataset: this.dataset, compression: COMPRESSION }, 'zfs target dataset created');
+    } else {
+      // the dataset holds only what freezeframe receives; an operator-made one gets the same guard
+      const unsafe = await this.unsafeProperties();
+      if (unsafe.length > 0) {
+        const props = Object.fromEntries(unsafe.map((p) => [p.split('=')[0]!, 'off']));
+        await zfsSet(this.dataset, props, opts).then(
+          () => this.log.warn({ dataset: this.dataset, was: unsafe }, 'zfs target dataset: set setuid, devices and exec off'),
+          (e: unknown) => this.log.warn({ dataset: this.dataset, was: unsafe, err: errorMessage(e) }, 'zfs target dataset: cannot set setuid, devices and exec off'),
+        );
+      }
     }
     const props = await zfsGet(this.dataset, ['mountpoint', 'mounted'], opts);
     if (!props.mountpoint?.startsWith('/')) {
@@ -91,6 +109,12 @@ export class ZfsTarget implements TargetProvider {
     return props.mountpoint;
   }
 
+  /** The hardening properties that are not off on the dataset, as `name=value` (Health warns about them). */
+  async unsafeProperties(): Promise<string[]> {
+    const props = await zfsGet(this.dataset, Object.keys(HARDENING), { logger: this.log });
+    return Object.keys(HARDENING).filter((k) => props[k] !== HARDENING[k]).map((k) => `${k}=${props[k] ?? '?'}`);
+  }
+
   private snapshotOf(backupId: string): string {
     return `${this.dataset}@${checkBackupId(backupId)}`;
   }
@@ -99,7 +123,7 @@ export class ZfsTarget implements TargetProvider {
     return `${this.dataset}-restore-${checkBackupId(backupId)}`;
   }
 
-  async prepareReceive(backupId: string, entry: string): Promise<{ path: string; rsyncOptions: string[] }> {
+  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
     const snapshot = this.snapshotOf(backupId);
     checkEntry(entry);
     const root = await this.mountpoint();
@@ -108,6 +132,10 @@ export class ZfsTarget implements TargetProvider {
     }
     const path = join(root, entry);
     await mkdir(path, { recursive: true });
+    if (!o.recheck) {
+      const split = await splitLinkGroups(path);
+      if (split > 0) this.log.info({ backup_id: backupId, entry, split }, 'zfs target: hard links of the working tree split before receiving');
+    }
     // in place: rsync's temp-file-and-rename would give every changed file all-new blocks
     return { path, rsyncOptions: ['--inplace'] };
   }
@@ -174,7 +202,7 @@ export class ZfsTarget implements TargetProvider {
       const clone = `${this.dataset}-read-${backupId}`;
       const opts = { logger: this.log };
       await zfsDestroy(clone, { ...opts, ifExists: true }); // a leftover of a crash
-      await zfsClone(this.snapshotOf(backupId), clone, { ...opts, properties: { readonly: 'on' } });
+      await zfsClone(this.snapshotOf(backupId), clone, { ...opts, properties: { readonly: 'on', ...HARDENING } });
       try {
         const { mountpoint } = await zfsGet(clone, ['mountpoint'], opts);
         return await readTree(mountpoint ?? '');
@@ -199,7 +227,7 @@ export class ZfsTarget implements TargetProvider {
       }
       await zfsMount(clone, opts);
     } else {
-      await zfsClone(snapshot, clone, { ...opts, properties: { readonly: 'on', [PROP_BACKUP]: backupId } });
+      await zfsClone(snapshot, clone, { ...opts, properties: { readonly: 'on', ...HARDENING, [PROP_BACKUP]: backupId } });
       this.log.info({ backupId, clone }, 'zfs backup activated');
     }
     const { mountpoint } = await zfsGet(clone, ['mountpoint'], opts);
@@ -241,6 +269,10 @@ export class ZfsTarget implements TargetProvider {
     }
     this.log.info({ backupId, snapshot }, 'zfs backup deleted');
     return true;
+  }
+
+  storageRoot(): Promise<string> {
+    return this.mountpoint();
   }
 
   async receivedRoot(): Promise<string> {

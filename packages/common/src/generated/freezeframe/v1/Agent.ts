@@ -25,6 +25,8 @@ import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenRe
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from '../../freezeframe/v1/PerformRsyncRequest.js';
 import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from '../../freezeframe/v1/PrepareSnapshotRequest.js';
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from '../../freezeframe/v1/PrepareSnapshotResponse.js';
+import type { ReceiveResultRequest as _freezeframe_v1_ReceiveResultRequest, ReceiveResultRequest__Output as _freezeframe_v1_ReceiveResultRequest__Output } from '../../freezeframe/v1/ReceiveResultRequest.js';
+import type { ReceiveResultResponse as _freezeframe_v1_ReceiveResultResponse, ReceiveResultResponse__Output as _freezeframe_v1_ReceiveResultResponse__Output } from '../../freezeframe/v1/ReceiveResultResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from '../../freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from '../../freezeframe/v1/RemoveSnapshotResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from '../../freezeframe/v1/RestoreKeyspaceRequest.js';
@@ -224,6 +226,25 @@ export interface AgentClient extends grpc.Client {
   prepareSnapshot(argument: _freezeframe_v1_PrepareSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_PrepareSnapshotResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Receiver: how the session of one ticket ended: the receiving rsync's exit status and what it
+   * could not store. A transfer counts only when both ends succeeded: the sending side sees a
+   * closed connection either way. Waits up to wait_ms for a session still running.
+   */
+  ReceiveResult(argument: _freezeframe_v1_ReceiveResultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  ReceiveResult(argument: _freezeframe_v1_ReceiveResultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  ReceiveResult(argument: _freezeframe_v1_ReceiveResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  ReceiveResult(argument: _freezeframe_v1_ReceiveResultRequest, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Receiver: how the session of one ticket ended: the receiving rsync's exit status and what it
+   * could not store. A transfer counts only when both ends succeeded: the sending side sees a
+   * closed connection either way. Waits up to wait_ms for a session still running.
+   */
+  receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Source: removes the snapshot (and its mount) of a backup. Idempotent.
    */
   RemoveSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
@@ -409,6 +430,13 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   PrepareSnapshot: grpc.handleUnaryCall<_freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse>;
   
   /**
+   * Receiver: how the session of one ticket ended: the receiving rsync's exit status and what it
+   * could not store. A transfer counts only when both ends succeeded: the sending side sees a
+   * closed connection either way. Waits up to wait_ms for a session still running.
+   */
+  ReceiveResult: grpc.handleUnaryCall<_freezeframe_v1_ReceiveResultRequest__Output, _freezeframe_v1_ReceiveResultResponse>;
+  
+  /**
    * Source: removes the snapshot (and its mount) of a backup. Idempotent.
    */
   RemoveSnapshot: grpc.handleUnaryCall<_freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse>;
@@ -465,6 +493,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   OpenReceive: MethodDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
   PerformRsync: MethodDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress__Output>
   PrepareSnapshot: MethodDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse__Output>
+  ReceiveResult: MethodDefinition<_freezeframe_v1_ReceiveResultRequest, _freezeframe_v1_ReceiveResultResponse, _freezeframe_v1_ReceiveResultRequest__Output, _freezeframe_v1_ReceiveResultResponse__Output>
   RemoveSnapshot: MethodDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse__Output>
   RestoreKeyspace: MethodDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep__Output>
   RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>

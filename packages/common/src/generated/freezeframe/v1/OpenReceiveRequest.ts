@@ -17,6 +17,11 @@ export interface OpenReceiveRequest {
    * for backups: the entry name the source reported
    */
   'entry'?: (string);
+  /**
+   * Compare every file sent by content, not by size and mtime (rsync --ignore-times): the second
+   * pass of a backup, and a backup with no earlier one to compare with.
+   */
+  'recheck'?: (boolean);
 }
 
 export interface OpenReceiveRequest__Output {
@@ -34,4 +39,9 @@ export interface OpenReceiveRequest__Output {
    * for backups: the entry name the source reported
    */
   'entry': (string);
+  /**
+   * Compare every file sent by content, not by size and mtime (rsync --ignore-times): the second
+   * pass of a backup, and a backup with no earlier one to compare with.
+   */
+  'recheck': (boolean);
 }

@@ -17,6 +17,16 @@ export interface PerformRsyncRequest {
    * from OpenReceiveResponse.inplace
    */
   'inplace'?: (boolean);
+  /**
+   * The newest tagged backup holding this source (its content is the receiver's basis); empty
+   * when there is none. Files whose mtime falls in the same second as a snapshot since then may
+   * have changed unseen by rsync's quick check: their count comes back in recheck_files.
+   */
+  'previous_backup_id'?: (string);
+  /**
+   * The second pass: send only those files, to a ticket opened with recheck (content compared).
+   */
+  'recheck'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -35,4 +45,14 @@ export interface PerformRsyncRequest__Output {
    * from OpenReceiveResponse.inplace
    */
   'inplace': (boolean);
+  /**
+   * The newest tagged backup holding this source (its content is the receiver's basis); empty
+   * when there is none. Files whose mtime falls in the same second as a snapshot since then may
+   * have changed unseen by rsync's quick check: their count comes back in recheck_files.
+   */
+  'previous_backup_id': (string);
+  /**
+   * The second pass: send only those files, to a ticket opened with recheck (content compared).
+   */
+  'recheck': (boolean);
 }

@@ -19,6 +19,10 @@ export interface TransferStats {
   'bytes_sent'?: (number | string | Long);
   'duration_ms'?: (number | string | Long);
   'exit_code'?: (number);
+  /**
+   * files the second pass must compare by content (see PerformRsyncRequest)
+   */
+  'recheck_files'?: (number | string | Long);
 }
 
 export interface TransferStats__Output {
@@ -38,4 +42,8 @@ export interface TransferStats__Output {
   'bytes_sent': (string);
   'duration_ms': (string);
   'exit_code': (number);
+  /**
+   * files the second pass must compare by content (see PerformRsyncRequest)
+   */
+  'recheck_files': (string);
 }

@@ -1,0 +1,45 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SnapshotTimes, filesIn } from './recheck.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ff-recheck-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the second pass: files the quick check cannot tell apart', () => {
+  it('windows cover every snapshot since the previous tagged backup, one second either side', async () => {
+    const t = new SnapshotTimes(join(root, 'run'));
+    await t.record('20240101_000000', 1_000_000_500, 1_000_000_600);
+    await t.record('20240101_000010', 1_000_010_200, 1_000_010_300); // a failed run's snapshot
+    await t.record('20240101_000020', 1_000_020_900, 1_000_021_100); // this run's: not a basis
+    expect(await t.windows('20240101_000000', '20240101_000020')).toEqual([
+      [999_999_000, 1_000_002_000],
+      [1_000_009_000, 1_000_012_000],
+    ]);
+    // a record lost with the run dir: everything since the previous backup's id, with a margin
+    expect(await t.windows('20231231_235900', '20240101_000020')).toEqual([[Date.UTC(2023, 11, 31, 23, 59, 0) - 120_000, Number.POSITIVE_INFINITY]]);
+    // widening a record (a live folder read during its transfer)
+    await t.record('20240101_000000', 1_000_000_700, 1_000_005_000);
+    expect(await t.windows('20240101_000000', 'x')).toContainEqual([999_999_000, 1_000_006_000]);
+  });
+
+  it('lists regular files whose mtime lies in a window, names as bytes', async () => {
+    const tree = join(root, 'tree');
+    const at = (name: string | Buffer, s: number) => {
+      const p = typeof name === 'string' ? join(tree, name) : Buffer.concat([Buffer.from(`${tree}/`), name]);
+      writeFileSync(p, 'x');
+      utimesSync(p, s, s);
+    };
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    at('before', 999);
+    at('edge-in', 1000);
+    at('sub/inside', 1000.6);
+    at(Buffer.from([0x6f, 0xff]), 1001.2);
+    at('after', 1002);
+    const got = await filesIn(tree, [[1_000_000, 1_002_000]]);
+    expect(got.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
+    expect((await filesIn(tree, [[1_001_000, Number.POSITIVE_INFINITY]])).length).toBe(2);
+    expect(await filesIn(tree, [])).toEqual([]);
+  });
+});

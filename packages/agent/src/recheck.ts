@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FfError, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
+import { splitNul } from './file-names.js';
+
+// rsync's quick check skips a file whose size and mtime match the receiver's copy, and mtimes
+// compare in whole seconds (zfs-fuse stores no more). A file rewritten with the same size in the
+// same second as the snapshot its stored copy came from is then never sent again: a finished
+// PostgreSQL WAL segment stayed stale in every later backup this way.
+//
+// Such a file's mtime lies in the second of that snapshot: its old mtime is before the snapshot,
+// its new one after, and they share a second. So after the ordinary pass, the files whose mtime
+// falls in the second (+-1 for clock granularity) of any snapshot since the newest tagged backup
+// are sent once more with content compared (--ignore-times). Usually a handful; the cost is
+// measured in bench/PROFILE.md. The agent records when it took each snapshot; without that
+// record (the run dir is a tmpfs, lost at reboot) it falls back to every file changed since the
+// previous backup's id.
+
+/** When one snapshot's content was read: a snapshot's instant, or a live `dir` source's transfer. */
+export interface SnapshotTime {
+  backupId: string;
+  fromMs: number;
+  toMs: number;
+}
+
+const KEPT = 64;
+/** Margin around a snapshot: the kernel stamps mtimes from a coarse clock. */
+const MARGIN_MS = 1_000;
+/** Without a record, the previous backup's id (the director's clock at its start) minus this. */
+const FALLBACK_MARGIN_MS = 120_000;
+const FIND_TIMEOUT_MS = 6 * 3600_000;
+const LIST_MAX_BYTES = 256 << 20;
+
+export class SnapshotTimes {
+  private readonly file: string;
+  /** Records are read, changed and written whole: one at a time. */
+  private readonly serial = createSerial();
+  constructor(runDir: string) {
+    this.file = join(runDir, 'snapshot-times.json');
+  }
+
+  async all(): Promise<SnapshotTime[]> {
+    try {
+      const v = JSON.parse(await readFile(this.file, 'utf8')) as unknown;
+      return Array.isArray(v) ? (v as SnapshotTime[]).filter((t) => typeof t.backupId === 'string' && Number.isFinite(t.fromMs) && Number.isFinite(t.toMs)) : [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return [];
+      throw e;
+    }
+  }
+
+  /** Records (or widens) the time `backupId`'s content was read. */
+  record(backupId: string, fromMs: number, toMs: number): Promise<void> {
+    return this.serial(() => this.write(backupId, fromMs, toMs));
+  }
+
+  private async write(backupId: string, fromMs: number, toMs: number): Promise<void> {
+    const list = await this.all();
+    const old = list.find((t) => t.backupId === backupId);
+    const next = old ? { backupId, fromMs: Math.min(old.fromMs, fromMs), toMs: Math.max(old.toMs, toMs) } : { backupId, fromMs, toMs };
+    const rest = list.filter((t) => t.backupId !== backupId);
+    await writeFileAtomic(this.file, `${JSON.stringify([...rest, next].slice(-KEPT))}\n`, 0o600);
+  }
+
+  /**
+   * The mtime windows [from, to) in ms whose files the second pass of `currentId` compares by
+   * content, given the newest tagged backup `previousId` holding this source.
+   */
+  async windows(previousId: string, currentId: string): Promise<Array<[number, number]>> {
+    const list = (await this.all()).filter((t) => t.backupId !== currentId);
+    const prev = list.find((t) => t.backupId === previousId);
+    if (!prev) return [[idTimeMs(previousId) - FALLBACK_MARGIN_MS, Number.POSITIVE_INFINITY]];
+    // every snapshot since the previous backup's may have left its content in the receiver's basis
+    // (a failed run writes into a ZFS target's working tree)
+    return list
+      .filter((t) => t.fromMs >= prev.fromMs)
+      .map((t): [number, number] => [Math.floor((t.fromMs - MARGIN_MS) / 1000) * 1000, Math.ceil((t.toMs + MARGIN_MS) / 1000) * 1000]);
+  }
+}
+
+function idTimeMs(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/.exec(id);
+  if (!m) return 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+const at = (ms: number) => `@${(ms / 1000).toFixed(3)}`;
+
+/** Regular files under `root` (relative, as bytes) whose mtime lies in one of `windows`. */
+export async function filesIn(root: string, windows: ReadonlyArray<[number, number]>): Promise<Buffer[]> {
+  if (windows.length === 0) return [];
+  const expr: string[] = [];
+  for (const [i, [from, to]] of windows.entries()) {
+    if (i > 0) expr.push('-o');
+    // -newermt is "newer than", so [from, to) is: newer than from-1ms and not newer than to-1ms
+    expr.push('(', '-newermt', at(from - 1), ...(Number.isFinite(to) ? ['!', '-newermt', at(to - 1)] : []), ')');
+  }
+  const r = await run({
+    bin: findBinary('find'),
+    // -P (the default) never follows a symlink
+    args: ['.', '-type', 'f', '(', ...expr, ')', '-print0'],
+    cwd: root,
+    timeoutMs: FIND_TIMEOUT_MS,
+    maxStdout: LIST_MAX_BYTES,
+  });
+  if (r.stdoutTruncated) throw new FfError('TRANSFER_FAILED', `${root} holds too many files to recheck (over ${LIST_MAX_BYTES} bytes of names)`);
+  return splitNul(r.stdoutBytes).map((p) => p.subarray(2)); // the leading "./"
+}

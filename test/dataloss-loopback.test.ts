@@ -217,6 +217,22 @@ for (const kind of ['dir', 'zfs'] as const) {
       expect(new Set(ids).size).toBe(3);
     });
 
+    it('health and the backup say what the target cannot store, before anything is frozen', async () => {
+      onTestFailed(() => console.error(rig.logs()));
+      const h = await rig.director(['health', '--json']);
+      const tgt = (json(h.stdout).nodes as Array<Record<string, any>>).find((n) => n.node === 'tgt')!;
+      const classes = (tgt.targetLimits as Array<{ class: string }>).map((l) => l.class).sort();
+      // zfs-fuse: whole seconds, no xattrs, ACLs, owners above 2^31 or mtimes after 2038; ext4:
+      // 65,000 links and xattrs of at most one block
+      expect(classes).toEqual(kind === 'zfs' ? ['acls', 'mtime-ns', 'owners', 'times', 'xattrs'] : ['hardlinks', 'xattrs']);
+      clearVolume();
+      writeFileSync(join(vol, 'x'), 'x');
+      const b = await backup();
+      expect(b.code, b.stderr).toBe(0);
+      const warnings = (b.out.record.warnings as string[]).join('\n');
+      expect(warnings).toMatch(kind === 'zfs' ? /tgt cannot store extended attributes: a backup fails, naming the file/ : /tgt cannot store more than 65000 hard links/);
+    });
+
     if (kind === 'zfs') {
       it('what the target cannot store fails the backup naming the file, unless target.unsupported allows it; then the manifest says so', async () => {
         onTestFailed(() => console.error(rig.logs()));

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -281,6 +281,9 @@ describe('security: data channel', () => {
     const follow = join(root, 'follow-link');
     mkdirSync(join(follow, 'x'), { recursive: true });
     writeFileSync(join(follow, 'x', 'secret'), 'ATTACKER DATA\n');
+    // the same size and mtime as the victim's: all a quick check without -p/-o/-g compares
+    const vs = lstatSync(join(victim, 'secret'));
+    utimesSync(join(follow, 'x', 'secret'), vs.atime, vs.mtime);
     for (const flags of [['-rlHAX', '--size-only'], ['-rlHAX', '-I'], ['-rlHAX', '--inplace']]) {
       const t = await ticketFor(ids[1]!, 'src-1', entry);
       const refused = await peerRsync({ from: follow, dest: 'ff:.', ticket: t.ticket, port: tgt.dataPort, as: 'src-1', direction: 'backup', flags });

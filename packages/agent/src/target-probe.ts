@@ -56,8 +56,12 @@ export async function probeTarget(root: string): Promise<Limit[]> {
     if ((await lstat(f, { bigint: true })).mtimeNs % 1_000_000_000n === 0n) {
       limits.push({ class: 'mtime-ns', detail: 'sub-second mtimes (changes within a second are found by the content recheck)' });
     }
-    await utimes(f, FAR_FUTURE_S, FAR_FUTURE_S);
-    if (Math.round((await lstat(f)).mtimeMs / 1000) !== FAR_FUTURE_S) limits.push({ class: 'times', detail: 'mtimes after 2038' });
+    try {
+      await utimes(f, FAR_FUTURE_S, FAR_FUTURE_S);
+      if (Math.round((await lstat(f)).mtimeMs / 1000) !== FAR_FUTURE_S) limits.push({ class: 'times', detail: 'mtimes after 2038' });
+    } catch (e) {
+      limits.push({ class: 'times', detail: `mtimes after 2038 (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
+    }
 
     try {
       await chown(f, BIG_ID, BIG_ID);

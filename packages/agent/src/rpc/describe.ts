@@ -31,7 +31,12 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
   if (ctx.freeze) res.freeze = { kind: ctx.freeze.kind };
   if (ctx.target) {
     const allowed: readonly string[] = ctx.config.target?.unsupported ?? [];
-    const limits = (await ctx.targetLimits?.().catch(() => [])) ?? [];
+    const limits =
+      (await ctx.targetLimits?.().catch((e: unknown) => {
+        // a probe that cannot run must not block a backup; rsync still reports each loss
+        ctx.log.warn({ err: errorMessage(e) }, 'target probe failed');
+        return [];
+      })) ?? [];
     res.target = {
       kind: ctx.target.kind,
       free_bytes: await free(() => ctx.target!.freeBytes()),

@@ -40,6 +40,13 @@ function recordLines(r: RunRecord): string[] {
       ),
       `total: ${r.filesTotal} files, ${formatBytes(r.bytesTotal)}, ${formatBytes(r.bytesTransferred)} sent`,
     );
+    for (const [s, x] of t) {
+      if (x.rechecked) lines.push(`${s}: ${x.rechecked} file(s) compared by content (mtime in the second of an earlier snapshot)`);
+      if (x.notHeld) {
+        const what = Object.entries(x.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ');
+        lines.push(`${s}: this backup does NOT hold ${what} (the target cannot store them; allowed by its target.unsupported), e.g. ${x.notHeld.examples.slice(0, 5).join(', ')}`);
+      }
+    }
   }
   if (r.retention) {
     lines.push(`retention: kept ${r.retention.kept.length}, pruned ${r.retention.pruned.length ? r.retention.pruned.map((x) => x.id).join(', ') : 'none'}`);

@@ -245,20 +245,21 @@ async function removeTree(path: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EPERM') throw e;
   }
-  const open = async (d: string): Promise<void> => {
+  // names are bytes (not always UTF-8): walk with Buffers
+  const open = async (d: Buffer): Promise<void> => {
     await chmod(d, 0o700);
-    for (const e of await readdir(d, { withFileTypes: true })) if (e.isDirectory()) await open(join(d, e.name));
+    for (const e of await readdir(d, { withFileTypes: true, encoding: 'buffer' })) if (e.isDirectory()) await open(Buffer.concat([d, Buffer.from('/'), e.name]));
   };
-  await open(path);
+  await open(Buffer.from(path));
   await rm(path, { recursive: true, force: true });
 }
 
 /** Bytes held only by this backup: files whose every link is inside it (the rest is shared). */
 async function exclusiveBytes(dir: string): Promise<number> {
   const seen = new Map<number, { links: number; found: number; bytes: number }>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
+  const walk = async (d: Buffer): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true, encoding: 'buffer' })) {
+      const p = Buffer.concat([d, Buffer.from('/'), e.name]);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
         const s = await lstat(p);
@@ -268,7 +269,7 @@ async function exclusiveBytes(dir: string): Promise<number> {
       }
     }
   };
-  await walk(dir);
+  await walk(Buffer.from(dir));
   let total = 0;
   for (const v of seen.values()) if (v.found >= v.links) total += v.bytes;
   return total;

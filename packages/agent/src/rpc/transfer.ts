@@ -24,7 +24,7 @@ export interface SendRequest {
   only?: string;
   unmungeLinks?: boolean;
   /** Reported with the final stats: files the second pass must compare by content. */
-  recheckFiles?: number;
+  recheckFiles?: Promise<number>;
 }
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
@@ -90,7 +90,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
         bytes_sent: String(res.bytesSent),
         duration_ms: String(res.durationMs),
         exit_code: res.exitCode,
-        recheck_files: String(req.recheckFiles ?? 0),
+        recheck_files: String((await req.recheckFiles) ?? 0),
       },
     });
   } catch (e) {

@@ -42,7 +42,7 @@ export function writeAgentConfig(root: string, pki: Pki, name: string, extra: st
   mkdirSync(dirname(f), { recursive: true });
   writeFileSync(
     f,
-    `name: ${name}\n${listen}tls: { ca: ${t.ca}, cert: ${t.cert}, key: ${t.key} }\n` +
+    `name: ${name}\n${listen}tls: { ca: ${t.ca}, cert: ${t.cert}, key: ${t.key}${t.crl ? `, crl: ${t.crl}` : ''} }\n` +
       `authorizedDirectors: [director]\nrunDir: ${join(root, name, 'run')}\n${extra}`,
   );
   return f;

@@ -6,6 +6,7 @@ export interface TlsPaths {
   ca: string;
   cert: string;
   key: string;
+  crl?: string;
 }
 
 export interface Pki {

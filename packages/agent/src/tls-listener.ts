@@ -23,6 +23,13 @@ export interface HandshakeLimits {
 
 export const HANDSHAKE_LIMITS: HandshakeLimits = { timeoutMs: 5_000, maxPending: 64 };
 
+/**
+ * How often connections that are already open are checked against `tls.crl` again: a new
+ * connection is checked at once, an open one (a stolen key's long-lived gRPC connection, a
+ * transfer) is closed within this long after its certificate was revoked.
+ */
+export const CRL_SWEEP_MS = 5_000;
+
 export interface TlsListenerOptions {
   tls: TlsMaterial;
   /** false only for `insecure: true` on loopback: no client certificate is asked for. */
@@ -38,7 +45,8 @@ export interface TlsListenerOptions {
 /**
  * A TCP listener in front of a TLS server: it caps and times out connections that have not
  * authenticated, logs every refused handshake with the remote address and the reason, and
- * hands `onAuthenticated` only sockets whose client certificate verified against our CA.
+ * hands `onAuthenticated` only sockets whose client certificate verified against our CA and
+ * is not in `tls.crl`.
  * Listen and close with the returned net.Server.
  */
 export function createTlsListener(o: TlsListenerOptions, onAuthenticated: (socket: tls.TLSSocket) => void): net.Server {
@@ -67,8 +75,39 @@ export function createTlsListener(o: TlsListenerOptions, onAuthenticated: (socke
       s.destroy();
       return;
     }
+    // the CA vouched for the certificate; the CRL (re-read when it changed) may still list it
+    const revoked = revokedPeer(s);
+    if (revoked) {
+      o.log.warn({ remote: s.remoteAddress, ...revoked }, `${o.what}: TLS handshake refused`);
+      s.destroy();
+      return;
+    }
+    if (o.tls.crl && s.authorized) {
+      live.add(s);
+      s.once('close', () => live.delete(s));
+    }
     onAuthenticated(s);
   });
+
+  const live = new Set<tls.TLSSocket>();
+  function revokedPeer(s: tls.TLSSocket): object | undefined {
+    if (!o.tls.crl || !s.authorized) return undefined;
+    const cert = s.getPeerCertificate();
+    const revoked = cert?.raw ? o.tls.crl.check(cert, o.log) : undefined;
+    return revoked ? { err: revoked, cn: cert.subject?.CN, ...certAudit(cert) } : undefined;
+  }
+  const sweep = o.tls.crl
+    ? setInterval(() => {
+        for (const s of live) {
+          const revoked = revokedPeer(s);
+          if (!revoked) continue;
+          o.log.warn({ remote: s.remoteAddress, ...revoked }, `${o.what}: open connection closed, its certificate was revoked`);
+          live.delete(s);
+          s.destroy();
+        }
+      }, CRL_SWEEP_MS)
+    : undefined;
+  sweep?.unref();
 
   let young = 0;
   let refused = 0;
@@ -98,5 +137,6 @@ export function createTlsListener(o: TlsListenerOptions, onAuthenticated: (socke
   });
   // accept() failing (EMFILE) is an 'error' on the server: without a listener it would end the agent
   front.on('error', (e) => o.log.error({ err: e.message }, `${o.what}: listener error`));
+  front.on('close', () => clearInterval(sweep));
   return front;
 }

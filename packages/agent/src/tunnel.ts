@@ -2,17 +2,19 @@
 /**
  * The data channel's client, run by the sending rsync as its --rsh:
  * `tunnel.js <host> rsync --server ...`. Everything it needs comes from its environment
- * (FF_TUNNEL_*, FF_TLS_*), never from argv: argv is readable by every user via ps, and the
- * host rsync passes is a placeholder. Exit 12 when the receiver refuses.
+ * (FF_TUNNEL_*, FF_TLS_*, FF_TLS_CRL if the agent has a tls.crl), never from argv: argv is
+ * readable by every user via ps, and the host rsync passes is a placeholder. Exit 12 when the
+ * receiver refuses (or its certificate is revoked), 2 when a file cannot be used.
  */
 // first: rsync sends this root process SIGUSR1 when it fails, which would open node's inspector
 import '@freezeframe/common/no-inspector';
+import { RevocationList } from '@freezeframe/common/crl';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { readLine } from './datachannel/header.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './datachannel/tuning.js';
 
-// Only node built-ins here (no-inspector is one file of them): rsync starts this program once per transfer, and loading
+// Only node built-ins here (no-inspector is one file of them, crl two): rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
 function certIdentity(cert: tls.PeerCertificate | undefined): string | undefined {
   const cn = cert?.subject?.CN as string | string[] | undefined;
@@ -46,6 +48,13 @@ async function main(): Promise<void> {
   const ca = read('CA', env('FF_TLS_CA'));
   const cert = read('certificate', env('FF_TLS_CERT'));
   const key = read('key', env('FF_TLS_KEY'));
+  let crl: RevocationList | undefined;
+  try {
+    const crlFile = process.env.FF_TLS_CRL;
+    if (crlFile) crl = RevocationList.load(crlFile, ca);
+  } catch (e) {
+    fail((e as Error).message, 2);
+  }
   // argv: [node, tunnel.js, <host>, rsync, --server, ...]
   const args = process.argv.slice(3);
 
@@ -62,7 +71,9 @@ async function main(): Promise<void> {
     ...({ highWaterMark: DATA_HIGH_WATER_MARK } as object),
     checkServerIdentity: (_h, c) => {
       const got = certIdentity(c);
-      return got === peer ? undefined : new Error(`receiver certificate names '${got ?? '(none)'}', expected '${peer}'`);
+      if (got !== peer) return new Error(`receiver certificate names '${got ?? '(none)'}', expected '${peer}'`);
+      const revoked = crl?.check(c);
+      return revoked === undefined ? undefined : new Error(`receiver ${revoked}`);
     },
   });
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));

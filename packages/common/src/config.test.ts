@@ -46,6 +46,7 @@ describe('config details', () => {
     expect(cfg.allowRestore).toBe(false);
     const inv = loadInventory(join(examples, 'inventory.yaml'));
     expect(inv.tls.ca).toBe(join(examples, 'pki/ca.pem'));
+    expect(inv.tls.crl).toBe(join(examples, 'pki/crl.pem'));
     expect(inv.freeze.lease).toBe(30_000);
   });
   it('names a missing file', () => {

@@ -18,7 +18,8 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
     return z.NEVER;
   }
 });
-const tls = z.object({ ca: z.string(), cert: z.string(), key: z.string() }).strict();
+/** `crl`: a CRL from `freezeframe certs revoke|crl`, re-read when it changes (no restart). */
+const tls = z.object({ ca: z.string(), cert: z.string(), key: z.string(), crl: z.string().optional() }).strict();
 const zfsDataset = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'must be a ZFS dataset name like pool/backup').refine((d) => !d.includes('..') && !d.endsWith('/'), 'must be a ZFS dataset name like pool/backup');
 
 /** A program from the agent's config: absolute binary first, then its arguments; never a shell string. */
@@ -271,7 +272,8 @@ function readConfigFile(file: string): string {
 /** Relative TLS paths are resolved against the config file's folder. */
 function resolveTls<T extends { tls: z.infer<typeof tls> }>(cfg: T, file: string): T {
   const base = dirname(resolve(file));
-  return { ...cfg, tls: { ca: resolve(base, cfg.tls.ca), cert: resolve(base, cfg.tls.cert), key: resolve(base, cfg.tls.key) } };
+  const crl = cfg.tls.crl === undefined ? {} : { crl: resolve(base, cfg.tls.crl) };
+  return { ...cfg, tls: { ca: resolve(base, cfg.tls.ca), cert: resolve(base, cfg.tls.cert), key: resolve(base, cfg.tls.key), ...crl } };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: the only hosts `insecure: true` may listen on. */
@@ -331,7 +333,7 @@ function checkNotWritable(path: string, what: string, file: string): void {
 
 /**
  * The agent runs its config's hooks as root and proves who it is with its key: refuse a config,
- * CA or certificate that anyone but root (or the agent's user) could change, and a key that
+ * CA, certificate or CRL that anyone but root (or the agent's user) could change, and a key that
  * anyone else could read. Call after the TLS files were read (a missing one is reported there).
  */
 export function checkAgentFiles(cfg: Pick<AgentConfig, 'tls'>, file: string): void {
@@ -339,6 +341,8 @@ export function checkAgentFiles(cfg: Pick<AgentConfig, 'tls'>, file: string): vo
   checkNotWritable(cfg.tls.ca, 'tls.ca', file);
   checkNotWritable(cfg.tls.cert, 'tls.cert', file);
   checkNotWritable(cfg.tls.key, 'tls.key', file);
+  // whoever can replace the CRL can take revocations back
+  if (cfg.tls.crl !== undefined) checkNotWritable(cfg.tls.crl, 'tls.crl', file);
   const key = statSync(cfg.tls.key);
   if (key.mode & 0o077) {
     throw new FfError('CONFIG_INVALID', `${file}: tls.key: ${cfg.tls.key} is mode ${mode(key.mode)}: only its owner may have access to a private key`, {

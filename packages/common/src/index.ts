@@ -5,6 +5,7 @@ export * from './run.js';
 export * from './config.js';
 export * from './proto.js';
 export * from './tls.js';
+export * from './crl.js';
 export const VERSION = '0.1.0';
 export * from './grpc-status.js';
 export * from './files.js';

@@ -1,21 +1,31 @@
 import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
+import { RevocationList } from './crl.js';
 import { FfError } from './errors.js';
 
 export interface TlsFiles {
   ca: string;
   cert: string;
   key: string;
+  /** A CRL from `freezeframe certs revoke|crl`: peers whose certificate it lists are refused. */
+  crl?: string | undefined;
 }
 
 export interface TlsMaterial {
   ca: Buffer;
   cert: Buffer;
   key: Buffer;
+  /** Present when the files name a CRL: check each peer certificate with it (it reloads itself). */
+  crl?: RevocationList;
 }
 
-/** Reads CA, certificate and key; a missing file is an error naming it (there is no fallback). */
+/**
+ * Reads CA, certificate, key and the CRL if one is named; a missing file is an error naming it
+ * (there is no fallback), and so is a CRL that is expired, not the CA's, or lists our own
+ * certificate.
+ */
 export function readTls(files: TlsFiles): TlsMaterial {
   const read = (what: string, path: string) => {
     try {
@@ -26,7 +36,20 @@ export function readTls(files: TlsFiles): TlsMaterial {
       });
     }
   };
-  return { ca: read('ca', files.ca), cert: read('cert', files.cert), key: read('key', files.key) };
+  const material: TlsMaterial = { ca: read('ca', files.ca), cert: read('cert', files.cert), key: read('key', files.key) };
+  if (files.crl === undefined) return material;
+  const crl = RevocationList.load(files.crl, material.ca);
+  let own: X509Certificate | undefined;
+  try {
+    own = new X509Certificate(material.cert);
+  } catch {
+    // not a certificate: the TLS layer says so when it loads it
+  }
+  const revoked = own && crl.check({ serialNumber: own.serialNumber, subject: { CN: /(?:^|\n)CN=([^\n]*)/.exec(own.subject)?.[1] ?? '' } });
+  if (revoked) {
+    throw new FfError('CONFIG_INVALID', `tls.cert: ${files.cert}: ${revoked}`, { hint: 'install a certificate from `freezeframe certs renew` (or `certs issue`)' });
+  }
+  return { ...material, crl };
 }
 
 /** The identity a certificate speaks for: its subject common name. */
@@ -57,7 +80,8 @@ export function serverCredentials(tls: TlsMaterial, requireClientCert = true): g
 /**
  * Client credentials that accept the server only if its certificate (signed by our CA, never
  * the system roots) names the node the channel expects (its grpc.ssl_target_name_override,
- * which every channel must set): node A's certificate at node B's address is refused.
+ * which every channel must set): node A's certificate at node B's address is refused, and so
+ * is a certificate that `tls.crl` lists.
  */
 export function channelCredentials(tls: TlsMaterial): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
@@ -66,7 +90,9 @@ export function channelCredentials(tls: TlsMaterial): grpc.ChannelCredentials {
     checkServerIdentity: (name, cert) => {
       const got = certIdentity(cert);
       if (got !== name) return new Error(`certificate names '${got ?? '(none)'}', expected node '${name}'`);
-      return undefined;
+      // per connection, so a CRL replaced during a run counts for the next connection
+      const revoked = tls.crl?.check(cert);
+      return revoked === undefined ? undefined : new Error(revoked);
     },
   });
 }

@@ -147,9 +147,10 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         'data channel: rsync failed',
       );
       const stderr = isFfError(e) && typeof e.details?.stderr === 'string' ? e.details.stderr.trim() : '';
-      const code = isFfError(e) && typeof e.details?.exitCode === 'number' ? `rsync exited with ${e.details.exitCode}` : errorMessage(e).split('\n')[0]!;
-      const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
+      // -1: killed (timeout, the peer went away) rather than an exit of its own
       const exitCode = isFfError(e) && typeof e.details?.exitCode === 'number' ? e.details.exitCode : -1;
+      const code = exitCode >= 0 ? `rsync exited with ${exitCode}` : errorMessage(e).split('\n')[0]!;
+      const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
       const verdict = judge(exitCode, stderr, ticket.path, ticket.allowNotStored ?? []);
       results.finish(ticket.ticket, exitCode === -1 ? { ...verdict, message } : verdict);
       ok = verdict.ok;

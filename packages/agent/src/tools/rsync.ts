@@ -98,7 +98,8 @@ export interface TunnelEnv {
   /** Expected certificate identity of the receiver. */
   peer: string;
   direction: 'backup' | 'restore';
-  tls: { ca: string; cert: string; key: string };
+  /** `crl`: the receiver's certificate must not be in it. */
+  tls: { ca: string; cert: string; key: string; crl?: string | undefined };
 }
 
 export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
@@ -111,6 +112,7 @@ export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
     FF_TLS_CA: t.tls.ca,
     FF_TLS_CERT: t.tls.cert,
     FF_TLS_KEY: t.tls.key,
+    ...(t.tls.crl !== undefined ? { FF_TLS_CRL: t.tls.crl } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Inventory } from '@freezeframe/common';
-import { certsInit, certsIssue } from '../engine/certs.js';
+import { LEAF_DAYS, certsInit, certsIssue, certsRenew, certsRevoke, writeCrl, type CrlResult } from '../engine/certs.js';
 import { runDemo } from '../engine/demo.js';
 import * as ops from '../engine/operations.js';
 import { healthReport, nagios, renderHealthReport } from '../engine/health.js';
@@ -264,20 +264,71 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'print the result as JSON')
     .exitOverride()
     .action(async (o: { dir: string; json?: boolean }) => {
-      emit(!!o.json, await certsInit(o.dir), (r) => `CA: ${r.cert} (key ${r.key})\ndirector: ${r.director.cert} (key ${r.director.key})`);
+      emit(!!o.json, await certsInit(o.dir), (r) => `CA: ${r.cert} (key ${r.key})\ndirector: ${r.director.cert} (key ${r.director.key})\nCRL (empty): ${r.crl}: install it on every node and the director as tls.crl`);
     });
+  const days = (v: string) => {
+    if (!/^[0-9]{1,5}$/.test(v)) throw new FfError('INVALID_ARGUMENT', `--days ${JSON.stringify(v.slice(0, 40))} must be a whole number of days`);
+    return Number(v);
+  };
+  const crlText = (r: CrlResult) =>
+    `CRL: ${r.crl} (${r.revoked} revoked, valid until ${r.nextUpdate.slice(0, 10)}): copy it to every node and the director (the file tls.crl names);\n` +
+    'running agents and the director read it again when it changes, no restart needed';
   certs
     .command('issue')
     .description('issue a node certificate (CN=name, serverAuth+clientAuth) signed by the CA in --dir')
     .requiredOption('--name <name>', 'node name (the identity the director checks)')
     .option('--ip <address>', 'IP address SAN (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('--dns <name>', 'DNS name SAN (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--days <n>', `validity in days (default ${LEAF_DAYS})`, days)
     .requiredOption('--dir <dir>', 'folder holding ca.pem and ca-key.pem')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (o: { name: string; ip?: string[]; dns?: string[]; dir: string; json?: boolean }) => {
-      const r = await certsIssue({ dir: o.dir, name: o.name, ...(o.ip ? { ips: o.ip } : {}), ...(o.dns ? { dns: o.dns } : {}) });
-      emit(!!o.json, r, (x) => `${o.name}: ${x.cert} (key ${x.key})`);
+    .action(async (o: { name: string; ip?: string[]; dns?: string[]; days?: number; dir: string; json?: boolean }) => {
+      const r = await certsIssue({ dir: o.dir, name: o.name, ...(o.ip ? { ips: o.ip } : {}), ...(o.dns ? { dns: o.dns } : {}), ...(o.days !== undefined ? { days: o.days } : {}) });
+      emit(!!o.json, r, (x) => `${o.name}: ${x.cert} (key ${x.key}, serial ${x.serial}, valid until ${x.notAfter.slice(0, 10)})`);
+    });
+  certs
+    .command('renew')
+    .description('issue a new key and certificate for NAME with the same names; the old files are kept as .old (still valid until revoked)')
+    .requiredOption('--name <name>', 'whose certificate (<dir>/<name>.pem)')
+    .option('--days <n>', `validity in days (default ${LEAF_DAYS})`, days)
+    .option('--revoke-old', 'revoke the old certificate at once (its key leaked), instead of after the new one is installed')
+    .requiredOption('--dir <dir>', 'folder holding ca.pem and ca-key.pem')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (o: { name: string; days?: number; revokeOld?: boolean; dir: string; json?: boolean }) => {
+      const r = await certsRenew({ dir: o.dir, name: o.name, ...(o.days !== undefined ? { days: o.days } : {}), ...(o.revokeOld ? { revokeOld: true } : {}) });
+      emit(!!o.json, r, (x) =>
+        [
+          `${o.name}: ${x.cert} (key ${x.key}, serial ${x.serial}, valid until ${x.notAfter.slice(0, 10)})`,
+          x.old.revoked
+            ? `old certificate ${x.old.cert} (serial ${x.old.serial}) is revoked${x.crl ? `: copy ${x.crl} to every node and the director` : ''}; ${o.name} is refused until it has the new files`
+            : `old certificate kept as ${x.old.cert} (serial ${x.old.serial}), still valid: install the new files on ${o.name}, then run\n` +
+              `  freezeframe certs revoke --cert ${x.old.cert} --dir ${o.dir}\nand copy the CRL to every node and the director`,
+        ].join('\n'),
+      );
+    });
+  certs
+    .command('revoke')
+    .description('revoke a certificate: record it in <dir>/index.txt and write <dir>/crl.pem (signed by the CA)')
+    .option('--name <name>', 'the current certificate of this name (<dir>/<name>.pem)')
+    .option('--cert <file>', 'this certificate file (e.g. <dir>/<name>.pem.old after a renew)')
+    .option('--serial <hex>', 'the certificate with this serial (as issued from <dir>)')
+    .requiredOption('--dir <dir>', 'folder holding ca.pem and ca-key.pem')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (o: { name?: string; cert?: string; serial?: string; dir: string; json?: boolean }) => {
+      const r = await certsRevoke({ dir: o.dir, ...(o.name !== undefined ? { name: o.name } : {}), ...(o.cert !== undefined ? { cert: o.cert } : {}), ...(o.serial !== undefined ? { serial: o.serial } : {}) });
+      emit(!!o.json, r, (x) => `${x.alreadyRevoked ? 'already revoked' : 'revoked'}: ${x.name || '(unknown name)'} (serial ${x.serial})\n${crlText(x)}`);
+    });
+  certs
+    .command('crl')
+    .description('write <dir>/crl.pem again from <dir>/index.txt (a fresh one, or the first for a CA made before revocation existed)')
+    .requiredOption('--dir <dir>', 'folder holding ca.pem and ca-key.pem')
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+    .action(async (o: { dir: string; json?: boolean }) => {
+      emit(!!o.json, await writeCrl(o.dir), crlText);
     });
 
   cmd('demo', 'run a whole sample deployment on this machine (no root): backup, change, backup, restore, verify')

@@ -84,7 +84,7 @@ function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext,
       },
       (e: unknown) => {
         audit(ctx, rpc, call, call.request, started, e);
-        callback(toGrpcError(e) as grpc.ServiceError);
+        callback(toGrpcError(e, ctx.config.name) as grpc.ServiceError);
       },
     );
   };
@@ -110,7 +110,7 @@ function streaming<Req, Res>(
       },
       (e: unknown) => {
         audit(ctx, rpc, call, call.request, started, e);
-        if (!ac.signal.aborted) call.emit('error', toGrpcError(e));
+        if (!ac.signal.aborted) call.emit('error', toGrpcError(e, ctx.config.name));
       },
     );
   };

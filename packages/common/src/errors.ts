@@ -31,7 +31,10 @@ export interface FfErrorOptions {
   cause?: unknown;
   /** Node the error happened on, when known (set by the director when it rebuilds the error). */
   node?: string;
-  /** Extra machine-readable detail (exit code, stderr, field). */
+  /**
+   * Extra machine-readable detail (exitCode, stderr, field, receiver). JSON values only: an
+   * agent's details reach the director in the error trailer (error-wire.ts), cut to 8 KiB.
+   */
   details?: Record<string, unknown>;
 }
 

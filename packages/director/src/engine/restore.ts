@@ -142,7 +142,7 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
                 ),
               (st) => `${st.filesTotal} files, ${st.bytesTotal} bytes, ${st.bytesTransferred} sent`,
             );
-            if (stats.exitCode !== 0) throw new FfError('RESTORE_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
+            if (stats.exitCode !== 0) throw new FfError('RESTORE_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
             addTransfer(rec, name, entry, stats);
             restored.push(name);
             failpoint('after-restore-source');

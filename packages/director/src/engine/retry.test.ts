@@ -6,7 +6,12 @@ import { isTransientError, rsyncExitOf, withRetry } from './retry.js';
 import type { AgentNode, NodeDescription, ReceiveVerdict, Role, TransferStats } from './types.js';
 
 const STATS: TransferStats = { filesTotal: 1, filesTransferred: 1, bytesTotal: 1, bytesTransferred: 1, bytesSent: 1, durationMs: 1, exitCode: 0 };
-const rsyncFail = (exit: number) => new FfError('TRANSFER_FAILED', `src-1: rsync to tgt (127.0.0.1:7451) exited with ${exit}: timeout in data send/receive`, { node: 'src-1' });
+/** A transfer failure as the director's client rebuilds it: the exit code in details (from the error trailer). */
+const rsyncFail = (exit: number) =>
+  new FfError('TRANSFER_FAILED', `src-1: rsync to tgt (127.0.0.1:7451) exited with ${exit}: timeout in data send/receive`, {
+    node: 'src-1',
+    details: { exitCode: exit, receiver: 'tgt', grpcStatus: 'INTERNAL' },
+  });
 
 describe('transient versus permanent errors', () => {
   it('retries only UNAVAILABLE and rsync exits 30/35', () => {
@@ -18,6 +23,20 @@ describe('transient versus permanent errors', () => {
     expect(isTransientError(rsyncFail(11))).toBe(false);
     expect(isTransientError(new FfError('PERMISSION_DENIED', 'ticket refused'))).toBe(false);
     expect(isTransientError(new FfError('FAILED_PRECONDITION', 'locked'))).toBe(false);
+  });
+
+  it('reads the exit code from details only, never from the message', () => {
+    // an older agent's error: the exit code only in the text, so it is not known and not retried
+    const textOnly = new FfError('TRANSFER_FAILED', 'src-1: rsync to tgt (127.0.0.1:7451) exited with 30: timeout', { node: 'src-1' });
+    expect(rsyncExitOf(textOnly)).toBeUndefined();
+    expect(isTransientError(textOnly)).toBe(false);
+    // details win over a message that says otherwise
+    const both = new FfError('TRANSFER_FAILED', 'src-1: rsync to tgt exited with 23', { details: { exitCode: 35 } });
+    expect(rsyncExitOf(both)).toBe(35);
+    expect(isTransientError(both)).toBe(true);
+    for (const exitCode of ['30', 30.5, null, Number.NaN, { n: 30 }]) {
+      expect(rsyncExitOf(new FfError('TRANSFER_FAILED', 'x', { details: { exitCode } }))).toBeUndefined();
+    }
   });
 
   it('backs off exponentially, bounded, and throws the last error', async () => {

@@ -15,12 +15,14 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000 };
 
-/** rsync's exit code carried by a transfer error (the agent names it in the message). */
+/**
+ * rsync's exit code carried by a transfer error: `details.exitCode`, which the agent sets and
+ * the error trailer carries to the director. The message is for humans and is never parsed; an
+ * older agent's error (no trailer) has no exit code, so it is not retried.
+ */
 export function rsyncExitOf(e: FfError): number | undefined {
   const d = e.details?.exitCode;
-  if (typeof d === 'number') return d;
-  const m = /rsync (?:to|from) \S+ .*?exited with (\d+)/.exec(e.message);
-  return m ? Number(m[1]) : undefined;
+  return typeof d === 'number' && Number.isInteger(d) ? d : undefined;
 }
 
 /**

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything freezeframe needs on a fresh Debian 12 machine with Node.js 20:
-# the Debian packages, pnpm (pinned), the node modules and the build.
+# the Debian packages, pnpm (pinned), the node modules, the build, and the commands
+# `freezeframe` and `freezeframe-agent` on PATH (scripts/install-commands.sh: wrappers in
+# /usr/local/bin that run this checkout; setup in another checkout points them there instead).
 #   scripts/setup.sh          what the demo needs (rsync, openssl)
 #   scripts/setup.sh --test   also what the test suite needs (btrfs, zfs-fuse, docker engine, iptables)
 set -euo pipefail
@@ -30,3 +32,4 @@ if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
 fi
 pnpm install --frozen-lockfile --reporter=silent
 pnpm --silent build
+scripts/install-commands.sh

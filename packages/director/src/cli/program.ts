@@ -3,16 +3,17 @@ import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Invento
 import { LEAF_DAYS, certsInit, certsIssue, certsRenew, certsRevoke, writeCrl, type CrlResult } from '../engine/certs.js';
 import { runDemo } from '../engine/demo.js';
 import * as ops from '../engine/operations.js';
-import { healthReport, nagios, renderHealthReport } from '../engine/health.js';
-import { renderRestoreRun, restoreRun } from '../engine/maintenance.js';
+import { healthReport } from '../engine/health.js';
+import { restoreRun } from '../engine/maintenance.js';
 import { restoreKeyspace } from '../engine/keyspace.js';
-import { renderServices, startServices, stopServices } from '../engine/services.js';
+import { startServices, stopServices } from '../engine/services.js';
 import * as recovery from '../engine/recovery.js';
 import { prune } from '../engine/prune.js';
 import { asFfError } from '../engine/phases.js';
 import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
 import * as render from './render.js';
+import { nagios, renderHealthReport } from './render-health.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -135,7 +136,7 @@ export function buildProgram(io: CliIo): Command {
           ...(p ? { onEvent: p, onStep: (node: string, s: { step: string; keyspace: string; table: string; detail: string }) => p.note(`${node} ${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
         });
         p?.finish();
-        emit(!!o.json, r, renderRestoreRun);
+        emit(!!o.json, r, render.renderRestoreRun);
       } finally {
         p?.finish();
       }
@@ -246,13 +247,13 @@ export function buildProgram(io: CliIo): Command {
   cmd('stop-services', "stop each node's configured containers and systemd units (in order) and record what was stopped")
     .option('--node <nodes>', 'only these nodes (comma-separated)', splitList)
     .action(async (o: { json?: boolean; node?: string[] }) => {
-      emit(!!o.json, await stopServices(inventory(), o.node ? { only: o.node } : {}), (r) => renderServices(r, 'stopped'));
+      emit(!!o.json, await stopServices(inventory(), o.node ? { only: o.node } : {}), (r) => render.renderServices(r, 'stopped'));
     });
 
   cmd('start-services', 'start again exactly what stop-services stopped (reverse order)')
     .option('--node <nodes>', 'only these nodes (comma-separated)', splitList)
     .action(async (o: { json?: boolean; node?: string[] }) => {
-      emit(!!o.json, await startServices(inventory(), o.node ? { only: o.node } : {}), (r) => renderServices(r, 'started'));
+      emit(!!o.json, await startServices(inventory(), o.node ? { only: o.node } : {}), (r) => render.renderServices(r, 'started'));
     });
 
   const certs = program.command('certs').description('make the private CA and certificates (system openssl)');

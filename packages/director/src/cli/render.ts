@@ -1,7 +1,9 @@
 import type { DemoSummary } from '../engine/demo.js';
+import type { RestoreRunResult, Stability } from '../engine/maintenance.js';
 import type { BackupCommandResult, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
 import type { RunRecord } from '../engine/records.js';
 import type { RetentionOutcome } from '../engine/retention.js';
+import type { ServicesResult } from '../engine/services.js';
 import type { BackupListing } from '../engine/types.js';
 import { formatBytes, formatDuration, table } from './format.js';
 
@@ -135,5 +137,26 @@ export function renderPrune(r: RetentionOutcome): string {
   for (const x of r.pruned) lines.push(`  ${r.dryRun ? 'would delete' : 'deleted'} ${x.id}  ${formatBytes(x.usedBytes)}  (${x.why})`);
   for (const f of r.failed) lines.push(`  FAILED ${f.id}: ${f.error}`);
   if (r.pruned.length === 0 && r.failed.length === 0) lines.push('  nothing to delete');
+  return lines.join('\n');
+}
+
+export function renderServices(r: ServicesResult, verb: 'stopped' | 'started'): string {
+  const lines = r.nodes.filter((n) => n.services.length > 0).map((n) => `${n.node}: ${n.services.map((s) => `${s.kind} ${s.name} ${s.action}`).join(', ')}`);
+  return lines.length > 0 ? lines.join('\n') : `nothing ${verb === 'stopped' ? 'to stop' : 'to start'}`;
+}
+
+const stabilityLine = (when: string, s: Stability) =>
+  `stability ${when}: ${s.ok ? 'ok' : `NOT OK (${s.nodes.filter((n) => !n.ok).map((n) => `${n.node}: ${n.problems.join('; ')}`).join('; ')})`}`;
+
+export function renderRestoreRun(r: RestoreRunResult): string {
+  const lines = [renderRestore(r)];
+  for (const [node, steps] of Object.entries(r.keyspaces)) {
+    lines.push(`${node}: keyspaces put in place`);
+    for (const s of steps) lines.push(`  ${s.step.padEnd(15)} ${s.keyspace ? `${s.keyspace}${s.table ? `.${s.table}` : ''}: ` : ''}${s.detail} (${s.durationMs} ms)`);
+  }
+  if (r.servicesStopped) lines.push(`services stopped: ${renderServices(r.servicesStopped, 'stopped').replaceAll('\n', '; ')}`);
+  if (r.servicesStarted) lines.push(`services started: ${renderServices(r.servicesStarted, 'started').replaceAll('\n', '; ')}`);
+  lines.push(stabilityLine('before', r.stability.before));
+  if (r.stability.after) lines.push(stabilityLine('after', r.stability.after));
   return lines.join('\n');
 }

@@ -53,7 +53,7 @@ function deployment(specs: FakeSpec[]) {
         await call('describe');
         return desc;
       },
-      async freeze(id) {
+      async freeze() {
         await call('freeze');
         frozen.add(s.name);
         return { frozen: ['app'], pausedAtMs: Date.now(), leaseExpiresAtMs: Date.now() + 30_000, renewed: false };

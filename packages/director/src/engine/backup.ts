@@ -227,7 +227,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
                   `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}`,
               );
               const stats = sent.stats;
-              if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name });
+              if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
               if (sent.notHeld) {
                 const msg = `${name}: ${target.node.name} does not hold ${Object.entries(sent.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ')} of this source (allowed by its target.unsupported)`;
                 rec.warnings.push(msg);

@@ -1,13 +1,11 @@
-import { VERSION, errorMessage, type Inventory } from '@freezeframe/common';
-import { formatBytes, formatDuration, table } from '../cli/format.js';
+import { VERSION, type Inventory } from '@freezeframe/common';
 import { closeAll, connectInventory } from './agent-client.js';
 import { list, type HealthRow } from './operations.js';
 import { asFfError } from './phases.js';
 import { pickLatest } from './restore.js';
 import type { HealthCheck, NodeDescription, NodeHealth } from './types.js';
 
-// `freezeframe health` and `health --nagios` (the monitoring-plugin convention: one status
-// line, perfdata after '|', exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+// What `freezeframe health` and `health --nagios` report; cli/render-health.ts prints it.
 
 /** Beyond this, an agent's clock is flagged: freeze windows and lease expiries are measured on agent clocks. */
 export const CLOCK_SKEW_WARN_MS = 5_000;
@@ -104,51 +102,6 @@ export async function healthReport(inv: Inventory): Promise<HealthReport> {
   }
 }
 
-export function renderHealthReport(r: HealthReport): string {
-  const lines = [
-    table(
-      ['node', 'address', 'status', 'version', 'roles', 'detail'],
-      r.nodes.map((n) => [
-        n.node,
-        n.address,
-        n.version === undefined ? 'UNREACHABLE' : !n.ok || n.problems.length > 0 ? 'PROBLEM' : n.warnings.length > 0 || n.frozen.length > 0 ? 'warning' : 'ok',
-        n.version ?? '-',
-        n.roles.join(',') || '-',
-        [
-          n.source ? `source ${n.source}` : '',
-          n.target ? `target ${n.target}` : '',
-          n.freeze ? `freeze ${n.freeze}` : '',
-          n.freeBytes !== undefined ? `${formatBytes(n.freeBytes)} free` : '',
-          n.clockSkewMs !== undefined ? `clock ${n.clockSkewMs >= 0 ? '+' : ''}${(n.clockSkewMs / 1000).toFixed(1)}s` : '',
-          n.services.length > 0 ? `services ${n.services.map((s) => `${s.name} ${s.state}`).join(', ')}` : '',
-          n.frozen.length ? `FROZEN by ${n.frozen.join(',')}` : '',
-          n.targetLockedBy ? `locked by ${n.targetLockPurpose ?? ''} ${n.targetLockedBy}`.replace('  ', ' ') : '',
-        ]
-          .filter(Boolean)
-          .join('; '),
-      ]),
-    ),
-  ];
-  for (const n of r.nodes) {
-    for (const c of n.checks) lines.push(`  ${n.node} ${c.ok ? 'ok     ' : 'FAILED '} ${c.name}: ${c.detail}`);
-    for (const p of n.problems) if (!n.checks.some((c) => !c.ok && c.detail === p)) lines.push(`  ${n.node} PROBLEM ${p}`);
-    for (const w of n.warnings) lines.push(`  ${n.node} WARNING ${w}`);
-    for (const l of n.targetLimits ?? []) lines.push(`  ${n.node} cannot store ${l.detail}${l.allowed ? ' (allowed by target.unsupported)' : ''}`);
-  }
-  lines.push(r.ok ? (r.nodes.some((n) => n.warnings.length > 0) ? 'all nodes healthy, with warnings' : 'all nodes healthy') : 'some nodes have problems');
-  return lines.join('\n');
-}
-
-export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
-export type NagiosCode = (typeof NAGIOS)[keyof typeof NAGIOS];
-
-export interface NagiosResult {
-  code: NagiosCode;
-  line: string;
-}
-
-const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
-
 export interface NagiosInput {
   nodes: Array<HealthRow & { warnings?: string[] }>;
   /** Newest complete backup's creation time, when known. */
@@ -158,47 +111,14 @@ export interface NagiosInput {
   now?: number;
 }
 
-/** Pure: the status line for a health result (unit-tested without agents). */
-export function nagiosStatus(i: NagiosInput): NagiosResult {
-  const now = i.now ?? Date.now();
-  const critical: string[] = [];
-  const warning: string[] = [];
-  for (const n of i.nodes) {
-    if (n.version === undefined) critical.push(`${n.node} unreachable${n.problems[0] ? ` (${n.problems[0].split('\n')[0]})` : ''}`);
-    else if (!n.ok || n.problems.length > 0) critical.push(`${n.node}: ${n.problems.map((p) => (p.startsWith(`${n.node}: `) ? p.slice(n.node.length + 2) : p)).join('; ') || 'not ok'}`);
-    if (n.frozen.length > 0) warning.push(`${n.node} frozen by ${n.frozen.join(',')}`);
-    // skew between agents is reported once below; a row's own warning names the director's version
-    for (const w of n.warnings ?? []) warning.push(w.startsWith(`${n.node}:`) ? w : `${n.node}: ${w}`);
-  }
-  const versions = new Set(i.nodes.flatMap((n) => (n.version ? [n.version] : [])));
-  if (versions.size > 1) warning.push(`version skew: ${[...versions].join(' vs ')}`);
-  let age: number | undefined;
-  if (i.maxAgeMs !== undefined) {
-    if (i.lastBackupMs === undefined) critical.push('no complete backup on the target');
-    else {
-      age = now - i.lastBackupMs;
-      if (age > 2 * i.maxAgeMs) critical.push(`last backup is ${formatDuration(age)} old`);
-      else if (age > i.maxAgeMs) warning.push(`last backup is ${formatDuration(age)} old`);
-    }
-  }
-  const code: NagiosCode = critical.length > 0 ? NAGIOS.CRITICAL : warning.length > 0 ? NAGIOS.WARNING : NAGIOS.OK;
-  const detail = [...critical, ...warning];
-  const ok = i.nodes.filter((n) => n.version !== undefined && n.ok && n.problems.length === 0).length;
-  const summary = detail.length > 0 ? detail.join('; ') : `${ok} nodes healthy${age !== undefined ? `, last backup ${formatDuration(age)} ago` : ''}`;
-  const perf = [`nodes=${i.nodes.length}`, `healthy=${ok}`, `problems=${detail.length}`, ...(age !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s`] : [])];
-  return { code, line: `FREEZEFRAME ${NAMES[code]} - ${summary.replace(/\|/g, '/').replace(/\n/g, ' ')} | ${perf.join(' ')}` };
-}
-
-/** Runs the checks; any failure to check at all is UNKNOWN, never a crash. */
-export async function nagios(loadInventory: () => Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosResult> {
-  try {
-    const inv = loadInventory();
-    const h = await healthReport(inv);
-    // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
-    if (opts.maxAgeMs === undefined || !h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return nagiosStatus({ nodes: h.nodes });
-    const latest = pickLatest((await list(inv)).backups);
-    return nagiosStatus({ nodes: h.nodes, maxAgeMs: opts.maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) });
-  } catch (e) {
-    return { code: NAGIOS.UNKNOWN, line: `FREEZEFRAME UNKNOWN - ${errorMessage(e).split('\n')[0]!.replace(/\|/g, '/')}` };
-  }
+/**
+ * What a monitoring check judges: every node's health and, with `maxAgeMs`, the newest complete
+ * backup's age. Throws when it cannot check at all (the CLI reports that as UNKNOWN).
+ */
+export async function nagiosInput(inv: Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosInput> {
+  const h = await healthReport(inv);
+  // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
+  if (opts.maxAgeMs === undefined || !h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes };
+  const latest = pickLatest((await list(inv)).backups);
+  return { nodes: h.nodes, maxAgeMs: opts.maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
 }

@@ -5,8 +5,7 @@ import { checkKeyspaces } from './keyspace.js';
 import { restore as restoreSources, type RestoreCommandResult } from './operations.js';
 import { asFfError } from './phases.js';
 import { stateDirOf, writeRunRecord } from './records.js';
-import { renderServices, startServices, stopServices, type ServicesResult } from './services.js';
-import { renderRestore } from '../cli/render.js';
+import { startServices, stopServices, type ServicesResult } from './services.js';
 import type { EventSink } from './types.js';
 
 // `restore` as an operator runs it: maintenance mode (the restored nodes' services must be
@@ -229,20 +228,4 @@ export async function restoreRun(inv: Inventory, opts: RestoreRunOptions): Promi
     ...(servicesStarted ? { servicesStarted } : {}),
     warnings: record.warnings,
   };
-}
-
-const stabilityLine = (when: string, s: Stability) =>
-  `stability ${when}: ${s.ok ? 'ok' : `NOT OK (${s.nodes.filter((n) => !n.ok).map((n) => `${n.node}: ${n.problems.join('; ')}`).join('; ')})`}`;
-
-export function renderRestoreRun(r: RestoreRunResult): string {
-  const lines = [renderRestore(r)];
-  for (const [node, steps] of Object.entries(r.keyspaces)) {
-    lines.push(`${node}: keyspaces put in place`);
-    for (const s of steps) lines.push(`  ${s.step.padEnd(15)} ${s.keyspace ? `${s.keyspace}${s.table ? `.${s.table}` : ''}: ` : ''}${s.detail} (${s.durationMs} ms)`);
-  }
-  if (r.servicesStopped) lines.push(`services stopped: ${renderServices(r.servicesStopped, 'stopped').replaceAll('\n', '; ')}`);
-  if (r.servicesStarted) lines.push(`services started: ${renderServices(r.servicesStarted, 'started').replaceAll('\n', '; ')}`);
-  lines.push(stabilityLine('before', r.stability.before));
-  if (r.stability.after) lines.push(stabilityLine('after', r.stability.after));
-  return lines.join('\n');
 }

@@ -31,8 +31,3 @@ export function stopServices(inv: Inventory, opts: { only?: string[] } = {}): Pr
 export function startServices(inv: Inventory, opts: { only?: string[] } = {}): Promise<ServicesResult> {
   return onAll(inv, 'start-services', (n) => n.startServices(), opts.only);
 }
-
-export function renderServices(r: ServicesResult, verb: 'stopped' | 'started'): string {
-  const lines = r.nodes.filter((n) => n.services.length > 0).map((n) => `${n.node}: ${n.services.map((s) => `${s.kind} ${s.name} ${s.action}`).join(', ')}`);
-  return lines.length > 0 ? lines.join('\n') : `nothing ${verb === 'stopped' ? 'to stop' : 'to start'}`;
-}

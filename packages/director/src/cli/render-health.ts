@@ -1,0 +1,91 @@
+import { errorMessage, type Inventory } from '@freezeframe/common';
+import { nagiosInput, type HealthReport, type NagiosInput } from '../engine/health.js';
+import { formatBytes, formatDuration, table } from './format.js';
+
+// `freezeframe health` for humans, and `health --nagios` (the monitoring-plugin convention: one
+// status line, perfdata after '|', exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+
+export function renderHealthReport(r: HealthReport): string {
+  const lines = [
+    table(
+      ['node', 'address', 'status', 'version', 'roles', 'detail'],
+      r.nodes.map((n) => [
+        n.node,
+        n.address,
+        n.version === undefined ? 'UNREACHABLE' : !n.ok || n.problems.length > 0 ? 'PROBLEM' : n.warnings.length > 0 || n.frozen.length > 0 ? 'warning' : 'ok',
+        n.version ?? '-',
+        n.roles.join(',') || '-',
+        [
+          n.source ? `source ${n.source}` : '',
+          n.target ? `target ${n.target}` : '',
+          n.freeze ? `freeze ${n.freeze}` : '',
+          n.freeBytes !== undefined ? `${formatBytes(n.freeBytes)} free` : '',
+          n.clockSkewMs !== undefined ? `clock ${n.clockSkewMs >= 0 ? '+' : ''}${(n.clockSkewMs / 1000).toFixed(1)}s` : '',
+          n.services.length > 0 ? `services ${n.services.map((s) => `${s.name} ${s.state}`).join(', ')}` : '',
+          n.frozen.length ? `FROZEN by ${n.frozen.join(',')}` : '',
+          n.targetLockedBy ? `locked by ${n.targetLockPurpose ?? ''} ${n.targetLockedBy}`.replace('  ', ' ') : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ]),
+    ),
+  ];
+  for (const n of r.nodes) {
+    for (const c of n.checks) lines.push(`  ${n.node} ${c.ok ? 'ok     ' : 'FAILED '} ${c.name}: ${c.detail}`);
+    for (const p of n.problems) if (!n.checks.some((c) => !c.ok && c.detail === p)) lines.push(`  ${n.node} PROBLEM ${p}`);
+    for (const w of n.warnings) lines.push(`  ${n.node} WARNING ${w}`);
+    for (const l of n.targetLimits ?? []) lines.push(`  ${n.node} cannot store ${l.detail}${l.allowed ? ' (allowed by target.unsupported)' : ''}`);
+  }
+  lines.push(r.ok ? (r.nodes.some((n) => n.warnings.length > 0) ? 'all nodes healthy, with warnings' : 'all nodes healthy') : 'some nodes have problems');
+  return lines.join('\n');
+}
+
+export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+export type NagiosCode = (typeof NAGIOS)[keyof typeof NAGIOS];
+
+export interface NagiosResult {
+  code: NagiosCode;
+  line: string;
+}
+
+const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
+
+/** Pure: the status line for a health result (unit-tested without agents). */
+export function nagiosStatus(i: NagiosInput): NagiosResult {
+  const now = i.now ?? Date.now();
+  const critical: string[] = [];
+  const warning: string[] = [];
+  for (const n of i.nodes) {
+    if (n.version === undefined) critical.push(`${n.node} unreachable${n.problems[0] ? ` (${n.problems[0].split('\n')[0]})` : ''}`);
+    else if (!n.ok || n.problems.length > 0) critical.push(`${n.node}: ${n.problems.map((p) => (p.startsWith(`${n.node}: `) ? p.slice(n.node.length + 2) : p)).join('; ') || 'not ok'}`);
+    if (n.frozen.length > 0) warning.push(`${n.node} frozen by ${n.frozen.join(',')}`);
+    // skew between agents is reported once below; a row's own warning names the director's version
+    for (const w of n.warnings ?? []) warning.push(w.startsWith(`${n.node}:`) ? w : `${n.node}: ${w}`);
+  }
+  const versions = new Set(i.nodes.flatMap((n) => (n.version ? [n.version] : [])));
+  if (versions.size > 1) warning.push(`version skew: ${[...versions].join(' vs ')}`);
+  let age: number | undefined;
+  if (i.maxAgeMs !== undefined) {
+    if (i.lastBackupMs === undefined) critical.push('no complete backup on the target');
+    else {
+      age = now - i.lastBackupMs;
+      if (age > 2 * i.maxAgeMs) critical.push(`last backup is ${formatDuration(age)} old`);
+      else if (age > i.maxAgeMs) warning.push(`last backup is ${formatDuration(age)} old`);
+    }
+  }
+  const code: NagiosCode = critical.length > 0 ? NAGIOS.CRITICAL : warning.length > 0 ? NAGIOS.WARNING : NAGIOS.OK;
+  const detail = [...critical, ...warning];
+  const ok = i.nodes.filter((n) => n.version !== undefined && n.ok && n.problems.length === 0).length;
+  const summary = detail.length > 0 ? detail.join('; ') : `${ok} nodes healthy${age !== undefined ? `, last backup ${formatDuration(age)} ago` : ''}`;
+  const perf = [`nodes=${i.nodes.length}`, `healthy=${ok}`, `problems=${detail.length}`, ...(age !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s`] : [])];
+  return { code, line: `FREEZEFRAME ${NAMES[code]} - ${summary.replace(/\|/g, '/').replace(/\n/g, ' ')} | ${perf.join(' ')}` };
+}
+
+/** Runs the checks; any failure to check at all is UNKNOWN, never a crash. */
+export async function nagios(loadInventory: () => Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosResult> {
+  try {
+    return nagiosStatus(await nagiosInput(loadInventory(), opts));
+  } catch (e) {
+    return { code: NAGIOS.UNKNOWN, line: `FREEZEFRAME UNKNOWN - ${errorMessage(e).split('\n')[0]!.replace(/\|/g, '/')}` };
+  }
+}

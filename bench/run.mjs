@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// freezeframe's benchmark suite (issue 6). Every measurement compares freezeframe with the raw
+// freezeframe's benchmark suite (docs/benchmarks.md). Every measurement compares freezeframe with the raw
 // tool on the same data in the same run, paired A B A B, and reports median and spread.
 //   node bench/run.mjs                  full run -> bench/results/latest.{json,md}
 //   node bench/run.mjs --quick          smoke run (small data, 1-2 runs) -> bench/results/quick/

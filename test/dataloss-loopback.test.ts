@@ -7,7 +7,7 @@ import { startRig, type Rig, type RigNodeSpec } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 
-// Backups and restores that would say ok while missing data (issue 9), against real agents, the
+// Backups and restores that would say ok while missing data (docs/reliability.md, "Both ends' verdicts"), against real agents, the
 // real director CLI and real rsync on loopback, into each target kind: a dir target on the
 // host's ext4 and a ZFS target on a zfs-fuse file pool (which keeps whole-second mtimes and
 // stores no xattrs, ACLs or owners >= 2^31).

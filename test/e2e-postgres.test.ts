@@ -7,7 +7,7 @@ import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { lacks, needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 
-// The check that found the stale WAL segment (issue 9), as a test: a real PostgreSQL 15 under
+// The check that found the stale WAL segment (docs/reliability.md, "Both ends' verdicts"), as a test: a real PostgreSQL 15 under
 // pgbench load on a btrfs source, backed up every few seconds into a ZFS target on zfs-fuse
 // (whole-second mtimes), every backup restored over the volume and started. Each restored
 // database must recover, pass pg_amcheck, and hold more committed rows than the one before.

@@ -9,7 +9,7 @@ import { startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
 
-// Issue 4's network and storage faults on the multi-host bed (test/support/bed.ts): two btrfs
+// The fault suite's network and storage faults (docs/reliability.md) on the multi-host bed (test/support/bed.ts): two btrfs
 // source agents in their own containers, a ZFS target in its own, the director on the host.
 //  - network cut: the sending source's link is taken down inside its network namespace while it
 //    streams a large file (its egress shaped by tbf so the transfer lasts long enough to cut);

@@ -6,7 +6,7 @@ import { startRig, waitFor, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 
-// Issue 4's "agent restarted with stale snapshots and mounts": a btrfs source agent on loopback
+// The fault suite's "agent restarted with stale snapshots and mounts" (docs/reliability.md): a btrfs source agent on loopback
 // (a real btrfs filesystem on a loop file), a director killed before it could release the
 // snapshot, the agent killed -9 and restarted, and one more snapshot an even older crash left.
 // `cleanup` must remove both subvolumes for real; a second run must find nothing.

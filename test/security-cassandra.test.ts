@@ -9,7 +9,7 @@ import { makePki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { treeEntries } from './support/treesum.js';
 
-// Hole 3 of the attack review: the agent runs as root, and the Cassandra user owns the data
+// docs/security.md, "A compromised application user": the agent runs as root, and the Cassandra user owns the data
 // tree. A link planted there (a table folder, `snapshots/<id>`, an index folder, the commit
 // log folder, an sstable) must never make the agent read, delete, create or chown anything
 // outside that tree. Each attack runs against a real cassandra-source agent and a dir target

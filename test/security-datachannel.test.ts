@@ -249,7 +249,7 @@ describe('security: data channel', () => {
     expect((await call(c, 'Health', {})).name).toBe('locked');
     c.close();
   });
-  // Issue 11, hole 1: a compromised source plants `x -> ../<another source's entry>` in its own
+  // docs/security.md, "A compromised source node": a compromised source plants `x -> ../<another source's entry>` in its own
   // backup; in the next one it sends `x/` as a folder holding a file of the same size as the
   // victim's, with a quick check it controls (no -t). rsync looked the basis file up through the
   // previous backup's symlink and hard-linked the victim's file into the attacker's backup; a

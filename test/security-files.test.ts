@@ -7,7 +7,7 @@ import { makePki, type Pki } from './support/pki.js';
 import { AGENT_MAIN, writeAgentConfig } from './support/agents.js';
 import { needsRoot } from './support/privileges.js';
 
-// Attacks through the agent's own files (issue 11, weak spot 9): the agent runs its config's
+// Attacks through the agent's own files (docs/security.md, "A local user without root"): the agent runs its config's
 // hooks as root and proves who it is with its key, so a config (or CA, certificate) that
 // someone else can rewrite, a folder where someone else can replace it, or a key that someone
 // else can read must stop it at start and in --check, naming the file and its mode.

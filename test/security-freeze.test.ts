@@ -6,7 +6,7 @@ import { main } from '../packages/director/src/cli/program.js';
 import { attachAgentLogs, logLines, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki } from './support/pki.js';
 
-// Weak spot 5 of the attack review: a director (or whoever holds its key) that keeps renewing
+// docs/security.md, "A compromised director": a director (or whoever holds its key) that keeps renewing
 // could hold a deployment frozen for as long as it likes: a `dir` source has no snapshot, so
 // the freeze is held through its transfer, and a stalled transfer stalls the thaw. The agent
 // caps a freeze by itself (freezeMaxTotal, counted from the first pause across renewals).

@@ -10,7 +10,7 @@ import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, logLines, rawClient, sleep, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { dataChannelHello } from './support/security-rig.js';
 
-// Attacks on the TLS ports before anyone has authenticated (issue 11, hole 4 and weak spot 11):
+// Attacks on the TLS ports before anyone has authenticated (docs/security.md, "A network attacker"):
 // connections that never finish their handshake must not pile up file descriptors, a flood of
 // them must be capped, and refused handshakes and accepted callers must leave audit lines that
 // say who it was. A real agent from dist over loopback, its fds read from /proc.

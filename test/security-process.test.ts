@@ -9,7 +9,7 @@ import { makePki, type Pki } from './support/pki.js';
 import { AGENT_MAIN, sleep, writeAgentConfig } from './support/agents.js';
 import { TUNNEL } from './support/security-rig.js';
 
-// Attacks on the node processes themselves (issue 11, hole 2): node opens an unauthenticated
+// Attacks on the node processes themselves (docs/security.md, "A local user without root"): node opens an unauthenticated
 // inspector on 127.0.0.1 when it receives SIGUSR1 (rsync sends it to its --rsh child, the root
 // tunnel, when it fails) or when NODE_OPTIONS carries --inspect; whoever connects runs code as
 // that process. Each kind of freezeframe process (agent, tunnel, director CLI) is started from

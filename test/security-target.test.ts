@@ -10,7 +10,7 @@ import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 
-// Weak spot 7 of the attack review: a source's rsync may send device nodes, setuid-root
+// docs/security.md, "A compromised source node" (what it sends stays inert): a source's rsync may send device nodes, setuid-root
 // programs and file-capability binaries, and the target's rsync (root) writes them as they
 // are. The target must hold them inert: ZFS datasets and clones made by the agent have
 // setuid, devices and exec off; a dir target's Health warns unless its filesystem is

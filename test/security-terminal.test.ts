@@ -8,7 +8,7 @@ import { loadProto, readTls, serverCredentials } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 
-// Attacks on the operator's terminal (issue 11, weak spot 8): a compromised agent answers the
+// Attacks on the operator's terminal (docs/security.md, "Any compromised agent"): a compromised agent answers the
 // director with text full of escape sequences (set the window title, erase the line, move the
 // cursor, recolour a forged "ok" row, a one-byte C1 CSI). The real director CLI from dist talks
 // to a hostile agent (a gRPC server with a certificate from the deployment's CA, as a stolen

@@ -9,7 +9,7 @@ import { createLoopBtrfs } from './loopfs.js';
 import { makePki, type TlsPaths } from './pki.js';
 
 /**
- * A whole freezeframe deployment on one machine (DESIGN.md "Testing on one machine", TESTBED.md):
+ * A whole freezeframe deployment on one machine (docs/testbed.md, "The multi-host bed"):
  * a private Docker engine; an internal network with one fixed address per agent; per source
  * agent a btrfs filesystem on a loop file (mounted on the host, bind-mounted into its container
  * at /data, data in subvolume /data/vol, snapshots in /data/snaps); a target agent whose
@@ -24,7 +24,7 @@ import { makePki, type TlsPaths } from './pki.js';
  * fails on this kind of machine. The Docker freeze agent gets the engine's socket, the cgroup
  * freeze agent `/sys/fs/cgroup` read-write; app containers have no network at all.
  *
- * Only one bed at a time per machine: dockerd's iptables chains are global (TESTBED.md).
+ * Only one bed at a time per machine: dockerd's iptables chains are global (docs/testbed.md).
  */
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -530,7 +530,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
           return await fn(`/proc/${target.pid}/root/${clone}`);
         } finally {
           await zfs(['zfs', 'unmount', clone]).catch(() => undefined);
-          // zfs-fuse reports a just-unmounted dataset busy once (TESTBED.md): retry
+          // zfs-fuse reports a just-unmounted dataset busy once (docs/testbed.md): retry
           await waitFor(`destroying ${clone}`, 5000, async () => {
             await zfs(['zfs', 'destroy', clone]);
             return true;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinary, run, spawnProcess, type Spawned } from '@freezeframe/common';
 
 /**
- * A private Docker engine for tests (see TESTBED.md "A private Docker engine works"): its own
+ * A private Docker engine for tests (see docs/testbed.md, "The multi-host bed"): its own
  * data root, exec root and socket under `dir`, no default bridge. With `iptables: true`
  * (needed for `docker network create` bridges that the host can reach) dockerd rewrites the
  * host's iptables, ip_forward and FORWARD policy; `stop()` puts all of that back, and deletes

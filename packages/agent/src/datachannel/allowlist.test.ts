@@ -46,7 +46,7 @@ describe('rsync server argument allowlist', () => {
     ['rsync --server -logDtpre.iLsfxCIvu --copy-unsafe-links . x', /follows symlinks/],
     ['rsync --server -logDtpre.iLsfxCIvu --secluded-args . x', /further arguments/],
     ['rsync --server -logDtpre.iLsfxCIvu', /no "\."/],
-    // only the receiver decides how files are compared and written (issue 11, hole 1)
+    // only the receiver decides how files are compared and written (docs/security.md, "The data channel's rsync")
     ['rsync --server -logDtpIre.iLsfxCIvu . x', /-I is not allowed \(the receiver decides how files are compared/],
     ['rsync --server -logDtpre.iLsfxCIvu --ignore-times . x', /receiver decides how files are compared/],
     ['rsync --server -logDtpre.iLsfxCIvu --size-only . x', /receiver decides how files are compared/],
@@ -55,7 +55,7 @@ describe('rsync server argument allowlist', () => {
     ['rsync --server -logDtpre.iLsfxCIvu --append-verify . x', /receiver decides how files are written/],
     ['rsync --server -logDtpre.iLsfxCIvu --inplace . x', /--inplace.*receiver decides how files are written/],
     ['rsync --server -logDtpre.iLsfxCIvu --munge-links . x', /symlinks/],
-    // a cluster ending in 'e' would take the receiver's next option as its value (hole 6)
+    // a cluster ending in 'e' would take the receiver's next option as its value (docs/security.md, the allowlist's last row)
     ['rsync --server -logDtpre . x', /-e would take the next argument/],
     ['rsync --server -e . x', /-e would take the next argument/],
     ['rsync --server -logDtpreiLsfx . x', /capability/],

@@ -42,7 +42,7 @@ export interface BackupResult {
 }
 
 /**
- * One consistent backup of the whole deployment (DESIGN.md, "Backup, phase by phase").
+ * One consistent backup of the whole deployment (docs/design.md, "Backup, phase by phase").
  * Whatever fails, every freeze host is thawed and every snapshot taken is removed before
  * this rejects, and nothing is tagged: the error names the node and the cause.
  */

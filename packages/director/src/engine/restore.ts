@@ -35,7 +35,7 @@ export function pickLatest(backups: readonly BackupListing[]): BackupListing | u
 }
 
 /**
- * Restores sources from one backup (DESIGN.md, "Restore"): activate the backup on the target,
+ * Restores sources from one backup (docs/design.md, "Restore"): activate the backup on the target,
  * push each selected source's tree back through its data channel, one source at a time, then
  * deactivate — also when a source fails.
  */

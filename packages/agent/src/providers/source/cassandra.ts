@@ -103,7 +103,7 @@ export class CassandraSource implements SourceProvider {
 
   /**
    * The staged tree, checked free of planted links now. rsync opens it by name afterwards, so
-   * keep stagingDir in a folder only root can write to (see the README).
+   * keep stagingDir in a folder only root can write to (see docs/security.md).
    */
   async snapshotPath(backupId: string): Promise<string> {
     const tree = this.treeOf(backupId);

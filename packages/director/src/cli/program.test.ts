@@ -79,7 +79,8 @@ describe('freezeframe CLI', () => {
     const r = await cli(['-i', inv, 'backup', '--json']);
     expect(r.code).toBe(EXIT_FAILED);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'UNAVAILABLE' });
-    expect(r.stderr).toMatch(/target: .*ECONNREFUSED|target: .*No connection/);
+    expect(r.stderr).toContain('target: 127.0.0.1:1 refused the connection: is freezeframe-agent running there?');
+    expect(r.stderr).not.toContain('Resolution note');
     const h = await cli(['-i', inv, 'health', '--json']);
     expect(h.code).toBe(EXIT_FAILED);
     expect(JSON.parse(h.stdout)).toMatchObject({ ok: false, nodes: [{ node: 'target', ok: false }] });

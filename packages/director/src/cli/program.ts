@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FfError, VERSION, isFfError, loadInventory, parseDuration, type Inventory } from '@freezeframe/common';
+import { FfError, VERSION, isFfError, parseDuration, type Inventory } from '@freezeframe/common';
 import { LEAF_DAYS, certsInit, certsIssue, certsRenew, certsRevoke, writeCrl, type CrlResult } from '../engine/certs.js';
 import { runDemo } from '../engine/demo.js';
 import * as ops from '../engine/operations.js';
 import { healthReport } from '../engine/health.js';
+import { openInventory } from '../engine/inventory.js';
 import { restoreRun } from '../engine/maintenance.js';
 import { restoreKeyspace } from '../engine/keyspace.js';
 import { startServices, stopServices } from '../engine/services.js';
@@ -71,9 +72,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const inventory = (): Inventory => {
-    const file = (program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY;
-    if (!file) throw new FfError('CONFIG_INVALID', 'no inventory given', { hint: 'pass -i inventory.yaml or set FREEZEFRAME_INVENTORY' });
-    return loadInventory(file);
+    return openInventory(program.opts().inventory as string | undefined, io.env.FREEZEFRAME_INVENTORY);
   };
   const progress = (json: boolean) => {
     const tty = !!io.stderr.isTTY;
@@ -203,11 +202,12 @@ export function buildProgram(io: CliIo): Command {
     });
 
   cmd('verify', 'check a backup against the per-file checksums recorded when it was taken (and the pool on ZFS)')
-    .argument('<id>', 'backup id')
+    .argument('<id>', 'backup id or latest')
     .action(async (id: string, o: { json?: boolean }) => {
       const r = await recovery.verify(inventory(), id);
       emit(!!o.json, r, (x) =>
         [
+          ...render.warningLines(x.warnings),
           `backup ${x.backupId} on ${x.target}: ${x.ok ? 'OK' : 'FAILED'} (${x.filesChecked} files checked${x.poolState ? `; pool ${x.poolState}` : ''})`,
           ...x.bad.map((b) => `  BAD ${b}`),
           ...x.missing.map((b) => `  MISSING ${b}`),

@@ -67,7 +67,16 @@ export function renderRestore(r: RestoreCommandResult): string {
   return [...recordLines(r.record), `restored: ${r.restored.join(', ')}`, `record: ${r.recordFile}`].join('\n');
 }
 
-export function renderList(r: { target: string; backups: BackupListing[] }): string {
+/** Nodes a target-only command went on without, one line each. */
+export function warningLines(warnings: readonly string[] | undefined): string[] {
+  return (warnings ?? []).map((w) => `warning: ${w}`);
+}
+
+export function renderList(r: { target: string; backups: BackupListing[]; warnings?: string[] }): string {
+  return [...warningLines(r.warnings), listTable(r)].join('\n');
+}
+
+function listTable(r: { target: string; backups: BackupListing[] }): string {
   if (r.backups.length === 0) return `no backups on ${r.target}`;
   return table(
     ['backup', 'created', 'entries', 'used', 'complete'],
@@ -76,9 +85,10 @@ export function renderList(r: { target: string; backups: BackupListing[] }): str
 }
 
 export function renderShow(r: ShowResult): string {
-  if (r.from === 'record') return recordLines(r.record).join('\n');
+  if (r.from === 'record') return [...warningLines(r.warnings), ...recordLines(r.record)].join('\n');
   const b = r.backup;
   return [
+    ...warningLines(r.warnings),
     `backup ${b.id} on ${r.target} (no local run record; manifest stored with the backup)`,
     `created ${b.createdMs ? new Date(b.createdMs).toISOString() : '-'}, ${formatBytes(b.usedBytes)} used, ${b.complete ? 'complete' : 'INCOMPLETE'}`,
     `entries: ${b.entries.join(', ')}`,

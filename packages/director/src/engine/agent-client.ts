@@ -116,6 +116,60 @@ function parseManifest(json: string): unknown {
 
 type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
 
+/**
+ * grpc-js's text for a failed connection without its boilerplate: "No connection established.
+ * Last error: <cause> (<time>). Resolution note: <often empty>" becomes "<cause>".
+ */
+export function connectionCause(text: string): string {
+  return text
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/^(?:\w+: )?No connection established\. Last error: /, '')
+    .replace(/\.? ?Resolution note:.*$/s, '')
+    .replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/g, '')
+    .trim();
+}
+
+/**
+ * A failed connection to node `name` at `address`, said so a newcomer knows what to do: the
+ * node, the address, the cause, and the likely fix. Undefined when `text` (grpc-js's message)
+ * is no connection failure.
+ */
+export function connectionFailure(name: string, address: string, text: string): { message: string; hint: string } | undefined {
+  const cause = connectionCause(text);
+  // the director's own identity check (channelCredentials) says "certificate names 'X', expected
+  // node 'Y'"; Node's hostname check lists the certificate's altnames
+  const presented = (/certificate names '([^']+)', expected node/.exec(cause) ?? /cert's altnames:\s*(?:DNS:|IP Address:)?([^,\s]+)/i.exec(cause))?.[1];
+  if (/ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate|certificate names '[^']*', expected node/i.test(cause)) {
+    const who = presented ? `a certificate for '${presented}'` : 'a certificate for another name';
+    return {
+      message: `${name}: the agent at ${address} presented ${who}, not for '${name}': the inventory's name or the certificate is wrong`,
+      hint: `name the node in the inventory as its certificate does${presented ? ` ('${presented}')` : ''}, or issue it a certificate for '${name}' (freezeframe certs issue --name ${name})`,
+    };
+  }
+  if (/ECONNREFUSED/.test(cause)) {
+    return {
+      message: `${name}: ${address} refused the connection: is freezeframe-agent running there?`,
+      hint: `start freezeframe-agent on ${name} (or fix the node's address in the inventory), then check with \`freezeframe health\``,
+    };
+  }
+  if (/ENOTFOUND|EAI_AGAIN/.test(cause)) {
+    return { message: `${name}: the host of ${address} does not resolve (${cause})`, hint: `fix the node's address in the inventory` };
+  }
+  if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET/.test(cause)) {
+    return { message: `${name}: ${address} could not be reached (${cause})`, hint: `check the network between the director and ${name}, and that freezeframe-agent listens on ${address}` };
+  }
+  if (/certificate|SSL|TLS|handshake|alert/i.test(cause)) {
+    return {
+      message: `${name}: TLS with the agent at ${address} failed: ${cause}`,
+      hint: `the node's certificate and the director's must be issued by the same CA (tls.ca), and not be revoked or expired`,
+    };
+  }
+  if (cause !== text.trim() && /No connection established|Resolution note/.test(text)) {
+    return { message: `${name}: no connection to ${address}: ${cause}`, hint: `check that freezeframe-agent runs on ${name} and listens on ${address}` };
+  }
+  return undefined;
+}
+
 /** A client for one agent; the server certificate must name `name`. */
 export class GrpcAgentNode implements AgentNode {
   readonly name: string;
@@ -157,8 +211,12 @@ export class GrpcAgentNode implements AgentNode {
   }
 
   private failed(e: unknown): FfError {
-    const err = fromGrpcError(e, this.name);
-    if (err.code === 'UNAVAILABLE') this.unreachable = err.message.replace(`${this.name}: `, '');
+    let err = fromGrpcError(e, this.name);
+    if (err.code === 'UNAVAILABLE') {
+      const said = connectionFailure(this.name, this.address, err.message.replace(`${this.name}: `, ''));
+      if (said) err = new FfError(err.code, said.message, { node: this.name, cause: e, hint: said.hint, ...(err.details ? { details: err.details } : {}) });
+      this.unreachable = err.message.replace(`${this.name}: `, '');
+    }
     return err;
   }
 
@@ -172,11 +230,12 @@ export class GrpcAgentNode implements AgentNode {
       this.client.waitForReady(Date.now() + waitMs, (err) => {
         if (!err) return resolve();
         const earlier = this.unreachable ? ` (earlier: ${this.unreachable})` : '';
-        this.unreachable ??= err.message;
+        this.unreachable ??= connectionCause(err.message);
         reject(
-          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${err.message}${earlier}`, {
+          new FfError('UNAVAILABLE', `${this.name}: not reachable at ${this.address} within ${waitMs / 1000} s: ${connectionCause(err.message)}${earlier}`, {
             node: this.name,
             cause: err,
+            hint: `check that freezeframe-agent runs on ${this.name} and listens on ${this.address} (\`freezeframe health\`)`,
           }),
         );
       });

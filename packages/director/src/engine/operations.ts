@@ -3,7 +3,8 @@ import { closeAll, connectInventory } from './agent-client.js';
 import { runBackup, type BackupResult } from './backup.js';
 import { asFfError, onEveryNode } from './phases.js';
 import { newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './records.js';
-import { pickLatest, runRestore, type RestoreResult } from './restore.js';
+import { runRestore, type RestoreResult } from './restore.js';
+import { findTarget, resolveBackup } from './target.js';
 import { lockLeaseFor } from './target-lock.js';
 import type { AgentNode, BackupListing, EventSink } from './types.js';
 
@@ -118,36 +119,43 @@ export interface HealthRow {
   freeBytes?: number;
 }
 
-async function findTarget(nodes: AgentNode[]): Promise<AgentNode> {
-  const roles = await onEveryNode(nodes, 'describe', 'UNAVAILABLE', (n) => n.describe());
-  const targets = nodes.filter((_, i) => roles[i]!.roles.includes('target'));
-  if (targets.length !== 1) {
-    throw new FfError('FAILED_PRECONDITION', targets.length === 0 ? 'no node has the target role' : `more than one target: ${targets.map((t) => t.name).join(', ')}`);
-  }
-  return targets[0]!;
-}
-
-export async function list(inv: Inventory): Promise<{ target: string; backups: BackupListing[] }> {
+export async function list(inv: Inventory): Promise<{ target: string; backups: BackupListing[]; warnings: string[] }> {
   return withNodes(inv, async (nodes) => {
-    const target = await findTarget(nodes);
-    const backups = (await target.listBackups()).sort((a, b) => (a.id < b.id ? -1 : 1));
-    return { target: target.name, backups };
+    const { target, warnings } = await findTarget(nodes);
+    const backups = (await target.node.listBackups()).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { target: target.name, backups, warnings };
   });
 }
 
-export type ShowResult = { from: 'record'; record: RunRecord } | { from: 'target'; target: string; backup: BackupListing };
+export type ShowResult = ({ from: 'record'; record: RunRecord } | { from: 'target'; target: string; backup: BackupListing }) & {
+  /** Nodes that did not answer (only the target is asked, and only when needed). */
+  warnings: string[];
+};
 
-/** The local run record of `id`, else the manifest the target stored with the backup. */
+/**
+ * The local run record of `id`, else the manifest the target stored with the backup. `latest`
+ * is resolved on the target first (as verify and restore do), then shown the same way.
+ */
 export async function show(inv: Inventory, id: string): Promise<ShowResult> {
-  const local = readRunRecord(stateDirOf(inv), id);
-  if (local) return { from: 'record', record: local };
-  if (id !== 'latest') checkBackupId(id, 'id');
+  const stateDir = stateDirOf(inv);
+  if (id !== 'latest') {
+    const local = readRunRecord(stateDir, id);
+    if (local) return { from: 'record', record: local, warnings: [] };
+    checkBackupId(id, 'id');
+  }
   return withNodes(inv, async (nodes) => {
-    const target = await findTarget(nodes);
-    const backups = await target.listBackups();
-    const b = id === 'latest' ? pickLatest(backups) : backups.find((x) => x.id === id);
-    if (!b) throw new FfError('NOT_FOUND', `no run record for ${id} in ${stateDirOf(inv)} and no such backup on ${target.name}`, { hint: 'see `freezeframe list`' });
-    return { from: 'target', target: target.name, backup: b };
+    const { target, warnings } = await findTarget(nodes);
+    const backups = await target.node.listBackups();
+    let b: BackupListing;
+    try {
+      b = resolveBackup(backups, id, target.name);
+    } catch (e) {
+      if (id === 'latest') throw e;
+      throw new FfError('NOT_FOUND', `no run record for ${id} in ${stateDir} and no such backup on ${target.name}`, { hint: 'see `freezeframe list`' });
+    }
+    const local = readRunRecord(stateDir, b.id);
+    if (local) return { from: 'record', record: local, warnings };
+    return { from: 'target', target: target.name, backup: b, warnings };
   });
 }
 

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { FfError, errorMessage, isFfError, type ErrorCode } from '@freezeframe/common';
 import { endPhase, startPhase, type PhaseRecord, type RunRecord } from './records.js';
+import { lowSpaceMessage } from './receiver-cause.js';
 import type { AgentNode, EventSink, NodeDescription, NodeHealth, Phase } from './types.js';
 
 // Building blocks shared by backup and restore: timed phases, per-node calls that record
@@ -117,6 +118,21 @@ export function targetLimitWarnings(target: Member): string[] {
 }
 
 /**
+ * The agent's failed free-space check (its text gives raw bytes only) as the director says it:
+ * free and needed in binary units, where the threshold comes from, and what to do.
+ */
+function spaceProblem(m: Member, problem: string): string | undefined {
+  const failed = (m.health.checks ?? []).find((c) => !c.ok && c.detail === problem && (c.name === 'target-space' || c.name === 'source-space'));
+  if (!failed) return undefined;
+  const free = failed.name === 'target-space' ? m.desc.target?.freeBytes : m.desc.source?.freeBytes;
+  const bytes = free ?? Number(/(\d+) bytes free/.exec(problem)?.[1]);
+  if (!Number.isFinite(bytes)) return undefined;
+  const what = failed.name === 'target-space' ? 'target' : `source volume ${m.desc.source?.volume ?? ''}`.trim();
+  const low = lowSpaceMessage(m.node.name, what, bytes);
+  return `${low.message}; ${low.hint}`;
+}
+
+/**
  * Health and Describe on every node in parallel. Anything wrong (unreachable, unhealthy,
  * wrong identity, not exactly one target, no source, target locked, a leftover freeze) stops
  * here, before anything is paused; the error lists every problem.
@@ -156,7 +172,7 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
         const tolerated = new Set(opts.forBackup ? [] : (m.health.checks ?? []).filter((c) => !c.ok && c.application).map((c) => c.detail));
         const blocking = m.health.problems.filter((pr) => !tolerated.has(pr));
         if (m.health.problems.length === 0) problems.push(`${name}: agent reports not ok`);
-        for (const pr of blocking) problems.push(pr.startsWith(`${name}:`) ? pr : `${name}: ${pr}`);
+        for (const pr of blocking) problems.push(spaceProblem(m, pr) ?? (pr.startsWith(`${name}:`) ? pr : `${name}: ${pr}`));
         for (const pr of m.health.problems.filter((x) => tolerated.has(x))) {
           ctx.record.warnings.push(pr);
           ctx.emit({ type: 'warning', node: name, message: pr });

@@ -1,11 +1,11 @@
-import pLimit from 'p-limit';
-import { FfError, newBackupId, type Inventory } from '@freezeframe/common';
+import { newBackupId, type Inventory } from '@freezeframe/common';
 import { closeAll, connectInventory } from './agent-client.js';
-import { asFfError, type Ctx, type Member } from './phases.js';
+import { asFfError, type Ctx } from './phases.js';
 import { newRunRecord } from './records.js';
 import { applyRetention, type RetentionOutcome, type RetentionPolicy } from './retention.js';
 import { newHolder } from './retry.js';
 import { holdTargetLock, lockLeaseFor } from './target-lock.js';
+import { findTarget } from './target.js';
 import type { AgentNode, BackupListing } from './types.js';
 
 // Phase 8 of a backup and `freezeframe prune`: which tagged backups a policy keeps, and the
@@ -79,7 +79,7 @@ export interface PruneCommandResult extends RetentionOutcome {
 export async function prune(inv: Inventory, opts: { dryRun?: boolean } = {}): Promise<PruneCommandResult> {
   const nodes = connectInventory(inv);
   try {
-    const target = await findTarget(nodes);
+    const { target } = await findTarget(nodes);
     const run = () => pruneBackups(target.node, { policy: inv.retention, deployment: inv.deployment, ...(opts.dryRun ? { dryRun: true } : {}) });
     if (opts.dryRun) {
       const r = await run();
@@ -97,22 +97,4 @@ export async function prune(inv: Inventory, opts: { dryRun?: boolean } = {}): Pr
   } finally {
     closeAll(nodes);
   }
-}
-
-/** The one target among the nodes that answer; other nodes being down does not matter here. */
-async function findTarget(nodes: AgentNode[]): Promise<Member> {
-  const limit = pLimit(16);
-  const settled = await Promise.allSettled(nodes.map((n) => limit(async () => ({ node: n, desc: await n.describe() }))));
-  const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const down = settled.flatMap((s, i) => (s.status === 'rejected' ? [asFfError(s.reason, nodes[i]!.name).message] : []));
-  const targets = up.filter((m) => m.desc.roles.includes('target'));
-  if (targets.length > 1) throw new FfError('FAILED_PRECONDITION', `more than one target: ${targets.map((t) => t.node.name).join(', ')}`);
-  const t = targets[0];
-  if (!t) {
-    throw new FfError(down.length > 0 ? 'UNAVAILABLE' : 'FAILED_PRECONDITION', `no reachable node has the target role${down.length > 0 ? `:\n  ${down.join('\n  ')}` : ''}`, {
-      hint: 'run `freezeframe health` for details',
-    });
-  }
-  // holdTargetLock wants a preflight member; health is not needed to prune
-  return { name: t.node.name, node: t.node, desc: t.desc, health: { name: t.node.name, version: t.desc.version, roles: t.desc.roles, ok: true, problems: [], timeUnixMs: 0, frozen: [] } };
 }

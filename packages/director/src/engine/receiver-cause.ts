@@ -1,8 +1,37 @@
 import { FfError } from '@freezeframe/common';
 import type { AgentNode } from './types.js';
 
-/** Below this, a target that just failed a transfer is reported as the likely cause (as preflight's limit). */
-const LOW_TARGET_SPACE = 64 << 20;
+/**
+ * Below this, a target that just failed a transfer is reported as the likely cause. The same
+ * figure as the agent's health check (MIN_FREE_BYTES in packages/agent/src/rpc/health.ts), which
+ * makes preflight refuse a target or source volume with less.
+ */
+export const LOW_SPACE_BYTES = 64 << 20;
+
+/** Bytes in binary units (as the CLI prints them), for messages made in the engine. */
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+/**
+ * Too little space on `node`'s target or source volume, said with both figures and where the
+ * threshold comes from, and what to do.
+ */
+export function lowSpaceMessage(node: string, what: string, freeBytes: number): { message: string; hint: string } {
+  return {
+    message: `${node}: ${what} has ${humanBytes(freeBytes)} free, needs at least ${humanBytes(LOW_SPACE_BYTES)} (the agent's fixed minimum free space, checked by its health check and by preflight)`,
+    hint: what === 'target'
+      ? `free space on ${node}'s target (freezeframe prune, or grow the pool or disk), then run the backup again (--resume <id> after a failed one)`
+      : `free space on ${node}'s ${what} (the snapshot needs room), then run the backup again`,
+  };
+}
 
 export interface ReceiverCauseOptions {
   backupId: string;
@@ -25,15 +54,16 @@ export async function withReceiverCause(err: FfError, receiver: AgentNode, o: Re
   if (!desc) return err;
   const failure = (desc.receiveFailures ?? []).filter((f) => f.backupId === o.backupId && f.source === o.source && f.direction === o.direction).at(-1);
   const free = o.checkTargetSpace ? desc.target?.freeBytes : undefined;
-  const full = free !== undefined && free < LOW_TARGET_SPACE;
+  const full = free !== undefined && free < LOW_SPACE_BYTES;
   if (!failure && !full) return err;
   const parts = [err.message];
   if (failure) parts.push(`${receiver.name} (receiving): ${failure.message}`);
-  if (full) parts.push(`${receiver.name} has only ${free} bytes free: the target is probably full`);
+  const low = full ? lowSpaceMessage(receiver.name, 'target', free) : undefined;
+  if (low) parts.push(`${low.message}: the target is probably full`);
   return new FfError(err.code, parts.join('; '), {
     cause: err,
     ...(err.node ? { node: err.node } : {}),
     ...(err.details ? { details: err.details } : {}),
-    ...(full ? { hint: 'free space on the target (freezeframe prune, or grow the pool), then resume the backup' } : err.hint ? { hint: err.hint } : {}),
+    ...(low ? { hint: low.hint } : err.hint ? { hint: err.hint } : {}),
   });
 }

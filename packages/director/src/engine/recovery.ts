@@ -1,9 +1,10 @@
-import { FfError, checkBackupId, newBackupId, type Inventory } from '@freezeframe/common';
+import { checkBackupId, newBackupId, type Inventory } from '@freezeframe/common';
 import { closeAll, connectInventory } from './agent-client.js';
 import { asFfError, preflight, type Ctx } from './phases.js';
 import { newRunRecord } from './records.js';
 import { newHolder } from './retry.js';
 import { holdTargetLock, lockLeaseFor } from './target-lock.js';
+import { findTarget, resolveBackup } from './target.js';
 import type { AgentNode, VerifyResult } from './types.js';
 
 // `freezeframe cleanup` and `freezeframe verify`: both hold the target lock, so they never
@@ -57,20 +58,23 @@ export async function cleanup(inv: Inventory, opts: { dryRun?: boolean } = {}): 
 export interface VerifyCommandResult extends VerifyResult {
   backupId: string;
   target: string;
+  /** Nodes that did not answer (only the target is needed). */
+  warnings: string[];
 }
 
-/** Re-reads backup `id` on the target and compares every file with the checksums recorded at backup time. */
+/**
+ * Re-reads backup `id` (or `latest`, as show and restore resolve it) on the target and compares
+ * every file with the checksums recorded at backup time. Only the target must answer: other
+ * nodes that do not are named in `warnings`.
+ */
 export async function verify(inv: Inventory, id: string): Promise<VerifyCommandResult> {
-  checkBackupId(id, 'backup id');
+  if (id !== 'latest') checkBackupId(id, 'backup id');
   return withNodes(inv, async (nodes, ctx) => {
-    const dep = await preflight(ctx, nodes, { forBackup: false });
-    const target = dep.target;
-    if (!(await target.node.listBackups()).some((b) => b.id === id)) {
-      throw new FfError('NOT_FOUND', `${target.node.name}: no backup ${id}`, { node: target.node.name, hint: 'see `freezeframe list`' });
-    }
-    const lock = await holdTargetLock(ctx, target, { backupId: id, leaseMs: lockLeaseFor(inv.freeze.lease), purpose: 'verify', holder: newHolder() });
+    const { target, warnings } = await findTarget(nodes);
+    const backupId = resolveBackup(await target.node.listBackups(), id, target.node.name).id;
+    const lock = await holdTargetLock(ctx, target, { backupId, leaseMs: lockLeaseFor(inv.freeze.lease), purpose: 'verify', holder: newHolder() });
     try {
-      return { backupId: id, target: target.node.name, ...(await target.node.verifyBackup(id)) };
+      return { backupId, target: target.node.name, warnings, ...(await target.node.verifyBackup(backupId)) };
     } finally {
       await lock.release();
     }

@@ -5,7 +5,8 @@ import { withReceiverCause } from './receiver-cause.js';
 import { receiverVerdict } from './receiver-verdict.js';
 import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
 import { holdTargetLock, type HeldLock } from './target-lock.js';
-import type { AgentNode, BackupListing, EventSink } from './types.js';
+import { resolveBackup } from './target.js';
+import type { AgentNode, EventSink } from './types.js';
 
 export interface RestoreOptions {
   /** A backup id, or `latest` for the newest complete backup on the target. */
@@ -29,10 +30,7 @@ export interface RestoreResult {
   record: RunRecord;
 }
 
-/** The newest complete backup, by id (ids sort by time). */
-export function pickLatest(backups: readonly BackupListing[]): BackupListing | undefined {
-  return [...backups].filter((b) => b.complete).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : b.createdMs - a.createdMs))[0];
-}
+export { pickLatest } from './target.js';
 
 /**
  * Restores sources from one backup (docs/design.md, "Restore"): activate the backup on the target,
@@ -57,13 +55,7 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
     const target = dep.target;
 
     const backups = await target.node.listBackups();
-    const chosen = backupId === 'latest' ? pickLatest(backups) : backups.find((b) => b.id === backupId);
-    if (!chosen) {
-      throw new FfError('NOT_FOUND', backupId === 'latest' ? `${target.node.name}: there is no complete backup yet` : `${target.node.name}: no backup ${backupId}`, {
-        node: target.node.name,
-        hint: 'see `freezeframe list` for the backups on the target',
-      });
-    }
+    const chosen = resolveBackup(backups, backupId, target.node.name);
     if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
     backupId = chosen.id;
     rec.backupId = backupId;

@@ -153,7 +153,7 @@ describe('security: identities and TLS', () => {
     }
     expect(err?.code).toBe('UNAVAILABLE');
     expect(err.message).toMatch(/^beta: /);
-    expect(err.message).toContain("certificate names 'alpha', expected node 'beta'");
+    expect(err.message).toContain("presented a certificate for 'alpha', not for 'beta'");
     // nothing reached the agent: no audit line from that connection
     expect(logLines(alpha).filter((l) => l.rpc === 'Health' && l.caller === 'director').length).toBeLessThanOrEqual(
       logLines(alpha).filter((l) => l.rpc === 'Health').length,

@@ -9,3 +9,4 @@ export * from './crl.js';
 export const VERSION = '0.1.0';
 export * from './grpc-status.js';
 export * from './files.js';
+export * from './units.js';

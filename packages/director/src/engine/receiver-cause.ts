@@ -1,4 +1,4 @@
-import { FfError } from '@freezeframe/common';
+import { FfError, formatBytes } from '@freezeframe/common';
 import type { AgentNode } from './types.js';
 
 /**
@@ -8,17 +8,6 @@ import type { AgentNode } from './types.js';
  */
 export const LOW_SPACE_BYTES = 64 << 20;
 
-/** Bytes in binary units (as the CLI prints them), for messages made in the engine. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
 
 /**
  * Too little space on `node`'s target or source volume, said with both figures and where the
@@ -26,7 +15,7 @@ export function humanBytes(n: number): string {
  */
 export function lowSpaceMessage(node: string, what: string, freeBytes: number): { message: string; hint: string } {
   return {
-    message: `${node}: ${what} has ${humanBytes(freeBytes)} free, needs at least ${humanBytes(LOW_SPACE_BYTES)} (the agent's fixed minimum free space, checked by its health check and by preflight)`,
+    message: `${node}: ${what} has ${formatBytes(freeBytes)} free, needs at least ${formatBytes(LOW_SPACE_BYTES)} (the agent's fixed minimum free space, checked by its health check and by preflight)`,
     hint: what === 'target'
       ? `free space on ${node}'s target (freezeframe prune, or grow the pool or disk), then run the backup again (--resume <id> after a failed one)`
       : `free space on ${node}'s ${what} (the snapshot needs room), then run the backup again`,

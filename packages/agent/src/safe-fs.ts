@@ -103,6 +103,7 @@ export class SafeDir {
       }
       await mkdir(this.at(name), { mode: opts.create });
       fh = await this.openDir(name);
+      // fchown on the folder just opened with O_NOFOLLOW: no name is resolved again
       if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid).catch(async (e2: unknown) => {
         await fh.close();
         throw e2;
@@ -296,6 +297,7 @@ async function copyFile(from: SafeDir, name: string, to: SafeDir, s: Stats, owne
     if (now.ino !== s.ino || now.dev !== s.dev) throw new FfError('FAILED_PRECONDITION', `${from.show(name)} changed while it was copied into ${to.path}; refused`);
     const dst = await open(to.at(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, s.mode & 0o777);
     try {
+      // fchown/fchmod on the fd created above (O_EXCL|O_NOFOLLOW): never a path lookup
       if (owner) await dst.chown(owner.uid, owner.gid);
       await pipeline(src.createReadStream({ autoClose: false }), dst.createWriteStream({ autoClose: false }));
       await dst.chmod(s.mode & 0o777);

@@ -1,4 +1,4 @@
-import { chown, lstat, mkdtemp, open, rm, statfs, utimes } from 'node:fs/promises';
+import { lchown, lstat, lutimes, mkdtemp, open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 
@@ -43,6 +43,7 @@ async function tool(name: string, args: string[]): Promise<boolean | undefined> 
 /** Tries each kind of metadata in a scratch folder under `root` (removed again) and returns what failed. */
 export async function probeTarget(root: string): Promise<Limit[]> {
   const limits: Limit[] = [];
+  // a fresh 0700 folder of root's; still, nothing here follows a link (lchown, lutimes)
   const dir = await mkdtemp(join(root, '.ff-probe-'));
   try {
     const f = join(dir, 'f');
@@ -52,19 +53,19 @@ export async function probeTarget(root: string): Promise<Limit[]> {
     await fh.close();
     if ((await lstat(f)).blocks * 512 >= 8 << 20) limits.push({ class: 'sparse', detail: 'holes (sparse files take their full size)' });
 
-    await utimes(f, 1_700_000_000.123_456, 1_700_000_000.123_456);
+    await lutimes(f, 1_700_000_000.123_456, 1_700_000_000.123_456);
     if ((await lstat(f, { bigint: true })).mtimeNs % 1_000_000_000n === 0n) {
       limits.push({ class: 'mtime-ns', detail: 'sub-second mtimes (changes within a second are found by the content recheck)' });
     }
     try {
-      await utimes(f, FAR_FUTURE_S, FAR_FUTURE_S);
+      await lutimes(f, FAR_FUTURE_S, FAR_FUTURE_S);
       if (Math.round((await lstat(f)).mtimeMs / 1000) !== FAR_FUTURE_S) limits.push({ class: 'times', detail: 'mtimes after 2038' });
     } catch (e) {
       limits.push({ class: 'times', detail: `mtimes after 2038 (${(e as NodeJS.ErrnoException).code ?? String(e)})` });
     }
 
     try {
-      await chown(f, BIG_ID, BIG_ID);
+      await lchown(f, BIG_ID, BIG_ID);
       const st = await lstat(f);
       if (st.uid !== BIG_ID || st.gid !== BIG_ID) limits.push({ class: 'owners', detail: `owners above 2^31 (stored as ${st.uid}:${st.gid})` });
     } catch (e) {

@@ -12,6 +12,26 @@ import { sendTree, type SendRequest } from './transfer.js';
 const RECHECK_LIST_MAX = 20_000;
 
 /**
+ * The first pass's listing of the files to recheck, kept for the second pass of the same backup
+ * (the snapshot does not change between them: one walk, not two). A few backups at most.
+ */
+const listings = new Map<string, Promise<Buffer[]>>();
+const LISTINGS_KEPT = 8;
+
+function recheckListing(ctx: AgentContext, backupId: string, previous: string | undefined, from: string): Promise<Buffer[]> {
+  const key = `${backupId} ${previous ?? ''}`;
+  let l = listings.get(key);
+  if (!l) {
+    l = previous && ctx.snapshotTimes ? ctx.snapshotTimes.windows(previous, backupId).then((w) => filesIn(from, w)) : Promise.resolve([]);
+    listings.set(key, l);
+    // a failed listing is computed again next time
+    l.catch(() => listings.delete(key));
+    while (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value!);
+  }
+  return l;
+}
+
+/**
  * Source: sends this backup's snapshot to the receiver's data channel. The first pass is
  * rsync's ordinary one; `recheck` is the second, over the files whose mtime the quick check
  * cannot tell apart (see recheck.ts), whose count the first pass reports.
@@ -31,7 +51,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     inplace: req.inplace,
     direction: 'backup',
   };
-  const listing = previous && ctx.snapshotTimes ? ctx.snapshotTimes.windows(previous, backupId).then((w) => filesIn(from, w)) : Promise.resolve([]);
+  const listing = recheckListing(ctx, backupId, previous, from);
   if (!req.recheck) {
     const started = Date.now();
     // the listing walks the snapshot beside the first pass (~0.3 s per 200k files), not before it
@@ -42,6 +62,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     return;
   }
   const recheck = await listing;
+  listings.delete(`${backupId} ${previous ?? ''}`);
   if (recheck.length > RECHECK_LIST_MAX || !previous) {
     await sendTree(ctx, send, emit, signal);
     return;

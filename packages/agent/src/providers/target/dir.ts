@@ -1,4 +1,5 @@
-import { chmod, lstat, mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open as openFile, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, type Logger, type TargetConfig } from '@freezeframe/common';
 import { CHECKSUMS_FILE } from '../../checksums.js';
@@ -247,7 +248,13 @@ async function removeTree(path: string): Promise<void> {
   }
   // names are bytes (not always UTF-8): walk with Buffers
   const open = async (d: Buffer): Promise<void> => {
-    await chmod(d, 0o700);
+    // fchmod on the folder opened without following a link: a backup tree holds what sources sent
+    const fh = await openFile(d, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    try {
+      await fh.chmod(0o700);
+    } finally {
+      await fh.close();
+    }
     for (const e of await readdir(d, { withFileTypes: true, encoding: 'buffer' })) if (e.isDirectory()) await open(Buffer.concat([d, Buffer.from('/'), e.name]));
   };
   await open(Buffer.from(path));

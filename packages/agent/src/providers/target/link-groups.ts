@@ -1,5 +1,5 @@
-import { copyFile, lstat, mkdir, rename, utimes } from 'node:fs/promises';
-import { findBinary, run } from '@freezeframe/common';
+import { copyFile, lstat, lutimes, mkdir, rename } from 'node:fs/promises';
+import { FfError, findBinary, run } from '@freezeframe/common';
 import { splitNul } from '../../file-names.js';
 
 // rsync -H links the names the sender has linked, but never splits names the receiver has linked
@@ -18,9 +18,11 @@ const under = (root: string, rel: Buffer) => Buffer.concat([Buffer.from(`${root.
 async function copyAsNewFile(from: Buffer, to: Buffer): Promise<void> {
   const slash = to.lastIndexOf(0x2f);
   const tmp = Buffer.concat([to.subarray(0, slash + 1), Buffer.from(`.ff-split-${process.pid}-`), to.subarray(slash + 1)]);
-  await copyFile(from, tmp);
+  // copyFile would follow a link: only a regular file is copied
   const st = await lstat(from);
-  await utimes(tmp, st.atime, st.mtime);
+  if (!st.isFile()) throw new FfError('TARGET_FAILED', `${from.toString('latin1')} is no longer a regular file; not split`);
+  await copyFile(from, tmp);
+  await lutimes(tmp, st.atime, st.mtime);
   await rename(tmp, to);
 }
 

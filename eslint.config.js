@@ -4,7 +4,8 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 // The package layout's "never"s, enforced: director and agent never import each other, common
 // imports neither, the director's engine never imports cli/, the agent's tools never import
-// providers or rpc/, providers never import rpc/. Plus import cycles and typescript-eslint's
+// providers or rpc/, providers never import rpc/, the engine's core/ never imports a command's
+// module, tests and benchmarks import the packages by name. Plus import cycles and typescript-eslint's
 // recommended rules; no style rules. Run by `pnpm lint`, part of `pnpm test`.
 
 /** One `no-restricted-imports` pattern: `regex` is matched against the import specifier as written. */
@@ -49,6 +50,13 @@ export default defineConfig(
   boundary('packages/director/src', AGENT),
   // the engine returns data; cli/ decides how to print it
   boundary('packages/director/src/engine', AGENT, never('(^|/)cli(/|$)', 'the engine never imports cli/: return data and render it in cli/')),
+  // core/ is what every command shares: it never reaches up into one command's module
+  boundary(
+    'packages/director/src/engine/core',
+    AGENT,
+    never('(^|/)cli(/|$)', 'the engine never imports cli/: return data and render it in cli/'),
+    never('^\\.\\./[^/]+\\.js$', 'engine/core never imports a command module: move what both need into core/'),
+  ),
   // tools are argv in, typed result out: they know nothing of providers or gRPC
   boundary(
     'packages/agent/src/tools',
@@ -58,4 +66,15 @@ export default defineConfig(
   ),
   // providers know nothing of gRPC: rpc/ turns their results into wire types
   boundary('packages/agent/src/providers', DIRECTOR, never('(^|/)(rpc(/|$)|server\\.js$)|^@grpc/', 'providers never import rpc/ or gRPC')),
+  // tests and benchmarks use the packages as a user of them would: by name, through `exports`
+  {
+    files: ['test/**/*.ts', 'bench/**/*.mjs'],
+    languageOptions: { parser: tseslint.parser },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [never('(^|/)packages/[^/]+/(src|dist|node_modules)(/|$)', 'import the packages by name (@freezeframe/<pkg>/<module>.js), through their exports')] },
+      ],
+    },
+  },
 );

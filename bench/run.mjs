@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VERSION } from '../packages/common/dist/index.js';
+import { VERSION } from '@freezeframe/common';
 import { exec, log, now, round } from './lib/util.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 
@@ -31,7 +31,8 @@ function parseArgs(argv) {
     else if (a === '--reps') o.reps = Number(val());
     else if (a === '--work') o.work = resolve(val());
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n').replaceAll('// ', '') + '\n');
+      const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+      process.stdout.write(header.slice(0, header.findIndex((l) => !l.startsWith('//'))).join('\n').replaceAll('// ', '') + '\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }

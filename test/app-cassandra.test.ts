@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/director/src/cli/program.js';
+import { main } from '@freezeframe/director/cli/program.js';
 import { attachAgentLogs, client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { keyspaceRestoreCalls, writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { mountTargetTmpfs } from './support/mounts.js';

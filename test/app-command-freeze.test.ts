@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentConfigSchema, isFfError, type FreezeConfig } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandFreeze } from '../packages/agent/src/providers/freeze/command.js';
+import { CommandFreeze } from '@freezeframe/agent/providers/freeze/command.js';
 import { call, client, sleep, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
 
@@ -40,7 +40,7 @@ describe('command freeze hooks', () => {
     const ids = await f.freeze();
     expect(ids).toEqual(['command:sh']);
     expect(lines()).toEqual(['pre']);
-    expect(await f.thaw(ids)).toEqual(ids);
+    expect(await f.thaw()).toEqual(ids);
     expect(lines()).toEqual(['pre', 'post']);
   });
 
@@ -69,7 +69,7 @@ describe('command freeze hooks', () => {
   it('says so when the post hook fails too', async () => {
     const f = new CommandFreeze(commandConfig([SH, '-c', 'exit 1'], [SH, '-c', 'echo no >&2; exit 2']));
     await expect(f.freeze()).rejects.toThrow(/the post hook failed too: .*exited with 2: no/);
-    await expect(f.thaw(['command:sh'])).rejects.toMatchObject({ code: 'FREEZE_FAILED', message: expect.stringMatching(/post hook .* failed/) });
+    await expect(f.thaw()).rejects.toMatchObject({ code: 'FREEZE_FAILED', message: expect.stringMatching(/post hook .* failed/) });
   });
 
   it('refuses a config without hooks or with a relative program', () => {

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { agentConfigSchema, findBinary, run, silentLogger, spawnProcess, type SourceConfig, type Spawned } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lacks, needsRoot } from './support/privileges.js';
-import { DumpSource } from '../packages/agent/src/providers/source/dump.js';
+import { DumpSource } from '@freezeframe/agent/providers/source/dump.js';
 
 // The `dump` source kind with /usr/bin/sh standing in for a database dump program (no
 // PostgreSQL or MariaDB server here): stdout streams into the dump folder before the transfer.

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ERROR_TRAILER_KEY, FfError, channelCredentials, decodeErrorTrailer, readTls, type AgentClient } from '@freezeframe/common';
 import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GrpcAgentNode } from '../packages/director/dist/engine/agent-client.js';
-import { isTransientError, rsyncExitOf } from '../packages/director/dist/engine/retry.js';
+import { GrpcAgentNode } from '@freezeframe/director/engine/core/agent-client.js';
+import { isTransientError, rsyncExitOf } from '@freezeframe/director/engine/core/retry.js';
 import { attachAgentLogs, client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
 

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, r
 import { join } from 'node:path';
 import { entryName, loadInventory } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { healthReport } from '../packages/director/src/engine/health.js';
-import * as ops from '../packages/director/src/engine/operations.js';
+import { healthReport } from '@freezeframe/director/engine/health.js';
+import { backup } from '@freezeframe/director/engine/backup.js';
+import { list } from '@freezeframe/director/engine/list.js';
 import { descendants } from './support/agents.js';
 import { freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
@@ -96,7 +97,7 @@ describe.skipIf(skip)('faults on loopback agents', () => {
       const a = rig.directorProc(['backup', '--json']);
       let holder: string | undefined;
       await waitFor('the first backup to lock the target', async () => !!(holder = await lockHolder()), 20_000, 20);
-      const err = await ops.backup(inv()).catch((e: unknown) => e as Error);
+      const err = (await backup(inv()).catch((e: unknown) => e)) as Error;
       expect(err).toBeInstanceOf(Error);
       expect(err.message).toMatch(new RegExp(`tgt: target is locked by backup ${holder} since \\d{4}-\\d\\d-\\d\\dT`));
       const done = await a.proc.done;
@@ -145,7 +146,7 @@ describe.skipIf(skip)('faults on loopback agents', () => {
       const rec = readRecord(rig, id);
       expect(rec.result).toBe('incomplete');
       expect(rec.missingSources).toContain('src-1');
-      expect((await ops.list(inv())).backups.map((b) => b.id)).not.toContain(id);
+      expect((await list(inv())).backups.map((b) => b.id)).not.toContain(id);
       expect([gA.state(), gB.state()]).toEqual(['THAWED', 'THAWED']);
 
       await waitUnlocked().catch(() => undefined);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema, spawnProcess, type FreezeConfig, type Spawned } from '@freezeframe/common';
-import { CgroupFreeze } from '../packages/agent/src/providers/freeze/cgroup.js';
-import { detectHierarchies } from '../packages/agent/src/tools/cgroup-freezer.js';
+import { CgroupFreeze } from '@freezeframe/agent/providers/freeze/cgroup.js';
+import { detectHierarchies } from '@freezeframe/agent/tools/cgroup-freezer.js';
 import { removeCgroupDir } from './support/cgroup.js';
 import { lacks, needsRoot } from './support/privileges.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfigSchema, type FreezeConfig } from '@freezeframe/common';
-import { DockerFreeze } from '../packages/agent/src/providers/freeze/docker.js';
-import { createDockerApi } from '../packages/agent/src/tools/docker-api.js';
+import { DockerFreeze } from '@freezeframe/agent/providers/freeze/docker.js';
+import { createDockerApi } from '@freezeframe/agent/tools/docker-api.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { needsRoot } from './support/privileges.js';
 

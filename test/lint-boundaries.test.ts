@@ -51,6 +51,20 @@ describe('eslint.config.js boundaries', () => {
     expect(await fired('packages/agent/src/providers/target/x.ts', "import { status } from '@grpc/grpc-js';\nexport const s = status;\n")).toEqual(restricted(/providers never import rpc\/ or gRPC/));
     expect(await fired('packages/agent/src/providers/source/x.ts', "import { zfsSnapshot } from '../../tools/zfs.js';\nexport const z = zfsSnapshot;\n")).toEqual([]);
   });
+
+  it("the engine's core/ never imports a command's module, nor cli/", async () => {
+    expect(await fired('packages/director/src/engine/core/x.ts', "import { backup } from '../backup.js';\nexport const b = backup;\n")).toEqual(restricted(/core never imports a command module/));
+    expect(await fired('packages/director/src/engine/core/x.ts', "import { table } from '../../cli/format.js';\nexport const t = table;\n")).toEqual(restricted(/never imports cli/));
+    expect(await fired('packages/director/src/engine/core/x.ts', "import { runPhase } from './phases.js';\nexport const r = runPhase;\n")).toEqual([]);
+    expect(await fired('packages/director/src/engine/x.ts', "import { runPhase } from './core/phases.js';\nexport const r = runPhase;\n")).toEqual([]);
+  });
+
+  it('tests and benchmarks import the packages by name, not by path', async () => {
+    expect(await fired('test/x.test.ts', "import { zfs } from '../packages/agent/src/tools/zfs.js';\nexport const z = zfs;\n")).toEqual(restricted(/by name/));
+    expect(await fired('test/support/x.ts', "import { run } from '../../packages/common/dist/index.js';\nexport const r = run;\n")).toEqual(restricted(/by name/));
+    expect(await fired('bench/lib/x.mjs', "import pLimit from '../../packages/director/node_modules/p-limit/index.js';\nexport const p = pLimit;\n")).toEqual(restricted(/by name/));
+    expect(await fired('test/x.test.ts', "import { zfs } from '@freezeframe/agent/tools/zfs.js';\nexport const z = zfs;\n")).toEqual([]);
+  });
 });
 
 describe('eslint.config.js cycles', () => {

@@ -91,4 +91,18 @@ describe('latest, a node down, and messages that say what to do', () => {
     expect(b.stderr).toContain(`src-2: 127.0.0.1:${port} refused the connection: is freezeframe-agent running there?`);
     expect(b.stderr).not.toContain('Resolution note');
   }, 60_000);
+
+  it('with src-2 stopped: restore --only src-1 restores src-1, names src-2 and needs no --force', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    await rig.kill9('src-2'); // stopped already when the test above ran
+    const port = rig.agents.get('src-2')!.port;
+    writeFileSync(join(rig.root, 'src-1', 'data', 'f.txt'), 'changed after the backup\n');
+    const r = await rig.director(['restore', id, '--only', 'src-1', '--json']);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ backupId: id, restored: ['src-1'], stability: { before: { ok: true } } });
+    expect(out.warnings).toContainEqual(expect.stringContaining(`src-2: 127.0.0.1:${port} refused the connection`));
+    expect(out.warnings).toContainEqual(expect.stringContaining('not needed for this command'));
+    expect(readFileSync(join(rig.root, 'src-1', 'data', 'f.txt'), 'utf8')).toBe('src-1\n');
+  }, 60_000);
 });

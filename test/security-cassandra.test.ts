@@ -2,7 +2,7 @@ import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/director/src/cli/program.js';
+import { main } from '@freezeframe/director/cli/program.js';
 import { attachAgentLogs, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { makePki } from './support/pki.js';

@@ -22,23 +22,26 @@ describe('security: the agent refuses files others can change or read', () => {
   let root: string;
   let pki: Pki;
   let n = 0;
+  const NODES = 16;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'ff-sec-files-'));
-    pki = await makePki(join(root, 'pki'), ['director', 'alpha']);
+    // one certificate per node folder: --check refuses a certificate issued for another name
+    pki = await makePki(join(root, 'pki'), ['director', ...Array.from({ length: NODES }, (_, i) => `alpha${i + 1}`)]);
   });
 
   afterAll(() => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  /** A fresh node folder with a config and its own copy of alpha's TLS files, all private. */
+  /** A fresh node folder with a config and its own TLS files, all private. */
   const node = () => {
     const name = `alpha${++n}`;
+    if (n > NODES) throw new Error(`more than ${NODES} nodes: raise NODES`);
     const dir = join(root, name);
     mkdirSync(join(dir, 'data'), { recursive: true });
-    const t = pki.files('alpha');
-    const tls = { ca: join(dir, 'ca.pem'), cert: join(dir, 'alpha.pem'), key: join(dir, 'alpha-key.pem') };
+    const t = pki.files(name);
+    const tls = { ca: join(dir, 'ca.pem'), cert: join(dir, `${name}.pem`), key: join(dir, `${name}-key.pem`) };
     copyFileSync(t.ca, tls.ca);
     copyFileSync(t.cert, tls.cert);
     copyFileSync(t.key, tls.key);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/director/src/cli/program.js';
+import { main } from '@freezeframe/director/cli/program.js';
 import { attachAgentLogs, logLines, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki } from './support/pki.js';
 

@@ -5,8 +5,8 @@ import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { channelCredentials, entryName, findBinary, readTls, run, spawnProcess, type AgentClient } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GrpcAgentNode } from '../packages/director/dist/engine/agent-client.js';
-import { certInfo, certsInit, certsIssue, certsRenew, certsRevoke } from '../packages/director/dist/engine/certs.js';
+import { GrpcAgentNode } from '@freezeframe/director/engine/core/agent-client.js';
+import { certInfo, certsInit, certsIssue, certsRenew, certsRevoke } from '@freezeframe/director/engine/certs.js';
 import type { Pki, TlsPaths } from './support/pki.js';
 import {
   AGENT_MAIN,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { channelCredentials, findBinary, readTls, run, spawnProcess, type AgentClient } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GrpcAgentNode } from '../packages/director/dist/engine/agent-client.js';
+import { GrpcAgentNode } from '@freezeframe/director/engine/core/agent-client.js';
 import { makePki, type Pki } from './support/pki.js';
 import {
   AGENT_MAIN,

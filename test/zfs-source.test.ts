@@ -2,8 +2,8 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@freezeframe/common';
-import { ZfsSource } from '../packages/agent/src/providers/source/zfs.js';
-import { zfsCreate, zfsExists } from '../packages/agent/src/tools/zfs.js';
+import { ZfsSource } from '@freezeframe/agent/providers/source/zfs.js';
+import { zfsCreate, zfsExists } from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 

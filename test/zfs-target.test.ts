@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary, run, silentLogger } from '@freezeframe/common';
-import { ZfsTarget } from '../packages/agent/src/providers/target/zfs.js';
-import { zfsDestroy, zfsExists, zfsGet, zfsListSnapshots } from '../packages/agent/src/tools/zfs.js';
+import { ZfsTarget } from '@freezeframe/agent/providers/target/zfs.js';
+import { zfsDestroy, zfsExists, zfsGet, zfsListSnapshots } from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 

@@ -14,7 +14,7 @@ import {
   zfsUnmount,
   zpoolHealth,
   zpoolStatus,
-} from '../packages/agent/src/tools/zfs.js';
+} from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
 

@@ -2,11 +2,11 @@
 // certsInit/certsIssue (freezeframe certs) and startAgent/stopAgent (freezeframe demo).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pLimit from '../../packages/director/node_modules/p-limit/index.js';
-import { loadInventory } from '../../packages/common/dist/index.js';
-import { certsInit, certsIssue } from '../../packages/director/dist/engine/certs.js';
-import { startAgent, stopAgent } from '../../packages/director/dist/engine/demo-agents.js';
-import { connectInventory, closeAll } from '../../packages/director/dist/engine/agent-client.js';
+import pLimit from 'p-limit';
+import { loadInventory } from '@freezeframe/common';
+import { certsInit, certsIssue } from '@freezeframe/director/engine/certs.js';
+import { startAgent, stopAgent } from '@freezeframe/director/engine/demo-agents.js';
+import { connectInventory, closeAll } from '@freezeframe/director/engine/core/deployment.js';
 import { procMemMb } from './util.mjs';
 
 export { connectInventory, closeAll, loadInventory };

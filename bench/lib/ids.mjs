@@ -1,4 +1,4 @@
-import { newBackupId } from '../../packages/common/dist/index.js';
+import { newBackupId } from '@freezeframe/common';
 
 // Backup ids one second apart from the start of the run: unique and in order, however fast the runs go.
 const base = Date.now();

@@ -2,8 +2,8 @@
 //   node scale-director.mjs <inventory> <runs>
 // Prints one JSON line: per run the phase durations, then the process's peak RSS.
 import { readFileSync } from 'node:fs';
-import { loadInventory } from '../../packages/common/dist/index.js';
-import { backup } from '../../packages/director/dist/engine/operations.js';
+import { loadInventory } from '@freezeframe/common';
+import { backup } from '@freezeframe/director/engine/backup.js';
 
 const [file, runsArg] = process.argv.slice(2);
 const inv = loadInventory(file);

@@ -1,7 +1,7 @@
 // Small shared pieces of the benchmark: timing, statistics, the process runner, /proc readings.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { findBinary, run, spawnProcess } from '../../packages/common/dist/index.js';
+import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
 export { findBinary, run, spawnProcess };
 

@@ -3,7 +3,8 @@
 // on loopback, on a fresh loop filesystem, paired A B A B.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { backup, restore } from '../../packages/director/dist/engine/operations.js';
+import { backup } from '@freezeframe/director/engine/backup.js';
+import { restore } from '@freezeframe/director/engine/restore.js';
 import { closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';

@@ -3,7 +3,7 @@
 // single `btrfs subvolume snapshot -r` of the same subvolumes in the same run.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backup } from '../../packages/director/dist/engine/operations.js';
+import { backup } from '@freezeframe/director/engine/backup.js';
 import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';

@@ -110,7 +110,7 @@ describe('recordChecksums', () => {
 
     const flipped = join(root, E, 'new\nline');
     const b = readFileSync(flipped);
-    b[0] ^= 1;
+    b[0] = b[0]! ^ 1;
     writeFileSync(flipped, b);
     rmSync(join(root, E, 'sub', 'f7'));
     const oddFile = Buffer.concat([Buffer.from(`${root}/${E}/`), Buffer.from([0x6e, 0xff, 0x61])]);

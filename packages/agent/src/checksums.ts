@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, findBinary, run } from '@freezeframe/common';
+import { FfError, findBinary, run, writeFileAtomic } from '@freezeframe/common';
 import { escapeName, splitNul, unescapeName } from './file-names.js';
 
 /** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
@@ -211,10 +211,7 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   }
   const sums = files.map((f, k): FileSum => ({ p: f.p, s: f.s, m: f.m, h: reused[k] ?? hashes.get(f.p)!, i: f.i }));
   const hashed = toHash.length;
-  await mkdir(join(root, '.freezeframe'), { recursive: true });
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, sums.map((s) => JSON.stringify(s)).join('\n') + (sums.length ? '\n' : ''), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, sums.map((s) => JSON.stringify(s)).join('\n') + (sums.length ? '\n' : ''));
   return { files: sums.length, hashed, reused: sums.length - hashed, newBytes };
 }
 

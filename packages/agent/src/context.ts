@@ -7,21 +7,10 @@ import type { FreezeLease } from './lease.js';
 import type { FreezeProvider } from './providers/freeze/types.js';
 import type { SourceProvider } from './providers/source/types.js';
 import type { TargetProvider } from './providers/target/types.js';
+import type { TargetLock } from './target-lock.js';
 import type { TicketBook } from './tickets.js';
 
 export type Role = 'source' | 'freeze' | 'target';
-
-/** Which backup is being received into the target, so two backups never interleave there. */
-export interface TargetLock {
-  backupId: string;
-  since: number;
-  /** What holds it; "receive" is the implicit lock of an OpenReceive without LockTarget. */
-  purpose?: string;
-  /** The run that took it with LockTarget; renewals and unlocks must match. */
-  holder?: string;
-  /** Unix ms after which a LockTarget lock counts as abandoned (its holder died). */
-  expires?: number;
-}
 
 /** Everything an RPC handler may use; built once at start by main.ts. */
 export interface AgentContext {
@@ -45,7 +34,8 @@ export interface AgentContext {
   receiveFailures(): ReceiveFailure[];
   /** How each data-channel session ended, by ticket. */
   receiveResults: ReceiveResults;
-  targetLock?: TargetLock;
+  /** The target lock (held only on a node with the target role). */
+  targetLock: TargetLock;
 }
 
 export function roles(ctx: AgentContext): Role[] {

@@ -25,6 +25,9 @@ function fakeProvider() {
       const done = ids.filter((i) => paused.delete(i));
       return done;
     },
+    async checks() {
+      return [];
+    },
   };
   return p;
 }

@@ -5,7 +5,8 @@
  * Serves the Agent gRPC service (mutual TLS) and the data channel. When both listen, prints
  * one JSON line to stdout: {"event":"listening","name","port","dataPort"}. Exit codes:
  * 0 normal stop (SIGTERM/SIGINT, after thawing anything frozen), 2 bad config or TLS files,
- * 1 anything else at start.
+ * 1 anything else at start. `--check` runs every check of the node (node-checks.ts) and exits
+ * 1 when one fails, one line each on stderr.
  */
 // first: no inspector may open, by SIGUSR1 or an inherited --inspect (see the module)
 import '@freezeframe/common/no-inspector';
@@ -38,10 +39,14 @@ import { TicketBook } from './tickets.js';
 import { ReceiveResults } from './datachannel/receive-results.js';
 import { SnapshotTimes } from './recheck.js';
 import { cachedProbe } from './target-probe.js';
+import { TargetLock } from './target-lock.js';
+import { allChecks, tlsChecks } from './node-checks.js';
 
 const USAGE = `usage: freezeframe-agent --config FILE [--check]
   --config FILE   agent config (YAML), e.g. /etc/freezeframe/agent.yaml
-  --check         validate the config and TLS files, then exit (0 = fine, 2 = not)
+  --check         check the config, its TLS files and what it names (paths, file
+                  systems, cgroups, datasets, programs, the certificate's name), then
+                  exit: 0 fine, 1 a check failed (one line each), 2 config not loadable
   --version       print the version`;
 
 function die(code: number, msg: string): never {
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
       activeSessions: () => 0,
       receiveFailures: () => [],
       receiveResults: new ReceiveResults(),
+      targetLock: new TargetLock({ node: config.name, log, activeSessions: () => ctx.activeSessions() }),
       ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })), snapshotTimes: new SnapshotTimes(config.runDir) } : {}),
       ...(config.freeze ? { freeze: createFreeze(config.freeze, log.child({ provider: 'freeze' })) } : {}),
       ...(config.target ? { target: createTarget(config.target, log.child({ provider: 'target' })) } : {}),
@@ -129,7 +135,16 @@ async function main(): Promise<void> {
     configError(e);
   }
   if (values.check) {
-    process.stdout.write(`${values.config}: ok (node ${config.name})\n`);
+    const checks = [...tlsChecks(config.tls, tlsMaterial, config.name), ...(await allChecks(ctx))];
+    const failed = checks.filter((c) => !c.ok && !c.warnOnly);
+    for (const c of checks.filter((c) => !c.ok)) process.stderr.write(`${values.config}: ${c.warnOnly ? 'warning: ' : ''}${c.detail}\n`);
+    if (failed.length > 0) {
+      process.stderr.write(`freezeframe-agent: ${values.config}: ${failed.length} of ${checks.length} checks failed (node ${config.name})\n`);
+      process.exit(1);
+    }
+    const roles = [config.source && `source ${config.source.kind}`, config.freeze && `freeze ${config.freeze.kind}`, config.target && `target ${config.target.kind}`].filter(Boolean).join(', ');
+    const warned = checks.filter((c) => !c.ok).length;
+    process.stdout.write(`${values.config}: ok (node ${config.name}${roles ? `: ${roles}` : ''}; ${checks.length - warned} checks passed${warned ? `, ${warned} warnings` : ''})\n`);
     return;
   }
 

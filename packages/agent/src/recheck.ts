@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
+import { FfError, backupIdTime, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
 import { splitNul } from './file-names.js';
 
 // rsync's quick check skips a file whose size and mtime match the receiver's copy, and mtimes
@@ -69,7 +69,7 @@ export class SnapshotTimes {
   async windows(previousId: string, currentId: string): Promise<Array<[number, number]>> {
     const list = (await this.all()).filter((t) => t.backupId !== currentId);
     const prev = list.find((t) => t.backupId === previousId);
-    if (!prev) return [[idTimeMs(previousId) - FALLBACK_MARGIN_MS, Number.POSITIVE_INFINITY]];
+    if (!prev) return [[(backupIdTime(previousId) ?? 0) - FALLBACK_MARGIN_MS, Number.POSITIVE_INFINITY]];
     // every snapshot since the previous backup's may have left its content in the receiver's basis
     // (a failed run writes into a ZFS target's working tree)
     return list
@@ -78,11 +78,6 @@ export class SnapshotTimes {
   }
 }
 
-function idTimeMs(id: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/.exec(id);
-  if (!m) return 0;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-}
 
 const at = (ms: number) => `@${(ms / 1000).toFixed(3)}`;
 

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { FfError } from '@freezeframe/common';
+import { FfError, isTicket } from '@freezeframe/common';
 
 export type Direction = 'backup' | 'restore';
 
@@ -30,8 +30,6 @@ export interface RedeemRequest {
   direction: unknown;
 }
 
-const TICKET_RE = /^[0-9a-f]{64}$/;
-
 /**
  * One-time receive tickets. A ticket is random (256 bit), bound to a grant, expires, and is
  * consumed by its first successful redemption; refusals (wrong peer, wrong direction) do not
@@ -55,7 +53,7 @@ export class TicketBook {
   /** Checks and consumes a ticket; PERMISSION_DENIED says why it was refused. */
   redeem(req: RedeemRequest): Ticket {
     this.purge();
-    if (typeof req.ticket !== 'string' || !TICKET_RE.test(req.ticket)) {
+    if (!isTicket(req.ticket)) {
       throw new FfError('PERMISSION_DENIED', 'ticket is malformed (64 hex characters expected)');
     }
     const t = this.lookup(req.ticket);

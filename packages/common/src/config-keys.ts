@@ -19,7 +19,7 @@ message naming the file and the key (\`agent.yaml: source.snapshotMount: Require
 
 | File | Read by | Where | Samples | How to check it |
 |---|---|---|---|---|
-| agent config | \`freezeframe-agent\` on each node | \`/etc/freezeframe/agent.yaml\`, given with \`--config FILE\`; owned by root (or the agent's user) and writable by nobody else, like the TLS files it names (the agent refuses them otherwise) | \`examples/agent-source-btrfs.yaml\`, \`examples/agent-source-cgroup.yaml\`, \`examples/agent-target-zfs.yaml\` | \`freezeframe-agent --config FILE --check\` on the node: checks the config and its TLS files, prints \`FILE: ok (node NAME)\` or the problem |
+| agent config | \`freezeframe-agent\` on each node | \`/etc/freezeframe/agent.yaml\`, given with \`--config FILE\`; owned by root (or the agent's user) and writable by nobody else, like the TLS files it names (the agent refuses them otherwise) | \`examples/agent-source-btrfs.yaml\`, \`examples/agent-source-cgroup.yaml\`, \`examples/agent-target-zfs.yaml\` | \`freezeframe-agent --config FILE --check\` on the node: checks the config, its TLS files and what they name (paths, file systems, cgroups, datasets, programs, the certificate's name), prints \`FILE: ok (node NAME: ...)\` or one line per problem |
 | inventory | \`freezeframe\` (the director) | \`-i FILE\` or \`FREEZEFRAME_INVENTORY\`, e.g. \`/etc/freezeframe/inventory.yaml\` | \`examples/inventory.yaml\` | every command loads it first; \`freezeframe health\` also reaches every node it lists |
 
 \`examples/invalid/\` holds configs that must be refused, each with the key its error names.
@@ -49,10 +49,10 @@ const agent: Record<string, KeyText> = {
   name: { text: "This node's name: the common name of its certificate (`freezeframe certs issue --name`) and its `nodes[].name` in the inventory; it appears in logs, errors and backup entries.", example: 'cassandra-1' },
   listen: { text: 'Address and port of the gRPC server the director calls; `0.0.0.0:7450` for every interface.', example: '0.0.0.0:7450' },
   dataListen: { text: "Address of the data channel (rsync through TLS, between agents); without it: the host of `listen` with its port + 1 (`0.0.0.0:7451`).", example: '0.0.0.0:7451' },
-  tls: { text: "The node's certificate and the CA that every peer's certificate must come from; the agent does not start without them.", example: '{ ca: ca.pem, cert: agent.pem, key: agent-key.pem }' },
+  tls: { text: "The node's certificate and the CA that every peer's certificate must come from; the agent does not start without them.", example: '{ ca: ca.pem, cert: cassandra-1.pem, key: cassandra-1-key.pem }' },
   'tls.ca': { text: 'PEM file of the private CA (`ca.pem` from `freezeframe certs init`); peers are checked against it only, never the system roots.', example: '/etc/freezeframe/ca.pem' },
-  'tls.cert': { text: "PEM file of this node's certificate (`<node>.pem` from `freezeframe certs issue`).", example: '/etc/freezeframe/agent.pem' },
-  'tls.key': { text: "PEM file of this node's private key; readable by its owner only (mode 0600): the agent refuses a key that group or others may access.", example: '/etc/freezeframe/agent-key.pem' },
+  'tls.cert': { text: "PEM file of this node's certificate (`<node>.pem` from `freezeframe certs issue`).", example: '/etc/freezeframe/cassandra-1.pem' },
+  'tls.key': { text: "PEM file of this node's private key; readable by its owner only (mode 0600): the agent refuses a key that group or others may access.", example: '/etc/freezeframe/cassandra-1-key.pem' },
   'tls.crl': { text: 'PEM file of the CA\'s revocation list (`crl.pem` from `freezeframe certs`): peers whose certificate it lists are refused; re-read when it changes, no restart; without it nothing is treated as revoked.', example: '/etc/freezeframe/crl.pem' },
   'authorizedDirectors[]': { text: 'Certificate names allowed to call the control RPCs (freeze, snapshot, restore, ...); other certificates, such as other agents\', get PERMISSION_DENIED.', example: '[director]' },
   runDir: { text: 'Folder (created mode 0700) where the agent records what it froze, stopped or snapshotted, so that a restarted agent can undo it; must be writable.', example: '/run/freezeframe' },

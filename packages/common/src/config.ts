@@ -3,13 +3,13 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FfError } from './errors.js';
-import { BACKUP_ID_RE, NAME_RE, parseDuration } from './ids.js';
+import { BACKUP_ID_RE, CASSANDRA_SYSTEM_KEYSPACES, CONTAINER_NAME_RE, FILE_NAME_RE, HOST_PORT_RE, KEYSPACE_RE, NAME_RE, ZFS_DATASET_RE, isZfsDataset, parseDuration } from './ids.js';
 
 // Config is validated once, here, at the edge; the rest of the code trusts the typed result.
 
 const name = z.string().regex(NAME_RE, 'must be a name: letters, digits, ".", "_", "-" (at most 63)');
 const absPath = z.string().refine((p) => isAbsolute(p) && !p.split('/').includes('..'), 'must be an absolute path without ".."');
-const hostPort = z.string().regex(/^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'must be host:port');
+const hostPort = z.string().regex(HOST_PORT_RE, 'must be host:port');
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
     return parseDuration(v);
@@ -20,7 +20,7 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 /** `crl`: a CRL from `freezeframe certs revoke|crl`, re-read when it changes (no restart). */
 const tls = z.object({ ca: z.string(), cert: z.string(), key: z.string(), crl: z.string().optional() }).strict();
-const zfsDataset = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'must be a ZFS dataset name like pool/backup').refine((d) => !d.includes('..') && !d.endsWith('/'), 'must be a ZFS dataset name like pool/backup');
+const zfsDataset = z.string().regex(ZFS_DATASET_RE, 'must be a ZFS dataset name like pool/backup').refine(isZfsDataset, 'must be a ZFS dataset name like pool/backup');
 
 /** A program from the agent's config: absolute binary first, then its arguments; never a shell string. */
 const argv = z
@@ -28,14 +28,12 @@ const argv = z
   .min(1)
   .refine((a) => isAbsolute(a[0]!), 'must start with the absolute path of a program (no shell, no PATH lookup)');
 const hook = z.object({ argv, timeout: duration.default('60s') }).strict();
-/** Cassandra's own keyspaces are never snapshotted or restored by freezeframe. */
-export const CASSANDRA_SYSTEM_KEYSPACES = ['system', 'system_schema', 'system_auth', 'system_distributed', 'system_traces', 'system_views', 'system_virtual_schema'];
 const keyspace = z
   .string()
-  .regex(/^[A-Za-z0-9_]{1,48}$/, 'must be a Cassandra keyspace name (letters, digits, _)')
+  .regex(KEYSPACE_RE, 'must be a Cassandra keyspace name (letters, digits, _)')
   .refine((k) => !CASSANDRA_SYSTEM_KEYSPACES.includes(k.toLowerCase()), 'is a system keyspace; only application keyspaces are backed up and restored');
 const unitName = z.string().regex(/^[A-Za-z0-9_.@:-]+\.(service|scope|slice|target)$/, 'must be a systemd unit name');
-const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a container name');
+const containerName = z.string().regex(CONTAINER_NAME_RE, 'must be a container name');
 /** How a service is stopped and started: a systemd unit or a Docker container. */
 const serviceRef = z.union([
   z.object({ unit: unitName, systemctl: absPath.default('/usr/bin/systemctl') }).strict(),
@@ -91,7 +89,7 @@ const sourceSchema = z.discriminatedUnion('kind', [
               name: z.string().regex(NAME_RE, 'must be a name'),
               argv,
               /** File (in the dump folder) that receives the program's stdout. */
-              output: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be a plain file name'),
+              output: z.string().regex(FILE_NAME_RE, 'must be a plain file name'),
               timeout: duration.default('1h'),
             })
             .strict(),

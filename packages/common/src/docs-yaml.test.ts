@@ -12,7 +12,7 @@ import { agentConfigSchema, inventorySchema } from './config.js';
 const root = join(import.meta.dirname, '../../..');
 const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md') && f !== 'config.md').map((f) => `docs/${f}`)];
 
-const TLS = { ca: '/etc/freezeframe/ca.pem', cert: '/etc/freezeframe/agent.pem', key: '/etc/freezeframe/agent-key.pem' };
+const TLS = { ca: '/etc/freezeframe/ca.pem', cert: '/etc/freezeframe/cassandra-1.pem', key: '/etc/freezeframe/cassandra-1-key.pem' };
 const AGENT_BASE = { name: 'node-1', listen: '0.0.0.0:7450', tls: TLS };
 const INVENTORY_BASE = { deployment: 'uat', tls: TLS, nodes: [{ name: 'node-1', address: '10.0.0.1:7450' }] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBackupId, checkName, entryName, newBackupId, parseDuration } from './ids.js';
+import { backupIdTime, checkBackupId, checkEntry, checkKeyspace, checkName, entryName, isHost, isTicket, isZfsDataset, newBackupId, parseDuration } from './ids.js';
 
 const hostile = ['../x', 'a/b', '-oProxyCommand=x', 'x;id', '$(id)', 'a\0b', 'x'.repeat(10 * 1024), '', '..', ' a'];
 
@@ -41,5 +41,30 @@ describe('helpers', () => {
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration(2)).toBe(2000);
     expect(() => parseDuration('soon')).toThrow();
+  });
+});
+
+describe('the other identifiers', () => {
+  it('entries: the shape entryName makes, nothing else', () => {
+    expect(checkEntry(entryName('src-1', '/srv/app data'.replace(' ', '_')))).toBe('src-1@+srv+app_data');
+    for (const bad of [...hostile, 'src', 'a@+../x', 'a@+b/c']) expect(() => checkEntry(bad)).toThrow(/is not an entry name/);
+  });
+  it('keyspaces: application keyspaces only', () => {
+    expect(checkKeyspace('shop', 'keyspace')).toBe('shop');
+    expect(() => checkKeyspace('System_Auth', 'keyspace')).toThrow(/system keyspace/);
+    for (const bad of hostile) expect(() => checkKeyspace(bad, 'keyspace')).toThrow(/^keyspace /);
+  });
+  it('tickets, hosts, datasets', () => {
+    expect(isTicket('a'.repeat(64))).toBe(true);
+    expect(isTicket('A'.repeat(64))).toBe(false);
+    expect(isTicket(undefined)).toBe(false);
+    for (const h of ['tgt', 'node-1.example.org', '127.0.0.1', '::1', '[::1]']) expect(isHost(h), h).toBe(true);
+    for (const h of ['-x', 'a_b', 'a..b', '[::1', ...hostile.filter((x) => x !== '..')]) expect(isHost(h), h).toBe(false);
+    expect(isZfsDataset('pool/backup')).toBe(true);
+    for (const d of ['pool/../x', 'pool/', '-pool', 'pool@snap']) expect(isZfsDataset(d), d).toBe(false);
+  });
+  it('backup ids tell when they were started', () => {
+    expect(backupIdTime('20220906_082043-nightly')).toBe(Date.UTC(2022, 8, 6, 8, 20, 43));
+    expect(backupIdTime('not-an-id')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { FfError } from './errors.js';
 
 /** `YYYYMMDD_HHMMSS` in UTC, optionally `-label`. Matched everywhere a backup id enters. */
@@ -5,6 +6,34 @@ export const BACKUP_ID_RE = /^[0-9]{8}_[0-9]{6}(-[a-z0-9-]{1,32})?$/;
 /** Node, source, keyspace and label names: short, no path separators, no leading dash. */
 export const NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
 export const LABEL_RE = /^[a-z0-9-]{1,32}$/;
+/** `<source>@+<volume with '/' as '+'>` (see entryName): a folder in every backup, and the only shape an entry may have on the wire. */
+export const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*@\+[A-Za-z0-9_.+-]*$/;
+/** A Cassandra keyspace (CQL identifiers: letters, digits, _; at most 48). */
+export const KEYSPACE_RE = /^[A-Za-z0-9_]{1,48}$/;
+/** Cassandra's own keyspaces: never snapshotted or restored by freezeframe. */
+export const CASSANDRA_SYSTEM_KEYSPACES = ['system', 'system_schema', 'system_auth', 'system_distributed', 'system_traces', 'system_views', 'system_virtual_schema'];
+/** A one-time data-channel ticket: 256 random bits as lower-case hex. */
+export const TICKET_RE = /^[0-9a-f]{64}$/;
+/** A DNS host name: dot-separated labels of letters, digits and '-', at most 253 characters. */
+export const HOST_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
+/** A name a certificate may hold: a host name, or a wildcard `*.` and a host name. */
+export const CERT_DNS_NAME_RE = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
+/** A run record's id (a backup id, or `restore-<time>` and the like): one file name in the state folder. */
+export const RUN_ID_RE = /^[A-Za-z0-9_.-]{1,100}$/;
+/** `host:port` as the configs write it: a name or IPv4 address, or an IPv6 address in brackets. */
+export const HOST_PORT_RE = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/;
+/** Who holds the target lock (the director's run, e.g. `backup:<id>@<host>`). */
+export const LOCK_HOLDER_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+/** A Docker container name or id. */
+export const CONTAINER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A Docker container id, full or short (hex). */
+export const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
+/** A plain file name: one path component, never hidden. */
+export const FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A ZFS dataset (`pool/backup`); check `..` and a trailing '/' apart (see isZfsDataset). */
+export const ZFS_DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
+/** Any ZFS name freezeframe passes to zfs(8): a dataset, a clone, or a snapshot (`pool/data@ff-<id>`). */
+export const ZFS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$/;
 
 function describe(value: unknown): string {
   const s = String(value);
@@ -18,6 +47,47 @@ export function checkBackupId(value: unknown, field = 'backup_id'): string {
     });
   }
   return value;
+}
+
+/** Checks an entry name from a request (see ENTRY_RE); INVALID_ARGUMENT names the field. */
+export function checkEntry(value: unknown, field = 'entry'): string {
+  if (typeof value !== 'string' || value.length > 255 || !ENTRY_RE.test(value) || value.includes('..')) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${describe(value)} is not an entry name (<source>@+<volume>)`, { details: { field } });
+  }
+  return value;
+}
+
+/** Checks a keyspace from a request or a command line: a Cassandra name, never a system keyspace. */
+export function checkKeyspace(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !KEYSPACE_RE.test(value)) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${describe(value)} is not a keyspace name (letters, digits, _; at most 48)`, { details: { field } });
+  }
+  if (CASSANDRA_SYSTEM_KEYSPACES.includes(value.toLowerCase())) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${value} is a system keyspace; freezeframe restores application keyspaces only`, { details: { field } });
+  }
+  return value;
+}
+
+/** Whether `value` is a ticket as OpenReceive issues them (see TICKET_RE). */
+export function isTicket(value: unknown): value is string {
+  return typeof value === 'string' && TICKET_RE.test(value);
+}
+
+/** A host name (HOST_NAME_RE) or an IP address, IPv6 with or without brackets. */
+export function isHost(value: string): boolean {
+  return isIP(value.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME_RE.test(value);
+}
+
+/** Whether `value` is a dataset name (not a snapshot): ZFS_DATASET_RE, no `..`, no trailing '/'. */
+export function isZfsDataset(value: string): boolean {
+  return ZFS_DATASET_RE.test(value) && !value.includes('..') && !value.endsWith('/');
+}
+
+/** When backup `id` was started (Unix ms, from its `YYYYMMDD_HHMMSS` in UTC); undefined when it is not a backup id. */
+export function backupIdTime(id: string): number | undefined {
+  if (!BACKUP_ID_RE.test(id)) return undefined;
+  const n = (from: number, len: number) => Number(id.slice(from, from + len));
+  return Date.UTC(n(0, 4), n(4, 2) - 1, n(6, 2), n(9, 2), n(11, 2), n(13, 2));
 }
 
 export function checkName(value: unknown, field: string): string {

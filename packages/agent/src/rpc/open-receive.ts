@@ -1,10 +1,8 @@
-import { FfError, checkBackupId, checkName, entryName } from '@freezeframe/common';
+import { FfError, checkBackupId, checkEntry, checkName, entryName } from '@freezeframe/common';
 import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
 import { needSource, needTarget, type AgentContext } from '../context.js';
 import type { TicketGrant } from '../tickets.js';
-import { currentLock, describeLock } from '../target-lock.js';
-import { checkEntry } from './entry.js';
 
 /** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
 const RECEIVER_OPTIONS = ['--sparse'];
@@ -21,7 +19,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
   if (req.direction === 'DIRECTION_BACKUP') {
     const entry = checkEntry(req.entry);
     const target = needTarget(ctx);
-    takeTargetLock(ctx, backupId);
+    ctx.targetLock.receive(backupId);
     const { path, rsyncOptions } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
     grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [] };
@@ -47,20 +45,3 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
   return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: t.rsyncOptions.includes('--inplace') };
 }
 
-/**
- * One backup at a time is received into the target. A director that took the lock with
- * LockTarget keeps it until it unlocks, tags, or stops renewing; without LockTarget the first
- * OpenReceive takes an implicit lock, taken over once nothing is being received for it.
- */
-function takeTargetLock(ctx: AgentContext, backupId: string): void {
-  const lock = currentLock(ctx);
-  if (lock && lock.backupId !== backupId) {
-    if (lock.holder !== undefined || ctx.activeSessions() > 0) {
-      throw new FfError('FAILED_PRECONDITION', `target ${ctx.config.name} is locked by ${describeLock(lock)}`, {
-        hint: 'wait for that run to finish',
-      });
-    }
-    ctx.log.warn({ backup_id: backupId, stale: lock.backupId }, 'taking over a target lock of a backup that was never tagged');
-  }
-  if (!lock || lock.backupId !== backupId) ctx.targetLock = { backupId, since: Date.now(), purpose: 'receive' };
-}

@@ -1,14 +1,13 @@
-import { FfError } from '@freezeframe/common';
+import { FfError, isTicket } from '@freezeframe/common';
 import type { ReceiveResultRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ReceiveResultRequest.js';
 import type { ReceiveResultResponse } from '@freezeframe/common/generated/freezeframe/v1/ReceiveResultResponse.js';
 import type { AgentContext } from '../context.js';
 
-const TICKET_RE = /^[0-9a-f]{64}$/;
 const MAX_WAIT_MS = 60_000;
 
 /** Receiver: how the data-channel session of one ticket ended (see ReceiveResults). */
 export async function receiveResult(ctx: AgentContext, req: ReceiveResultRequest__Output): Promise<ReceiveResultResponse> {
-  if (!TICKET_RE.test(req.ticket)) {
+  if (!isTicket(req.ticket)) {
     throw new FfError('INVALID_ARGUMENT', 'ticket must be 64 hex characters (from OpenReceive)', { details: { field: 'ticket' } });
   }
   const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(req.wait_ms) || 0));

@@ -1,9 +1,9 @@
-import { FfError, checkBackupId } from '@freezeframe/common';
+import { FfError, checkBackupId, checkKeyspace } from '@freezeframe/common';
 import type { RestoreKeyspaceRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceStep.js';
 import { needSource, type AgentContext } from '../context.js';
 import { CassandraSource } from '../providers/source/cassandra.js';
-import { checkKeyspace, restoreKeyspaces } from '../providers/source/cassandra-restore.js';
+import { restoreKeyspaces } from '../providers/source/cassandra-restore.js';
 
 /** One keyspace restore at a time per node: two would stop and start Cassandra under each other. */
 const running = new WeakMap<AgentContext, string>();

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { FfError, checkBackupId } from '@freezeframe/common';
+import { FfError, checkBackupId, checkEntry } from '@freezeframe/common';
 import type { RestoreSourceRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/RestoreSourceRequest.js';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { checkEntry } from './entry.js';
 import { sendTree } from './transfer.js';
 
 /** Target: pushes one entry of an activated backup back to a source's data channel. */

@@ -1,13 +1,8 @@
-import { isIP } from 'node:net';
-import { FfError, checkName, errorMessage, isFfError } from '@freezeframe/common';
+import { FfError, checkName, errorMessage, isFfError, isHost, isTicket } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
 import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
 
-const TICKET_RE = /^[0-9a-f]{64}$/;
-/** A DNS name (labels of at most 63, at most 253 in all) or an IP address, bracketed or not. */
-const DNS_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
-const isHost = (h: string) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || DNS_RE.test(h);
 /** Progress messages per second, at most. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -29,7 +24,7 @@ export interface SendRequest {
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
 export function checkReceiver(req: Pick<SendRequest, 'ticket' | 'receiverName' | 'receiverHost' | 'receiverPort'>) {
-  if (typeof req.ticket !== 'string' || !TICKET_RE.test(req.ticket)) {
+  if (!isTicket(req.ticket)) {
     throw new FfError('INVALID_ARGUMENT', 'ticket must be 64 hex characters (from OpenReceive)', { details: { field: 'ticket' } });
   }
   const name = checkName(req.receiverName, 'receiver_name');

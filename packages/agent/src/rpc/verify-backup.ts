@@ -1,10 +1,9 @@
-import { checkBackupId, errorMessage } from '@freezeframe/common';
+import { checkBackupId, checkEntry, errorMessage } from '@freezeframe/common';
 import type { VerifyBackupRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/VerifyBackupRequest.js';
 import type { VerifyBackupResponse } from '@freezeframe/common/generated/freezeframe/v1/VerifyBackupResponse.js';
 import { verifyChecksums } from '../checksums.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { poolOf, zpoolStatus } from '../tools/zfs.js';
-import { checkEntry } from './entry.js';
+import { poolErrorsNone, poolOf, zpoolStatus } from '../tools/zfs.js';
 
 /** Re-reads a tagged backup and compares every file with the checksums recorded at tag time. */
 export async function verifyBackup(ctx: AgentContext, req: VerifyBackupRequest__Output): Promise<VerifyBackupResponse> {
@@ -19,7 +18,7 @@ export async function verifyBackup(ctx: AgentContext, req: VerifyBackupRequest__
       const st = await zpoolStatus(poolOf(cfg.dataset), { logger: ctx.log });
       poolState = `${st.state}; errors: ${st.errors}`;
       if (st.state !== 'ONLINE') problems.push(`pool ${st.pool} is ${st.state}`);
-      if (st.errors && !/^No known data errors/i.test(st.errors)) problems.push(`pool ${st.pool} reports errors: ${st.errors}`);
+      if (!poolErrorsNone(st.errors)) problems.push(`pool ${st.pool} reports errors: ${st.errors}`);
     } catch (e) {
       problems.push(`zpool status: ${errorMessage(e)}`);
     }

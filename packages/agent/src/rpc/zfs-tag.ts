@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, checkBackupId } from '@freezeframe/common';
+import { FfError, checkBackupId, checkEntry } from '@freezeframe/common';
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
 import { CHECKSUMS_FILE, recordChecksums } from '../checksums.js';
 import type { TagInfo } from '../providers/target/types.js';
-import { checkEntry } from './entry.js';
 
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 
@@ -36,6 +35,6 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
     }
   }
   const r = await target.tag(backupId, manifest, entries, info);
-  if (ctx.targetLock?.backupId === backupId) ctx.targetLock = undefined;
+  ctx.targetLock.tagged(backupId);
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
 }

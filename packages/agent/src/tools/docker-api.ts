@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { FfError, errorMessage, type ErrorCode } from '@freezeframe/common';
+import { CONTAINER_NAME_RE, FfError, errorMessage, type ErrorCode } from '@freezeframe/common';
 
 /**
  * The Docker Engine API over its unix socket (no docker CLI in the agent). Only the verbs
@@ -56,11 +56,10 @@ interface Answer {
   body: string;
 }
 
-// The engine accepts full ids, short ids and names; anything else never reaches a URL.
-const CONTAINER_REF_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// The engine accepts full ids, short ids and names (CONTAINER_NAME_RE); anything else never reaches a URL.
 
 function checkRef(socket: string, id: string): string {
-  if (!CONTAINER_REF_RE.test(id)) {
+  if (!CONTAINER_NAME_RE.test(id)) {
     throw new FfError('INVALID_ARGUMENT', `docker engine at ${socket}: '${id}' is not a container id or name`);
   }
   return encodeURIComponent(id);

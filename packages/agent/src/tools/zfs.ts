@@ -1,4 +1,4 @@
-import { FfError, findBinary, isFfError, run, silentLogger, type Logger, type RunResult } from '@freezeframe/common';
+import { FfError, ZFS_NAME_RE, findBinary, isFfError, run, silentLogger, type Logger, type RunResult } from '@freezeframe/common';
 
 /**
  * The `zfs` and `zpool` programs: verbs build argv, parsers turn output into typed results, and
@@ -14,8 +14,8 @@ export interface ZfsOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-/** Dataset, snapshot (`ds@snap`) names; a leading '-' would be read as an option. */
-const ZFS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$/;
+// names are checked against ZFS_NAME_RE (common): a leading '-' would be read as an option
+/** User property names (`module:name`). */
 const USER_PROP_RE = /^[a-z0-9_.-]+:[a-z0-9_.:-]+$/;
 
 export type ZfsErrorReason =
@@ -313,6 +313,11 @@ export interface PoolStatus {
 export function parseZpoolStatus(text: string): PoolStatus {
   const field = (key: string) => new RegExp(`^\\s*${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
   return { pool: field('pool'), state: field('state'), errors: field('errors'), text };
+}
+
+/** Whether a pool's `errors:` line reports none (empty, or "No known data errors"). */
+export function poolErrorsNone(errors: string): boolean {
+  return errors === '' || /^No known data errors/i.test(errors);
 }
 
 export async function zpoolStatus(pool: string, opts: ZfsOptions = {}): Promise<PoolStatus> {

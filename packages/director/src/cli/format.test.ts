@@ -30,7 +30,8 @@ describe('terminalText', () => {
     p({ type: 'node', phase: 'transfer', node: 'src-a', status: 'failed', detail: `x\n  transfer src-a: done${EVIL}` });
     p({ type: 'warning', node: 'src-a', message: EVIL });
     p.finish();
-    const own = out.replaceAll('\r\x1b[K', '');
+    // the printer's own: cursor moves and erasures (CSI); an agent's ESC never gets through
+    const own = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(own).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
     expect(own).toContain('transfer src-a: FAILED: x   transfer src-a: done');
   });

@@ -1,4 +1,4 @@
-import type { FfError } from '@freezeframe/common';
+import { formatBytes, type FfError } from '@freezeframe/common';
 
 // Plain-text rendering for humans; `--json` bypasses all of it.
 
@@ -17,6 +17,12 @@ export function terminalText(s: string, multiline = true): string {
 }
 
 export { formatBytes } from '@freezeframe/common';
+
+/** A rate in the same binary units as every byte count ("1.50 MiB/s"); '-' when unknown. */
+export function formatRate(bytesPerSecond: number | undefined): string {
+  if (bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond) || bytesPerSecond < 0) return '-';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';

@@ -1,16 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FfError, VERSION, isFfError, parseDuration, type Inventory } from '@freezeframe/common';
 import { LEAF_DAYS, certsInit, certsIssue, certsRenew, certsRevoke, writeCrl, type CrlResult } from '../engine/certs.js';
+import { backup } from '../engine/backup.js';
+import { cleanup } from '../engine/cleanup.js';
+import { openInventory } from '../engine/core/inventory.js';
+import { asFfError } from '../engine/core/phases.js';
 import { runDemo } from '../engine/demo.js';
-import * as ops from '../engine/operations.js';
 import { healthReport } from '../engine/health.js';
-import { openInventory } from '../engine/inventory.js';
-import { restoreRun } from '../engine/maintenance.js';
 import { restoreKeyspace } from '../engine/keyspace.js';
-import { startServices, stopServices } from '../engine/services.js';
-import * as recovery from '../engine/recovery.js';
+import { list } from '../engine/list.js';
+import { pause, unpause } from '../engine/pause.js';
 import { prune } from '../engine/prune.js';
-import { asFfError } from '../engine/phases.js';
+import { restore } from '../engine/restore.js';
+import { startServices, stopServices } from '../engine/services.js';
+import { show } from '../engine/show.js';
+import { verify } from '../engine/verify.js';
 import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
 import * as render from './render.js';
@@ -22,7 +26,7 @@ export const EXIT_USAGE = 2;
 
 export interface CliIo {
   stdout: { write(s: string): void; isTTY?: boolean };
-  stderr: { write(s: string): void; isTTY?: boolean };
+  stderr: { write(s: string): void; isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
 }
 
@@ -77,7 +81,7 @@ export function buildProgram(io: CliIo): Command {
   const progress = (json: boolean) => {
     const tty = !!io.stderr.isTTY;
     if (json && !tty) return undefined;
-    return progressPrinter({ write: (s) => io.stderr.write(s), isTTY: tty });
+    return progressPrinter({ write: (s) => io.stderr.write(s), isTTY: tty, get columns() { return io.stderr.columns; } });
   };
   function emit<T>(json: boolean, data: T, toText: (d: T) => string): void {
     if (json) out(JSON.stringify(data, null, 2));
@@ -96,7 +100,7 @@ export function buildProgram(io: CliIo): Command {
       const inv = inventory();
       const p = progress(!!o.json);
       try {
-        const r = await ops.backup(inv, { ...(o.label ? { label: o.label } : {}), ...(o.resume ? { resume: o.resume } : {}), ...(p ? { onEvent: p } : {}) });
+        const r = await backup(inv, { ...(o.label ? { label: o.label } : {}), ...(o.resume ? { resume: o.resume } : {}), ...(p ? { onEvent: p } : {}) });
         p?.finish();
         emit(!!o.json, r, render.renderBackup);
       } finally {
@@ -105,13 +109,13 @@ export function buildProgram(io: CliIo): Command {
     });
 
   cmd('list', 'list the backups on the target').action(async (o: { json?: boolean }) => {
-    emit(!!o.json, await ops.list(inventory()), render.renderList);
+    emit(!!o.json, await list(inventory()), render.renderList);
   });
 
   cmd('show', 'show the run record of a backup or restore (or the manifest stored on the target)')
     .argument('<id>', 'backup id, restore run id, or latest')
     .action(async (id: string, o: { json?: boolean }) => {
-      emit(!!o.json, await ops.show(inventory(), id), render.renderShow);
+      emit(!!o.json, await show(inventory(), id), render.renderShow);
     });
 
   cmd('restore', 'restore sources from a backup, in maintenance mode (the services of the nodes restored must be down)')
@@ -125,7 +129,7 @@ export function buildProgram(io: CliIo): Command {
       const inv = inventory();
       const p = progress(!!o.json);
       try {
-        const r = await restoreRun(inv, {
+        const r = await restore(inv, {
           backup: id,
           ...(o.only ? { only: o.only } : {}),
           ...(o.keyspace ? { keyspaces: o.keyspace } : {}),
@@ -172,19 +176,19 @@ export function buildProgram(io: CliIo): Command {
       } catch (e) {
         throw new FfError('INVALID_ARGUMENT', `--lease: ${(e as Error).message}`);
       }
-      emit(!!o.json, await ops.pause(inventory(), { leaseMs }), render.renderPause);
+      emit(!!o.json, await pause(inventory(), { leaseMs }), render.renderPause);
     });
 
   cmd('unpause', 'thaw every freeze that any node reports')
     .option('--id <id>', 'only this freeze (backup or pause id)')
     .action(async (o: { json?: boolean; id?: string }) => {
-      emit(!!o.json, await ops.unpause(inventory(), o.id ? { id: o.id } : {}), render.renderUnpause);
+      emit(!!o.json, await unpause(inventory(), o.id ? { id: o.id } : {}), render.renderUnpause);
     });
 
   cmd('cleanup', 'remove leftovers of interrupted runs on every node (snapshots, mounts, clones, freezes); idempotent')
     .option('--dry-run', 'only list what would be removed')
     .action(async (o: { json?: boolean; dryRun?: boolean }) => {
-      const r = await recovery.cleanup(inventory(), o.dryRun ? { dryRun: true } : {});
+      const r = await cleanup(inventory(), o.dryRun ? { dryRun: true } : {});
       emit(!!o.json, r, (x) =>
         x.nodes
           .map((n) => `${n.node}: ${n.removed.length ? `${x.dryRun ? 'would remove' : 'removed'} ${n.removed.join(', ')}` : 'nothing left over'}${n.problems.map((pr) => `\n  PROBLEM ${pr}`).join('')}`)
@@ -204,7 +208,7 @@ export function buildProgram(io: CliIo): Command {
   cmd('verify', 'check a backup against the per-file checksums recorded when it was taken (and the pool on ZFS)')
     .argument('<id>', 'backup id or latest')
     .action(async (id: string, o: { json?: boolean }) => {
-      const r = await recovery.verify(inventory(), id);
+      const r = await verify(inventory(), id);
       emit(!!o.json, r, (x) =>
         [
           ...render.warningLines(x.warnings),
@@ -339,8 +343,7 @@ export function buildProgram(io: CliIo): Command {
       const s = await runDemo({
         ...(o.keep ? { keep: true } : {}),
         ...(p ? { onEvent: p, onStep: (line: string) => p.note(line) } : {}),
-      });
-      p?.finish();
+      }).finally(() => p?.finish());
       emit(!!o.json, s, render.renderDemo);
       if (!s.ok) throw new SoftFailure();
     });

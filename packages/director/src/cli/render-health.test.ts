@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthRow } from '../engine/operations.js';
+import type { HealthRow } from '../engine/health.js';
 import { nagiosStatus } from './render-health.js';
 
 const row = (node: string, extra: Partial<HealthRow> = {}): HealthRow => ({ node, address: `${node}:7450`, ok: true, version: '0.1.0', roles: ['source'], problems: [], frozen: [], ...extra });

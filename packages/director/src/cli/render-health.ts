@@ -31,6 +31,7 @@ export function renderHealthReport(r: HealthReport): string {
     ),
   ];
   for (const n of r.nodes) {
+    // the agents' check texts give free space in raw bytes
     for (const c of n.checks) lines.push(`  ${n.node} ${c.ok ? 'ok     ' : 'FAILED '} ${c.name}: ${c.detail}`);
     for (const p of n.problems) if (!n.checks.some((c) => !c.ok && c.detail === p)) lines.push(`  ${n.node} PROBLEM ${p}`);
     for (const w of n.warnings) lines.push(`  ${n.node} WARNING ${w}`);

@@ -1,60 +1,77 @@
 import type { DemoSummary } from '../engine/demo.js';
-import type { RestoreRunResult, Stability } from '../engine/maintenance.js';
-import type { BackupCommandResult, PauseResult, RestoreCommandResult, ShowResult } from '../engine/operations.js';
-import type { RunRecord } from '../engine/records.js';
-import type { RetentionOutcome } from '../engine/retention.js';
+import type { BackupCommandResult } from '../engine/backup.js';
+import type { RunRecord } from '../engine/core/records.js';
+import type { RetentionOutcome } from '../engine/core/retention.js';
+import type { BackupListing } from '../engine/core/types.js';
+import type { PauseResult } from '../engine/pause.js';
+import type { RestoreCommandResult, RestoreRunResult } from '../engine/restore.js';
 import type { ServicesResult } from '../engine/services.js';
-import type { BackupListing } from '../engine/types.js';
-import { formatBytes, formatDuration, table } from './format.js';
+import type { ShowResult } from '../engine/show.js';
+import type { Stability } from '../engine/stability.js';
+import { formatBytes, formatDuration, formatRate, table } from './format.js';
 
 // One renderer per command's result, for humans.
 
-function recordLines(r: RunRecord): string[] {
+/**
+ * A run record for humans. The run's summary (backup, restore) is short: the outcome, each phase
+ * once with its time, the freeze window, one row per source, warnings. `detail` (show) adds the
+ * per-node times of each phase, the target entry and the bytes on the wire of each source.
+ */
+function recordLines(r: RunRecord, detail = false): string[] {
+  const versions = Object.entries(r.versions);
+  const oneVersion = new Set(versions.map(([, v]) => v)).size === 1 ? versions[0]?.[1] : undefined;
   const lines = [
-    `${r.kind} ${r.backupId}  deployment ${r.deployment}  ${r.result.toUpperCase()}`,
-    `started ${r.startedAt}, took ${formatDuration(r.durationMs)}`,
+    `${r.kind} ${r.backupId} ${r.result.toUpperCase()} in ${formatDuration(r.durationMs)}  (deployment ${r.deployment}, started ${r.startedAt}${!detail && oneVersion ? `, agents ${oneVersion}` : ''})`,
   ];
   if (r.error) lines.push(`error ${r.error.code}: ${r.error.message}${r.error.hint ? `\nhint: ${r.error.hint}` : ''}`);
+  if (detail) {
+    lines.push(
+      table(['phase', 'took', 'result', 'nodes'], r.phases.map((p) => [p.phase, formatDuration(p.durationMs), p.ok === undefined ? '-' : p.ok ? 'ok' : 'FAILED', Object.entries(p.nodes).map(([n, v]) => `${n} ${formatDuration(v.durationMs)}${v.ok ? '' : ' FAILED'}`).join(', ')])),
+    );
+  } else if (r.phases.length > 0) {
+    const failed = (p: RunRecord['phases'][number]) => Object.entries(p.nodes).filter(([, v]) => !v.ok).map(([n]) => n);
+    lines.push(
+      `phases: ${r.phases.map((p) => `${p.phase} ${formatDuration(p.durationMs)}${p.ok === false ? ` FAILED${failed(p).length ? ` (${failed(p).join(', ')})` : ''}` : ''}`).join(', ')}`,
+    );
+  }
   if (r.freezeWindow) {
     lines.push(
       `freeze window ${formatDuration(r.freezeWindow.durationMs)} on ${r.freezeWindow.hosts.join(', ')}${r.freezeWindow.heldThroughTransfer ? ' (held through the transfers: a source cannot snapshot)' : ''}`,
     );
   }
-  if (r.snapshot) lines.push(`snapshot ${r.snapshot}`);
-  lines.push('', table(['phase', 'took', 'result', 'nodes'], r.phases.map((p) => [p.phase, formatDuration(p.durationMs), p.ok === undefined ? '-' : p.ok ? 'ok' : 'FAILED', Object.entries(p.nodes).map(([n, v]) => `${n} ${formatDuration(v.durationMs)}${v.ok ? '' : ' FAILED'}`).join(', ')])));
   const t = Object.entries(r.transfers);
   if (t.length > 0) {
+    // rate: bytes on the wire per second of the source's transfer
+    const rate = (x: (typeof t)[number][1]) => (x.durationMs > 0 ? formatRate((x.bytesSent * 1000) / x.durationMs) : '-');
     lines.push(
-      '',
-      table(
-        ['source', 'entry', 'files', 'changed', 'size', 'sent', 'on wire', 'took', 'rate'],
-        t.map(([s, x]) => [
-          s,
-          x.entry,
-          String(x.filesTotal),
-          String(x.filesTransferred),
-          formatBytes(x.bytesTotal),
-          formatBytes(x.bytesTransferred),
-          formatBytes(x.bytesSent),
-          formatDuration(x.durationMs),
-          x.durationMs > 0 ? `${formatBytes((x.bytesSent * 1000) / x.durationMs)}/s` : '-',
-        ]),
-      ),
+      detail
+        ? table(
+            ['source', 'entry', 'files', 'changed', 'size', 'sent', 'on wire', 'took', 'rate'],
+            t.map(([s, x]) => [s, x.entry, String(x.filesTotal), String(x.filesTransferred), formatBytes(x.bytesTotal), formatBytes(x.bytesTransferred), formatBytes(x.bytesSent), formatDuration(x.durationMs), rate(x)]),
+          )
+        : table(
+            ['source', 'files', 'changed', 'size', 'sent', 'took', 'rate'],
+            t.map(([s, x]) => [s, String(x.filesTotal), String(x.filesTransferred), formatBytes(x.bytesTotal), formatBytes(x.bytesTransferred), formatDuration(x.durationMs), rate(x)]),
+          ),
       `total: ${r.filesTotal} files, ${formatBytes(r.bytesTotal)}, ${formatBytes(r.bytesTransferred)} sent`,
     );
+    const rechecked = t.filter(([, x]) => x.rechecked);
+    if (rechecked.length > 0) {
+      lines.push(`compared by content (mtime in the second of an earlier snapshot): ${rechecked.map(([s, x]) => `${s} ${x.rechecked} file(s)`).join(', ')}`);
+    }
     for (const [s, x] of t) {
-      if (x.rechecked) lines.push(`${s}: ${x.rechecked} file(s) compared by content (mtime in the second of an earlier snapshot)`);
       if (x.notHeld) {
         const what = Object.entries(x.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ');
         lines.push(`${s}: this backup does NOT hold ${what} (the target cannot store them; allowed by its target.unsupported), e.g. ${x.notHeld.examples.slice(0, 5).join(', ')}`);
       }
     }
   }
+  if (r.snapshot) lines.push(`snapshot ${r.snapshot}`);
   if (r.retention) {
     lines.push(`retention: kept ${r.retention.kept.length}, pruned ${r.retention.pruned.length ? r.retention.pruned.map((x) => x.id).join(', ') : 'none'}`);
   }
-  const versions = Object.entries(r.versions);
-  if (versions.length > 0) lines.push(`versions: ${versions.map(([n, v]) => `${n} ${v}`).join(', ')}`);
+  // one version everywhere is in the first line; skew is worth its own line
+  if (versions.length > 0 && (detail || !oneVersion)) lines.push(`versions: ${versions.map(([n, v]) => `${n} ${v}`).join(', ')}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
 }
@@ -85,7 +102,7 @@ function listTable(r: { target: string; backups: BackupListing[] }): string {
 }
 
 export function renderShow(r: ShowResult): string {
-  if (r.from === 'record') return [...warningLines(r.warnings), ...recordLines(r.record)].join('\n');
+  if (r.from === 'record') return [...warningLines(r.warnings), ...recordLines(r.record, true)].join('\n');
   const b = r.backup;
   return [
     ...warningLines(r.warnings),
@@ -155,6 +172,7 @@ export function renderServices(r: ServicesResult, verb: 'stopped' | 'started'): 
   return lines.length > 0 ? lines.join('\n') : `nothing ${verb === 'stopped' ? 'to stop' : 'to start'}`;
 }
 
+// the rows hold the agents' health texts, which give free space in raw bytes
 const stabilityLine = (when: string, s: Stability) =>
   `stability ${when}: ${s.ok ? 'ok' : `NOT OK (${s.nodes.filter((n) => !n.ok).map((n) => `${n.node}: ${n.problems.join('; ')}`).join('; ')})`}`;
 

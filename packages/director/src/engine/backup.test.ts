@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FfError, isFfError } from '@freezeframe/common';
 import { runBackup } from './backup.js';
-import { newRunRecord } from './records.js';
-import { runRestore } from './restore.js';
-import type { AgentNode, BackupListing, NodeDescription, Role, SendArgs, StreamOptions, TransferStats } from './types.js';
+import { newRunRecord } from './core/records.js';
+import { restoreSources } from './restore.js';
+import type { AgentNode, BackupListing, NodeDescription, Role, SendArgs, StreamOptions, TransferStats } from './core/types.js';
 
 // In-memory nodes that log every call into one shared journal, so the tests can assert the
 // order of the phases across the whole deployment and what was undone after a failure.
@@ -345,11 +345,11 @@ describe('runBackup failure paths: always thaw and remove snapshots, never tag',
   });
 });
 
-describe('runRestore', () => {
+describe('restoreSources', () => {
   it('restores latest complete backup, all sources, one at a time, and deactivates', async () => {
     const d = deployment(SPECS);
     const record = newRunRecord('restore', 'restore_x', 'latest', 'uat');
-    const r = await runRestore(d.nodes, { backup: 'latest', record });
+    const r = await restoreSources(d.nodes, { backup: 'latest', record });
     expect(r.backupId).toBe('20240102_000000');
     expect(r.restored).toEqual(['web-1', 'db-1']);
     const j = d.journal;
@@ -363,7 +363,7 @@ describe('runRestore', () => {
   it('warns about a partial restore with --only and deactivates after a failure', async () => {
     const d = deployment(withFailure('target', 'restoreSource', 'COMMAND_FAILED'));
     const record = newRunRecord('restore', 'restore_x', '20240101_000000', 'uat');
-    const e = (await runRestore(d.nodes, { backup: '20240101_000000', only: ['db-1'], record }).catch((x: unknown) => x)) as FfError;
+    const e = (await restoreSources(d.nodes, { backup: '20240101_000000', only: ['db-1'], record }).catch((x: unknown) => x)) as FfError;
     expect(e.code).toBe('RESTORE_FAILED');
     expect(record.warnings.join('\n')).toMatch(/partial restore: 1 of 2 sources; web-1/);
     expect(count(d.journal, 'deactivateBackup')).toBe(1);
@@ -372,7 +372,7 @@ describe('runRestore', () => {
   it('refuses an unknown --only source', async () => {
     const d = deployment(SPECS);
     const record = newRunRecord('restore', 'restore_x', 'latest', 'uat');
-    const e = (await runRestore(d.nodes, { backup: 'latest', only: ['nope'], record }).catch((x: unknown) => x)) as FfError;
+    const e = (await restoreSources(d.nodes, { backup: 'latest', only: ['nope'], record }).catch((x: unknown) => x)) as FfError;
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(count(d.journal, 'activateBackup')).toBe(0);
   });

@@ -1,14 +1,18 @@
 import pLimit from 'p-limit';
-import { FfError, checkBackupId, errorMessage } from '@freezeframe/common';
-import { asFfError, combineErrors, onEveryNode, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
-import { addTransfer, finishRecord, type RunRecord } from './records.js';
-import { withReceiverCause } from './receiver-cause.js';
-import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './retry.js';
-import { sendSource } from './send-source.js';
-import { holdTargetLock, lockLeaseFor, type HeldLock } from './target-lock.js';
-import { pruneBackups } from './prune.js';
-import type { RetentionPolicy } from './retention.js';
-import type { AgentNode, EventSink, FreezeResult, ThawResult } from './types.js';
+import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { preflight, withDeployment, type Deployment, type Member } from './core/deployment.js';
+import { asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
+import { mergeNotHeld, type NotHeld } from './core/receiver-verdict.js';
+import { addTransfer, finishRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type PhaseRecord, type RunRecord } from './core/records.js';
+import { withReceiverCause } from './core/receiver-cause.js';
+import { pruneBackups, type RetentionPolicy } from './core/retention.js';
+import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './core/retry.js';
+import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
+import { sendTree } from './core/transfer.js';
+import type { AgentNode, BackupListing, EventSink, FreezeResult, ThawResult, TransferStats } from './core/types.js';
+
+// `freezeframe backup`: one consistent backup of the whole deployment, phase by phase
+// (docs/design.md, "Backup, phase by phase").
 
 export interface BackupOptions {
   deployment: string;
@@ -41,253 +45,443 @@ export interface BackupResult {
   record: RunRecord;
 }
 
+export interface BackupCommandResult extends BackupResult {
+  recordFile: string;
+}
+
 /**
- * One consistent backup of the whole deployment (docs/design.md, "Backup, phase by phase").
- * Whatever fails, every freeze host is thawed and every snapshot taken is removed before
- * this rejects, and nothing is tagged: the error names the node and the cause.
+ * `freezeframe backup [--label L] [--resume ID]`: a new backup id (or the interrupted one), the
+ * run on one connection, and its run record written whatever the outcome.
  */
-export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions): Promise<BackupResult> {
-  const backupId = checkBackupId(opts.backupId);
-  const rec = opts.record;
-  const ctx: Ctx = { record: rec, emit: opts.onEvent ?? (() => {}) };
-
-  const freezeAttempted: Member[] = [];
-  const snapshotAttempted: Member[] = [];
-  const pauses: FreezeResult[] = [];
-  let thawed = false;
-  let holdFreeze = false;
-  let renewTimer: NodeJS.Timeout | undefined;
-  let renewalError: FfError | undefined;
-  const transfersAbort = new AbortController();
-  let snapshot = '';
-  let failure: FfError | undefined;
-  let lock: HeldLock | undefined;
-  let transferStarted = false;
-  let sourceNames: string[] = [];
-  let targetMember: Member | undefined;
-  const retry = opts.retry ?? DEFAULT_RETRY;
-  const retryNote = (node: string, what: string) => (attempt: number, e: FfError, delayMs: number) => {
-    const msg = `${node}: ${what} failed (${e.message}); retry ${attempt} in ${delayMs} ms`;
-    rec.warnings.push(msg);
-    ctx.emit({ type: 'warning', node, message: msg });
-  };
-  if (opts.resume) rec.resumed = true;
-
-  const thawAll = async (hosts: Member[]) => {
-    const results = await runPhase(ctx, 'thaw', (p) =>
-      onEveryNode(hosts, 'thaw', 'FREEZE_FAILED', (m) =>
-        onNode(ctx, p, m.node.name, () => m.node.thaw(backupId), (r: ThawResult) => (r.thawed.length ? `thawed ${r.thawed.join(', ')}` : '')),
-      ),
-    );
-    thawed = true;
-    const firstPause = Math.min(...pauses.map((r) => r.pausedAtMs).filter((t) => t > 0));
-    const lastThaw = Math.max(...results.map((r) => r.thawedAtMs).filter((t) => t > 0));
-    if (Number.isFinite(firstPause) && Number.isFinite(lastThaw)) {
-      rec.freezeWindow = {
-        firstPauseMs: firstPause,
-        lastThawMs: lastThaw,
-        durationMs: lastThaw - firstPause,
-        heldThroughTransfer: holdFreeze,
-        hosts: hosts.map((h) => h.node.name),
-      };
+export async function backup(inv: Inventory, opts: { label?: string; onEvent?: EventSink; now?: Date; resume?: string } = {}): Promise<BackupCommandResult> {
+  const stateDir = stateDirOf(inv);
+  if (opts.resume) {
+    checkBackupId(opts.resume, '--resume');
+    const prev = readRunRecord(stateDir, opts.resume);
+    if (prev && prev.kind === 'backup' && prev.result === 'ok') {
+      throw new FfError('FAILED_PRECONDITION', `backup ${opts.resume} completed already (its record says ok); nothing to resume`, { hint: `freezeframe show ${opts.resume}` });
     }
-  };
-
-  const stopRenewing = () => {
-    if (renewTimer) clearInterval(renewTimer);
-    renewTimer = undefined;
-  };
-
+  }
+  const backupId = opts.resume ?? (await unusedBackupId(stateDir, opts.now ?? new Date(), opts.label));
+  const record = newRunRecord('backup', backupId, backupId, inv.deployment);
   try {
-    const dep = await preflight(ctx, nodes, { forBackup: true, ...(opts.resume ? { resumeOf: backupId } : {}) });
-    const { target, sources, freezeHosts } = dep;
-    sourceNames = sources.map((s) => s.node.name);
-    targetMember = target;
-    lock = await holdTargetLock(ctx, target, {
-      backupId,
-      leaseMs: opts.lockLeaseMs ?? lockLeaseFor(opts.leaseMs),
+    const r = await withDeployment(inv, ({ nodes }) =>
+      runBackup(nodes, {
+        deployment: inv.deployment,
+        backupId,
+        leaseMs: inv.freeze.lease,
+        concurrency: inv.transfer.concurrency,
+        directorVersion: VERSION,
+        record,
+        retention: inv.retention,
+        ...(opts.resume ? { resume: true } : {}),
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      }),
+    );
+    return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
+  } catch (e) {
+    writeRunRecord(stateDir, record);
+    throw withRecordHint(asFfError(e), backupId);
+  }
+}
+
+/**
+ * A backup id no earlier run of this director used: ids name seconds, and a second backup
+ * started in the same second as the last one waits for the next (the target refuses an id it
+ * already holds, before anything is paused, for runs of other directors).
+ */
+export async function unusedBackupId(stateDir: string, now: Date, label?: string): Promise<string> {
+  let id = newBackupId(now, label);
+  while (readRunRecord(stateDir, id)) {
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    id = newBackupId(new Date(), label);
+  }
+  return id;
+}
+
+function withRecordHint(e: FfError, id: string): FfError {
+  if (e.hint) return e;
+  return new FfError(e.code, e.message, { cause: e.cause, ...(e.node ? { node: e.node } : {}), ...(e.details ? { details: e.details } : {}), hint: `the run record: freezeframe show ${id}` });
+}
+
+/** The backup `opts` describes, on nodes already connected (see BackupRun). */
+export function runBackup(nodes: readonly AgentNode[], opts: BackupOptions): Promise<BackupResult> {
+  return new BackupRun(nodes, opts).run();
+}
+
+/** What one source's transfer sent, over both passes. */
+interface SentSource {
+  stats: TransferStats;
+  rechecked: number;
+  notHeld?: NotHeld;
+}
+
+/**
+ * One backup run: one method per phase, and the state the phases leave for the clean-up.
+ * Whatever fails, every freeze host is thawed and every snapshot taken is removed before run()
+ * rejects, and nothing is tagged: the error names the node and the cause.
+ */
+export class BackupRun {
+  private readonly backupId: string;
+  private readonly rec: RunRecord;
+  private readonly ctx: Ctx;
+  private readonly retry: RetryPolicy;
+  private dep: Deployment | undefined;
+  private lock: HeldLock | undefined;
+  /** The target's tagged backups before this run: each source is compared with the newest holding it. */
+  private tagged: BackupListing[] = [];
+  /** Each source's entry, as its snapshot named it. */
+  private readonly entries = new Map<string, string>();
+  private readonly freezeAttempted: Member[] = [];
+  private readonly pauses: FreezeResult[] = [];
+  private thawed = false;
+  /** A `dir` source has no snapshot: its data is only consistent while the freeze holds, so it is held through the transfers. */
+  private holdFreeze = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewalError: FfError | undefined;
+  private readonly snapshotAttempted: Member[] = [];
+  private readonly transfersAbort = new AbortController();
+  private transferStarted = false;
+  private snapshot = '';
+  private failure: FfError | undefined;
+
+  constructor(
+    private readonly nodes: readonly AgentNode[],
+    private readonly opts: BackupOptions,
+  ) {
+    this.backupId = checkBackupId(opts.backupId);
+    this.rec = opts.record;
+    this.ctx = { record: this.rec, emit: opts.onEvent ?? (() => {}) };
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+  }
+
+  async run(): Promise<BackupResult> {
+    if (this.opts.resume) this.rec.resumed = true;
+    try {
+      const dep = await this.preflight();
+      await this.lockTarget(dep);
+      if (await this.taggedAlready(dep)) return await this.cleanUpAndFinish();
+      await this.removeLeftovers(dep);
+      await this.freeze(dep);
+      await this.takeSnapshots(dep);
+      await this.holdOrThaw(dep);
+      await this.transfer(dep);
+      await this.endHeldFreeze(dep);
+      await this.tag(dep);
+    } catch (e) {
+      this.failure = asFfError(e);
+    }
+    return this.cleanUpAndFinish();
+  }
+
+  private warn(message: string, node?: string): void {
+    this.rec.warnings.push(message);
+    this.ctx.emit({ type: 'warning', message, ...(node ? { node } : {}) });
+  }
+
+  private async preflight(): Promise<Deployment> {
+    this.dep = await preflight(this.ctx, this.nodes, { forBackup: true, ...(this.opts.resume ? { resumeOf: this.backupId } : {}) });
+    return this.dep;
+  }
+
+  private async lockTarget(dep: Deployment): Promise<void> {
+    this.lock = await holdTargetLock(this.ctx, dep.target, {
+      backupId: this.backupId,
+      leaseMs: this.opts.lockLeaseMs ?? lockLeaseFor(this.opts.leaseMs),
       purpose: 'backup',
-      holder: opts.holder ?? newHolder(),
-      takeover: !!opts.resume,
+      holder: this.opts.holder ?? newHolder(),
+      takeover: !!this.opts.resume,
     });
-    const tagged = await target.node.listBackups();
-    if (!opts.resume && tagged.some((b) => b.id === backupId)) {
-      throw new FfError('ALREADY_EXISTS', `a backup named ${backupId} is already tagged on ${target.node.name}; nothing was paused`, {
-        node: target.node.name,
+  }
+
+  /** True when a resumed backup was tagged already: the director may have died after the tag but before its record, and a backup is tagged exactly once. */
+  private async taggedAlready(dep: Deployment): Promise<boolean> {
+    const target = dep.target.node.name;
+    this.tagged = await dep.target.node.listBackups();
+    const existing = this.tagged.find((b) => b.id === this.backupId);
+    if (!existing) return false;
+    if (!this.opts.resume) {
+      throw new FfError('ALREADY_EXISTS', `a backup named ${this.backupId} is already tagged on ${target}; nothing was paused`, {
+        node: target,
         hint: 'start the backup again: it gets a new id',
       });
     }
-    // the basis the target compares each source with: the newest tagged backup holding its entry
-    const previousWith = (entry: string) => tagged.filter((b) => b.id < backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
-    if (opts.resume) {
-      // the director may have died after the tag but before its record: tag exactly once
-      const existing = tagged.find((b) => b.id === backupId);
-      if (existing) {
-        rec.alreadyTagged = true;
-        rec.snapshot = `${backupId} (tagged by the interrupted run)`;
-        snapshot = rec.snapshot;
-        const msg = `backup ${backupId} was already tagged on ${target.node.name}; nothing to resume`;
-        rec.warnings.push(msg);
-        ctx.emit({ type: 'warning', message: msg });
-        return await finishEarly();
-      }
-    }
-    // not a phase of its own: leftovers are rare, and the removal is reported as warnings
-    {
-      const results = await Promise.allSettled(dep.members.map((m) => m.node.cleanup([backupId])));
-      const removed: string[] = [];
-      results.forEach((r, i) => {
-        const name = dep.members[i]!.node.name;
-        if (r.status === 'fulfilled') {
-          removed.push(...r.value.removed.map((x) => `${name}: ${x}`));
-          for (const pr of r.value.problems) rec.warnings.push(`cleanup on ${name}: ${pr}`);
-        } else {
-          rec.warnings.push(`cleanup on ${name} failed: ${asFfError(r.reason, name).message}`);
-        }
-      });
-      if (removed.length > 0) {
-        rec.cleanedUp = removed;
-        ctx.emit({ type: 'warning', message: `removed leftovers of earlier runs: ${removed.join(', ')}` });
-      }
-    }
-    // a `dir` source has no snapshot: its data is only consistent while the freeze holds
-    holdFreeze = sources.some((s) => !s.desc.source!.pointInTime) && freezeHosts.length > 0;
+    this.rec.alreadyTagged = true;
+    this.rec.snapshot = `${this.backupId} (tagged by the interrupted run)`;
+    this.snapshot = this.rec.snapshot;
+    this.warn(`backup ${this.backupId} was already tagged on ${target}; nothing to resume`);
+    return true;
+  }
 
-    if (freezeHosts.length > 0) {
-      await runPhase(ctx, 'freeze', (p) =>
-        onEveryNode(freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
-          freezeAttempted.push(m);
-          const r = await onNode(ctx, p, m.node.name, () => m.node.freeze(backupId, opts.leaseMs), (r) => (r.frozen.length ? `paused ${r.frozen.join(', ')}` : ''));
-          pauses.push(r);
-          return r;
-        }),
-      );
-      failpoint('after-freeze');
+  /** Not a phase of its own: leftovers are rare, and their removal is reported as warnings. */
+  private async removeLeftovers(dep: Deployment): Promise<void> {
+    const results = await Promise.allSettled(dep.members.map((m) => m.node.cleanup([this.backupId])));
+    const removed: string[] = [];
+    results.forEach((r, i) => {
+      const name = dep.members[i]!.node.name;
+      if (r.status === 'fulfilled') {
+        removed.push(...r.value.removed.map((x) => `${name}: ${x}`));
+        for (const pr of r.value.problems) this.rec.warnings.push(`cleanup on ${name}: ${pr}`);
+      } else {
+        this.rec.warnings.push(`cleanup on ${name} failed: ${asFfError(r.reason, name).message}`);
+      }
+    });
+    if (removed.length > 0) {
+      this.rec.cleanedUp = removed;
+      this.ctx.emit({ type: 'warning', message: `removed leftovers of earlier runs: ${removed.join(', ')}` });
     }
+  }
 
-    const entries = new Map<string, string>();
-    await runPhase(ctx, 'snapshot', (p) =>
-      onEveryNode(sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
-        snapshotAttempted.push(m);
-        const r = await onNode(ctx, p, m.node.name, () => m.node.prepareSnapshot(backupId), (r) => r.entry);
-        entries.set(m.node.name, r.entry || m.desc.source!.entry);
+  private async freeze(dep: Deployment): Promise<void> {
+    this.holdFreeze = dep.sources.some((s) => !s.desc.source!.pointInTime) && dep.freezeHosts.length > 0;
+    if (dep.freezeHosts.length === 0) return;
+    await runPhase(this.ctx, 'freeze', (p) =>
+      onEveryNode(dep.freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
+        this.freezeAttempted.push(m);
+        const r = await onNode(this.ctx, p, m.node.name, () => m.node.freeze(this.backupId, this.opts.leaseMs), (r) => (r.frozen.length ? `paused ${r.frozen.join(', ')}` : ''));
+        this.pauses.push(r);
         return r;
       }),
     );
+    failpoint('after-freeze');
+  }
 
-    if (holdFreeze) {
-      const msg = `freeze held through the transfers: ${sources.filter((s) => !s.desc.source!.pointInTime).map((s) => `${s.node.name} (${s.desc.source!.kind})`).join(', ')} cannot snapshot`;
-      rec.warnings.push(msg);
-      ctx.emit({ type: 'warning', message: msg });
-      let renewing = false;
-      renewTimer = setInterval(() => {
-        if (renewing || renewalError) return;
-        renewing = true;
-        onEveryNode(freezeHosts, 'freeze renewal', 'FREEZE_FAILED', (m) => m.node.freeze(backupId, opts.leaseMs))
-          .catch((e: unknown) => {
-            renewalError = asFfError(e);
-            transfersAbort.abort();
-          })
-          .finally(() => {
-            renewing = false;
-          });
-      }, opts.renewEveryMs ?? Math.max(50, Math.floor(opts.leaseMs / 3)));
-    } else if (freezeAttempted.length > 0) {
-      await thawAll(freezeAttempted);
+  private async takeSnapshots(dep: Deployment): Promise<void> {
+    await runPhase(this.ctx, 'snapshot', (p) =>
+      onEveryNode(dep.sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
+        this.snapshotAttempted.push(m);
+        const r = await onNode(this.ctx, p, m.node.name, () => m.node.prepareSnapshot(this.backupId), (r) => r.entry);
+        this.entries.set(m.node.name, r.entry || m.desc.source!.entry);
+        return r;
+      }),
+    );
+  }
+
+  /** With every source point-in-time the freeze ends here; otherwise it is renewed until the transfers end. */
+  private async holdOrThaw(dep: Deployment): Promise<void> {
+    if (!this.holdFreeze) {
+      if (this.freezeAttempted.length > 0) await this.thawAll(this.freezeAttempted);
+      return;
     }
+    const held = dep.sources.filter((s) => !s.desc.source!.pointInTime).map((s) => `${s.node.name} (${s.desc.source!.kind})`);
+    this.warn(`freeze held through the transfers: ${held.join(', ')} cannot snapshot`);
+    let renewing = false;
+    this.renewTimer = setInterval(() => {
+      if (renewing || this.renewalError) return;
+      renewing = true;
+      this.renewFreeze(dep)
+        .catch((e: unknown) => {
+          this.renewalError = asFfError(e);
+          this.transfersAbort.abort();
+        })
+        .finally(() => {
+          renewing = false;
+        });
+    }, this.opts.renewEveryMs ?? Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+  }
 
-    transferStarted = true;
-    await runPhase(ctx, 'transfer', async (p) => {
-      const limit = pLimit(Math.max(1, opts.concurrency));
-      const settled = await Promise.allSettled(
-        sources.map((m) =>
-          limit(async () => {
-            const name = m.node.name;
-            if (transfersAbort.signal.aborted) throw new FfError('CANCELLED', `${name}: not started because another step failed`, { node: name });
-            const entry = entries.get(name) ?? m.desc.source!.entry;
-            try {
-              const sent = await onNode(
-                ctx,
-                p,
-                name,
-                () =>
-                  sendSource({
-                    backupId,
-                    source: m,
-                    target,
-                    entry,
-                    previous: previousWith(entry),
-                    signal: transfersAbort.signal,
-                    retry,
-                    onRetry: retryNote(name, 'transfer'),
-                    onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }),
-                  }),
-                (s) =>
-                  `${s.stats.filesTotal} files, ${s.stats.bytesTotal} bytes, ${s.stats.bytesTransferred} sent` +
-                  `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}`,
-              );
-              const stats = sent.stats;
-              if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
-              if (sent.notHeld) {
-                const msg = `${name}: ${target.node.name} does not hold ${Object.entries(sent.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ')} of this source (allowed by its target.unsupported)`;
-                rec.warnings.push(msg);
-                ctx.emit({ type: 'warning', node: name, message: msg });
-              }
-              addTransfer(rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
-            } catch (e) {
-              transfersAbort.abort();
-              throw await withReceiverCause(asFfError(e, name), target.node, { backupId, source: name, direction: 'backup', checkTargetSpace: true });
-            }
-          }),
-        ),
-      );
-      const failures = settled.flatMap((s, i) =>
-        s.status === 'rejected' ? [{ node: sources[i]!.node.name, error: asFfError(s.reason, sources[i]!.node.name) }] : [],
-      );
+  private renewFreeze(dep: Deployment): Promise<FreezeResult[]> {
+    return onEveryNode(dep.freezeHosts, 'freeze renewal', 'FREEZE_FAILED', (m) => m.node.freeze(this.backupId, this.opts.leaseMs));
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  private async transfer(dep: Deployment): Promise<void> {
+    const { sources, target } = dep;
+    this.transferStarted = true;
+    await runPhase(this.ctx, 'transfer', async (p) => {
+      const limit = pLimit(Math.max(1, this.opts.concurrency));
+      const settled = await Promise.allSettled(sources.map((m) => limit(() => this.transferSource(p, m, target))));
+      const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ node: sources[i]!.node.name, error: asFfError(s.reason, sources[i]!.node.name) }] : []));
       // a transfer cancelled because another one failed is not a cause worth reporting
       const causes = failures.filter((f) => f.error.code !== 'CANCELLED');
-      if (renewalError) throw renewalError;
+      if (this.renewalError) throw this.renewalError;
       if (failures.length > 0) throw combineErrors('transfer', 'TRANSFER_FAILED', causes.length > 0 ? causes : failures);
     });
+  }
 
-    if (holdFreeze) {
-      stopRenewing();
-      if (renewalError) throw renewalError;
-      // an agent may have ended the freeze at its freezeMaxTotal since the last renewal; this
-      // one is refused then, so a transfer that was not frozen throughout is never tagged
-      await onEveryNode(freezeHosts, 'freeze renewal', 'FREEZE_FAILED', (m) => m.node.freeze(backupId, opts.leaseMs));
-      await thawAll(freezeAttempted);
+  private async transferSource(p: PhaseRecord, m: Member, target: Member): Promise<void> {
+    const name = m.node.name;
+    if (this.transfersAbort.signal.aborted) throw new FfError('CANCELLED', `${name}: not started because another step failed`, { node: name });
+    const entry = this.entries.get(name) ?? m.desc.source!.entry;
+    try {
+      const sent = await onNode(
+        this.ctx,
+        p,
+        name,
+        () => this.sendSource(m, target, entry),
+        (s) =>
+          `${s.stats.filesTotal} files, ${formatBytes(s.stats.bytesTotal)}, ${formatBytes(s.stats.bytesTransferred)} sent` +
+          `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}`,
+      );
+      const stats = sent.stats;
+      if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
+      if (sent.notHeld) {
+        const classes = Object.entries(sent.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ');
+        this.warn(`${name}: ${target.node.name} does not hold ${classes} of this source (allowed by its target.unsupported)`, name);
+      }
+      addTransfer(this.rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
+    } catch (e) {
+      this.transfersAbort.abort();
+      throw await withReceiverCause(asFfError(e, name), target.node, { backupId: this.backupId, source: name, direction: 'backup', checkTargetSpace: true });
     }
+  }
 
-    const lost = lock.lost();
+  /**
+   * One source's transfer: rsync's ordinary pass, then, for the files whose mtime the quick
+   * check cannot tell apart from the stored copy's, a second pass that compares content (the
+   * agent's recheck.ts says which). Each pass is sendTree's: it counts only when the receiving
+   * rsync also succeeded.
+   */
+  private async sendSource(m: Member, target: Member, entry: string): Promise<SentSource> {
+    const name = m.node.name;
+    // the basis the target compares the source with: the newest tagged backup holding its entry
+    const previous = this.tagged.filter((b) => b.id < this.backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
+    const pass = (recheck: boolean) =>
+      sendTree({
+        direction: 'backup',
+        backupId: this.backupId,
+        source: name,
+        entry,
+        sender: m.node,
+        receiver: target,
+        recheck: recheck || !previous,
+        send: (args) =>
+          m.node.performRsync(
+            { ...args, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}) },
+            { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
+          ),
+        retry: this.retry,
+        signal: this.transfersAbort.signal,
+        onRetry: (attempt, e, delayMs) => this.warn(`${name}: transfer failed (${e.message}); retry ${attempt} in ${delayMs} ms`, name),
+      });
+    const first = await pass(false);
+    const rechecked = first.stats.recheckFiles ?? 0;
+    if (rechecked === 0) return { stats: first.stats, rechecked, ...(first.notHeld ? { notHeld: first.notHeld } : {}) };
+    const second = await pass(true);
+    const notHeld = mergeNotHeld(first.notHeld, second.notHeld);
+    return {
+      stats: {
+        ...first.stats,
+        filesTransferred: first.stats.filesTransferred + second.stats.filesTransferred,
+        bytesTransferred: first.stats.bytesTransferred + second.stats.bytesTransferred,
+        bytesSent: first.stats.bytesSent + second.stats.bytesSent,
+        durationMs: first.stats.durationMs + second.stats.durationMs,
+      },
+      rechecked,
+      ...(notHeld ? { notHeld } : {}),
+    };
+  }
+
+  private async endHeldFreeze(dep: Deployment): Promise<void> {
+    if (!this.holdFreeze) return;
+    this.stopRenewing();
+    if (this.renewalError) throw this.renewalError;
+    // an agent may have ended the freeze at its freezeMaxTotal since the last renewal; this
+    // one is refused then, so a transfer that was not frozen throughout is never tagged
+    await this.renewFreeze(dep);
+    await this.thawAll(this.freezeAttempted);
+  }
+
+  private async thawAll(hosts: Member[]): Promise<void> {
+    const results = await runPhase(this.ctx, 'thaw', (p) =>
+      onEveryNode(hosts, 'thaw', 'FREEZE_FAILED', (m) =>
+        onNode(this.ctx, p, m.node.name, () => m.node.thaw(this.backupId), (r: ThawResult) => (r.thawed.length ? `thawed ${r.thawed.join(', ')}` : '')),
+      ),
+    );
+    this.thawed = true;
+    const firstPause = Math.min(...this.pauses.map((r) => r.pausedAtMs).filter((t) => t > 0));
+    const lastThaw = Math.max(...results.map((r) => r.thawedAtMs).filter((t) => t > 0));
+    if (Number.isFinite(firstPause) && Number.isFinite(lastThaw)) {
+      this.rec.freezeWindow = {
+        firstPauseMs: firstPause,
+        lastThawMs: lastThaw,
+        durationMs: lastThaw - firstPause,
+        heldThroughTransfer: this.holdFreeze,
+        hosts: hosts.map((h) => h.node.name),
+      };
+    }
+  }
+
+  private async tag(dep: Deployment): Promise<void> {
+    const target = dep.target;
+    const lost = this.lock?.lost();
     if (lost) throw new FfError('FAILED_PRECONDITION', `target lock lost before tagging: ${lost.message}`, { cause: lost, node: target.node.name });
     failpoint('before-tag');
-    await runPhase(ctx, 'tag', (p) =>
-      onNode(ctx, p, target.node.name, async () => {
-        const manifest = buildManifest(opts, rec, dep, entries);
-        const r = await target.node.tag(backupId, { deployment: opts.deployment, json: JSON.stringify(manifest) }, [...entries.values()]);
-        snapshot = r.snapshot;
-        rec.snapshot = r.snapshot;
-        return r;
-      }, (r) => r.snapshot).catch((e: unknown) => {
+    await runPhase(this.ctx, 'tag', (p) =>
+      onNode(
+        this.ctx,
+        p,
+        target.node.name,
+        async () => {
+          const manifest = buildManifest(this.opts, this.rec, dep, this.entries);
+          const r = await target.node.tag(this.backupId, { deployment: this.opts.deployment, json: JSON.stringify(manifest) }, [...this.entries.values()]);
+          this.snapshot = r.snapshot;
+          this.rec.snapshot = r.snapshot;
+          return r;
+        },
+        (r) => r.snapshot,
+      ).catch((e: unknown) => {
         throw combineErrors('tag', 'TARGET_FAILED', [{ node: target.node.name, error: asFfError(e, target.node.name) }]);
       }),
     );
     failpoint('after-tag');
-  } catch (e) {
-    failure = asFfError(e);
-  } finally {
-    await cleanUp();
-  }
-  return finish();
-
-  async function finishEarly(): Promise<BackupResult> {
-    await cleanUp();
-    return finish();
   }
 
-  function finish(): BackupResult {
-    if (failure && transferStarted && !snapshot) {
+  /** Undoes what the phases left (freeze, snapshots), runs retention after a tag, and releases the target lock. */
+  private async cleanUp(): Promise<void> {
+    this.stopRenewing();
+    if (!this.thawed && this.freezeAttempted.length > 0) {
+      try {
+        await this.thawAll(this.freezeAttempted);
+      } catch (e) {
+        this.warn(`could not thaw after failure (the agents' leases will thaw): ${errorMessage(e)}`);
+        this.failure ??= asFfError(e);
+      }
+    }
+    if (this.snapshotAttempted.length > 0) {
+      try {
+        await runPhase(this.ctx, 'release', (p) =>
+          onEveryNode(this.snapshotAttempted, 'release', 'SNAPSHOT_FAILED', (m) => onNode(this.ctx, p, m.node.name, () => m.node.removeSnapshot(this.backupId))),
+        );
+      } catch (e) {
+        // the backup itself is fine (or already failed); a leftover snapshot is cleaned up next time
+        this.warn(`snapshots not removed: ${errorMessage(e)}`);
+      }
+    }
+    // the tag released the target lock on the agent: take it again, so no other run starts while backups are deleted
+    if (!this.failure && this.snapshot && this.opts.retention && this.dep && this.lock && (await this.lock.renew())) await this.retention(this.dep.target, this.opts.retention);
+    await this.lock?.release();
+    this.lock = undefined;
+  }
+
+  /** Phase 8, under the run's target lock. A retention problem is a warning: the backup itself is fine. */
+  private async retention(target: Member, policy: RetentionPolicy): Promise<void> {
+    try {
+      const r = await runPhase(this.ctx, 'retention', (p) =>
+        onNode(
+          this.ctx,
+          p,
+          target.node.name,
+          () => pruneBackups(target.node, { policy, deployment: this.opts.deployment, protect: [this.backupId] }),
+          (r) => `kept ${r.kept.length}, pruned ${r.pruned.length}${r.failed.length ? `, ${r.failed.length} not deleted` : ''}`,
+        ),
+      );
+      this.rec.retention = r;
+      for (const f of r.failed) this.warn(`retention: backup ${f.id} not deleted: ${f.error}`, target.node.name);
+    } catch (e) {
+      this.warn(`retention skipped (the backup itself is fine; \`freezeframe prune\` retries): ${errorMessage(e)}`, target.node.name);
+    }
+  }
+
+  private async cleanUpAndFinish(): Promise<BackupResult> {
+    await this.cleanUp();
+    const { rec, failure, backupId } = this;
+    if (failure && this.transferStarted && !this.snapshot) {
+      const sourceNames = (this.dep?.sources ?? []).map((s) => s.node.name);
       rec.missingSources = sourceNames.filter((n) => !rec.transfers[n]);
       // every source arrived but the tag failed: the whole set is still untagged
       if (rec.missingSources.length === 0) rec.missingSources = [...sourceNames];
@@ -304,62 +498,7 @@ export async function runBackup(nodes: readonly AgentNode[], opts: BackupOptions
       }
       throw failure;
     }
-    return { backupId, snapshot, record: rec };
-  }
-
-  async function cleanUp(): Promise<void> {
-    stopRenewing();
-    if (!thawed && freezeAttempted.length > 0) {
-      try {
-        await thawAll(freezeAttempted);
-      } catch (e) {
-        const msg = `could not thaw after failure (the agents' leases will thaw): ${errorMessage(e)}`;
-        rec.warnings.push(msg);
-        ctx.emit({ type: 'warning', message: msg });
-        failure ??= asFfError(e);
-      }
-    }
-    if (snapshotAttempted.length > 0) {
-      try {
-        await runPhase(ctx, 'release', (p) =>
-          onEveryNode(snapshotAttempted, 'release', 'SNAPSHOT_FAILED', (m) => onNode(ctx, p, m.node.name, () => m.node.removeSnapshot(backupId))),
-        );
-      } catch (e) {
-        // the backup itself is fine (or already failed); a leftover snapshot is cleaned up next time
-        const msg = `snapshots not removed: ${errorMessage(e)}`;
-        rec.warnings.push(msg);
-        ctx.emit({ type: 'warning', message: msg });
-      }
-    }
-    // the tag released the target lock on the agent: take it again, so no other run starts while backups are deleted
-    if (!failure && snapshot && opts.retention && targetMember && lock && (await lock.renew())) await retention(targetMember);
-    await lock?.release();
-    lock = undefined;
-  }
-
-  /** Phase 8, under the run's target lock. A retention problem is a warning: the backup itself is fine. */
-  async function retention(target: Member): Promise<void> {
-    try {
-      const r = await runPhase(ctx, 'retention', (p) =>
-        onNode(
-          ctx,
-          p,
-          target.node.name,
-          () => pruneBackups(target.node, { policy: opts.retention!, deployment: opts.deployment, protect: [backupId] }),
-          (r) => `kept ${r.kept.length}, pruned ${r.pruned.length}${r.failed.length ? `, ${r.failed.length} not deleted` : ''}`,
-        ),
-      );
-      rec.retention = r;
-      for (const f of r.failed) {
-        const msg = `retention: backup ${f.id} not deleted: ${f.error}`;
-        rec.warnings.push(msg);
-        ctx.emit({ type: 'warning', node: target.node.name, message: msg });
-      }
-    } catch (e) {
-      const msg = `retention skipped (the backup itself is fine; \`freezeframe prune\` retries): ${errorMessage(e)}`;
-      rec.warnings.push(msg);
-      ctx.emit({ type: 'warning', node: target.node.name, message: msg });
-    }
+    return { backupId, snapshot: this.snapshot, record: rec };
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { FfError, checkName, findBinary, normalizeSerial, parseCrl, run } from '@freezeframe/common';
+import { CERT_DNS_NAME_RE, FfError, checkName, writeFileAtomicSync, findBinary, normalizeSerial, parseCrl, run } from '@freezeframe/common';
 
 // A small private CA made with the system openssl (no certificate library to trust or
 // update): EC P-256 keys, the CA signs one certificate per node and one for the director.
@@ -115,7 +115,7 @@ export async function certsIssue(options: IssueOptions): Promise<IssuedCert> {
   const days = checkDays(opts.days);
   for (const ip of opts.ips ?? []) if (!isIP(ip)) throw new FfError('INVALID_ARGUMENT', `--ip ${JSON.stringify(ip)} is not an IP address`);
   for (const d of opts.dns ?? []) {
-    if (!/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(d)) {
+    if (!CERT_DNS_NAME_RE.test(d)) {
       throw new FfError('INVALID_ARGUMENT', `--dns ${JSON.stringify(d)} is not a DNS name`);
     }
   }
@@ -239,8 +239,7 @@ function updateIndex(dir: string, change: (rows: IndexRow[]) => IndexRow[]): voi
   const text = change(readIndex(dir))
     .map((r) => [r.status, r.expiry, r.revoked, r.serial, r.file, r.subject].map(clean).join('\t') + '\n')
     .join('');
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomicSync(file, text);
 }
 
 export interface CrlResult {
@@ -276,8 +275,7 @@ export async function writeCrl(folder: string): Promise<CrlResult> {
       cwd: dir,
       timeoutMs: TIMEOUT_MS,
     });
-    renameSync(out, crl);
-    chmodSync(crl, 0o644);
+    writeFileAtomicSync(crl, readFileSync(out), 0o644);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

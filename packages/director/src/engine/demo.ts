@@ -5,9 +5,10 @@ import { errorMessage, loadInventory, type AgentConfig } from '@freezeframe/comm
 import { certsInit, certsIssue } from './certs.js';
 import { captureTree, compareTrees, makeSampleTree, mutateTree, treeDigest, wipeTree, type TreeDiff, type TreeState } from './demo-data.js';
 import { startAgent, stopAgent, type RunningAgent } from './demo-agents.js';
-import { asFfError } from './phases.js';
-import { backup, restore } from './operations.js';
-import type { EventSink } from './types.js';
+import { backup } from './backup.js';
+import { asFfError } from './core/phases.js';
+import type { EventSink } from './core/types.js';
+import { restore } from './restore.js';
 
 // `freezeframe demo`: a whole deployment on this machine, no root. Three plain-directory
 // sources (each also a freeze host of kind `none`), one hard-linked `dir` target, all real

@@ -1,14 +1,29 @@
 import { VERSION, type Inventory } from '@freezeframe/common';
-import { closeAll, connectInventory } from './agent-client.js';
-import { list, type HealthRow } from './operations.js';
-import { asFfError } from './phases.js';
-import { pickLatest } from './restore.js';
-import type { HealthCheck, NodeDescription, NodeHealth } from './types.js';
+import { findTarget, withDeployment, type Connected } from './core/deployment.js';
+import { asFfError } from './core/phases.js';
+import { pickLatest } from './core/resolve-backup.js';
+import type { HealthCheck, NodeDescription, NodeHealth } from './core/types.js';
 
 // What `freezeframe health` and `health --nagios` report; cli/render-health.ts prints it.
 
 /** Beyond this, an agent's clock is flagged: freeze windows and lease expiries are measured on agent clocks. */
 export const CLOCK_SKEW_WARN_MS = 5_000;
+
+/** One node as a monitoring check judges it. */
+export interface HealthRow {
+  node: string;
+  address: string;
+  ok: boolean;
+  version?: string;
+  roles: string[];
+  problems: string[];
+  frozen: string[];
+  targetLockedBy?: string;
+  source?: string;
+  target?: string;
+  freeze?: string;
+  freeBytes?: number;
+}
 
 /** One node as `health` reports it: the agent's checks plus what only the director can see (skews). */
 export interface HealthReportRow extends HealthRow {
@@ -47,59 +62,59 @@ export function skewWarnings(node: string, agentVersion: string, agentTimeMs: nu
  * Health and Describe on every node, in parallel; never throws for a node, reports it.
  * `ok` is false when any node is unreachable or has problems; warnings never make it false.
  */
-export async function healthReport(inv: Inventory): Promise<HealthReport> {
-  const nodes = connectInventory(inv);
-  try {
-    const rows = await Promise.all(
-      nodes.map(async (n, i): Promise<HealthReportRow> => {
-        const address = inv.nodes[i]!.address;
-        try {
-          const [h, d]: [NodeHealth, NodeDescription] = await Promise.all([n.health(), n.describe()]);
-          const answeredAt = Date.now();
-          const skew = skewWarnings(n.name, h.version, h.timeUnixMs, answeredAt);
-          const row: HealthReportRow = {
-            node: n.name,
-            address,
-            ok: h.ok,
-            version: h.version,
-            roles: h.roles,
-            problems: h.problems,
-            frozen: h.frozen,
-            warnings: [...(h.warnings ?? []), ...skew.warnings],
-            checks: h.checks ?? [],
-            services: h.services ?? [],
-            servicesStopped: h.servicesStopped ?? [],
-            ...(skew.clockSkewMs !== undefined ? { clockSkewMs: skew.clockSkewMs } : {}),
-          };
-          if (h.targetLockedBy) {
-            row.targetLockedBy = h.targetLockedBy;
-            if (h.targetLockPurpose) row.targetLockPurpose = h.targetLockPurpose;
-          }
-          if (d.source) {
-            row.source = `${d.source.kind} ${d.source.volume}`;
-            row.sourceKind = d.source.kind;
-            row.freeBytes = d.source.freeBytes;
-          }
-          if (d.target) {
-            row.target = d.target.kind;
-            row.freeBytes = d.target.freeBytes;
-            if (d.target.limits?.length) row.targetLimits = d.target.limits;
-          }
-          if (d.freeze) row.freeze = d.freeze.kind;
-          return row;
-        } catch (e) {
-          return { node: n.name, address, ok: false, roles: [], problems: [asFfError(e, n.name).message], frozen: [], warnings: [], checks: [], services: [], servicesStopped: [] };
+export function healthReport(inv: Inventory): Promise<HealthReport> {
+  return withDeployment(inv, healthOf);
+}
+
+/** healthReport over nodes already connected (restore asks before and after, on one connection). */
+export async function healthOf({ nodes }: Connected): Promise<HealthReport> {
+  const rows = await Promise.all(
+    nodes.map(async (n): Promise<HealthReportRow> => {
+      const address = n.address;
+      try {
+        const [h, d]: [NodeHealth, NodeDescription] = await Promise.all([n.health(), n.describe()]);
+        const answeredAt = Date.now();
+        const skew = skewWarnings(n.name, h.version, h.timeUnixMs, answeredAt);
+        const row: HealthReportRow = {
+          node: n.name,
+          address,
+          ok: h.ok,
+          version: h.version,
+          roles: h.roles,
+          problems: h.problems,
+          frozen: h.frozen,
+          warnings: [...(h.warnings ?? []), ...skew.warnings],
+          checks: h.checks ?? [],
+          services: h.services ?? [],
+          servicesStopped: h.servicesStopped ?? [],
+          ...(skew.clockSkewMs !== undefined ? { clockSkewMs: skew.clockSkewMs } : {}),
+        };
+        if (h.targetLockedBy) {
+          row.targetLockedBy = h.targetLockedBy;
+          if (h.targetLockPurpose) row.targetLockPurpose = h.targetLockPurpose;
         }
-      }),
-    );
-    const targets = rows.filter((r) => r.roles.includes('target'));
-    if (rows.every((r) => r.version !== undefined) && targets.length !== 1) {
-      for (const r of rows) r.problems.push(targets.length === 0 ? 'no node has the target role' : 'more than one target');
-    }
-    return { ok: rows.every((r) => r.ok && r.problems.length === 0), directorVersion: VERSION, nodes: rows };
-  } finally {
-    closeAll(nodes);
+        if (d.source) {
+          row.source = `${d.source.kind} ${d.source.volume}`;
+          row.sourceKind = d.source.kind;
+          row.freeBytes = d.source.freeBytes;
+        }
+        if (d.target) {
+          row.target = d.target.kind;
+          row.freeBytes = d.target.freeBytes;
+          if (d.target.limits?.length) row.targetLimits = d.target.limits;
+        }
+        if (d.freeze) row.freeze = d.freeze.kind;
+        return row;
+      } catch (e) {
+        return { node: n.name, address, ok: false, roles: [], problems: [asFfError(e, n.name).message], frozen: [], warnings: [], checks: [], services: [], servicesStopped: [] };
+      }
+    }),
+  );
+  const targets = rows.filter((r) => r.roles.includes('target'));
+  if (rows.every((r) => r.version !== undefined) && targets.length !== 1) {
+    for (const r of rows) r.problems.push(targets.length === 0 ? 'no node has the target role' : 'more than one target');
   }
+  return { ok: rows.every((r) => r.ok && r.problems.length === 0), directorVersion: VERSION, nodes: rows };
 }
 
 export interface NagiosInput {
@@ -116,9 +131,12 @@ export interface NagiosInput {
  * backup's age. Throws when it cannot check at all (the CLI reports that as UNKNOWN).
  */
 export async function nagiosInput(inv: Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosInput> {
-  const h = await healthReport(inv);
-  // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
-  if (opts.maxAgeMs === undefined || !h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes };
-  const latest = pickLatest((await list(inv)).backups);
-  return { nodes: h.nodes, maxAgeMs: opts.maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
+  return withDeployment(inv, async (d) => {
+    const h = await healthOf(d);
+    // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
+    if (opts.maxAgeMs === undefined || !h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes };
+    const { target } = await findTarget(d.nodes);
+    const latest = pickLatest(await target.node.listBackups());
+    return { nodes: h.nodes, maxAgeMs: opts.maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
+  });
 }

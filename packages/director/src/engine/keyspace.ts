@@ -1,24 +1,10 @@
-import { CASSANDRA_SYSTEM_KEYSPACES, FfError, checkBackupId, checkName, type Inventory } from '@freezeframe/common';
-import { closeAll, connectInventory } from './agent-client.js';
-import { appNode, type KeyspaceStep } from './app-client.js';
-import { restore as restoreSources } from './operations.js';
-import { asFfError } from './phases.js';
-import { finishRecord, stateDirOf, writeRunRecord, type RunRecord } from './records.js';
-import type { EventSink } from './types.js';
-
-const KEYSPACE_RE = /^[A-Za-z0-9_]{1,48}$/;
-
-export function checkKeyspaces(list: readonly string[]): string[] {
-  if (list.length === 0) throw new FfError('INVALID_ARGUMENT', '--keyspace names no keyspace');
-  for (const k of list) {
-    if (!KEYSPACE_RE.test(k)) throw new FfError('INVALID_ARGUMENT', `--keyspace ${JSON.stringify(k)} is not a keyspace name (letters, digits, _)`);
-    if (CASSANDRA_SYSTEM_KEYSPACES.includes(k.toLowerCase())) {
-      throw new FfError('INVALID_ARGUMENT', `--keyspace ${k} is a system keyspace; freezeframe restores application keyspaces only`);
-    }
-  }
-  if (new Set(list).size !== list.length) throw new FfError('INVALID_ARGUMENT', `--keyspace names a keyspace twice: ${list.join(', ')}`);
-  return [...list];
-}
+import { FfError, checkBackupId, checkName, newBackupId, type Inventory } from '@freezeframe/common';
+import { withDeployment } from './core/deployment.js';
+import { asFfError } from './core/phases.js';
+import { finishRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { lockLeaseFor } from './core/target-lock.js';
+import type { EventSink, KeyspaceStep } from './core/types.js';
+import { checkKeyspaces, restoreSources, type RestoreResult } from './restore.js';
 
 export interface KeyspaceRestoreResult {
   backupId: string;
@@ -33,8 +19,9 @@ export interface KeyspaceRestoreResult {
 
 /**
  * `restore-keyspace`: brings the Cassandra node's entry of the backup into its restore staging
- * folder (the ordinary restore path, with its target lock and verification), then has the
- * agent put the keyspaces in place (RestoreKeyspace) and reports each step.
+ * folder (the ordinary restore transfer, with its target lock and verification), then has the
+ * agent put the keyspaces in place (RestoreKeyspace) and reports each step. One connection, one
+ * run record.
  */
 export async function restoreKeyspace(
   inv: Inventory,
@@ -43,46 +30,55 @@ export async function restoreKeyspace(
   checkName(opts.node, '--node');
   const keyspaces = checkKeyspaces(opts.keyspaces);
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
-  const inNode = inv.nodes.find((n) => n.name === opts.node);
-  if (!inNode) throw new FfError('INVALID_ARGUMENT', `--node ${opts.node} is not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
-
-  // refuse before anything moves: the node must be a Cassandra source
-  const nodes = connectInventory({ ...inv, nodes: [inNode] });
-  try {
-    const d = await nodes[0]!.describe();
-    if (d.source?.kind !== 'cassandra') {
-      throw new FfError('FAILED_PRECONDITION', `${opts.node} has ${d.source ? `a ${d.source.kind} source` : 'no source role'}, not cassandra`, { node: opts.node });
+  if (!inv.nodes.some((n) => n.name === opts.node)) {
+    throw new FfError('INVALID_ARGUMENT', `--node ${opts.node} is not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
+  }
+  return withDeployment(inv, async (d) => {
+    const node = d.node(opts.node);
+    // refuse before anything moves: the node must be a Cassandra source
+    const desc = await node.describe();
+    if (desc.source?.kind !== 'cassandra') {
+      throw new FfError('FAILED_PRECONDITION', `${opts.node} has ${desc.source ? `a ${desc.source.kind} source` : 'no source role'}, not cassandra`, { node: opts.node });
     }
-  } finally {
-    closeAll(nodes);
-  }
 
-  const staged = await restoreSources(inv, { backup: opts.backup, only: [opts.node], ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
-  const record: KeyspaceRestoreResult['record'] = staged.record;
-  record.keyspaceSteps = [];
-  const t = staged.record.transfers[opts.node];
-  const app = appNode(inNode, inv.tls);
-  let failure: FfError | undefined;
-  try {
-    await app.restoreKeyspace(staged.backupId, keyspaces, (s) => {
-      record.keyspaceSteps!.push(s);
-      opts.onStep?.(s);
-    });
-  } catch (e) {
-    failure = asFfError(e, opts.node);
-  } finally {
-    app.close();
-  }
-  finishRecord(record, failure);
-  const recordFile = writeRunRecord(stateDirOf(inv), record);
-  if (failure) throw failure;
-  return {
-    backupId: staged.backupId,
-    node: opts.node,
-    keyspaces,
-    ...(t ? { transfer: { filesTotal: t.filesTotal, bytesTotal: t.bytesTotal, bytesTransferred: t.bytesTransferred, durationMs: t.durationMs } } : {}),
-    steps: record.keyspaceSteps,
-    record,
-    recordFile,
-  };
+    const stateDir = stateDirOf(inv);
+    const record: KeyspaceRestoreResult['record'] = newRunRecord('restore', `restore_${newBackupId()}`, opts.backup, inv.deployment);
+    let staged: RestoreResult;
+    try {
+      staged = await restoreSources(d.nodes, {
+        backup: opts.backup,
+        only: [opts.node],
+        record,
+        lockLeaseMs: lockLeaseFor(inv.freeze.lease),
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      });
+    } catch (e) {
+      writeRunRecord(stateDir, record);
+      throw asFfError(e);
+    }
+    const steps: KeyspaceStep[] = [];
+    record.keyspaceSteps = steps;
+    const t = record.transfers[opts.node];
+    let failure: FfError | undefined;
+    try {
+      await node.restoreKeyspace(staged.backupId, keyspaces, (s) => {
+        steps.push(s);
+        opts.onStep?.(s);
+      });
+    } catch (e) {
+      failure = asFfError(e, opts.node);
+    }
+    finishRecord(record, failure);
+    const recordFile = writeRunRecord(stateDir, record);
+    if (failure) throw failure;
+    return {
+      backupId: staged.backupId,
+      node: opts.node,
+      keyspaces,
+      ...(t ? { transfer: { filesTotal: t.filesTotal, bytesTotal: t.bytesTotal, bytesTransferred: t.bytesTransferred, durationMs: t.durationMs } } : {}),
+      steps,
+      record,
+      recordFile,
+    };
+  });
 }

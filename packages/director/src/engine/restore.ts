@@ -1,19 +1,258 @@
-import { FfError, checkBackupId, checkName, errorMessage } from '@freezeframe/common';
-import { asFfError, combineErrors, onNode, preflight, runPhase, type Ctx, type Member } from './phases.js';
-import { addTransfer, finishRecord, type RunRecord } from './records.js';
-import { withReceiverCause } from './receiver-cause.js';
-import { receiverVerdict } from './receiver-verdict.js';
-import { DEFAULT_RETRY, failpoint, newHolder, withRetry, type RetryPolicy } from './retry.js';
-import { holdTargetLock, type HeldLock } from './target-lock.js';
-import { resolveBackup } from './target.js';
-import type { AgentNode, EventSink } from './types.js';
+import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, checkBackupId, checkName, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { notNeeded, preflight, withDeployment, type Connected, type Member } from './core/deployment.js';
+import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
+import { addTransfer, finishRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { withReceiverCause } from './core/receiver-cause.js';
+import { resolveBackup } from './core/resolve-backup.js';
+import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './core/retry.js';
+import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
+import { sendTree } from './core/transfer.js';
+import type { AgentNode, EventSink, KeyspaceStep } from './core/types.js';
+import { healthOf, type HealthReportRow } from './health.js';
+import { startServicesOn, stopServicesOn, type ServicesResult } from './services.js';
+import { stabilityOf, type Stability } from './stability.js';
+
+// `freezeframe restore`, one flow on one connection that writes one run record: the stability
+// check before, maintenance mode (the restored nodes' services must be down), the transfer from
+// the target (lock, verification, activate, one source at a time, deactivate), for Cassandra
+// nodes the keyspace restore that puts the staged files in place, and the stability check after
+// (docs/design.md, "Restore").
 
 export interface RestoreOptions {
+  backup: string;
+  /** Source nodes to restore; all sources when undefined (with `keyspaces`: all Cassandra sources). */
+  only?: string[];
+  /** Cassandra nodes: restore only these keyspaces (default: every keyspace in the backup). */
+  keyspaces?: string[];
+  /** Cassandra nodes: only stage the backup; `restore-keyspace` puts it in place later. */
+  stagingOnly?: boolean;
+  /** Stop the services first, start them after a successful restore. */
+  stopServices?: boolean;
+  /** Restore although services run, the stability check failed, or the backup fails verification. */
+  force?: boolean;
+  onEvent?: EventSink;
+  onStep?: (node: string, s: KeyspaceStep) => void;
+}
+
+export interface RestoreCommandResult extends RestoreResult {
+  recordFile: string;
+}
+
+export interface RestoreRunResult extends RestoreCommandResult {
+  stability: { before: Stability; after?: Stability };
+  /** Cassandra nodes whose keyspaces were put in place, with the agent's steps. */
+  keyspaces: Record<string, KeyspaceStep[]>;
+  /** Nodes whose services had to be down (every node for a full restore; the restored ones with --only). */
+  maintenanceNodes: string[];
+  servicesStopped?: ServicesResult;
+  servicesStarted?: ServicesResult;
+  warnings: string[];
+}
+
+/** `--keyspace` names: application keyspaces, each once. */
+export function checkKeyspaces(list: readonly string[]): string[] {
+  if (list.length === 0) throw new FfError('INVALID_ARGUMENT', '--keyspace names no keyspace');
+  for (const k of list) {
+    if (!KEYSPACE_RE.test(k)) throw new FfError('INVALID_ARGUMENT', `--keyspace ${JSON.stringify(k)} is not a keyspace name (letters, digits, _)`);
+    if (CASSANDRA_SYSTEM_KEYSPACES.includes(k.toLowerCase())) {
+      throw new FfError('INVALID_ARGUMENT', `--keyspace ${k} is a system keyspace; freezeframe restores application keyspaces only`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw new FfError('INVALID_ARGUMENT', `--keyspace names a keyspace twice: ${list.join(', ')}`);
+  return [...list];
+}
+
+/** A restore's run record: the flow adds what it did around the transfer. */
+type RestoreRecord = RunRecord & { keyspaces?: Record<string, KeyspaceStep[]>; stability?: unknown; maintenance?: unknown };
+
+const svcList = (r: HealthReportRow) => r.services.filter((s) => s.state === 'running').map((s) => `${s.kind === 'unit' ? '' : 'container '}${s.name}`);
+
+const servicesStayStopped = '\nThe services stay stopped: run `freezeframe start-services` once this is sorted out.';
+
+/**
+ * `freezeframe restore <id|latest>`. Refused before anything moves when the deployment is not
+ * stable or services run on the nodes to restore (unless --force). With `only`, nodes that do
+ * not answer are named in the warnings and left alone, as long as the target answers.
+ */
+export async function restore(inv: Inventory, opts: RestoreOptions): Promise<RestoreRunResult> {
+  // argument errors before any connection or record
+  if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
+  for (const n of opts.only ?? []) checkName(n, '--only');
+  const unknown = (opts.only ?? []).filter((n) => !inv.nodes.some((x) => x.name === n));
+  if (unknown.length > 0) throw new FfError('INVALID_ARGUMENT', `--only ${unknown.join(', ')}: not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
+  const keyspaces = opts.keyspaces ? checkKeyspaces(opts.keyspaces) : undefined;
+  if (keyspaces && opts.stagingOnly) throw new FfError('INVALID_ARGUMENT', '--keyspace and --staging-only exclude each other');
+  return withDeployment(inv, (d) => restoreFlow(d, inv, opts, keyspaces));
+}
+
+async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined): Promise<RestoreRunResult> {
+  const warnings: string[] = [];
+  const warn = (message: string, node?: string) => {
+    warnings.push(message);
+    opts.onEvent?.({ type: 'warning', message, ...(node ? { node } : {}) });
+  };
+
+  // ---- stability before: every agent reachable, nothing frozen, no lock left
+  const before = await healthOf(d);
+  // with --only, a node that does not answer is not needed, as long as the target answers
+  const targetAnswers = before.nodes.some((r) => r.version !== undefined && r.roles.includes('target'));
+  const absent = opts.only && opts.only.length > 0 && targetAnswers ? before.nodes.filter((r) => r.version === undefined && !opts.only!.includes(r.node)) : [];
+  for (const r of absent) for (const p of r.problems) warn(notNeeded(p), r.node);
+  const stableBefore = stabilityOf(before.nodes, { beforeRestore: true, goOnWithout: absent.map((r) => r.node) });
+  if (!stableBefore.ok) {
+    const what = stableBefore.nodes.filter((n) => !n.ok).map((n) => `${n.node}: ${n.problems.join('; ')}`);
+    if (!opts.force) {
+      throw new FfError('FAILED_PRECONDITION', `the deployment is not stable; nothing was restored:\n  ${what.join('\n  ')}`, {
+        hint: 'run `freezeframe health`; wait for a running backup, `freezeframe unpause`, or pass --force',
+        details: { stability: stableBefore },
+      });
+    }
+    for (const w of what) warn(`not stable before the restore (restoring anyway: --force): ${w}`);
+  }
+
+  // ---- what is restored
+  const sources = before.nodes.filter((r) => r.sourceKind !== undefined);
+  const cassandra = new Set(sources.filter((r) => r.sourceKind === 'cassandra').map((r) => r.node));
+  let only = opts.only && opts.only.length > 0 ? [...opts.only] : undefined;
+  if (keyspaces) {
+    if (!only) only = [...cassandra];
+    const notCassandra = only.filter((n) => !cassandra.has(n));
+    if (only.length === 0 || notCassandra.length === only.length) {
+      throw new FfError('INVALID_ARGUMENT', `--keyspace applies to Cassandra sources, and ${only.length === 0 ? 'this inventory has none' : `${notCassandra.join(', ')} ${notCassandra.length === 1 ? 'is' : 'are'} not one`}`, {
+        hint: cassandra.size > 0 ? `Cassandra sources: ${[...cassandra].join(', ')}` : 'drop --keyspace',
+      });
+    }
+  }
+  const restoredNodes = only ?? sources.map((r) => r.node);
+  const cassandraNodes = restoredNodes.filter((n) => cassandra.has(n));
+  if (keyspaces) {
+    const rest = sources.map((r) => r.node).filter((n) => !restoredNodes.includes(n));
+    warn(
+      `partial restore: keyspaces ${keyspaces.join(', ')} on ${cassandraNodes.join(', ')}; other keyspaces${rest.length ? ` and ${rest.join(', ')}` : ''} keep their current data, so the deployment may be out of sync`,
+    );
+  }
+
+  // ---- maintenance mode: a full restore needs every node's services down, a partial one the restored nodes'
+  const maintenanceNodes = only ? only : before.nodes.map((r) => r.node);
+  const up = before.nodes.filter((r) => maintenanceNodes.includes(r.node)).flatMap((r) => (svcList(r).length > 0 ? [`${r.node}: ${svcList(r).join(', ')}`] : []));
+  let servicesStopped: ServicesResult | undefined;
+  if (up.length > 0 && !opts.stopServices) {
+    if (!opts.force) {
+      throw new FfError('FAILED_PRECONDITION', `services are running on the nodes to restore; nothing was restored:\n  ${up.join('\n  ')}`, {
+        hint: 'pass --stop-services (stopped now, started again after the restore), run `freezeframe stop-services` first, or pass --force to restore under running services',
+        details: { running: up },
+      });
+    }
+    for (const u of up) warn(`restoring while services run (--force): ${u}`);
+  }
+  const maintained = d.nodes.filter((n) => maintenanceNodes.includes(n.name));
+  if (opts.stopServices) {
+    servicesStopped = await stopServicesOn(maintained);
+    opts.onEvent?.({ type: 'warning', message: `services stopped for the restore on ${maintenanceNodes.join(', ')}` });
+  }
+
+  // ---- the transfer (target lock, verification, activate, data channel, deactivate)
+  const stateDir = stateDirOf(inv);
+  const record: RestoreRecord = newRunRecord('restore', `restore_${newBackupId()}`, opts.backup, inv.deployment);
+  let r: RestoreResult;
+  try {
+    r = await restoreSources(
+      d.nodes.filter((n) => !absent.some((a) => a.node === n.name)),
+      {
+        backup: opts.backup,
+        record,
+        lockLeaseMs: lockLeaseFor(inv.freeze.lease),
+        ...(absent.length > 0 ? { absent: absent.map((a) => a.node) } : {}),
+        ...(opts.force ? { force: true } : {}),
+        ...(only ? { only } : {}),
+        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      },
+    );
+  } catch (e) {
+    writeRunRecord(stateDir, record);
+    const err = asFfError(e);
+    if (!opts.stopServices) throw err;
+    throw new FfError(err.code, `${err.message}${servicesStayStopped}`, {
+      cause: err,
+      ...(err.node ? { node: err.node } : {}),
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    });
+  }
+
+  // ---- Cassandra nodes: the transfer only staged the files; RestoreKeyspace puts them in place
+  const ksSteps: Record<string, KeyspaceStep[]> = {};
+  let failure: FfError | undefined;
+  if (opts.stagingOnly) {
+    if (cassandraNodes.length > 0) warn(`staged only (--staging-only): run \`freezeframe restore-keyspace --node <node> --keyspace <ks> ${r.backupId}\` for ${cassandraNodes.join(', ')}`);
+  } else {
+    for (const node of cassandraNodes) {
+      const steps: KeyspaceStep[] = [];
+      ksSteps[node] = steps;
+      try {
+        await d.node(node).restoreKeyspace(r.backupId, keyspaces ?? [], (s) => {
+          steps.push(s);
+          opts.onStep?.(node, s);
+        });
+      } catch (e) {
+        failure = asFfError(e, node);
+        break;
+      }
+    }
+  }
+  if (cassandraNodes.length > 0) record.keyspaces = ksSteps;
+
+  let servicesStarted: ServicesResult | undefined;
+  if (!failure && opts.stopServices) {
+    try {
+      servicesStarted = await startServicesOn(maintained);
+    } catch (e) {
+      failure = asFfError(e);
+    }
+  }
+
+  // ---- stability after: reported, never undoing the restore
+  const after = stabilityOf((await healthOf(d)).nodes);
+  for (const n of after.nodes.filter((x) => !x.ok)) {
+    warn(`not stable after the restore: ${n.node}: ${n.problems.join('; ')}`, n.node);
+  }
+  record.warnings = [...new Set([...record.warnings, ...warnings])];
+  record.stability = { before: stableBefore, after };
+  record.maintenance = { nodes: maintenanceNodes, stopServices: !!opts.stopServices, servicesRunningBefore: up };
+  if (failure) {
+    record.result = 'failed';
+    record.error = { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}), ...(failure.node ? { node: failure.node } : {}) };
+  }
+  const recordFile = writeRunRecord(stateDir, record);
+  if (failure) {
+    const stopped = opts.stopServices && !servicesStarted ? servicesStayStopped : '';
+    throw new FfError(failure.code, `${failure.message}${stopped}`, {
+      cause: failure,
+      ...(failure.node ? { node: failure.node } : {}),
+      hint: failure.hint ?? `the run record: freezeframe show ${record.id}`,
+      details: { ...(failure.details ?? {}), keyspaceSteps: ksSteps },
+    });
+  }
+  return {
+    ...r,
+    recordFile,
+    stability: { before: stableBefore, after },
+    keyspaces: ksSteps,
+    maintenanceNodes,
+    ...(servicesStopped ? { servicesStopped } : {}),
+    ...(servicesStarted ? { servicesStarted } : {}),
+    warnings: record.warnings,
+  };
+}
+
+export interface RestoreSourcesOptions {
   /** A backup id, or `latest` for the newest complete backup on the target. */
   backup: string;
   /** Source node names to restore; all sources when undefined. */
   only?: string[];
-  /** Filled in as the run goes; `backupId` is set once `latest` is resolved. */
+  /** Nodes of the inventory not among `nodes`: they did not answer and, with `only`, are not needed. */
+  absent?: string[];
+  /** Filled in as the run goes; `backupId` is set once `latest` is resolved. The caller writes it. */
   record: RunRecord;
   onEvent?: EventSink;
   /** Restore even when the backup fails verification against its recorded checksums. */
@@ -30,14 +269,12 @@ export interface RestoreResult {
   record: RunRecord;
 }
 
-export { pickLatest } from './target.js';
-
 /**
- * Restores sources from one backup (docs/design.md, "Restore"): activate the backup on the target,
+ * The transfer of a restore, on nodes already connected: activate the backup on the target,
  * push each selected source's tree back through its data channel, one source at a time, then
  * deactivate — also when a source fails.
  */
-export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptions): Promise<RestoreResult> {
+export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreSourcesOptions): Promise<RestoreResult> {
   const rec = opts.record;
   const ctx: Ctx = { record: rec, emit: opts.onEvent ?? (() => {}) };
   const warn = (message: string, node?: string) => {
@@ -45,6 +282,7 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
     ctx.emit({ type: 'warning', message, ...(node ? { node } : {}) });
   };
   const restored: string[] = [];
+  const absent = opts.absent ?? [];
   let failure: FfError | undefined;
   let backupId = opts.backup;
   let lock: HeldLock | undefined;
@@ -72,8 +310,11 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
         });
       }
       selected = opts.only.map((n) => byName.get(n)!);
-      if (selected.length < dep.sources.length) {
-        const rest = dep.sources.filter((s) => !opts.only!.includes(s.node.name)).map((s) => s.node.name);
+      const rest = dep.sources.filter((s) => !opts.only!.includes(s.node.name)).map((s) => s.node.name);
+      if (absent.length > 0) {
+        const left = absent.length === 1 ? `${absent[0]} did not answer and is left as it is` : `${absent.join(', ')} did not answer and are left as they are`;
+        warn(`partial restore: ${selected.length} of ${dep.sources.length} reachable sources${rest.length > 0 ? `; ${rest.join(', ')} keep their current data` : ''}; ${left}, so the deployment may not be consistent`);
+      } else if (selected.length < dep.sources.length) {
         warn(`partial restore: ${selected.length} of ${dep.sources.length} sources; ${rest.join(', ')} keep their current data, so the deployment may not be consistent`);
       }
     } else {
@@ -106,33 +347,33 @@ export async function runRestore(nodes: readonly AgentNode[], opts: RestoreOptio
       }
       const known = new Set(dep.sources.map((s) => s.desc.source!.entry));
       const orphans = entries.filter((e) => !known.has(e));
-      if (orphans.length > 0) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
+      // a node not asked may be the source that claims them
+      if (orphans.length > 0 && absent.length === 0) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
 
       await runPhase(ctx, 'restore', async (p) => {
         for (const s of selected) {
           const name = s.node.name;
           const entry = s.desc.source!.entry;
           try {
-            const stats = await onNode(
+            const { stats } = await onNode(
               ctx,
               p,
               name,
               () =>
-                withRetry(
-                  async () => {
-                    const ticket = await s.node.openReceive({ backupId, source: name, direction: 'restore', peer: target.node.name, entry });
-                    const st = await target.node.restoreSource(
-                      { backupId, entry, ticket: ticket.ticket, receiverName: name, receiverHost: s.node.host, receiverDataPort: ticket.dataPort || s.desc.dataPort, inplace: ticket.inplace },
-                      { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) },
-                    );
-                    // the node's rsync must have stored everything: a restore that misses a file would
-                    // otherwise say ok (and --delete-after removes what the backup lacks)
-                    await receiverVerdict(s.node, ticket.ticket, { sender: target.node.name, direction: 'restore' });
-                    return st;
-                  },
-                  { policy: opts.retry ?? DEFAULT_RETRY, onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name) },
-                ),
-              (st) => `${st.filesTotal} files, ${st.bytesTotal} bytes, ${st.bytesTransferred} sent`,
+                // the node's rsync must have stored everything (sendTree asks it): a restore that
+                // misses a file would otherwise say ok, and --delete-after removes what the backup lacks
+                sendTree({
+                  direction: 'restore',
+                  backupId,
+                  source: name,
+                  entry,
+                  sender: target.node,
+                  receiver: s,
+                  send: (args) => target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) }),
+                  retry: opts.retry ?? DEFAULT_RETRY,
+                  onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name),
+                }),
+              ({ stats: st }) => `${st.filesTotal} files, ${formatBytes(st.bytesTotal)}, ${formatBytes(st.bytesTransferred)} sent`,
             );
             if (stats.exitCode !== 0) throw new FfError('RESTORE_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
             addTransfer(rec, name, entry, stats);

@@ -1,6 +1,7 @@
 import { isAbsolute, normalize } from 'node:path';
 import { FfError, errorMessage, silentLogger, type FreezeConfig, type Logger } from '@freezeframe/common';
 import { freezeGroup, groupAt, locateGroup, thawGroup, type FreezerGroup } from '../../tools/cgroup-freezer.js';
+import type { Check } from '../checks.js';
 import type { FreezeProvider } from './types.js';
 
 type CgroupFreezeConfig = Extract<FreezeConfig, { kind: 'cgroup' }>;
@@ -77,5 +78,19 @@ export class CgroupFreeze implements FreezeProvider {
       });
     }
     return ids.filter((id) => resumed.has(id));
+  }
+
+  /** Every configured group exists in a freezer hierarchy under `root` (one check per group). */
+  async checks(): Promise<Check[]> {
+    const groups = [...this.cfg.cgroups.map((g) => ({ key: 'freeze.cgroups', group: g, shown: g })), ...this.cfg.units.map((u) => ({ key: 'freeze.units', group: `system.slice/${u}`, shown: u }))];
+    if (groups.length === 0) return [{ name: 'freeze-group', ok: false, warnOnly: true, detail: 'freeze: kind cgroup names no cgroups and no units: nothing would be frozen' }];
+    return groups.map(({ key, group, shown }) => {
+      try {
+        const g = locateGroup(this.cfg.root, group, this.cfg.version);
+        return { name: 'freeze-group', ok: true, detail: `${key}: ${shown} is ${g.dir} (${g.version})` };
+      } catch (e) {
+        return { name: 'freeze-group', ok: false, detail: `${key}: ${shown}: ${errorMessage(e)}` };
+      }
+    });
   }
 }

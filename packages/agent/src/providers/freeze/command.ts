@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { FfError, errorMessage, run, silentLogger, type FreezeConfig, type Logger } from '@freezeframe/common';
+import { programCheck, type Check } from '../checks.js';
 import type { FreezeProvider } from './types.js';
 
 type CommandFreezeConfig = Extract<FreezeConfig, { kind: 'command' }>;
@@ -74,5 +75,15 @@ export class CommandFreeze implements FreezeProvider {
       });
     }
     return [this.id()];
+  }
+
+  /** Each hook's program exists and is executable. */
+  async checks(): Promise<Check[]> {
+    const out: Check[] = [];
+    for (const which of ['pre', 'post'] as const) {
+      const hook = this.cfg[which];
+      if (hook) out.push(await programCheck('freeze-hook', `freeze.${which}.argv[0]`, hook.argv[0]!));
+    }
+    return out;
   }
 }

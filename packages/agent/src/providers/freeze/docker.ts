@@ -1,5 +1,6 @@
-import { FfError, errorMessage, isFfError, silentLogger, type FreezeConfig, type Logger } from '@freezeframe/common';
+import { CONTAINER_ID_RE, FfError, errorMessage, isFfError, silentLogger, type FreezeConfig, type Logger } from '@freezeframe/common';
 import { createDockerApi, type DockerApi } from '../../tools/docker-api.js';
+import { socketCheck, type Check } from '../checks.js';
 import type { FreezeProvider } from './types.js';
 
 type DockerFreezeConfig = Extract<FreezeConfig, { kind: 'docker' }>;
@@ -7,8 +8,7 @@ type DockerFreezeConfig = Extract<FreezeConfig, { kind: 'docker' }>;
 /** Containers with this label are never paused: the agent itself may run in one. */
 export const AGENT_ROLE_LABEL = 'freezeframe.role';
 
-// Ids handed to thaw come from the agent's own records; a full or short hex id.
-const CONTAINER_ID_RE = /^[0-9a-f]{12,64}$/;
+// Ids handed to thaw come from the agent's own records: a full or short hex id (CONTAINER_ID_RE).
 
 /** A container that vanished or stopped between listing and pausing is simply not there to freeze. */
 function isGoneOrStopped(e: unknown): boolean {
@@ -91,6 +91,11 @@ export class DockerFreeze implements FreezeProvider {
     }
     // keep the caller's order: records and logs read better
     return ids.filter((id) => resumed.includes(id));
+  }
+
+  /** The engine's socket exists (Health pings every engine the config uses once, see rpc/health.ts). */
+  async checks(): Promise<Check[]> {
+    return [await socketCheck('freeze-socket', 'freeze.socket', this.cfg.socket)];
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Check } from '../checks.js';
 import type { FreezeProvider } from './types.js';
 
 /** Nothing to pause on this node (the lease and the freeze window still work). */
@@ -7,6 +8,9 @@ export class NoneFreeze implements FreezeProvider {
     return [];
   }
   async thaw(): Promise<string[]> {
+    return [];
+  }
+  async checks(): Promise<Check[]> {
     return [];
   }
 }

@@ -2,6 +2,8 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type SourceConfig } from '@freezeframe/common';
 import { freeBytes, isSubvolume, subvolumeDelete, subvolumeSnapshot } from '../../tools/btrfs.js';
+import { creatableCheck, fileSystemCheck, folderCheck, fsKind, spaceCheck, type Check, type CheckOptions } from '../checks.js';
+import { mountHolding } from '../../mountinfo.js';
 import type { SourceProvider } from './types.js';
 
 type BtrfsSourceConfig = Extract<SourceConfig, { kind: 'btrfs' }>;
@@ -79,5 +81,31 @@ export class BtrfsSource implements SourceProvider {
 
   async freeBytes(): Promise<number> {
     return freeBytes(this.volume);
+  }
+
+  /** The volume: a btrfs subvolume; snapshotMount: on the same btrfs file system (snapshots cannot cross it). */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const out: Check[] = [];
+    let volume = await folderCheck('source-volume', 'source.volume', this.volume);
+    const fs = volume.ok ? await fileSystemCheck('source-volume', 'source.volume', this.volume, 'btrfs') : undefined;
+    if (fs) volume = fs.check;
+    if (volume.ok && !(await isSubvolume(this.volume).catch(() => false))) {
+      volume = { name: 'source-volume', ok: false, detail: `source.volume: ${this.volume} is a folder on btrfs, not a subvolume (btrfs subvolume create ${this.volume})` };
+    }
+    out.push(volume);
+    let snaps = await creatableCheck('source-snapshots', 'source.snapshotMount', this.snapshotMount);
+    if (snaps.ok && fs?.check.ok && fs.mount) {
+      try {
+        const m = await mountHolding(this.snapshotMount);
+        if (m?.fsType !== 'btrfs' || m.source !== fs.mount.source) {
+          snaps = { name: 'source-snapshots', ok: false, detail: `source.snapshotMount: ${this.snapshotMount} is on ${fsKind(m)}, not on the btrfs file system of source.volume (${fs.mount.source})` };
+        }
+      } catch (e) {
+        snaps = { name: 'source-snapshots', ok: false, detail: `source.snapshotMount: cannot tell the file system of ${this.snapshotMount}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+      }
+    }
+    out.push(snaps);
+    if (o.live && volume.ok) out.push(await spaceCheck('source-space', `source volume ${this.volume}`, () => this.freeBytes()));
+    return out;
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CASSANDRA_SYSTEM_KEYSPACES, FfError, errorMessage, isFfError } from '@freezeframe/common';
+import { FfError, KEYSPACE_RE, errorMessage, isFfError } from '@freezeframe/common';
 import { serviceControl } from '../../services.js';
 import { nodetoolDrain, nodetoolRepair, nodetoolStatusOk } from '../../tools/nodetool.js';
 import { openBeneath, openTrustedDir, withDir, type SafeDir } from '../../safe-fs.js';
@@ -15,19 +15,6 @@ export interface KeyspaceStep {
   files?: number;
   bytes?: number;
   durationMs: number;
-}
-
-const KEYSPACE_RE = /^[A-Za-z0-9_]{1,48}$/;
-
-/** Checks a keyspace named in a request: a Cassandra name, and never a system keyspace. */
-export function checkKeyspace(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !KEYSPACE_RE.test(value)) {
-    throw new FfError('INVALID_ARGUMENT', `${field} ${JSON.stringify(String(value).slice(0, 60))} is not a keyspace name (letters, digits, _; at most 48)`, { details: { field } });
-  }
-  if (CASSANDRA_SYSTEM_KEYSPACES.includes(value.toLowerCase())) {
-    throw new FfError('INVALID_ARGUMENT', `${field} ${value} is a system keyspace; freezeframe restores application keyspaces only`, { details: { field } });
-  }
-  return value;
 }
 
 interface Plan {

@@ -2,7 +2,9 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type SourceConfig } from '@freezeframe/common';
 import { openBeneath, openTrustedDir, withDir, type SafeDir } from '../../safe-fs.js';
-import { nodetoolClearSnapshot, nodetoolFlush, nodetoolSnapshot, type NodetoolOptions } from '../../tools/nodetool.js';
+import { nodetoolClearSnapshot, nodetoolFlush, nodetoolSnapshot, nodetoolStatusOk, type NodetoolOptions } from '../../tools/nodetool.js';
+import { mountHolding } from '../../mountinfo.js';
+import { creatableCheck, firstLine, folderCheck, fsKind, programCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import { linkTree, openSnapshot, tableDirs, type TableDir } from './cassandra-layout.js';
 import type { SourceProvider } from './types.js';
 
@@ -18,6 +20,9 @@ export interface StageMarker {
   tables: Record<string, Record<string, string>>;
   takenAtUnixMs: number;
 }
+
+/** Health is polled by monitoring and every preflight: `nodetool status` must answer within this. */
+const NODETOOL_STATUS_TIMEOUT_MS = 20_000;
 
 /**
  * Cassandra keyspaces (the configured ones; never the system keyspaces). A snapshot is
@@ -152,6 +157,42 @@ export class CassandraSource implements SourceProvider {
   async freeBytes(): Promise<number> {
     const s = await statfs(this.cfg.dataDir);
     return s.bavail * s.bsize;
+  }
+
+  /**
+   * dataDir and commitlogDir exist, stagingDir is on dataDir's file system (it holds hard links
+   * into it), nodetool runs; live: free space and whether Cassandra answers `nodetool status`
+   * (an `application` check: Health decides whether it being down was on purpose).
+   */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const data = await folderCheck('source-volume', 'source.dataDir', this.cfg.dataDir);
+    let staging = await creatableCheck('source-snapshots', 'source.stagingDir', this.cfg.stagingDir);
+    if (data.ok && staging.ok) {
+      try {
+        const [d, s] = await Promise.all([mountHolding(this.cfg.dataDir), mountHolding(this.cfg.stagingDir)]);
+        if (!d || !s || d.mountPoint !== s.mountPoint || d.source !== s.source) {
+          staging = { name: 'source-snapshots', ok: false, detail: `source.stagingDir: ${this.cfg.stagingDir} is on ${fsKind(s)}, not on the file system of source.dataDir (${fsKind(d)}): hard links cannot cross it` };
+        }
+      } catch (e) {
+        staging = { name: 'source-snapshots', ok: false, detail: `source.stagingDir: cannot tell its file system: ${firstLine(String(e))}` };
+      }
+    }
+    const out = [
+      data,
+      await folderCheck('cassandra-commitlog', 'source.commitlogDir', this.cfg.commitlogDir),
+      staging,
+      await programCheck('nodetool', 'source.nodetool', this.cfg.nodetool),
+    ];
+    if (!o.live) return out;
+    if (data.ok) out.push(await spaceCheck('source-space', `source volume ${this.volume}`, () => this.freeBytes()));
+    const s = await nodetoolStatusOk(this.nodetool(undefined, Math.min(this.cfg.nodetoolTimeout, NODETOOL_STATUS_TIMEOUT_MS)));
+    out.push({
+      name: 'cassandra',
+      ok: s.ok,
+      application: true,
+      detail: s.ok ? `cassandra answers nodetool status (${this.cfg.nodetool})` : `cassandra does not answer nodetool status: ${firstLine(s.output)}`,
+    });
+    return out;
   }
 
   /** The marker of a staged tree, if it is complete. */

@@ -1,5 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import { FfError, type Logger, type SourceConfig } from '@freezeframe/common';
+import { folderCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import type { SourceProvider } from './types.js';
 
 type DirConfig = Extract<SourceConfig, { kind: 'dir' }>;
@@ -49,6 +50,12 @@ export class DirSource implements SourceProvider {
   async freeBytes(): Promise<number> {
     const s = await statfs(this.volume);
     return s.bavail * s.bsize;
+  }
+
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const volume = await folderCheck('source-volume', 'source.volume', this.volume);
+    if (!o.live || !volume.ok) return [volume];
+    return [volume, await spaceCheck('source-space', `source volume ${this.volume}`, () => this.freeBytes())];
   }
 
   private async checkVolume(): Promise<void> {

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { BACKUP_ID_RE, FfError, checkBackupId, errorMessage, pathExists, spawnProcess, type Logger, type SourceConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, errorMessage, pathExists, spawnProcess, writeFileAtomic, type Logger, type SourceConfig } from '@freezeframe/common';
+import { creatableCheck, programCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import { listDir } from './cassandra-layout.js';
 import type { SourceProvider } from './types.js';
 
@@ -54,7 +55,7 @@ export class DumpSource implements SourceProvider {
           throw new FfError('SNAPSHOT_FAILED', `dump ${d.name} (${d.argv.join(' ')}) failed: ${errorMessage(e)}`, { cause: e });
         }
       }
-      await writeFile(join(partial, DONE_MARKER), JSON.stringify({ backupId, dumps: results }, null, 2) + '\n', { mode: 0o600 });
+      await writeFileAtomic(join(partial, DONE_MARKER), JSON.stringify({ backupId, dumps: results }, null, 2) + '\n');
       await rename(partial, dir);
     } catch (e) {
       await rm(partial, { recursive: true, force: true });
@@ -91,6 +92,14 @@ export class DumpSource implements SourceProvider {
   async freeBytes(): Promise<number> {
     const s = await statfs(this.volume);
     return s.bavail * s.bsize;
+  }
+
+  /** The dump area is a folder (or can be made); every dump program exists and is executable. */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const out = [await creatableCheck('source-volume', 'source.volume', this.volume)];
+    for (const [i, d] of this.cfg.dumps.entries()) out.push(await programCheck('dump-program', `source.dumps[${i}].argv[0] (${d.name})`, d.argv[0]!));
+    if (o.live && (await pathExists(this.volume))) out.push(await spaceCheck('source-space', `source volume ${this.volume}`, () => this.freeBytes()));
+    return out;
   }
 
   private done(dir: string): Promise<boolean> {

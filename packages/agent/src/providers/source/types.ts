@@ -1,3 +1,5 @@
+import type { Check, CheckOptions } from '../checks.js';
+
 /**
  * A source volume kind. One file per kind under providers/source/, registered in index.ts.
  * Providers know nothing of gRPC; they wrap the tools in src/tools/.
@@ -20,4 +22,6 @@ export interface SourceProvider {
   restorePath(): Promise<string>;
   /** Free bytes where snapshots grow. */
   freeBytes(): Promise<number>;
+  /** What this kind relies on (the volume, its file system, folders, programs), checked on the real system; never throws. */
+  checks(o?: CheckOptions): Promise<Check[]>;
 }

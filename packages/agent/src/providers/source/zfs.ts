@@ -1,7 +1,8 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, type Logger, type SourceConfig } from '@freezeframe/common';
-import { zfsClone, zfsDestroy, zfsExists, zfsGet, zfsListSnapshots, zfsMount, zfsSnapshot } from '../../tools/zfs.js';
+import { BACKUP_ID_RE, FfError, checkBackupId, errorMessage, type Logger, type SourceConfig } from '@freezeframe/common';
+import { zfsClone, zfsDestroy, zfsExists, zfsGet, zfsListSnapshots, zfsMount, zfsReasonOf, zfsSnapshot } from '../../tools/zfs.js';
+import { creatableCheck, firstLine, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import type { SourceProvider } from './types.js';
 
 type ZfsSourceConfig = Extract<SourceConfig, { kind: 'zfs' }>;
@@ -111,5 +112,26 @@ export class ZfsSource implements SourceProvider {
 
   async freeBytes(): Promise<number> {
     return Number((await zfsGet(this.volume, ['available'], { logger: this.log })).available);
+  }
+
+  /** The volume: an existing, mounted ZFS file system dataset; snapshotMount: a folder (or one that can be made). */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const volume = await this.volumeCheck();
+    const out = [volume, await creatableCheck('source-snapshots', 'source.snapshotMount', this.snapshotMount)];
+    if (o.live && volume.ok) out.push(await spaceCheck('source-space', `source volume ${this.volume}`, () => this.freeBytes()));
+    return out;
+  }
+
+  private async volumeCheck(): Promise<Check> {
+    const name = 'source-volume';
+    try {
+      const p = await zfsGet(this.volume, ['type', 'mountpoint'], { logger: this.log });
+      if (p.type !== 'filesystem') return { name, ok: false, detail: `source.volume: ${this.volume} is a ZFS ${p.type ?? 'object'}, not a file system dataset` };
+      if (!p.mountpoint?.startsWith('/')) return { name, ok: false, detail: `source.volume: dataset ${this.volume} has no mountpoint (${p.mountpoint ?? 'none'}; zfs set mountpoint=/path ${this.volume})` };
+      return { name, ok: true, detail: `source.volume: dataset ${this.volume} mounted at ${p.mountpoint}` };
+    } catch (e) {
+      if (zfsReasonOf(e) === 'does-not-exist') return { name, ok: false, detail: `source.volume: dataset ${this.volume} does not exist` };
+      return { name, ok: false, detail: `source.volume: cannot read dataset ${this.volume}: ${firstLine(errorMessage(e))}` };
+    }
   }
 }

@@ -1,9 +1,11 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open as openFile, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open as openFile, readFile, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { CHECKSUMS_FILE } from '../../checksums.js';
 import { unescapeName } from '../../file-names.js';
+import { mountHolding } from '../../mountinfo.js';
+import { firstLine, folderCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import { copyGroupsFrom } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
@@ -95,9 +97,9 @@ export class DirTarget implements TargetProvider {
         hint: 'only a complete transfer is tagged; run the backup again',
       });
     }
-    await writeFile(join(partial, MANIFEST), manifestJson || '{}', { mode: 0o600 });
-    await mkdir(join(partial, '.freezeframe'), { recursive: true, mode: 0o700 });
-    await writeFile(join(partial, MUNGED_MARK), 'symlinks are stored munged (rsync --munge-links)\n', { mode: 0o600 });
+    // on disk before the rename below makes the backup visible
+    await writeFileAtomic(join(partial, MANIFEST), manifestJson || '{}');
+    await writeFileAtomic(join(partial, MUNGED_MARK), 'symlinks are stored munged (rsync --munge-links)\n');
     if (info.usedBytes !== undefined) await writeUsage(partial, info.usedBytes);
     await rename(partial, final);
     this.log.info({ backup_id: backupId, path: final, entries }, 'dir target: backup tagged');
@@ -196,6 +198,36 @@ export class DirTarget implements TargetProvider {
     return s.bavail * s.bsize;
   }
 
+  /**
+   * The path is a folder; it is mounted nosuid,nodev (a warning: a source's files must not
+   * become setuid programs or device nodes here, the operator decides how to mount; for a
+   * missing path, the mount it would be made on); live: space.
+   */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const path = await folderCheck('target-path', 'target.path', this.root);
+    const out = [path, await this.mountCheck()];
+    if (o.live && path.ok) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
+    return out;
+  }
+
+  private async mountCheck(): Promise<Check> {
+    const name = 'target-mount';
+    try {
+      const m = await mountHolding(this.root);
+      const missing = ['nosuid', 'nodev'].filter((o) => !m?.options.includes(o));
+      return {
+        name,
+        ok: missing.length === 0,
+        warnOnly: true,
+        detail: missing.length === 0
+          ? `target ${this.root} is on ${m!.mountPoint}, mounted nosuid,nodev`
+          : `target ${this.root} is on ${m?.mountPoint ?? 'an unknown mount'}, mounted without ${missing.join(',')}: a source could place setuid programs or device nodes there (mount it nosuid,nodev,noexec)`,
+      };
+    } catch (e) {
+      return { name, ok: false, warnOnly: true, detail: `cannot tell how target ${this.root} is mounted: ${firstLine(String(e))}` };
+    }
+  }
+
   private async taggedIds(): Promise<string[]> {
     let names: string[];
     try {
@@ -218,10 +250,7 @@ async function entriesOf(dir: string): Promise<string[]> {
 }
 
 async function writeUsage(dir: string, usedBytes: number): Promise<void> {
-  await mkdir(join(dir, '.freezeframe'), { recursive: true, mode: 0o700 });
-  const file = join(dir, USAGE);
-  await writeFile(`${file}.tmp`, `${JSON.stringify({ usedBytes })}\n`, { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(join(dir, USAGE), `${JSON.stringify({ usedBytes })}\n`);
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -1,3 +1,5 @@
+import type { Check, CheckOptions } from '../checks.js';
+
 export interface TargetBackup {
   backupId: string;
   createdUnixMs: number;
@@ -42,6 +44,8 @@ export interface TargetProvider {
   /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
   deactivate(backupId: string): Promise<boolean>;
   freeBytes(): Promise<number>;
+  /** What this kind relies on (the path or dataset, its pool, mount options), checked on the real system; never throws. */
+  checks(o?: CheckOptions): Promise<Check[]>;
   /** A folder on the file system that stores the backups (where target-probe.ts tries what it can hold). */
   storageRoot(): Promise<string>;
   /** The folder holding the received entries of `backupId` before tag (per-file checksums are recorded there). */

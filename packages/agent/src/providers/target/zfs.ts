@@ -1,6 +1,7 @@
-import { mkdir, readFile, readdir, rename, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, createSerial, errorMessage, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, createSerial, errorMessage, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { firstLine, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import {
   zfsClone,
   zfsCreate,
@@ -10,6 +11,9 @@ import {
   zfsList,
   zfsListSnapshots,
   zfsMount,
+  poolErrorsNone,
+  poolOf,
+  zpoolStatus,
   zfsReasonOf,
   zfsSet,
   zfsSnapshot,
@@ -28,23 +32,14 @@ const MAX_PROP_VALUE = 4000;
 const META_DIR = '.freezeframe';
 /** zfs-fuse has no lz4; lzjb keeps up with the transfer where gzip is CPU-bound (~65 MB/s). */
 const COMPRESSION = 'lzjb';
+/** Health is polled by monitoring and every preflight: `zpool status` must answer within this. */
+const POOL_STATUS_TIMEOUT_MS = 10_000;
 /**
  * A source's files must never act on the target: no setuid programs, no device nodes, nothing
  * runnable. Set on the dataset and on every clone (a clone inherits from its parent, not from
  * its origin). OpenZFS mounts with nosuid,nodev,noexec then; zfs-fuse records them only.
  */
 export const HARDENING: Readonly<Record<string, string>> = { setuid: 'off', devices: 'off', exec: 'off' };
-/** Entry folder names (`<source>@+<volume with '/' as '+'>`): one path component, never hidden. */
-const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9_.@+:-]*$/;
-
-function checkEntry(entry: string): string {
-  if (!ENTRY_RE.test(entry) || entry.includes('..') || entry.length > 255) {
-    throw new FfError('INVALID_ARGUMENT', `entry ${JSON.stringify(entry)} is not a backup entry name (<source>@+<volume>)`, {
-      details: { field: 'entry' },
-    });
-  }
-  return entry;
-}
 
 
 /**
@@ -142,7 +137,7 @@ export class ZfsTarget implements TargetProvider {
 
   async tag(backupId: string, manifestJson: string, entries: readonly string[]): Promise<{ snapshot: string }> {
     const snapshot = this.snapshotOf(backupId);
-    entries.forEach(checkEntry);
+    entries.forEach((e) => checkEntry(e));
     const root = await this.mountpoint();
     if (await zfsExists(snapshot, { logger: this.log })) {
       throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged on ${this.dataset} (${snapshot})`);
@@ -161,9 +156,8 @@ export class ZfsTarget implements TargetProvider {
       });
     }
     const meta = join(root, META_DIR);
-    await mkdir(meta, { recursive: true });
-    await writeAtomic(join(meta, 'manifest.json'), manifestJson);
-    await writeAtomic(join(meta, 'backup.json'), `${JSON.stringify({ backupId, entries })}\n`);
+    await writeFileAtomic(join(meta, 'manifest.json'), manifestJson);
+    await writeFileAtomic(join(meta, 'backup.json'), `${JSON.stringify({ backupId, entries })}\n`);
     // the snapshot carries its own labels, so list() needs no clone for ordinary manifests
     const properties: Record<string, string> = { [PROP_BACKUP]: backupId };
     const entriesJson = JSON.stringify(entries);
@@ -299,11 +293,52 @@ export class ZfsTarget implements TargetProvider {
     const s = await statfs(await this.mountpoint());
     return s.bavail * s.bsize;
   }
-}
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  /**
+   * The dataset exists (or its pool does: the agent creates it); its setuid, devices and exec are
+   * off (a warning); live: the pool is ONLINE without errors, and free space.
+   */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    const pool = poolOf(this.dataset);
+    const out: Check[] = [];
+    let exists: boolean;
+    try {
+      exists = await zfsExists(this.dataset, { logger: this.log });
+      if (exists) out.push({ name: 'target-dataset', ok: true, detail: `target.dataset: ${this.dataset} exists` });
+      else if (await zfsExists(pool, { logger: this.log })) out.push({ name: 'target-dataset', ok: true, detail: `target.dataset: ${this.dataset} will be created in pool ${pool}` });
+      else return [{ name: 'target-dataset', ok: false, detail: `target.dataset: ${this.dataset}: pool ${pool} does not exist (zpool import ${pool}?)` }];
+    } catch (e) {
+      return [{ name: 'target-dataset', ok: false, detail: `target.dataset: cannot read ${this.dataset}: ${firstLine(errorMessage(e))}` }];
+    }
+    if (o.live) {
+      // first: reading the space sets the dataset up (creates, hardens, mounts it) as every use does
+      try {
+        const st = await zpoolStatus(pool, { logger: this.log, timeoutMs: POOL_STATUS_TIMEOUT_MS });
+        const clean = st.state === 'ONLINE' && poolErrorsNone(st.errors);
+        out.push({ name: 'pool', ok: clean, detail: clean ? `pool ${pool} ONLINE, ${st.errors || 'no errors line'}` : `pool ${pool} is ${st.state || 'in an unknown state'}; errors: ${st.errors || '-'}` });
+      } catch (e) {
+        out.push({ name: 'pool', ok: false, detail: `zpool status ${pool}: ${firstLine(errorMessage(e))}` });
+      }
+      out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
+    }
+    // after the set-up of a live check, a dataset the agent created is there too
+    if (exists || o.live) {
+      try {
+        const unsafe = await this.unsafeProperties();
+        out.push({
+          name: 'target-properties',
+          ok: unsafe.length === 0,
+          warnOnly: true,
+          detail: unsafe.length === 0
+            ? `target dataset ${this.dataset} has setuid, devices and exec off`
+            : `target dataset ${this.dataset} has ${unsafe.join(', ')}: a source could place setuid programs or device nodes there (zfs set setuid=off devices=off exec=off ${this.dataset})`,
+        });
+      } catch (e) {
+        out.push({ name: 'target-properties', ok: false, warnOnly: true, detail: `zfs get of ${this.dataset}: ${firstLine(errorMessage(e))}` });
+      }
+    }
+    return out;
+  }
 }
 
 /** Entries and manifest as stored in a backup's tree; entries fall back to the folders present. */

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FfError, type Inventory } from '@freezeframe/common';
+import { FfError, RUN_ID_RE, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
 import type { NotHeld } from './receiver-verdict.js';
 import type { Phase, TransferStats } from './types.js';
@@ -123,20 +123,15 @@ export function stateDirOf(inv: Pick<Inventory, 'stateDir' | 'deployment'>): str
   return join(base, 'freezeframe', inv.deployment);
 }
 
-const RECORD_ID_RE = /^[A-Za-z0-9_.-]{1,100}$/;
-
 function recordPath(stateDir: string, id: string): string {
-  if (!RECORD_ID_RE.test(id) || id.includes('..')) throw new FfError('INVALID_ARGUMENT', `run id ${JSON.stringify(id)} is not valid`);
+  if (!RUN_ID_RE.test(id) || id.includes('..')) throw new FfError('INVALID_ARGUMENT', `run id ${JSON.stringify(id)} is not valid`);
   return join(stateDir, 'runs', `${id}.json`);
 }
 
-/** Writes temp + rename, so a reader never sees half a record. Returns the path. */
+/** Written atomically and durably: a reader never sees half a record. Returns the path. */
 export function writeRunRecord(stateDir: string, rec: RunRecord): string {
   const file = recordPath(stateDir, rec.id);
-  mkdirSync(join(stateDir, 'runs'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(rec, null, 2) + '\n', { mode: 0o640 });
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(rec, null, 2) + '\n', 0o640);
   return file;
 }
 

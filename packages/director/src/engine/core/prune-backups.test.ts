@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FfError } from '@freezeframe/common';
-import { pruneBackups } from './prune.js';
+import { pruneBackups } from './retention.js';
 import type { AgentNode, BackupListing } from './types.js';
 
 /** A target holding `ids` in memory; deleteBackup removes them (or fails for `refuse`). */

@@ -1,86 +1,52 @@
 import pLimit from 'p-limit';
-import { FfError, errorMessage, isFfError, type ErrorCode } from '@freezeframe/common';
-import { endPhase, startPhase, type PhaseRecord, type RunRecord } from './records.js';
+import { FfError, channelCredentials, readTls, type ErrorCode, type Inventory } from '@freezeframe/common';
+import { GrpcAgentNode } from './agent-client.js';
+import { FAN_OUT, asFfError, onNode, runPhase, type Ctx } from './phases.js';
 import { lowSpaceMessage } from './receiver-cause.js';
-import type { AgentNode, EventSink, NodeDescription, NodeHealth, Phase } from './types.js';
+import type { AgentNode, NodeDescription, NodeHealth } from './types.js';
 
-// Building blocks shared by backup and restore: timed phases, per-node calls that record
-// their timing and name the node in errors, parallel fan-out, and the preflight check.
+// The deployment as a command sees it: its agents connected once for the whole command, which
+// of them answer and what they are (preflight, for the commands that need every node; findTarget,
+// for those that need only the target), and the nodes a command goes on without.
 
-/**
- * Fan-out limit for "parallel on every node". High enough that every node of a real deployment
- * is called at once: a node waiting its turn to freeze, snapshot or thaw stretches the freeze
- * window of every node already frozen (at 16, 20 sources took two rounds per phase).
- */
-export const FAN_OUT = 256;
-
-export interface Ctx {
-  record: RunRecord;
-  emit: EventSink;
+/** Every node of the inventory, connected: one channel per node, the TLS material read once. */
+export interface Connected {
+  nodes: GrpcAgentNode[];
+  /** The client of node `name`, which must be in the inventory. */
+  node(name: string): GrpcAgentNode;
 }
 
-export function asFfError(e: unknown, node?: string): FfError {
-  if (isFfError(e)) return e;
-  return new FfError('INTERNAL', node ? `${node}: ${errorMessage(e)}` : errorMessage(e), { cause: e, ...(node ? { node } : {}) });
+/** One client per inventory node, sharing the director's TLS material; the caller closes them (closeAll). */
+export function connectInventory(inv: Inventory): GrpcAgentNode[] {
+  const creds = channelCredentials(readTls(inv.tls));
+  return inv.nodes.map((n) => new GrpcAgentNode(n, creds));
 }
 
-export async function runPhase<T>(ctx: Ctx, phase: Phase, fn: (p: PhaseRecord) => Promise<T>): Promise<T> {
-  const p = startPhase(ctx.record, phase);
-  ctx.emit({ type: 'phase-start', phase, at: Date.now() });
+export function closeAll(nodes: readonly { close(): void }[]): void {
+  for (const n of nodes) n.close();
+}
+
+/** Connects to every node of `inv`, runs `fn`, and closes every channel whatever `fn` did. */
+export async function withDeployment<T>(inv: Inventory, fn: (d: Connected) => Promise<T>): Promise<T> {
+  const nodes = connectInventory(inv);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
   try {
-    const r = await fn(p);
-    ctx.emit({ type: 'phase-end', phase, at: Date.now(), durationMs: endPhase(p, true), ok: true });
-    return r;
-  } catch (e) {
-    ctx.emit({ type: 'phase-end', phase, at: Date.now(), durationMs: endPhase(p, false), ok: false, error: errorMessage(e) });
-    throw e;
+    return await fn({
+      nodes,
+      node(name) {
+        const n = byName.get(name);
+        if (!n) throw new Error(`node ${name} is not in the inventory`);
+        return n;
+      },
+    });
+  } finally {
+    closeAll(nodes);
   }
 }
 
-export async function onNode<T>(ctx: Ctx, p: PhaseRecord, node: string, fn: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
-  const t0 = Date.now();
-  ctx.emit({ type: 'node', phase: p.phase, node, status: 'start' });
-  try {
-    const r = await fn();
-    const durationMs = Date.now() - t0;
-    p.nodes[node] = { durationMs, ok: true };
-    const d = detail?.(r);
-    ctx.emit({ type: 'node', phase: p.phase, node, status: 'done', durationMs, ...(d ? { detail: d } : {}) });
-    return r;
-  } catch (e) {
-    const err = asFfError(e, node);
-    const durationMs = Date.now() - t0;
-    p.nodes[node] = { durationMs, ok: false, error: err.message };
-    ctx.emit({ type: 'node', phase: p.phase, node, status: 'failed', durationMs, detail: err.message });
-    throw err;
-  }
-}
-
-/** One error out of several node failures: names every node and its cause. */
-export function combineErrors(what: string, code: ErrorCode, failures: Array<{ node: string; error: FfError }>): FfError {
-  const first = failures[0]!;
-  const causes = failures.map((f) => (f.error.message.startsWith(`${f.node}:`) ? f.error.message : `${f.node}: ${f.error.message}`));
-  const message = failures.length === 1 ? `${what} failed: ${causes[0]}` : `${what} failed on ${failures.length} nodes:\n  ${causes.join('\n  ')}`;
-  return new FfError(code, message, {
-    cause: first.error,
-    ...(failures.length === 1 ? { node: first.node } : {}),
-    ...(first.error.hint ? { hint: first.error.hint } : {}),
-    details: { causes: failures.map((f) => ({ node: f.node, code: f.error.code, message: f.error.message })) },
-  });
-}
-
-/** Runs `fn` on every node in parallel and waits for all; any failure becomes one combined error. */
-export async function onEveryNode<N extends { name: string }, T>(
-  nodes: readonly N[],
-  what: string,
-  code: ErrorCode,
-  fn: (n: N) => Promise<T>,
-): Promise<T[]> {
-  const limit = pLimit(FAN_OUT);
-  const settled = await Promise.allSettled(nodes.map((n) => limit(() => fn(n))));
-  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ node: nodes[i]!.name, error: asFfError(s.reason, nodes[i]!.name) }] : []));
-  if (failures.length > 0) throw combineErrors(what, code, failures);
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+/** A node that did not answer, said by a command that can go on without it. */
+export function notNeeded(message: string): string {
+  return `${message} (not needed for this command; going on without it)`;
 }
 
 export interface Member {
@@ -118,17 +84,16 @@ export function targetLimitWarnings(target: Member): string[] {
 }
 
 /**
- * The agent's failed free-space check (its text gives raw bytes only) as the director says it:
- * free and needed in binary units, where the threshold comes from, and what to do.
+ * The agent's failed free-space check as the director says it: free and needed, where the
+ * director's threshold comes from, and what to do.
  */
 function spaceProblem(m: Member, problem: string): string | undefined {
   const failed = (m.health.checks ?? []).find((c) => !c.ok && c.detail === problem && (c.name === 'target-space' || c.name === 'source-space'));
   if (!failed) return undefined;
   const free = failed.name === 'target-space' ? m.desc.target?.freeBytes : m.desc.source?.freeBytes;
-  const bytes = free ?? Number(/(\d+) bytes free/.exec(problem)?.[1]);
-  if (!Number.isFinite(bytes)) return undefined;
+  if (free === undefined) return undefined;
   const what = failed.name === 'target-space' ? 'target' : `source volume ${m.desc.source?.volume ?? ''}`.trim();
-  const low = lowSpaceMessage(m.node.name, what, bytes);
+  const low = lowSpaceMessage(m.node.name, what, free);
   return `${low.message}; ${low.hint}`;
 }
 
@@ -224,4 +189,30 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
     }
     return { members, target, sources, freezeHosts };
   });
+}
+
+export interface FoundTarget {
+  target: Member;
+  /** One line per node that did not answer: named, so the operator knows, but not needed here. */
+  warnings: string[];
+}
+
+/** The one target among the nodes that answer; other nodes being down only warns. */
+export async function findTarget(nodes: readonly AgentNode[]): Promise<FoundTarget> {
+  const limit = pLimit(16);
+  const settled = await Promise.allSettled(nodes.map((n) => limit(async () => ({ node: n, desc: await n.describe() }))));
+  const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const down = settled.flatMap((s, i) => (s.status === 'rejected' ? [asFfError(s.reason, nodes[i]!.name).message] : []));
+  const targets = up.filter((m) => m.desc.roles.includes('target'));
+  if (targets.length > 1) throw new FfError('FAILED_PRECONDITION', `more than one target: ${targets.map((t) => t.node.name).join(', ')}`);
+  const t = targets[0];
+  if (!t) {
+    throw new FfError(down.length > 0 ? 'UNAVAILABLE' : 'FAILED_PRECONDITION', `no reachable node has the target role${down.length > 0 ? `:\n  ${down.join('\n  ')}` : ''}`, {
+      hint: down.length > 0 ? 'start the agents named above (or fix the inventory), or run `freezeframe health` for details' : 'configure `target:` on the backup node',
+    });
+  }
+  const warnings = down.map(notNeeded);
+  // holdTargetLock wants a preflight member; health is not needed by these commands
+  const target: Member = { name: t.node.name, node: t.node, desc: t.desc, health: { name: t.node.name, version: t.desc.version, roles: t.desc.roles, ok: true, problems: [], timeUnixMs: 0, frozen: [] } };
+  return { target, warnings };
 }

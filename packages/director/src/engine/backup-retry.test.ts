@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FfError } from '@freezeframe/common';
 import { runBackup } from './backup.js';
-import { newRunRecord } from './records.js';
-import { isTransientError, rsyncExitOf, withRetry } from './retry.js';
-import type { AgentNode, NodeDescription, ReceiveVerdict, Role, TransferStats } from './types.js';
+import { newRunRecord } from './core/records.js';
+import { isTransientError, rsyncExitOf, withRetry } from './core/retry.js';
+import type { AgentNode, NodeDescription, ReceiveVerdict, Role, TransferStats } from './core/types.js';
 
 const STATS: TransferStats = { filesTotal: 1, filesTransferred: 1, bytesTotal: 1, bytesTransferred: 1, bytesSent: 1, durationMs: 1, exitCode: 0 };
 /** A transfer failure as the director's client rebuilds it: the exit code in details (from the error trailer). */

@@ -2,13 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import {
   FfError,
   MAX_MESSAGE_BYTES,
-  channelCredentials,
   fromGrpcError,
   loadProto,
-  readTls,
   splitHostPort,
   type AgentClient,
-  type Inventory,
 } from '@freezeframe/common';
 import type { ActivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ActivateBackupResponse.js';
 import type { DeactivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeactivateBackupResponse.js';
@@ -30,8 +27,14 @@ import type { UnlockTargetResponse__Output } from '@freezeframe/common/generated
 import type { VerifyBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/VerifyBackupResponse.js';
 import type { DeleteBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeleteBackupResponse.js';
 import type { ReceiveResultResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ReceiveResultResponse.js';
+import type { RestoreKeyspaceStep__Output } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceStep.js';
+import type { StartServicesResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/StartServicesResponse.js';
+import type { StopServicesResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/StopServicesResponse.js';
 import type {
   AgentNode,
+  AppNode,
+  KeyspaceStep,
+  ServiceState,
   ReceiveVerdict,
   BackupListing,
   CleanupResult,
@@ -72,6 +75,8 @@ const FREEZE_DEADLINE_MS = 10_000;
 const TREE_DEADLINE_MS = 30 * 60_000;
 /** Tag hashes every new or changed file; verify re-reads every file of a backup. */
 const HASH_DEADLINE_MS = 6 * 3600_000;
+/** Stopping containers waits for each container's stop timeout. */
+const SERVICES_DEADLINE_MS = 10 * 60_000;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // keepalive so a transfer stream over a dead network fails within ~20 s instead of hanging;
@@ -170,8 +175,11 @@ export function connectionFailure(name: string, address: string, text: string): 
   return undefined;
 }
 
-/** A client for one agent; the server certificate must name `name`. */
-export class GrpcAgentNode implements AgentNode {
+/**
+ * The one client for one agent, for every RPC (backup, restore, and the application RPCs); the
+ * server certificate must name `name`.
+ */
+export class GrpcAgentNode implements AgentNode, AppNode {
   readonly name: string;
   readonly host: string;
   readonly address: string;
@@ -482,17 +490,42 @@ export class GrpcAgentNode implements AgentNode {
     return r.deleted;
   }
 
+  async restoreKeyspace(backupId: string, keyspaces: string[], onStep?: (s: KeyspaceStep) => void): Promise<KeyspaceStep[]> {
+    await this.ready();
+    // no deadline: a repair of a large keyspace takes hours; the agent bounds it (repairTimeout)
+    const stream = this.client.RestoreKeyspace({ backup_id: backupId, keyspaces });
+    const steps: KeyspaceStep[] = [];
+    let done = false;
+    try {
+      for await (const m of stream as AsyncIterable<RestoreKeyspaceStep__Output>) {
+        this.unreachable = undefined;
+        if (m.done) {
+          done = true;
+          continue;
+        }
+        const s: KeyspaceStep = { step: m.step, keyspace: m.keyspace, table: m.table, detail: m.detail, files: num(m.files), bytes: num(m.bytes), durationMs: num(m.duration_ms) };
+        steps.push(s);
+        onStep?.(s);
+      }
+    } catch (e) {
+      const err = this.failed(e);
+      throw new FfError(err.code, err.message, { node: this.name, cause: err, ...(err.hint ? { hint: err.hint } : {}), details: { ...(err.details ?? {}), steps } });
+    }
+    if (!done) throw new FfError('RESTORE_FAILED', `${this.name}: keyspace restore ended without its final step`, { node: this.name, details: { steps } });
+    return steps;
+  }
+
+  async stopServices(): Promise<ServiceState[]> {
+    const r = await this.unary<StopServicesResponse__Output>((o, cb) => this.client.StopServices({}, o, cb), SERVICES_DEADLINE_MS);
+    return r.services.map((x) => ({ kind: x.kind, name: x.name, id: x.id, action: x.action }));
+  }
+
+  async startServices(): Promise<ServiceState[]> {
+    const r = await this.unary<StartServicesResponse__Output>((o, cb) => this.client.StartServices({}, o, cb), SERVICES_DEADLINE_MS);
+    return r.services.map((x) => ({ kind: x.kind, name: x.name, id: x.id, action: x.action }));
+  }
+
   close(): void {
     this.client.close();
   }
-}
-
-/** One client per inventory node, sharing the director's TLS material. */
-export function connectInventory(inv: Inventory): GrpcAgentNode[] {
-  const creds = channelCredentials(readTls(inv.tls));
-  return inv.nodes.map((n) => new GrpcAgentNode(n, creds));
-}
-
-export function closeAll(nodes: readonly AgentNode[]): void {
-  for (const n of nodes) n.close();
 }

@@ -6,7 +6,8 @@ import { FfError } from '@freezeframe/common';
 import { connectionCause, connectionFailure } from './agent-client.js';
 import { openInventory } from './inventory.js';
 import { lowSpaceMessage, withReceiverCause } from './receiver-cause.js';
-import { findTarget, resolveBackup } from './target.js';
+import { findTarget } from './deployment.js';
+import { resolveBackup } from './resolve-backup.js';
 import type { AgentNode, BackupListing, NodeDescription } from './types.js';
 
 // Messages and lookups a newcomer meets first: `latest`, a node that is down, a wrong

@@ -1,3 +1,10 @@
+import { backupIdTime } from '@freezeframe/common';
+import { asFfError } from './phases.js';
+import type { AgentNode, BackupListing } from './types.js';
+
+// Retention: which tagged backups a policy keeps, and the deletion of the rest on the target
+// (phase 8 of a backup, and `freezeframe prune`).
+
 /**
  * Which tagged backups a retention policy keeps: the newest `last`, then the newest backup of
  * each of the most recent `daily` days, `weekly` ISO weeks and `monthly` months that have one
@@ -19,9 +26,9 @@ export interface RetentionDecision {
 
 /** Time of a backup id (`YYYYMMDD_HHMMSS[-label]`, UTC). */
 export function backupTime(id: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/.exec(id);
-  if (!m) throw new Error(`not a backup id: ${id}`);
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+  const ms = backupIdTime(id);
+  if (ms === undefined) throw new Error(`not a backup id: ${id}`);
+  return new Date(ms);
 }
 
 function isoWeek(d: Date): string {
@@ -87,4 +94,60 @@ export interface RetentionOutcome {
   pruned: { id: string; why: string; usedBytes: number }[];
   /** Deletions refused or failed; those backups are still there. */
   failed: { id: string; error: string }[];
+}
+
+export interface PruneOptions {
+  policy: RetentionPolicy;
+  /** Only backups whose manifest names this deployment (or none) are candidates. */
+  deployment: string;
+  /** Never pruned, whatever the policy says (the backup a run just made). */
+  protect?: readonly string[];
+  dryRun?: boolean;
+}
+
+function deploymentOf(b: BackupListing): string | undefined {
+  const m = b.manifest as { deployment?: unknown } | undefined;
+  return m && typeof m === 'object' && typeof m.deployment === 'string' ? m.deployment : undefined;
+}
+
+/**
+ * Decides with `applyRetention` over the target's tagged backups and deletes what it prunes
+ * (nothing in a dry run). A refused or failed deletion is reported in `failed` and the rest go
+ * on; only a failure to list the backups rejects.
+ */
+export async function pruneBackups(target: AgentNode, opts: PruneOptions): Promise<RetentionOutcome> {
+  const listed = (await target.listBackups()).filter((b) => b.complete);
+  const foreign = listed.filter((b) => {
+    const d = deploymentOf(b);
+    return d !== undefined && d !== opts.deployment;
+  });
+  const mine = listed.filter((b) => !foreign.includes(b));
+  const decision = applyRetention(
+    mine.map((b) => b.id),
+    opts.policy,
+  );
+  const protect = new Set(opts.protect ?? []);
+  const kept = [
+    ...decision.keep.map((k) => (protect.has(k.id) ? { id: k.id, reasons: [...k.reasons, 'this run'] } : k)),
+    ...decision.prune.filter((id) => protect.has(id)).map((id) => ({ id, reasons: ['this run'] })),
+    ...foreign.map((b) => ({ id: b.id, reasons: [`deployment ${deploymentOf(b)}`] })),
+  ];
+  const used = new Map(listed.map((b) => [b.id, b.usedBytes]));
+  const todo = decision.prune.filter((id) => !protect.has(id));
+  const out: RetentionOutcome = { target: target.name, policy: opts.policy, dryRun: !!opts.dryRun, kept, pruned: [], failed: [] };
+  // oldest first: an interrupted prune has removed the least valuable backups
+  for (const id of [...todo].reverse()) {
+    const entry = { id, why: decision.why[id] ?? 'not kept by the policy', usedBytes: used.get(id) ?? 0 };
+    if (opts.dryRun) {
+      out.pruned.push(entry);
+      continue;
+    }
+    try {
+      await target.deleteBackup(id);
+      out.pruned.push(entry);
+    } catch (e) {
+      out.failed.push({ id, error: asFfError(e, target.name).message });
+    }
+  }
+  return out;
 }

@@ -1,10 +1,18 @@
-import { errorMessage, type FfError } from '@freezeframe/common';
-import { asFfError, type Ctx, type Member } from './phases.js';
+import { errorMessage, newBackupId, type FfError } from '@freezeframe/common';
+import type { Member } from './deployment.js';
+import { asFfError, type Ctx } from './phases.js';
+import { newRunRecord } from './records.js';
 import type { LockArgs } from './types.js';
 
 /** The lock's lease for a freeze lease: long enough to ride out a slow renewal, short enough that a dead director's lock goes soon. */
 export function lockLeaseFor(freezeLeaseMs: number): number {
   return Math.max(3 * freezeLeaseMs, 5_000);
+}
+
+/** The context of a command that keeps no run record (cleanup, verify, prune): what the lock warns goes nowhere. */
+export function unrecordedCtx(deployment: string): Ctx {
+  const id = newBackupId(new Date(), 'maintenance');
+  return { record: newRunRecord('backup', id, id, deployment), emit: () => {} };
 }
 
 export interface HeldLock {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthReportRow } from './health.js';
-import { stabilityOf } from './maintenance.js';
+import { stabilityOf } from './stability.js';
 
 const row = (node: string, extra: Partial<HealthReportRow> = {}): HealthReportRow => ({
   node, address: `${node}:7450`, ok: true, version: '0.1.0', roles: ['source'], problems: [], frozen: [], warnings: [], checks: [], services: [], servicesStopped: [], ...extra,

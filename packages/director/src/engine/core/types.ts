@@ -1,6 +1,7 @@
 /**
  * The director's view of an agent, in plain domain types. The gRPC client (agent-client.ts)
- * implements `AgentNode`; unit tests implement it in memory to check the phase ordering.
+ * implements `AgentNode` and `AppNode`; unit tests implement `AgentNode` in memory to check the
+ * phase ordering.
  */
 
 export type Role = 'source' | 'freeze' | 'target';
@@ -218,6 +219,33 @@ export interface AgentNode {
   /** Deletes a tagged backup (retention); false when it did not exist. Refused while it is activated or in use. */
   deleteBackup(backupId: string): Promise<boolean>;
   close(): void;
+}
+
+/** One step of an agent's keyspace restore (RestoreKeyspace), as it reports it. */
+export interface KeyspaceStep {
+  step: string;
+  keyspace: string;
+  table: string;
+  detail: string;
+  files: number;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface ServiceState {
+  kind: string;
+  name: string;
+  id: string;
+  action: string;
+}
+
+/** The application RPCs of one agent (Cassandra keyspaces, configured services). Reject with an FfError naming the node. */
+export interface AppNode {
+  readonly name: string;
+  /** `onStep` sees each step as it happens; on failure the error's `details.steps` holds those done. */
+  restoreKeyspace(backupId: string, keyspaces: string[], onStep?: (s: KeyspaceStep) => void): Promise<KeyspaceStep[]>;
+  stopServices(): Promise<ServiceState[]>;
+  startServices(): Promise<ServiceState[]>;
 }
 
 export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention';

@@ -89,7 +89,9 @@ export class CgroupFreeze implements FreezeProvider {
         const g = locateGroup(this.cfg.root, group, this.cfg.version);
         return { name: 'freeze-group', ok: true, detail: `${key}: ${shown} is ${g.dir} (${g.version})` };
       } catch (e) {
-        return { name: 'freeze-group', ok: false, detail: `${key}: ${shown}: ${errorMessage(e)}` };
+        // a group exists while its application runs: missing, the application is down (a backup
+        // cannot freeze it; a restore into a stopped application is what maintenance looks like)
+        return { name: 'freeze-group', ok: false, application: true, detail: `${key}: ${shown}: ${errorMessage(e)} (is the application running?)` };
       }
     });
   }

@@ -70,6 +70,9 @@ describe('provider checks', () => {
     expect(f).toHaveLength(2);
     expect(f[0]).toMatch(/^freeze\.cgroups: gone: cgroup 'gone' does not exist/);
     expect(f[1]).toMatch(/^freeze\.units: other\.service: cgroup 'system\.slice\/other\.service' does not exist/);
+    // a missing group is an application down (a restore into it is not refused); no hierarchy is not
+    expect((await missing.checks()).filter((c) => !c.ok).map((c) => c.application)).toEqual([true, true]);
+    expect((await new CgroupFreeze({ kind: 'cgroup', cgroups: ['myapp'], units: [], root: join(root, 'data'), version: 'auto' }).checks())[0]!.application).toBeUndefined();
     const noHierarchy = new CgroupFreeze({ kind: 'cgroup', cgroups: ['myapp'], units: [], root: join(root, 'data'), version: 'auto' });
     expect(failed(await noHierarchy.checks())).toEqual([`freeze.cgroups: myapp: no cgroup freezer hierarchy is mounted under ${join(root, 'data')}`]);
   });

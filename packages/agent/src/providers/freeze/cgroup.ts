@@ -90,8 +90,10 @@ export class CgroupFreeze implements FreezeProvider {
         return { name: 'freeze-group', ok: true, detail: `${key}: ${shown} is ${g.dir} (${g.version})` };
       } catch (e) {
         // a group exists while its application runs: missing, the application is down (a backup
-        // cannot freeze it; a restore into a stopped application is what maintenance looks like)
-        return { name: 'freeze-group', ok: false, application: true, detail: `${key}: ${shown}: ${errorMessage(e)} (is the application running?)` };
+        // cannot freeze it; a restore into a stopped application is what maintenance looks like);
+        // no freezer hierarchy at all is the node's problem
+        const down = e instanceof FfError && e.code === 'NOT_FOUND';
+        return { name: 'freeze-group', ok: false, ...(down ? { application: true } : {}), detail: `${key}: ${shown}: ${errorMessage(e)}${down ? ' (is the application running?)' : ''}` };
       }
     });
   }

@@ -213,7 +213,7 @@ describe.skipIf(skip)('cassandra source and restore-keyspace', () => {
     attachLogs();
     const ok = await cli('health', '--nagios', '--max-age', '1h');
     expect(ok.code, ok.out + ok.err).toBe(0);
-    expect(ok.out).toMatch(/^FREEZEFRAME OK - 2 nodes healthy, last backup [\d.]+ (ms|s) ago \| nodes=2 healthy=2 problems=0 last_backup_age=\d+s\n$/);
+    expect(ok.out).toMatch(/^FREEZEFRAME OK - 2 nodes healthy, last backup [\d.]+ (ms|s) ago \| nodes=2 healthy=2 warning=0 critical=0 last_backup_age=\d+s;3600;7200;0\n$/);
 
     const shown = await cli('show', backupId);
     expect(shown.code).toBe(0);

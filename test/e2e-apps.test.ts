@@ -54,9 +54,13 @@ describe.skipIf(skip)('services, maintenance mode and health through the directo
     }
     const human = await bed.cli(['health']);
     expect(human.stdout).toMatch(/src-a ok {6}docker: docker engine at/);
-    const n = await bed.cli(['health', '--nagios']);
+    // the backup age is checked by default (26 h): no backup yet is CRITICAL, with every node healthy
+    const none = await bed.cli(['health', '--nagios']);
+    expect(none.code, describeRun(none, bed)).toBe(2);
+    expect(none.stdout).toMatch(/^FREEZEFRAME CRITICAL - no complete backup on the target \| nodes=3 healthy=3 warning=0 critical=0\n$/);
+    const n = await bed.cli(['health', '--nagios', '--max-age', '0']);
     expect(n.code, describeRun(n, bed)).toBe(0);
-    expect(n.stdout).toMatch(/^FREEZEFRAME OK - 3 nodes healthy \| nodes=3 healthy=3 problems=0\n$/);
+    expect(n.stdout).toMatch(/^FREEZEFRAME OK - 3 nodes healthy \| nodes=3 healthy=3 warning=0 critical=0\n$/);
   });
 
   it('restore refuses while the services run; --only a node without services runs, with the partial warning', async () => {

@@ -97,7 +97,8 @@ describe.skipIf(skip)('faults on loopback agents', () => {
       const a = rig.directorProc(['backup', '--json']);
       let holder: string | undefined;
       await waitFor('the first backup to lock the target', async () => !!(holder = await lockHolder()), 20_000, 20);
-      const err = (await backup(inv()).catch((e: unknown) => e)) as Error;
+      // another director (its own state folder): this director's run lock would refuse it first
+      const err = (await backup({ ...inv(), stateDir: join(rig.root, 'other-director') }).catch((e: unknown) => e)) as Error;
       expect(err).toBeInstanceOf(Error);
       expect(err.message).toMatch(new RegExp(`tgt: target is locked by backup ${holder} since \\d{4}-\\d\\d-\\d\\dT`));
       const done = await a.proc.done;

@@ -136,6 +136,10 @@ const inventory: Record<string, KeyText> = {
   'retention.daily': { text: 'Also keep the newest backup of each of the last N days that have one (0: none).', example: '7' },
   'retention.weekly': { text: 'Also keep the newest backup of each of the last N ISO weeks that have one (0: none).', example: '4' },
   'retention.monthly': { text: 'Also keep the newest backup of each of the last N months that have one (0: none).', example: '6' },
+  metrics: { text: "Prometheus metrics for node_exporter's textfile collector, written atomically after every backup, restore and prune (docs/applications.md#metrics).", example: '{ textfile: /var/lib/node_exporter/textfile_collector/freezeframe.prom }' },
+  'metrics.textfile': { text: 'The `.prom` file to write: absolute, in `/var/lib/`, `/run/`, `/var/tmp/` or `/tmp/`; its folder is made if missing. The run records in `stateDir` carry the last success across failed runs.', example: '/var/lib/node_exporter/textfile_collector/freezeframe.prom' },
+  health: { text: 'What `freezeframe health --nagios` checks beyond the nodes.', example: '{ maxAge: 26h }' },
+  'health.maxAge': { text: 'The newest complete backup older than this is WARNING, older than twice this CRITICAL (`--max-age` overrides; `0` turns the check off).', example: '50h' },
   stateDir: { text: "Folder for the run records (`<stateDir>/runs/<id>.json`, read by `freezeframe show`); relative: against the inventory's folder; not set: `~/.local/state/freezeframe/<deployment>` (`$XDG_STATE_HOME` respected).", example: '/var/lib/freezeframe' },
 };
 

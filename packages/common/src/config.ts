@@ -203,6 +203,18 @@ export type SourceConfig = z.infer<typeof sourceSchema>;
 export type FreezeConfig = z.infer<typeof freezeSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 
+/**
+ * Folders the metrics text file may be in: where node_exporter's textfile collector usually
+ * reads (/var/lib/node_exporter/textfile_collector, Debian's /var/lib/prometheus/node-exporter,
+ * /run/...) and temp folders. The director often runs as root: it never writes elsewhere.
+ */
+export const METRICS_FOLDERS = ['/var/lib/', '/run/', '/var/tmp/', '/tmp/'] as const;
+const metricsFile = z
+  .string()
+  .refine((p) => /^\/[A-Za-z0-9_.\/@+-]+$/.test(p) && !p.split('/').includes('..'), 'must be an absolute path without ".." of letters, digits and _ . / @ + -')
+  .refine((p) => p.endsWith('.prom') && !p.endsWith('/.prom'), 'must name a .prom file (the textfile collector reads only those)')
+  .refine((p) => METRICS_FOLDERS.some((f) => p.startsWith(f)), `must be in one of ${METRICS_FOLDERS.join(', ')} (e.g. /var/lib/node_exporter/textfile_collector/freezeframe.prom)`);
+
 export const inventorySchema = z
   .object({
     deployment: name,
@@ -230,6 +242,10 @@ export const inventorySchema = z
       .default({}),
     /** Where run records are written (default: ~/.local/state/freezeframe/<deployment>). */
     stateDir: z.string().optional(),
+    /** The Prometheus text file written after every backup, restore and prune (none when absent). */
+    metrics: z.object({ textfile: metricsFile }).strict().optional(),
+    /** `health --nagios`: the newest complete backup older than `maxAge` is WARNING, twice that CRITICAL. */
+    health: z.object({ maxAge: duration.default('26h') }).strict().default({}),
   })
   .strict();
 

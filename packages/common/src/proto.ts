@@ -1,7 +1,8 @@
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { fromJSON, loadSync, type Options } from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from './generated/agent.js';
 
@@ -24,11 +25,19 @@ function protoRoot(): string {
   throw new Error('proto/freezeframe/v1/agent.proto not found above ' + fileURLToPath(import.meta.url));
 }
 
+/**
+ * The asset a single executable (scripts/package.mjs) carries the service in: agent.proto parsed at
+ * build time into protobuf.js JSON, as there is no proto/ folder beside /usr/bin/freezeframe.
+ */
+export const PROTO_ASSET = 'freezeframe-v1.proto.json';
+
 let cached: ProtoGrpcType | undefined;
 
 export function loadProto(): ProtoGrpcType {
   if (!cached) {
-    const def = loadSync('freezeframe/v1/agent.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const def = isSea()
+      ? fromJSON(JSON.parse(getAsset(PROTO_ASSET, 'utf8')) as Parameters<typeof fromJSON>[0], LOADER_OPTIONS)
+      : loadSync('freezeframe/v1/agent.proto', { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
     cached = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
   }
   return cached;

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { FfError, findBinary, run, type Logger } from '@freezeframe/common';
 
@@ -85,8 +86,15 @@ export function rememberRsyncVersion(stdout: string): void {
   knownVersion = Promise.resolve(parseVersion(stdout));
 }
 
-/** Where the tunnel program lives: dist/tunnel.js next to dist/tools/. */
+/**
+ * The first argument after the executable that makes a single executable (a package's
+ * /usr/bin/freezeframe-agent, built by scripts/package.mjs) run the tunnel instead of the agent.
+ */
+export const SEA_TUNNEL_ARG = '--data-tunnel';
+
+/** Where the tunnel program lives: dist/tunnel.js next to dist/tools/; in a single executable, SEA_TUNNEL_ARG. */
 export function tunnelScript(): string {
+  if (isSea()) return SEA_TUNNEL_ARG;
   return join(dirname(dirname(fileURLToPath(import.meta.url))), 'tunnel.js');
 }
 

@@ -3,7 +3,14 @@
 import '@freezeframe/common/no-inspector';
 import { main } from './program.js';
 
-const code = await main(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+// a closed terminal (SIGHUP, ssh gone) or pipe makes writes fail: the output is lost, the run goes on
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+const code = await main(process.argv, {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signals: { source: process, exit: (c) => process.exit(c) },
+});
 // Exit once the output is flushed instead of waiting for the event loop to drain: a connection
 // attempt to a node cut off the network keeps it alive until TCP gives up, minutes after the run ended.
 await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));

@@ -1,24 +1,31 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FfError, VERSION, isFfError, parseDuration, type Inventory } from '@freezeframe/common';
+import { resolve } from 'node:path';
+import { FfError, VERSION, checkBackupId, isFfError, parseDuration, type Inventory } from '@freezeframe/common';
 import { LEAF_DAYS, certsInit, certsIssue, certsRenew, certsRevoke, writeCrl, type CrlResult } from '../engine/certs.js';
-import { backup } from '../engine/backup.js';
+import { backup, unusedBackupId } from '../engine/backup.js';
 import { cleanup } from '../engine/cleanup.js';
 import { openInventory } from '../engine/core/inventory.js';
 import { asFfError } from '../engine/core/phases.js';
+import { stateDirOf } from '../engine/core/records.js';
+import type { EventSink } from '../engine/core/types.js';
 import { runDemo } from '../engine/demo.js';
 import { healthReport } from '../engine/health.js';
 import { restoreKeyspace } from '../engine/keyspace.js';
 import { list } from '../engine/list.js';
 import { pause, unpause } from '../engine/pause.js';
 import { prune } from '../engine/prune.js';
-import { restore } from '../engine/restore.js';
+import { newRestoreId, restore } from '../engine/restore.js';
 import { startServices, stopServices } from '../engine/services.js';
 import { show } from '../engine/show.js';
+import { status } from '../engine/status.js';
 import { verify } from '../engine/verify.js';
+import { DETACHED_LOG_ENV, startDetached } from './detach.js';
 import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
+import { addScheduleCommands } from './schedule.js';
 import * as render from './render.js';
 import { nagios, renderHealthReport } from './render-health.js';
+import { SIGNAL_EXIT, watchRunSignals, type SignalSource } from './signals.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -28,6 +35,8 @@ export interface CliIo {
   stdout: { write(s: string): void; isTTY?: boolean };
   stderr: { write(s: string): void; isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
+  /** The process's signals, for backup and restore (SIGINT/SIGTERM stop cleanly, SIGHUP is ignored); none in tests. */
+  signals?: { source: SignalSource; exit(code: number): void };
 }
 
 const EXIT_HELP = `
@@ -35,9 +44,16 @@ Exit codes:
   0  ok
   1  failed (a node, a phase or a verification failed; the error names the node and cause)
   2  usage or config error (bad arguments, unreadable or invalid inventory)
+  130, 143  a backup or restore stopped by SIGINT or SIGTERM (cleaned up; the record says incomplete)
 
 The inventory comes from -i/--inventory or FREEZEFRAME_INVENTORY.
 Every command takes --json and then prints one JSON object on stdout.`;
+
+/** The exit code of a run a signal stopped (its error says which), else undefined. */
+function signalExit(e: FfError): number | undefined {
+  const sig = e.details?.interrupted;
+  return e.code === 'CANCELLED' && (sig === 'SIGINT' || sig === 'SIGTERM') ? SIGNAL_EXIT[sig] : undefined;
+}
 
 /** Usage errors (exit 2): bad arguments or configuration, nothing was attempted. */
 function isUsageError(e: FfError): boolean {
@@ -93,19 +109,86 @@ export function buildProgram(io: CliIo): Command {
     return c;
   };
 
+  // backup and restore: the run's id on stderr first, its signals handled, --detach
+  const runArgs = () => {
+    const f = (program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY;
+    return f ? ['-i', resolve(f)] : [];
+  };
+  async function runInForeground<T>(kind: 'backup' | 'restore', json: boolean, p: ReturnType<typeof progress>, fn: (signal: AbortSignal | undefined, onEvent: EventSink) => Promise<T>): Promise<T> {
+    let what = kind as string;
+    const onEvent: EventSink = (e) => {
+      if (e.type === 'run') {
+        what = `${kind} ${e.id}`;
+        // a printer says it in its own way; --json without a terminal has none, and still says it
+        if (!p) io.stderr.write(`${new Date().toISOString()} ${kind} ${e.id} started (deployment ${terminalText(e.deployment, false)})\n`);
+      }
+      p?.(e);
+    };
+    const watch = io.signals ? watchRunSignals(io.signals.source, { what: () => what, say: (l) => io.stderr.write(`${l}\n`), exitNow: io.signals.exit }) : undefined;
+    try {
+      return await fn(watch?.signal, onEvent);
+    } finally {
+      watch?.dispose();
+    }
+  }
+
   cmd('backup', 'back up the whole deployment: preflight, freeze, snapshot, thaw, transfer, tag, release')
     .option('--label <label>', 'suffix for the backup id (a-z, 0-9, -)')
     .option('--resume <id>', 'finish an interrupted backup with the same id, reusing what already arrived')
-    .action(async (o: { json?: boolean; label?: string; resume?: string }) => {
+    .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
+    .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
+    .action(async (o: { json?: boolean; label?: string; resume?: string; detach?: boolean; runId?: string }) => {
       const inv = inventory();
+      if (o.detach) {
+        if (o.resume) checkBackupId(o.resume, '--resume');
+        const id = o.resume ?? (await unusedBackupId(stateDirOf(inv), new Date(), o.label));
+        const args = [...runArgs(), 'backup', '--run-id', id, ...(o.resume ? ['--resume', o.resume] : [])];
+        emit(!!o.json, await startDetached({ kind: 'backup', id, deployment: inv.deployment, stateDir: stateDirOf(inv), args, env: io.env }), render.renderDetached);
+        return;
+      }
       const p = progress(!!o.json);
       try {
-        const r = await backup(inv, { ...(o.label ? { label: o.label } : {}), ...(o.resume ? { resume: o.resume } : {}), ...(p ? { onEvent: p } : {}) });
+        const r = await runInForeground('backup', !!o.json, p, (signal, onEvent) =>
+          backup(inv, {
+            ...(o.label ? { label: o.label } : {}),
+            ...(o.resume ? { resume: o.resume } : {}),
+            ...(o.runId ? { id: o.runId } : {}),
+            ...(io.env[DETACHED_LOG_ENV] ? { log: io.env[DETACHED_LOG_ENV] } : {}),
+            ...(signal ? { signal } : {}),
+            onEvent,
+          }),
+        );
         p?.finish();
         emit(!!o.json, r, render.renderBackup);
       } finally {
         p?.finish();
       }
+    });
+
+  cmd('status', 'show the running backup or restore (phase, transfers) from its record, else the last run; asks no agent')
+    .option('--follow', 'follow the running one until it ends, then show how it ended (exit 1 unless it succeeded)')
+    .action(async (o: { json?: boolean; follow?: boolean }) => {
+      const inv = inventory();
+      const first = status(inv);
+      const followed = first.running?.alive ? first.running.job : undefined;
+      if (!o.follow || !followed) {
+        emit(!!o.json, first, (x) => render.renderStatus(x));
+        return;
+      }
+      if (!o.json) human(render.renderStatus(first));
+      let last = '';
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = status(inv);
+        if (now.running?.job.id !== followed.id || !now.running.alive) break;
+        const line = render.statusLine(now.running);
+        if (!o.json && line !== last) human(`${new Date().toISOString()} ${line}`);
+        last = line;
+      }
+      const end = status(inv);
+      emit(!!o.json, end, (x) => render.renderStatus(x));
+      const rec = end.last?.id === followed.id ? end.last : end.running?.record;
+      if (rec?.result !== 'ok') throw new SoftFailure();
     });
 
   cmd('list', 'list the backups on the target').action(async (o: { json?: boolean }) => {
@@ -125,19 +208,43 @@ export function buildProgram(io: CliIo): Command {
     .option('--staging-only', 'Cassandra nodes: only bring the backup into the staging folder (put it in place later with restore-keyspace)')
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
     .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
-    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean }) => {
+    .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
+    .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string }) => {
       const inv = inventory();
+      if (o.detach) {
+        if (id !== 'latest') checkBackupId(id, 'backup id');
+        const runId = newRestoreId();
+        const args = [
+          ...runArgs(),
+          'restore',
+          id,
+          '--run-id',
+          runId,
+          ...(o.only ? ['--only', o.only.join(',')] : []),
+          ...(o.keyspace ? ['--keyspace', o.keyspace.join(',')] : []),
+          ...(o.stagingOnly ? ['--staging-only'] : []),
+          ...(o.stopServices ? ['--stop-services'] : []),
+          ...(o.force ? ['--force'] : []),
+        ];
+        emit(!!o.json, await startDetached({ kind: 'restore', id: runId, deployment: inv.deployment, stateDir: stateDirOf(inv), args, env: io.env }), render.renderDetached);
+        return;
+      }
       const p = progress(!!o.json);
       try {
-        const r = await restore(inv, {
+        const r = await runInForeground('restore', !!o.json, p, (signal, onEvent) => restore(inv, {
           backup: id,
+          ...(o.runId ? { id: o.runId } : {}),
+          ...(io.env[DETACHED_LOG_ENV] ? { log: io.env[DETACHED_LOG_ENV] } : {}),
+          ...(signal ? { signal } : {}),
           ...(o.only ? { only: o.only } : {}),
           ...(o.keyspace ? { keyspaces: o.keyspace } : {}),
           ...(o.stagingOnly ? { stagingOnly: true } : {}),
           ...(o.force ? { force: true } : {}),
           ...(o.stopServices ? { stopServices: true } : {}),
-          ...(p ? { onEvent: p, onStep: (node: string, s: { step: string; keyspace: string; table: string; detail: string }) => p.note(`${node} ${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
-        });
+          onEvent,
+          ...(p ? { onStep: (node: string, s: { step: string; keyspace: string; table: string; detail: string }) => p.note(`${node} ${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
+        }));
         p?.finish();
         emit(!!o.json, r, render.renderRestoreRun);
       } finally {
@@ -147,7 +254,7 @@ export function buildProgram(io: CliIo): Command {
 
   cmd('health', 'check every agent: reachable, version and clock skew, free space, pool, Docker, Cassandra, services, locks, freezes')
     .option('--nagios', 'print one monitoring-plugin status line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
-    .option('--max-age <duration>', 'with --nagios: WARNING when the newest backup is older, CRITICAL at twice that (e.g. 26h)')
+    .option('--max-age <duration>', "with --nagios: WARNING when the newest complete backup is older, CRITICAL at twice that ; 0: no age check (without it: the inventory's health.maxAge, 26h)")
     .action(async (o: { json?: boolean; nagios?: boolean; maxAge?: string }) => {
     if (o.nagios) {
       let maxAgeMs: number | undefined;
@@ -200,7 +307,7 @@ export function buildProgram(io: CliIo): Command {
   cmd('prune', 'delete the backups the inventory\'s retention policy no longer keeps (backups also prune after each run)')
     .option('--dry-run', 'only print what would be kept and deleted, and why')
     .action(async (o: { json?: boolean; dryRun?: boolean }) => {
-      const r = await prune(inventory(), o.dryRun ? { dryRun: true } : {});
+      const r = await prune(inventory(), { ...(o.dryRun ? { dryRun: true } : {}), onEvent: (e) => e.type === 'warning' && io.stderr.write(`warning: ${terminalText(e.message)}\n`) });
       emit(!!o.json, r, render.renderPrune);
       if (!r.ok) throw new SoftFailure();
     });
@@ -336,6 +443,12 @@ export function buildProgram(io: CliIo): Command {
       emit(!!o.json, await writeCrl(o.dir), crlText);
     });
 
+  addScheduleCommands(program, {
+    io,
+    emit,
+    inventory: () => ({ inv: inventory(), file: ((program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY)! }),
+  });
+
   cmd('demo', 'run a whole sample deployment on this machine (no root): backup, change, backup, restore, verify')
     .option('--keep', 'keep the temp folder (data, agent logs, records)')
     .action(async (o: { json?: boolean; keep?: boolean }) => {
@@ -369,6 +482,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const json = argv.includes('--json');
     if (json) io.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }, null, 2) + '\n');
     io.stderr.write(formatError(err) + '\n');
-    return isUsageError(err) ? EXIT_USAGE : EXIT_FAILED;
+    return signalExit(err) ?? (isUsageError(err) ? EXIT_USAGE : EXIT_FAILED);
   }
 }

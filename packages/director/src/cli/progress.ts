@@ -173,6 +173,9 @@ function barPrinter(out: ProgressOutput, now: () => number): ProgressPrinter {
   const sink = (e: EngineEvent) => {
     tally.event(e);
     switch (e.type) {
+      case 'run':
+        line(`${e.kind} ${e.id} started (deployment ${e.deployment}; \`freezeframe status\` shows it from any terminal, Ctrl-C stops it cleanly)`);
+        break;
       case 'phase-start':
         if (e.phase === 'preflight') tally.reset();
         phase = e.phase;
@@ -218,6 +221,9 @@ function plainPrinter(out: ProgressOutput, now: () => number): ProgressPrinter {
   const sink = (e: EngineEvent) => {
     tally.event(e);
     switch (e.type) {
+      case 'run':
+        line(`${e.kind} ${e.id} started (deployment ${e.deployment})`);
+        break;
       case 'phase-start':
         if (e.phase === 'preflight') tally.reset();
         line(`${e.phase}: start`);

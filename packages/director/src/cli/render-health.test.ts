@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 describe('nagiosStatus', () => {
   it('OK with perfdata when every node is healthy and the last backup is young', () => {
     const r = nagiosStatus({ nodes: [row('a'), row('b', { roles: ['target'] })], lastBackupMs: 1_000_000 - HOUR, maxAgeMs: 26 * HOUR, now: 1_000_000 });
-    expect(r).toEqual({ code: 0, line: 'FREEZEFRAME OK - 2 nodes healthy, last backup 60m00s ago | nodes=2 healthy=2 problems=0 last_backup_age=3600s' });
+    expect(r).toEqual({ code: 0, line: 'FREEZEFRAME OK - 2 nodes healthy, last backup 1h00m ago | nodes=2 healthy=2 warning=0 critical=0 last_backup_age=3600s;93600;187200;0' });
   });
 
   it('WARNING for a leftover freeze, version skew or an old backup', () => {
@@ -20,7 +20,7 @@ describe('nagiosStatus', () => {
   it('CRITICAL for an unreachable node, a node with problems, no backup or a very old one; pipes never leak into the text', () => {
     const r = nagiosStatus({ nodes: [row('a'), { node: 'b', address: 'b:7450', ok: false, roles: [], problems: ['b: UNAVAILABLE | connection refused'], frozen: [] }] });
     expect(r.code).toBe(2);
-    expect(r.line).toMatch(/^FREEZEFRAME CRITICAL - b unreachable \(b: UNAVAILABLE \/ connection refused\) \| nodes=2 healthy=1 problems=1$/);
+    expect(r.line).toMatch(/^FREEZEFRAME CRITICAL - b unreachable \(b: UNAVAILABLE \/ connection refused\) \| nodes=2 healthy=1 warning=0 critical=1$/);
     expect(nagiosStatus({ nodes: [row('a', { ok: false, problems: ['runDir not writable'] })] }).line).toMatch(/CRITICAL - a: runDir not writable/);
     expect(nagiosStatus({ nodes: [row('a')], maxAgeMs: HOUR }).line).toMatch(/CRITICAL - no complete backup on the target/);
     expect(nagiosStatus({ nodes: [row('a')], lastBackupMs: 0, maxAgeMs: HOUR, now: 3 * HOUR }).code).toBe(2);
@@ -29,6 +29,22 @@ describe('nagiosStatus', () => {
   it('turns row warnings (skew, services left stopped) into WARNING, never CRITICAL', () => {
     const r = nagiosStatus({ nodes: [row('a', { warnings: ["a: clock differs from the director's by 7.5 s (is NTP running?)"] } as Partial<HealthRow>), row('b', { warnings: ['left stopped by stop-services: docker web'] } as Partial<HealthRow>)] });
     expect(r.code).toBe(1);
-    expect(r.line).toBe("FREEZEFRAME WARNING - a: clock differs from the director's by 7.5 s (is NTP running?); b: left stopped by stop-services: docker web | nodes=2 healthy=2 problems=2");
+    expect(r.line).toBe("FREEZEFRAME WARNING - a: clock differs from the director's by 7.5 s (is NTP running?); b: left stopped by stop-services: docker web | nodes=2 healthy=0 warning=2 critical=0");
+  });
+
+  it('counts each node once in the perfdata: frozen nodes are warnings, not problems (nodes = healthy + warning + critical)', () => {
+    const r = nagiosStatus({ nodes: [row('a', { frozen: ['20240101_000000'] }), row('b', { frozen: ['20240101_000000'] }), row('c')] });
+    expect(r.code).toBe(1);
+    expect(r.line).toMatch(/\| nodes=3 healthy=1 warning=2 critical=0$/);
+    const mixed = nagiosStatus({ nodes: [row('a', { ok: false, problems: ['disk'], frozen: ['x'] }), row('b', { frozen: ['x'] }), row('c')] });
+    expect(mixed.line).toMatch(/\| nodes=3 healthy=1 warning=1 critical=1$/);
+  });
+
+  it('gives the age thresholds in the perfdata; 0 or no maxAge checks no age; an unreachable target is not "no backup"', () => {
+    const old = nagiosStatus({ nodes: [row('a')], lastBackupMs: 0, maxAgeMs: 26 * HOUR, now: 30 * HOUR });
+    expect(old.line).toBe('FREEZEFRAME WARNING - last backup is 30h00m old (warning over 26h00m) | nodes=1 healthy=1 warning=0 critical=0 last_backup_age=108000s;93600;187200;0');
+    expect(nagiosStatus({ nodes: [row('a')], maxAgeMs: 0 }).code).toBe(0);
+    const down = nagiosStatus({ nodes: [{ node: 't', address: 't:1', ok: false, roles: [], problems: ['t: UNAVAILABLE'], frozen: [] }], maxAgeMs: HOUR, targetReachable: false });
+    expect(down.line).not.toMatch(/no complete backup/);
   });
 });

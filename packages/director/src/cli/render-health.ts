@@ -51,39 +51,64 @@ export interface NagiosResult {
 
 const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
-/** Pure: the status line for a health result (unit-tested without agents). */
+/** Backup ages and thresholds: hours and minutes from an hour on (26h00m, not 1560m00s). */
+function ageText(ms: number): string {
+  if (ms < 3_600_000) return formatDuration(ms);
+  const minutes = Math.floor(ms / 60_000);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * Pure: the status line for a health result (unit-tested without agents). Each node counts once
+ * in the perfdata: `critical` (unreachable or reporting problems), else `warning` (frozen, or a
+ * warning of its own), else `healthy`; so nodes = healthy + warning + critical. Deployment-wide
+ * findings (version skew between agents, the newest backup's age) are in the text and the state.
+ */
 export function nagiosStatus(i: NagiosInput): NagiosResult {
   const now = i.now ?? Date.now();
   const critical: string[] = [];
   const warning: string[] = [];
+  const count = { healthy: 0, warning: 0, critical: 0 };
   for (const n of i.nodes) {
+    const before = { critical: critical.length, warning: warning.length };
     if (n.version === undefined) critical.push(`${n.node} unreachable${n.problems[0] ? ` (${n.problems[0].split('\n')[0]})` : ''}`);
     else if (!n.ok || n.problems.length > 0) critical.push(`${n.node}: ${n.problems.map((p) => (p.startsWith(`${n.node}: `) ? p.slice(n.node.length + 2) : p)).join('; ') || 'not ok'}`);
     if (n.frozen.length > 0) warning.push(`${n.node} frozen by ${n.frozen.join(',')}`);
     // skew between agents is reported once below; a row's own warning names the director's version
     for (const w of n.warnings ?? []) warning.push(w.startsWith(`${n.node}:`) ? w : `${n.node}: ${w}`);
+    if (critical.length > before.critical) count.critical++;
+    else if (warning.length > before.warning) count.warning++;
+    else count.healthy++;
   }
   const versions = new Set(i.nodes.flatMap((n) => (n.version ? [n.version] : [])));
   if (versions.size > 1) warning.push(`version skew: ${[...versions].join(' vs ')}`);
   let age: number | undefined;
-  if (i.maxAgeMs !== undefined) {
+  const maxAgeMs = i.maxAgeMs !== undefined && i.maxAgeMs > 0 ? i.maxAgeMs : undefined;
+  if (maxAgeMs !== undefined && i.targetReachable !== false) {
     if (i.lastBackupMs === undefined) critical.push('no complete backup on the target');
     else {
-      age = now - i.lastBackupMs;
-      if (age > 2 * i.maxAgeMs) critical.push(`last backup is ${formatDuration(age)} old`);
-      else if (age > i.maxAgeMs) warning.push(`last backup is ${formatDuration(age)} old`);
+      age = Math.max(0, now - i.lastBackupMs);
+      if (age > 2 * maxAgeMs) critical.push(`last backup is ${ageText(age)} old (critical over ${ageText(2 * maxAgeMs)})`);
+      else if (age > maxAgeMs) warning.push(`last backup is ${ageText(age)} old (warning over ${ageText(maxAgeMs)})`);
     }
   }
   const code: NagiosCode = critical.length > 0 ? NAGIOS.CRITICAL : warning.length > 0 ? NAGIOS.WARNING : NAGIOS.OK;
   const detail = [...critical, ...warning];
-  const ok = i.nodes.filter((n) => n.version !== undefined && n.ok && n.problems.length === 0).length;
-  const summary = detail.length > 0 ? detail.join('; ') : `${ok} nodes healthy${age !== undefined ? `, last backup ${formatDuration(age)} ago` : ''}`;
-  const perf = [`nodes=${i.nodes.length}`, `healthy=${ok}`, `problems=${detail.length}`, ...(age !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s`] : [])];
+  const summary = detail.length > 0 ? detail.join('; ') : `${count.healthy} nodes healthy${age !== undefined ? `, last backup ${ageText(age)} ago` : ''}`;
+  const perf = [
+    `nodes=${i.nodes.length}`,
+    `healthy=${count.healthy}`,
+    `warning=${count.warning}`,
+    `critical=${count.critical}`,
+    // 'label'=value[UOM];warn;crit;min
+    ...(age !== undefined && maxAgeMs !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s;${Math.round(maxAgeMs / 1000)};${Math.round((2 * maxAgeMs) / 1000)};0`] : []),
+  ];
   return { code, line: `FREEZEFRAME ${NAMES[code]} - ${summary.replace(/\|/g, '/').replace(/\n/g, ' ')} | ${perf.join(' ')}` };
 }
 
 /** Runs the checks; any failure to check at all is UNKNOWN, never a crash. */
 export async function nagios(loadInventory: () => Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosResult> {
+  // the age check is on by default: --max-age, else the inventory's health.maxAge (26h); 0 turns it off
   try {
     return nagiosStatus(await nagiosInput(loadInventory(), opts));
   } catch (e) {

@@ -8,6 +8,8 @@ import type { RestoreCommandResult, RestoreRunResult } from '../engine/restore.j
 import type { ServicesResult } from '../engine/services.js';
 import type { ShowResult } from '../engine/show.js';
 import type { Stability } from '../engine/stability.js';
+import type { StatusResult } from '../engine/status.js';
+import type { Detached } from './detach.js';
 import { formatBytes, formatDuration, formatRate, table } from './format.js';
 
 // One renderer per command's result, for humans.
@@ -187,4 +189,68 @@ export function renderRestoreRun(r: RestoreRunResult): string {
   lines.push(stabilityLine('before', r.stability.before));
   if (r.stability.after) lines.push(stabilityLine('after', r.stability.after));
   return lines.join('\n');
+}
+
+/** The running run as `status` shows it: phase, phases so far, each source's transfer. */
+function runningLines(r: NonNullable<StatusResult['running']>, now: number): string[] {
+  const { job, alive, record } = r;
+  const since = Date.parse(job.startedAt);
+  const lines = [
+    alive
+      ? `${job.kind} ${job.id} RUNNING for ${formatDuration(now - since)} (pid ${job.pid} on ${job.host}, started ${job.startedAt})`
+      : `${job.kind} ${job.id}: its director (pid ${job.pid}) is GONE without cleaning up (started ${job.startedAt})`,
+  ];
+  if (job.log) lines.push(`log: ${job.log}`);
+  const live = record?.progress;
+  if (record && record.phases.length > 0) {
+    lines.push(`phase: ${live?.phase ?? record.phases.at(-1)!.phase}  (${record.phases.map((p) => `${p.phase} ${p.endedAt ? formatDuration(p.durationMs) : '...'}${p.ok === false ? ' FAILED' : ''}`).join(', ')})`);
+  } else {
+    lines.push('phase: starting');
+  }
+  const transfers = Object.entries(live?.transfers ?? {});
+  if (transfers.length > 0) {
+    lines.push(table(['source', 'sent', 'done', 'rate'], transfers.map(([s, t]) => [s, formatBytes(t.bytes), t.done ? 'done' : `${t.percent}%`, t.done ? '' : t.rate])));
+  }
+  if (live) lines.push(`updated ${formatDuration(Math.max(0, now - Date.parse(live.updatedAt)))} ago`);
+  for (const w of record?.warnings ?? []) lines.push(`warning: ${w}`);
+  if (!alive) {
+    lines.push(
+      job.kind === 'backup'
+        ? `the freeze leases thaw and the target lock expires by themselves; finish it with: freezeframe backup --resume ${job.id} (or run \`freezeframe cleanup\`)`
+        : 'the target lock expires by itself; run the restore again',
+    );
+  }
+  return lines;
+}
+
+export function renderStatus(r: StatusResult, now = Date.now()): string {
+  const lines: string[] = [];
+  if (r.running) lines.push(...runningLines(r.running, now));
+  else lines.push(`no backup or restore running (deployment ${r.deployment})`);
+  if (r.last) {
+    lines.push(r.running ? 'before it:' : 'last run:');
+    const last = recordLines(r.last);
+    // a record still saying running with no process behind it: the director died mid-run
+    if (r.last.result === 'running') last[0] = `${last[0]}\n  (no director runs it: it was killed; ${r.last.kind === 'backup' ? `freezeframe backup --resume ${r.last.backupId}` : 'run the restore again'})`;
+    lines.push(...last.map((l) => `  ${l}`));
+    if (r.last.result === 'incomplete' && r.last.kind === 'backup') lines.push(`  resume it with: freezeframe backup --resume ${r.last.backupId}`);
+  }
+  return lines.join('\n');
+}
+
+/** One line for `status --follow`: the phase and each source's transfer. */
+export function statusLine(r: NonNullable<StatusResult['running']>): string {
+  const live = r.record?.progress;
+  const phase = live?.phase ?? r.record?.phases.at(-1)?.phase ?? 'starting';
+  const t = Object.entries(live?.transfers ?? {}).map(([s, x]) => `${s} ${x.done ? 'done' : `${x.percent}% ${formatBytes(x.bytes)}`}`);
+  return `${r.job.kind} ${r.job.id}: ${phase}${t.length ? ` (${t.join(', ')})` : ''}`;
+}
+
+export function renderDetached(d: Detached): string {
+  return [
+    `${d.kind} ${d.id} started in the background (${d.how === 'systemd' ? `unit ${d.unit}` : 'a session of its own'}${d.pid ? `, pid ${d.pid}` : ''})`,
+    `log: ${d.log}`,
+    'follow it: freezeframe status --follow',
+    `stop it:   ${d.how === 'systemd' ? `systemctl${process.getuid?.() === 0 ? '' : ' --user'} stop ${d.unit}` : d.pid ? `kill -INT ${d.pid}` : 'kill -INT <pid> (see freezeframe status)'}`,
+  ].join('\n');
 }

@@ -2,11 +2,13 @@ import pLimit from 'p-limit';
 import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
 import { preflight, withDeployment, type Deployment, type Member } from './core/deployment.js';
 import { asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
+import { afterRunMetrics } from './core/metrics.js';
 import { mergeNotHeld, type NotHeld } from './core/receiver-verdict.js';
-import { addTransfer, finishRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type PhaseRecord, type RunRecord } from './core/records.js';
+import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type PhaseRecord, type RunRecord } from './core/records.js';
+import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { pruneBackups, type RetentionPolicy } from './core/retention.js';
-import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './core/retry.js';
+import { DEFAULT_RETRY, failpoint, failpointSlow, newHolder, type RetryPolicy } from './core/retry.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
 import { sendTree } from './core/transfer.js';
 import type { AgentNode, BackupListing, EventSink, FreezeResult, ThawResult, TransferStats } from './core/types.js';
@@ -37,6 +39,12 @@ export interface BackupOptions {
   retry?: RetryPolicy;
   /** Phase 8: after a successful tag and release, prune the target's backups by this policy (inventory `retention`); none when absent. */
   retention?: RetentionPolicy;
+  /**
+   * Stops the run cleanly when aborted (the reason, e.g. `SIGINT`, is recorded): transfers are
+   * cancelled, every host thawed, snapshots released, the target unlocked, and the record says
+   * `incomplete`. Once the tag began the run finishes instead: the backup is complete.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BackupResult {
@@ -49,11 +57,26 @@ export interface BackupCommandResult extends BackupResult {
   recordFile: string;
 }
 
+export interface BackupCommandOptions {
+  label?: string;
+  onEvent?: EventSink;
+  now?: Date;
+  resume?: string;
+  /** Use this id (chosen by the `backup --detach` that started this process) instead of a new one. */
+  id?: string;
+  /** Stops the run cleanly (see BackupOptions.signal). */
+  signal?: AbortSignal;
+  /** Where this run's output goes when it runs detached: shown by `freezeframe status`. */
+  log?: string;
+}
+
 /**
  * `freezeframe backup [--label L] [--resume ID]`: a new backup id (or the interrupted one), the
- * run on one connection, and its run record written whatever the outcome.
+ * run on one connection, and its run record written whatever the outcome: while running too
+ * (`result: running` with `progress`, for `freezeframe status`). Refused at once, naming it,
+ * while another backup or restore of this director runs (the run lock in the state folder).
  */
-export async function backup(inv: Inventory, opts: { label?: string; onEvent?: EventSink; now?: Date; resume?: string } = {}): Promise<BackupCommandResult> {
+export async function backup(inv: Inventory, opts: BackupCommandOptions = {}): Promise<BackupCommandResult> {
   const stateDir = stateDirOf(inv);
   if (opts.resume) {
     checkBackupId(opts.resume, '--resume');
@@ -62,9 +85,19 @@ export async function backup(inv: Inventory, opts: { label?: string; onEvent?: E
       throw new FfError('FAILED_PRECONDITION', `backup ${opts.resume} completed already (its record says ok); nothing to resume`, { hint: `freezeframe show ${opts.resume}` });
     }
   }
-  const backupId = opts.resume ?? (await unusedBackupId(stateDir, opts.now ?? new Date(), opts.label));
+  if (opts.id) checkBackupId(opts.id, 'backup id');
+  const held = readRunningJob(stateDir);
+  if (held?.alive) throw runningError(held.job);
+  const backupId = opts.resume ?? opts.id ?? (await unusedBackupId(stateDir, opts.now ?? new Date(), opts.label));
   const record = newRunRecord('backup', backupId, backupId, inv.deployment);
+  const emit = opts.onEvent;
+  const runLock = takeRunLock(stateDir, { kind: 'backup', id: backupId, ...(opts.log ? { log: opts.log } : {}) }, (old) =>
+    emit?.({ type: 'warning', message: `the run lock of ${old.kind} ${old.id} (pid ${old.pid}) was stale: its director is gone` }),
+  );
+  const live = liveRecord(stateDir, record, emit);
   try {
+    live.sink({ type: 'run', kind: 'backup', id: backupId, backupId, deployment: inv.deployment });
+    live.flush();
     const r = await withDeployment(inv, ({ nodes }) =>
       runBackup(nodes, {
         deployment: inv.deployment,
@@ -74,14 +107,21 @@ export async function backup(inv: Inventory, opts: { label?: string; onEvent?: E
         directorVersion: VERSION,
         record,
         retention: inv.retention,
+        onEvent: live.sink,
         ...(opts.resume ? { resume: true } : {}),
-        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       }),
     );
+    live.stop();
     return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
   } catch (e) {
+    live.stop();
+    if (record.result === 'running') finishRecord(record, asFfError(e));
     writeRunRecord(stateDir, record);
     throw withRecordHint(asFfError(e), backupId);
+  } finally {
+    runLock.release();
+    await afterRunMetrics(inv, emit);
   }
 }
 
@@ -144,6 +184,13 @@ export class BackupRun {
   private transferStarted = false;
   private snapshot = '';
   private failure: FfError | undefined;
+  /** The phase an interruption stopped. */
+  private interruptedDuring: string | undefined;
+  /** Set once the tag began: from then on an interruption lets the run finish. */
+  private tagging = false;
+  private readonly onAbort = () => {
+    if (!this.tagging) this.transfersAbort.abort(this.opts.signal?.reason);
+  };
 
   constructor(
     private readonly nodes: readonly AgentNode[],
@@ -157,21 +204,50 @@ export class BackupRun {
 
   async run(): Promise<BackupResult> {
     if (this.opts.resume) this.rec.resumed = true;
+    const signal = this.opts.signal;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
     try {
+      this.checkInterrupted();
       const dep = await this.preflight();
+      this.checkInterrupted();
       await this.lockTarget(dep);
       if (await this.taggedAlready(dep)) return await this.cleanUpAndFinish();
       await this.removeLeftovers(dep);
+      this.checkInterrupted();
       await this.freeze(dep);
+      this.checkInterrupted();
       await this.takeSnapshots(dep);
+      this.checkInterrupted();
       await this.holdOrThaw(dep);
       await this.transfer(dep);
+      this.checkInterrupted();
       await this.endHeldFreeze(dep);
+      this.checkInterrupted();
       await this.tag(dep);
     } catch (e) {
-      this.failure = asFfError(e);
+      // a transfer cancelled by the interruption failed because of it: the interruption is the cause
+      this.failure = this.interruption() ?? asFfError(e);
+    } finally {
+      signal?.removeEventListener('abort', this.onAbort);
     }
     return this.cleanUpAndFinish();
+  }
+
+  /** The error of an interrupted run (signal aborted before the tag began), else undefined. */
+  private interruption(): FfError | undefined {
+    const signal = this.opts.signal;
+    if (!signal?.aborted || this.tagging) return undefined;
+    const reason = typeof signal.reason === 'string' ? signal.reason : 'an abort';
+    if (!this.rec.interrupted) {
+      this.rec.interrupted = reason;
+      this.interruptedDuring = this.rec.phases.at(-1)?.phase;
+    }
+    return new FfError('CANCELLED', `backup ${this.backupId} interrupted by ${reason}`);
+  }
+
+  private checkInterrupted(): void {
+    const e = this.interruption();
+    if (e) throw e;
   }
 
   private warn(message: string, node?: string): void {
@@ -349,11 +425,13 @@ export class BackupRun {
         sender: m.node,
         receiver: target,
         recheck: recheck || !previous,
-        send: (args) =>
-          m.node.performRsync(
+        send: async (args) => {
+          await failpointSlow('transfer', this.transfersAbort.signal);
+          return m.node.performRsync(
             { ...args, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}) },
             { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
-          ),
+          );
+        },
         retry: this.retry,
         signal: this.transfersAbort.signal,
         onRetry: (attempt, e, delayMs) => this.warn(`${name}: transfer failed (${e.message}); retry ${attempt} in ${delayMs} ms`, name),
@@ -411,6 +489,7 @@ export class BackupRun {
     const lost = this.lock?.lost();
     if (lost) throw new FfError('FAILED_PRECONDITION', `target lock lost before tagging: ${lost.message}`, { cause: lost, node: target.node.name });
     failpoint('before-tag');
+    this.tagging = true;
     await runPhase(this.ctx, 'tag', (p) =>
       onNode(
         this.ctx,
@@ -453,7 +532,7 @@ export class BackupRun {
       }
     }
     // the tag released the target lock on the agent: take it again, so no other run starts while backups are deleted
-    if (!this.failure && this.snapshot && this.opts.retention && this.dep && this.lock && (await this.lock.renew())) await this.retention(this.dep.target, this.opts.retention);
+    if (!this.failure && this.snapshot && this.opts.retention && !this.opts.signal?.aborted && this.dep && this.lock && (await this.lock.renew())) await this.retention(this.dep.target, this.opts.retention);
     await this.lock?.release();
     this.lock = undefined;
   }
@@ -478,9 +557,11 @@ export class BackupRun {
   }
 
   private async cleanUpAndFinish(): Promise<BackupResult> {
+    const warned = this.rec.warnings.length;
     await this.cleanUp();
+    const cleanedUp = this.rec.warnings.length === warned;
     const { rec, failure, backupId } = this;
-    if (failure && this.transferStarted && !this.snapshot) {
+    if (failure && (this.transferStarted || rec.interrupted) && !this.snapshot) {
       const sourceNames = (this.dep?.sources ?? []).map((s) => s.node.name);
       rec.missingSources = sourceNames.filter((n) => !rec.transfers[n]);
       // every source arrived but the tag failed: the whole set is still untagged
@@ -488,6 +569,14 @@ export class BackupRun {
     }
     finishRecord(rec, failure);
     if (failure) {
+      if (rec.interrupted) {
+        const phase = this.interruptedDuring;
+        throw new FfError('CANCELLED', `backup ${backupId} interrupted by ${rec.interrupted}${phase ? ` during ${phase}` : ''}; ${cleanedUp ? 'stopped cleanly: every host thawed, snapshots released, target unlocked' : 'stopped; the clean-up had problems (see the warnings)'}\nbackup ${backupId} is incomplete (not tagged)`, {
+          cause: failure,
+          hint: `resume it with: freezeframe backup --resume ${backupId}`,
+          details: { interrupted: rec.interrupted, backupId, missingSources: rec.missingSources ?? [] },
+        });
+      }
       if (rec.result === 'incomplete') {
         throw new FfError(failure.code, `${failure.message}\nbackup ${backupId} is incomplete (not tagged; missing: ${rec.missingSources!.join(', ')})`, {
           cause: failure.cause ?? failure,

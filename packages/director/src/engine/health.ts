@@ -121,22 +121,27 @@ export interface NagiosInput {
   nodes: Array<HealthRow & { warnings?: string[] }>;
   /** Newest complete backup's creation time, when known. */
   lastBackupMs?: number;
-  /** Older than this is WARNING, older than twice this CRITICAL. */
+  /** Older than this is WARNING, older than twice this CRITICAL; absent or 0: not checked. */
   maxAgeMs?: number;
+  /** False when the target did not answer: the age is then unknown (the node is CRITICAL already), not "no backup". */
+  targetReachable?: boolean;
   now?: number;
 }
 
 /**
- * What a monitoring check judges: every node's health and, with `maxAgeMs`, the newest complete
- * backup's age. Throws when it cannot check at all (the CLI reports that as UNKNOWN).
+ * What a monitoring check judges: every node's health and the newest complete backup's age,
+ * checked against `opts.maxAgeMs`, else the inventory's `health.maxAge` (26 h by default; 0
+ * turns it off). Throws when it cannot check at all (the CLI reports that as UNKNOWN).
  */
 export async function nagiosInput(inv: Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosInput> {
+  const maxAgeMs = opts.maxAgeMs ?? inv.health.maxAge;
   return withDeployment(inv, async (d) => {
     const h = await healthOf(d);
+    if (maxAgeMs <= 0) return { nodes: h.nodes };
     // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
-    if (opts.maxAgeMs === undefined || !h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes };
+    if (!h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes, maxAgeMs, targetReachable: false };
     const { target } = await findTarget(d.nodes);
     const latest = pickLatest(await target.node.listBackups());
-    return { nodes: h.nodes, maxAgeMs: opts.maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
+    return { nodes: h.nodes, maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
   });
 }

@@ -1,8 +1,10 @@
-import { newBackupId, type Inventory } from '@freezeframe/common';
+import { errorMessage, newBackupId, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment } from './core/deployment.js';
+import { afterRunMetrics, recordPrune } from './core/metrics.js';
 import { pruneBackups, type RetentionOutcome } from './core/retention.js';
 import { newHolder } from './core/retry.js';
 import { holdTargetLock, lockLeaseFor, unrecordedCtx } from './core/target-lock.js';
+import type { EventSink } from './core/types.js';
 
 // `freezeframe prune`: the inventory's retention, applied now (a backup applies it as phase 8).
 
@@ -15,9 +17,36 @@ export interface PruneCommandResult extends RetentionOutcome {
  * target must be reachable. Deleting holds the target lock, so a running backup, restore or
  * verify is never pulled from under; a dry run takes no lock and changes nothing.
  */
-export async function prune(inv: Inventory, opts: { dryRun?: boolean } = {}): Promise<PruneCommandResult> {
+export async function prune(inv: Inventory, opts: { dryRun?: boolean; onEvent?: EventSink } = {}): Promise<PruneCommandResult> {
+  if (opts.dryRun) return applyPrune(inv, opts);
+  const startedMs = Date.now();
+  const seen: { target?: { node: string; freeBytes: number } } = {};
+  let r: PruneCommandResult;
+  try {
+    r = await applyPrune(inv, opts, seen);
+  } catch (e) {
+    await pruneMetrics(inv, { startedMs, ok: false, ...seen }, opts.onEvent);
+    throw e;
+  }
+  await pruneMetrics(inv, { startedMs, ok: r.ok, retention: r, ...seen }, opts.onEvent);
+  return r;
+}
+
+/** The prune's outcome into prune.json, then the metrics file; a failure to write either only warns. */
+async function pruneMetrics(inv: Inventory, outcome: Parameters<typeof recordPrune>[1], onEvent?: EventSink): Promise<void> {
+  try {
+    recordPrune(inv, outcome);
+  } catch (e) {
+    onEvent?.({ type: 'warning', message: `metrics: ${errorMessage(e)}` });
+    return;
+  }
+  await afterRunMetrics(inv, onEvent);
+}
+
+async function applyPrune(inv: Inventory, opts: { dryRun?: boolean }, seen: { target?: { node: string; freeBytes: number } } = {}): Promise<PruneCommandResult> {
   return withDeployment(inv, async (d) => {
     const { target } = await findTarget(d.nodes);
+    if (target.desc.target) seen.target = { node: target.node.name, freeBytes: target.desc.target.freeBytes };
     const run = () => pruneBackups(target.node, { policy: inv.retention, deployment: inv.deployment, ...(opts.dryRun ? { dryRun: true } : {}) });
     if (opts.dryRun) {
       const r = await run();

@@ -1,7 +1,9 @@
 import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, checkBackupId, checkName, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
 import { notNeeded, preflight, withDeployment, type Connected, type Member } from './core/deployment.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
-import { addTransfer, finishRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { afterRunMetrics } from './core/metrics.js';
+import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { resolveBackup } from './core/resolve-backup.js';
 import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './core/retry.js';
@@ -32,6 +34,17 @@ export interface RestoreOptions {
   force?: boolean;
   onEvent?: EventSink;
   onStep?: (node: string, s: KeyspaceStep) => void;
+  /** Run id (`restore_<time>`, chosen by the `restore --detach` that started this process) instead of a new one. */
+  id?: string;
+  /** Stops the restore between sources and cancels the running transfer; the record says `incomplete`. */
+  signal?: AbortSignal;
+  /** Where this run's output goes when it runs detached: shown by `freezeframe status`. */
+  log?: string;
+}
+
+/** A new restore run id: the file name of its record. */
+export function newRestoreId(now = new Date()): string {
+  return `restore_${newBackupId(now)}`;
 }
 
 export interface RestoreCommandResult extends RestoreResult {
@@ -82,10 +95,33 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   if (unknown.length > 0) throw new FfError('INVALID_ARGUMENT', `--only ${unknown.join(', ')}: not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
   const keyspaces = opts.keyspaces ? checkKeyspaces(opts.keyspaces) : undefined;
   if (keyspaces && opts.stagingOnly) throw new FfError('INVALID_ARGUMENT', '--keyspace and --staging-only exclude each other');
-  return withDeployment(inv, (d) => restoreFlow(d, inv, opts, keyspaces));
+  if (opts.id !== undefined && !/^restore_[0-9]{8}_[0-9]{6}$/.test(opts.id)) throw new FfError('INVALID_ARGUMENT', `restore run id ${JSON.stringify(opts.id.slice(0, 60))} is not restore_<yyyymmdd>_<hhmmss>`);
+  const stateDir = stateDirOf(inv);
+  const held = readRunningJob(stateDir);
+  if (held?.alive) throw runningError(held.job);
+  const record: RestoreRecord = newRunRecord('restore', opts.id ?? newRestoreId(), opts.backup, inv.deployment);
+  const runLock = takeRunLock(stateDir, { kind: 'restore', id: record.id, ...(opts.log ? { log: opts.log } : {}) }, (old) =>
+    opts.onEvent?.({ type: 'warning', message: `the run lock of ${old.kind} ${old.id} (pid ${old.pid}) was stale: its director is gone` }),
+  );
+  // the record is on disk from the first phase on (a refusal before it leaves none)
+  const live = liveRecord(stateDir, record, opts.onEvent);
+  try {
+    live.sink({ type: 'run', kind: 'restore', id: record.id, backupId: opts.backup, deployment: inv.deployment });
+    return await withDeployment(inv, (d) => restoreFlow(d, inv, { ...opts, onEvent: live.sink }, keyspaces, record));
+  } catch (e) {
+    if (record.result === 'running' && record.phases.length > 0) {
+      finishRecord(record, asFfError(e));
+      writeRunRecord(stateDir, record);
+    }
+    throw e;
+  } finally {
+    live.stop();
+    runLock.release();
+    await afterRunMetrics(inv, opts.onEvent);
+  }
 }
 
-async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined): Promise<RestoreRunResult> {
+async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined, record: RestoreRecord): Promise<RestoreRunResult> {
   const warnings: string[] = [];
   const warn = (message: string, node?: string) => {
     warnings.push(message);
@@ -153,7 +189,6 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
 
   // ---- the transfer (target lock, verification, activate, data channel, deactivate)
   const stateDir = stateDirOf(inv);
-  const record: RestoreRecord = newRunRecord('restore', `restore_${newBackupId()}`, opts.backup, inv.deployment);
   let r: RestoreResult;
   try {
     r = await restoreSources(
@@ -166,6 +201,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
         ...(opts.force ? { force: true } : {}),
         ...(only ? { only } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       },
     );
   } catch (e) {
@@ -187,6 +223,11 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
     if (cassandraNodes.length > 0) warn(`staged only (--staging-only): run \`freezeframe restore-keyspace --node <node> --keyspace <ks> ${r.backupId}\` for ${cassandraNodes.join(', ')}`);
   } else {
     for (const node of cassandraNodes) {
+      if (opts.signal?.aborted) {
+        record.interrupted = String(opts.signal.reason);
+        failure = new FfError('CANCELLED', `restore interrupted by ${record.interrupted} before the keyspaces of ${node} were put in place`, { node });
+        break;
+      }
       const steps: KeyspaceStep[] = [];
       ksSteps[node] = steps;
       try {
@@ -220,7 +261,8 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
   record.stability = { before: stableBefore, after };
   record.maintenance = { nodes: maintenanceNodes, stopServices: !!opts.stopServices, servicesRunningBefore: up };
   if (failure) {
-    record.result = 'failed';
+    delete record.progress;
+    record.result = record.interrupted ? 'incomplete' : 'failed';
     record.error = { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}), ...(failure.node ? { node: failure.node } : {}) };
   }
   const recordFile = writeRunRecord(stateDir, record);
@@ -261,6 +303,8 @@ export interface RestoreSourcesOptions {
   lockLeaseMs?: number;
   holder?: string;
   retry?: RetryPolicy;
+  /** Cancels the running transfer and stops before the next source; the record says `incomplete`. */
+  signal?: AbortSignal;
 }
 
 export interface RestoreResult {
@@ -286,10 +330,19 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
   let failure: FfError | undefined;
   let backupId = opts.backup;
   let lock: HeldLock | undefined;
+  const interrupted = () => {
+    if (!opts.signal?.aborted) return;
+    rec.interrupted = String(opts.signal.reason);
+    throw new FfError('CANCELLED', `restore of backup ${backupId} interrupted by ${rec.interrupted}; restored so far: ${restored.join(', ') || 'nothing'}`, {
+      hint: 'run the restore again: it starts over',
+    });
+  };
   try {
     if (backupId !== 'latest') checkBackupId(backupId, 'backup id');
     for (const n of opts.only ?? []) checkName(n, '--only');
+    interrupted();
     const dep = await preflight(ctx, nodes, { forBackup: false });
+    interrupted();
     const target = dep.target;
 
     const backups = await target.node.listBackups();
@@ -335,6 +388,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       }, (v) => `${v.filesChecked} files checked${v.ok ? '' : ', FAILED'}`),
     );
 
+    interrupted();
     const entries = await runPhase(ctx, 'activate', (p) =>
       onNode(ctx, p, target.node.name, () => target.node.activateBackup(backupId), (e) => `${e.length} entries`),
     );
@@ -353,6 +407,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       await runPhase(ctx, 'restore', async (p) => {
         for (const s of selected) {
           const name = s.node.name;
+          interrupted();
           const entry = s.desc.source!.entry;
           try {
             const { stats } = await onNode(
@@ -369,8 +424,10 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
                   entry,
                   sender: target.node,
                   receiver: s,
-                  send: (args) => target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }) }),
+                  send: (args) =>
+                    target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) }),
                   retry: opts.retry ?? DEFAULT_RETRY,
+                  ...(opts.signal ? { signal: opts.signal } : {}),
                   onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name),
                 }),
               ({ stats: st }) => `${st.filesTotal} files, ${formatBytes(st.bytesTotal)}, ${formatBytes(st.bytesTransferred)} sent`,
@@ -380,6 +437,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
             restored.push(name);
             failpoint('after-restore-source');
           } catch (e) {
+            interrupted();
             const err = await withReceiverCause(asFfError(e, name), s.node, { backupId, source: name, direction: 'restore' });
             throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: err }]);
           }

@@ -265,7 +265,9 @@ export class GrpcAgentNode implements AgentNode, AppNode {
     } catch (e) {
       const err = this.failed(e);
       if (err.code === 'CANCELLED' && opts.signal?.aborted) {
-        throw new FfError('CANCELLED', `${this.name}: ${what} cancelled because another transfer failed`, { node: this.name });
+        // the abort's reason says why (an interruption: the signal's name); otherwise a sibling transfer failed
+        const why = typeof opts.signal.reason === 'string' ? `by ${opts.signal.reason}` : 'because another transfer failed';
+        throw new FfError('CANCELLED', `${this.name}: ${what} cancelled ${why}`, { node: this.name });
       }
       throw err;
     } finally {

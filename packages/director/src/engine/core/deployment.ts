@@ -159,6 +159,7 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
     }
     if (targets.length > 1) problems.push(`more than one target: ${targets.map((t) => t.node.name).join(', ')}`);
     const target = targets[0];
+    if (target?.desc.target) ctx.record.target = { node: target.node.name, freeBytes: target.desc.target.freeBytes };
     // a resumed backup takes over the lock its own dead run left
     if (opts.forBackup && target?.health.targetLockedBy && target.health.targetLockedBy !== opts.resumeOf) {
       problems.push(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FfError, RUN_ID_RE, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
 import type { NotHeld } from './receiver-verdict.js';
-import type { Phase, TransferStats } from './types.js';
+import type { EventSink, Phase, TransferStats } from './types.js';
 
 /**
  * What one run (backup or restore) did, written to `<stateDir>/runs/<id>.json` whether it
@@ -20,8 +20,16 @@ export interface RunRecord {
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
-  /** `incomplete`: the transfer started but the backup was not tagged; `backup --resume <id>` finishes it. */
+  /**
+   * `running` while the director works (the record is written as it goes); `incomplete`: the run
+   * was interrupted (SIGINT, SIGTERM) or its transfer started, and the backup was not tagged:
+   * `backup --resume <id>` finishes it.
+   */
   result: 'running' | 'ok' | 'failed' | 'incomplete';
+  /** The signal that stopped the run (it cleaned up: thawed, released snapshots, unlocked). */
+  interrupted?: string;
+  /** While running: what the director does now, rewritten every few seconds (freezeframe status). */
+  progress?: LiveProgress;
   error?: { code: string; message: string; hint?: string; node?: string };
   phases: PhaseRecord[];
   /** First pause to last thaw, from the agents' own clocks. */
@@ -49,6 +57,17 @@ export interface RunRecord {
   alreadyTagged?: boolean;
   /** Phase 8: what retention kept and pruned (and why) after this backup. */
   retention?: RetentionOutcome;
+  /** The target node and its free bytes as preflight found them (the metrics file reports them). */
+  target?: { node: string; freeBytes: number };
+}
+
+export interface LiveProgress {
+  /** The director's process. */
+  pid: number;
+  phase?: Phase;
+  updatedAt: string;
+  /** Per source, as rsync reports it. */
+  transfers: Record<string, { bytes: number; percent: number; rate: string; done: boolean }>;
 }
 
 export interface PhaseRecord {
@@ -108,8 +127,9 @@ export function finishRecord(rec: RunRecord, error?: FfError): void {
   const end = new Date();
   rec.endedAt = end.toISOString();
   rec.durationMs = end.getTime() - Date.parse(rec.startedAt);
+  delete rec.progress;
   if (error) {
-    rec.result = rec.missingSources && rec.missingSources.length > 0 ? 'incomplete' : 'failed';
+    rec.result = rec.interrupted || (rec.missingSources && rec.missingSources.length > 0) ? 'incomplete' : 'failed';
     rec.error = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(error.node ? { node: error.node } : {}) };
   } else {
     rec.result = 'ok';
@@ -150,6 +170,76 @@ export function readRunRecord(stateDir: string, id: string): RunRecord | undefin
   } catch (e) {
     throw new FfError('INTERNAL', `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** How often a running record is rewritten while only progress changes. */
+const LIVE_EVERY_MS = 2_000;
+
+export interface LiveRecord {
+  /** Passes every event on to `next`, and keeps the record on disk current. */
+  sink: EventSink;
+  /** Writes the record now (a phase started or ended, the run began). */
+  flush(): void;
+  stop(): void;
+}
+
+/**
+ * Keeps the record of a running run on disk (`result: running` with `progress`), so `freezeframe
+ * status` in another terminal sees its phase and transfers: written at once when a phase starts or
+ * ends, at most every LIVE_EVERY_MS for progress. A failed write is a warning for the terminal, never
+ * the run's failure.
+ */
+export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, opts: { everyMs?: number; pid?: number } = {}): LiveRecord {
+  const everyMs = opts.everyMs ?? LIVE_EVERY_MS;
+  const live: LiveProgress = { pid: opts.pid ?? process.pid, updatedAt: new Date().toISOString(), transfers: {} };
+  let lastWrite = 0;
+  let stopped = false;
+  let warned = false;
+  const flush = () => {
+    // a finished record is the caller's to write
+    if (stopped || rec.result !== 'running') return;
+    live.updatedAt = new Date().toISOString();
+    rec.progress = live;
+    try {
+      writeRunRecord(stateDir, rec);
+    } catch (e) {
+      if (!warned) next?.({ type: 'warning', message: `cannot write the running record (freezeframe status will not see it): ${(e as Error).message}` });
+      warned = true;
+    }
+    lastWrite = Date.now();
+  };
+  // progress between phase changes: written by a timer too, so a long quiet transfer stays current
+  const timer = setInterval(() => {
+    if (Date.now() - lastWrite >= everyMs) flush();
+  }, everyMs);
+  timer.unref?.();
+  const sink: EventSink = (e) => {
+    next?.(e);
+    if (e.type === 'phase-start') {
+      live.phase = e.phase;
+      flush();
+    } else if (e.type === 'phase-end') {
+      flush();
+    } else if (e.type === 'progress') {
+      const t = (live.transfers[e.node] ??= { bytes: 0, percent: 0, rate: '', done: false });
+      t.bytes = Math.max(t.bytes, e.progress.bytes);
+      t.percent = Math.max(t.percent, e.progress.percent);
+      t.rate = e.progress.rate;
+      if (Date.now() - lastWrite >= everyMs) flush();
+    } else if (e.type === 'node' && e.status === 'done' && (e.phase === 'transfer' || e.phase === 'restore')) {
+      const t = (live.transfers[e.node] ??= { bytes: 0, percent: 0, rate: '', done: false });
+      t.done = true;
+      t.percent = 100;
+    }
+  };
+  return {
+    sink,
+    flush,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 /** Tracks phase timings into the record; the engine calls it around every phase. */

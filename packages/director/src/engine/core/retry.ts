@@ -60,6 +60,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: Retry
       const delay = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
       o.onRetry?.(attempt, err, delay);
       await sleep(delay);
+      if (o.signal?.aborted) throw err;
     }
   }
 }
@@ -75,4 +76,22 @@ export function newHolder(): string {
  */
 export function failpoint(name: string): void {
   if (process.env.FREEZEFRAME_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * A slow step for the fault suite: when FREEZEFRAME_FAILPOINT is `slow-<name>`, waits there
+ * FREEZEFRAME_FAILPOINT_MS (default 30 s) or until `signal` aborts, as a long transfer would.
+ */
+export async function failpointSlow(name: string, signal?: AbortSignal): Promise<void> {
+  if (process.env.FREEZEFRAME_FAILPOINT !== `slow-${name}` || signal?.aborted) return;
+  const ms = Number(process.env.FREEZEFRAME_FAILPOINT_MS ?? 30_000);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

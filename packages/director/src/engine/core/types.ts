@@ -252,6 +252,8 @@ export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' |
 
 /** What the engine reports while it works; the CLI turns these into progress lines. */
 export type EngineEvent =
+  /** A backup or restore began: its id, said before anything else so an interrupted run can be named. */
+  | { type: 'run'; kind: 'backup' | 'restore'; id: string; backupId: string; deployment: string }
   | { type: 'phase-start'; phase: Phase; at: number }
   | { type: 'phase-end'; phase: Phase; at: number; durationMs: number; ok: boolean; error?: string }
   | { type: 'node'; phase: Phase; node: string; status: 'start' | 'done' | 'failed'; durationMs?: number; detail?: string }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { FfError } from '@freezeframe/common';
+import { renderUnits, toOnCalendar } from './schedule.js';
+
+const refusal = (fn: () => unknown): FfError => {
+  try {
+    fn();
+  } catch (e) {
+    return e as FfError;
+  }
+  throw new Error('not refused');
+};
+
+describe('toOnCalendar', () => {
+  it('turns the friendly forms into OnCalendar= and passes systemd expressions through', () => {
+    expect(toOnCalendar('daily 02:00', '--backup')).toBe('*-*-* 02:00:00');
+    expect(toOnCalendar('  daily   2:05 ', '--backup')).toBe('*-*-* 02:05:00');
+    expect(toOnCalendar('weekly', '--drill')).toBe('weekly');
+    expect(toOnCalendar('weekly sun 03:30', '--drill')).toBe('Sun *-*-* 03:30:00');
+    expect(toOnCalendar('weekly Saturday', '--drill')).toBe('Sat *-*-* 00:00:00');
+    expect(toOnCalendar('monthly 04:00', '--backup')).toBe('*-*-01 04:00:00');
+    expect(toOnCalendar('hourly', '--backup')).toBe('hourly');
+    expect(toOnCalendar('Mon..Fri *-*-* 02:00:00', '--backup')).toBe('Mon..Fri *-*-* 02:00:00');
+  });
+
+  it('refuses shell characters, specifiers, quotes and newlines, naming the field', () => {
+    for (const hostile of ['daily 02:00; rm -rf /', 'daily $(reboot)', '`id`', 'daily 02:00\nExecStart=/bin/sh', '%h', "daily '02:00'", 'daily 02:00 | tee', 'a&b', '']) {
+      const e = refusal(() => toOnCalendar(hostile, '--backup'));
+      expect(e).toBeInstanceOf(FfError);
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.message).toMatch(/^--backup: /);
+      expect(e.details).toEqual({ field: '--backup' });
+    }
+    expect(refusal(() => toOnCalendar('daily 25:00', '--drill')).message).toBe('--drill: 25:00 is not a time of day (00:00 to 23:59)');
+  });
+});
+
+describe('renderUnits', () => {
+  it('writes a oneshot service with the absolute command and a persistent timer', () => {
+    const u = renderUnits({ job: 'backup', deployment: 'uat', schedule: 'daily 02:00', onCalendar: '*-*-* 02:00:00', execStart: ['/usr/bin/freezeframe', '-i', '/etc/freezeframe/inventory.yaml', 'backup'], randomizedDelaySec: 600 });
+    expect(u.service).toMatch(/^# Written by `freezeframe schedule install`/);
+    expect(u.service).toContain('\nType=oneshot\nExecStart=/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml backup\n');
+    expect(u.timer).toContain('\n[Timer]\nOnCalendar=*-*-* 02:00:00\nPersistent=true\nRandomizedDelaySec=600\nUnit=freezeframe-backup.service\n');
+    expect(u.timer).toContain('\n[Install]\nWantedBy=timers.target\n');
+    expect(renderUnits({ job: 'backup', deployment: 'uat', schedule: 'hourly', onCalendar: 'hourly', execStart: ['/x'] }).timer).not.toContain('RandomizedDelaySec');
+  });
+});

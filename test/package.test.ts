@@ -218,6 +218,13 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
     expect(readFileSync(join(dirname(stored[0]!), 'sub/notes.txt'), 'utf8')).toBe('a nested file\n');
   }, 300_000);
 
+  it('freezeframe demo runs from the packages: its agents are the installed freezeframe-agent', async () => {
+    onTestFailed(() => console.error(transcript.join('\n')));
+    const demo = await inRoot(['freezeframe', 'demo', '--json'], 240_000);
+    expect(demo.code, `demo:\n${demo.stdout}${demo.stderr}`).toBe(0);
+    expect(JSON.parse(demo.stdout)).toMatchObject({ ok: true });
+  }, 300_000);
+
   /** `chroot <root> /usr/bin/freezeframe-agent --config FILE`; resolves with its gRPC port. */
   function startAgent(name: string, config: string): Promise<number> {
     const stderr: string[] = [];

@@ -24,6 +24,7 @@ import {
   readTls,
   run,
   splitHostPort,
+  useStandIns,
   type AgentConfig,
 } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
   } catch (e) {
     configError(e);
   }
+  // tests on loopback only (checkStandIns): before any program is looked up
+  if (config.testStandIns !== undefined) useStandIns(config.testStandIns);
   const log = createLogger(config.name);
   let ctx: AgentContext;
   try {

@@ -1,12 +1,15 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, createSerial, errorMessage, isFfError, writeFileAtomic, type Logger, type ServiceRef, type ServicesConfig } from '@freezeframe/common';
+import { ENGINE_UNITS, FfError, createSerial, errorMessage, isFfError, writeFileAtomic, type Logger, type ServiceRef, type ServicesConfig } from '@freezeframe/common';
 import { AGENT_ROLE_LABEL } from './providers/freeze/docker.js';
 import { createDockerApi } from './tools/docker-api.js';
 import { systemctlIsActive, systemctlStart, systemctlStop } from './tools/systemctl.js';
 
 // Stopping and starting what the agent config names: one service (Cassandra for a keyspace
 // restore) or the node's service list (stop-services / start-services around a restore).
+
+/** How the Docker engine (`services.dockerEngine`) appears in answers and the record: by its service unit. */
+const ENGINE = 'docker.service';
 
 export interface ServiceState {
   kind: 'docker' | 'unit';
@@ -52,7 +55,8 @@ export function serviceControl(ref: ServiceRef, opts: { timeoutMs: number; log: 
 /** What stop-services stopped, kept under runDir so start-services (even after a restart) starts exactly that. */
 interface StoppedRecord {
   stoppedAt: number;
-  services: Array<{ kind: 'docker' | 'unit'; name: string; id?: string }>;
+  /** `engine`: the Docker engine, stopped and started as all of ENGINE_UNITS in one call. */
+  services: Array<{ kind: 'docker' | 'unit'; name: string; id?: string; engine?: true }>;
 }
 
 export class ServiceList {
@@ -67,7 +71,10 @@ export class ServiceList {
     this.file = join(runDir, 'stopped-services.json');
   }
 
-  /** Stops running containers (listed order), then units (listed order); records each one stopped. */
+  /**
+   * Stops running containers (listed order), then units (listed order), then the Docker engine
+   * (`dockerEngine`: its containers stop with it); records each one stopped.
+   */
   stop(): Promise<{ services: ServiceState[]; recordedAt: number }> {
     return this.serial(async () => {
       const rec = (await this.read()) ?? { stoppedAt: Date.now(), services: [] };
@@ -114,6 +121,17 @@ export class ServiceList {
         if (!rec.services.some((s) => s.kind === 'unit' && s.name === unit)) rec.services.push({ kind: 'unit', name: unit });
         await this.write(rec);
       }
+      if (this.cfg.dockerEngine) {
+        // an active socket alone still counts: the first client would start the engine again
+        if ((await systemctlIsActive(o, ENGINE)) || (await systemctlIsActive(o, 'docker.socket'))) {
+          await systemctlStop(o, ENGINE_UNITS);
+          out.push({ kind: 'unit', name: ENGINE, action: 'stopped' });
+          if (!rec.services.some((s) => s.engine)) rec.services.push({ kind: 'unit', name: ENGINE, engine: true });
+          await this.write(rec);
+        } else {
+          out.push({ kind: 'unit', name: ENGINE, action: 'not-running' });
+        }
+      }
       this.log.info({ services: out }, 'services stopped');
       return { services: out, recordedAt: rec.stoppedAt };
     });
@@ -129,7 +147,7 @@ export class ServiceList {
       const o = { bin: this.cfg.systemctl, timeoutMs: this.cfg.stopTimeout + 5_000, logger: this.log };
       for (const s of [...rec.services].reverse()) {
         if (s.kind === 'unit') {
-          await systemctlStart(o, s.name);
+          await systemctlStart(o, s.engine ? ENGINE_UNITS : s.name);
           out.push({ kind: 'unit', name: s.name, action: 'started' });
         } else {
           try {
@@ -180,6 +198,14 @@ export class ServiceList {
       } catch (e) {
         if (!isFfError(e, 'NOT_FOUND')) throw e;
         out.push({ kind: 'unit', name: unit, action: 'gone' });
+      }
+    }
+    if (this.cfg.dockerEngine) {
+      try {
+        out.push({ kind: 'unit', name: ENGINE, action: (await systemctlIsActive(o, ENGINE)) ? 'running' : 'not-running' });
+      } catch (e) {
+        if (!isFfError(e, 'NOT_FOUND')) throw e;
+        out.push({ kind: 'unit', name: ENGINE, action: 'gone' });
       }
     }
     return out;

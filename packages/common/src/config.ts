@@ -3,7 +3,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FfError } from './errors.js';
-import { BACKUP_ID_RE, CASSANDRA_SYSTEM_KEYSPACES, CONTAINER_NAME_RE, FILE_NAME_RE, HOST_PORT_RE, KEYSPACE_RE, NAME_RE, ZFS_DATASET_RE, isZfsDataset, parseDuration } from './ids.js';
+import { isIP } from 'node:net';
+import { BACKUP_ID_RE, CASSANDRA_SYSTEM_KEYSPACES, CONTAINER_NAME_RE, FILE_NAME_RE, GLUSTER_VOLUME_RE, HOST_NAME_RE, HOST_PORT_RE, KEYSPACE_RE, NAME_RE, ZFS_DATASET_RE, isLvmName, isZfsDataset, parseDuration } from './ids.js';
 
 // Config is validated once, here, at the edge; the rest of the code trusts the typed result.
 
@@ -40,6 +41,13 @@ const serviceRef = z.union([
   z.object({ container: containerName, socket: absPath.default('/var/run/docker.sock') }).strict(),
 ]);
 
+/** lvm(8) names, stricter: no '+', '@', NUL, '..', leading '-' or '.', nor the names lvm reserves. */
+const lvmName = (kind: 'vg' | 'lv') =>
+  z.string().refine((n) => isLvmName(n, kind) && !n.includes('..'), `must be an LVM ${kind === 'vg' ? 'volume group' : 'logical volume'} name: letters, digits, "_", ".", "-" (not first), at most 64, no ".."${kind === 'lv' ? ', none of the names lvm reserves (_tdata, snapshot..., ...)' : ''}`);
+/** lvcreate's `--size` (`2G`, `512m`) or `--extents` percentage (`10%ORIGIN`). */
+const lvmSnapshotSize = z.string().regex(/^([1-9][0-9]{0,14}(\.[0-9]{1,6})?[bBsSkKmMgGtTpPeE]?|([1-9][0-9]?|100)%(ORIGIN|VG|FREE|PVS))$/, 'must be a size such as 2G or 512M, or a percentage such as 10%ORIGIN');
+const hostName = z.string().refine((h) => HOST_NAME_RE.test(h) || isIP(h) !== 0, 'must be a host name or an IP address');
+
 const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dir'), volume: absPath }).strict(),
   z
@@ -55,6 +63,31 @@ const sourceSchema = z.discriminatedUnion('kind', [
       kind: z.literal('zfs'),
       volume: zfsDataset,
       /** Where the snapshot's clone is mounted for sending. */
+      snapshotMount: absPath,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('lvm'),
+      volumeGroup: lvmName('vg'),
+      logicalVolume: lvmName('lv'),
+      /** Room for a classic snapshot's changes; thin LVs need none (their snapshots share the pool). */
+      snapshotSize: lvmSnapshotSize.optional(),
+      /** Where the logical volume is mounted: restores write into it. */
+      mountPoint: absPath,
+      /** Where each snapshot is mounted read-only for sending, `<snapshotMount>/<backup id>`. */
+      snapshotMount: absPath,
+      /** The LV's file system; `xfs` adds `nouuid` to the snapshot's mount. */
+      fsType: z.enum(['xfs', 'ext4', 'ext3', 'ext2']).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('gluster'),
+      volume: z.string().regex(GLUSTER_VOLUME_RE, 'must be a GlusterFS volume name: letters, digits, "_", "-" (not first), at most 64'),
+      /** The server a snapshot is mounted from (`<server>:/snaps/<snapshot>/<volume>`). */
+      server: hostName.default('localhost'),
+      mountPoint: absPath,
       snapshotMount: absPath,
     })
     .strict(),
@@ -136,7 +169,10 @@ const freezeSchema = z.discriminatedUnion('kind', [
   }
 });
 
-/** What `stop-services` stops (containers first, then units, each in the listed order) and `start-services` starts again. */
+/** The systemd units `services.dockerEngine` stops together (the socket too, or a client would start the engine again). */
+export const ENGINE_UNITS: readonly string[] = ['docker.socket', 'docker.service'];
+
+/** What `stop-services` stops (containers, then units, each in the listed order, then the Docker engine) and `start-services` starts again. */
 const servicesSchema = z
   .object({
     socket: absPath.default('/var/run/docker.sock'),
@@ -146,8 +182,19 @@ const servicesSchema = z
     units: z.array(unitName).default([]),
     systemctl: absPath.default('/usr/bin/systemctl'),
     stopTimeout: duration.default('60s'),
+    /** Stop the Docker engine itself (docker.socket and docker.service) after the units; its containers stop with it. */
+    dockerEngine: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // stopping a swarm task's container makes the swarm start a new one: with the engine, the containers go with it
+    if (c.dockerEngine && (c.docker.length > 0 || c.allContainers)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['dockerEngine'], message: 'dockerEngine stops every container with the engine: leave out docker and allContainers' });
+    }
+    for (const u of c.units) {
+      if (c.dockerEngine && ENGINE_UNITS.includes(u)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['units'], message: `${u} is stopped by dockerEngine: leave it out of units` });
+    }
+  });
 
 /** What a receiving rsync may fail to store; `other` (anything unrecognised) is never allowed. */
 export const NOT_STORED_CLASSES = ['xattrs', 'acls', 'owners', 'times', 'permissions', 'hardlinks', 'specials'] as const;
@@ -191,6 +238,11 @@ export const agentConfigSchema = z
      * unless listen (and dataListen) are loopback addresses.
      */
     insecure: z.boolean().default(false),
+    /**
+     * Tests only: a folder of stand-in programs (lvcreate, gluster, mount, ...) found before the
+     * system's. Refused unless listen (and dataListen) are loopback addresses.
+     */
+    testStandIns: absPath.optional(),
     /** How long a data-channel ticket from OpenReceive stays valid. */
     ticketTtl: duration.default('60s'),
   })
@@ -308,9 +360,23 @@ export function checkInsecure(cfg: Pick<AgentConfig, 'insecure' | 'listen' | 'da
   }
 }
 
+/** Stand-in programs are for tests on loopback: an agent reachable from elsewhere never runs them. */
+export function checkStandIns(cfg: Pick<AgentConfig, 'testStandIns' | 'listen' | 'dataListen'>, file: string): void {
+  if (cfg.testStandIns === undefined) return;
+  for (const [key, address] of [['listen', cfg.listen], ['dataListen', cfg.dataListen]] as const) {
+    if (address !== undefined && !isLoopbackHost(splitHostPort(address).host)) {
+      throw new FfError('CONFIG_INVALID', `${file}: testStandIns: allowed only with a loopback listen address (${key} is ${address}); it is for tests`, {
+        details: { file },
+        hint: 'remove testStandIns: the agent then runs the system\'s programs',
+      });
+    }
+  }
+}
+
 export function loadAgentConfig(file: string): AgentConfig {
   const cfg = parseConfig(agentConfigSchema, readConfigFile(file), file);
   checkInsecure(cfg, file);
+  checkStandIns(cfg, file);
   return resolveTls(cfg, file);
 }
 

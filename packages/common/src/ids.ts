@@ -34,6 +34,19 @@ export const FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const ZFS_DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 /** Any ZFS name freezeframe passes to zfs(8): a dataset, a clone, or a snapshot (`pool/data@ff-<id>`). */
 export const ZFS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]*$/;
+/**
+ * An LVM volume group or logical volume name as freezeframe accepts it: lvm(8)'s characters
+ * without '+' (entry names write '/' as '+'), no leading '-' or '.', at most 64 so that
+ * `<lv>-ff-<backup id>` stays within lvm's 127.
+ */
+export const LVM_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** LV names lvm(8) reserves: internal suffixes and the `snapshot`/`pvmove` prefixes. */
+const LVM_RESERVED = /_(cdata|cmeta|corig|cpool|cvol|imeta|iorig|mimage|mlog|pmspare|rimage|rmeta|tdata|tmeta|vdata|vorigin|wcorig)|^(snapshot|pvmove)/;
+export function isLvmName(name: string, kind: 'vg' | 'lv'): boolean {
+  return LVM_NAME_RE.test(name) && (kind === 'vg' || !LVM_RESERVED.test(name));
+}
+/** A GlusterFS volume name: letters, digits, '_' and '-', not starting with '-'. */
+export const GLUSTER_VOLUME_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
 
 function describe(value: unknown): string {
   const s = String(value);

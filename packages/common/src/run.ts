@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { FfError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
@@ -44,13 +44,31 @@ export interface RunResult {
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const binCache = new Map<string, string>();
+let standInDir: string | undefined;
+
+/**
+ * Tests only: programs in `dir` are found before the system's (stand-ins for lvcreate, gluster,
+ * mount on machines without them). Called once at agent start from the config key
+ * `testStandIns`, which the config loader accepts only on loopback listen addresses; never from
+ * the environment, so an inherited variable cannot redirect what root runs.
+ */
+export function useStandIns(dir: string): void {
+  if (!isAbsolute(dir)) throw new Error(`stand-in folder must be absolute, got ${dir}`);
+  // root runs what is in it: a folder others could fill (or a link to one) would be theirs to run
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || (st.mode & 0o022) !== 0 || st.uid !== (process.getuid?.() ?? st.uid)) {
+    throw new FfError('CONFIG_INVALID', `testStandIns: ${dir} must be a folder owned by this user and writable by nobody else`);
+  }
+  standInDir = dir;
+  binCache.clear();
+}
 
 /** Absolute path of `name` on a fixed system PATH (never the caller's PATH). */
 export function findBinary(name: string): string {
   if (isAbsolute(name)) return name;
   const cached = binCache.get(name);
   if (cached) return cached;
-  for (const dir of SAFE_PATH.split(':')) {
+  for (const dir of standInDir ? [standInDir, ...SAFE_PATH.split(':')] : SAFE_PATH.split(':')) {
     const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);

@@ -7,12 +7,13 @@ export interface SystemctlOptions {
   logger?: Logger;
 }
 
-export async function systemctlStop(o: SystemctlOptions, unit: string): Promise<void> {
-  await run({ bin: o.bin, args: ['stop', unit], timeoutMs: o.timeoutMs, ...(o.logger ? { logger: o.logger } : {}) });
+/** `systemctl stop`; several units go in one call (a socket and its service, so the socket cannot start the service between two calls). */
+export async function systemctlStop(o: SystemctlOptions, unit: string | readonly string[]): Promise<void> {
+  await run({ bin: o.bin, args: ['stop', ...(typeof unit === 'string' ? [unit] : unit)], timeoutMs: o.timeoutMs, ...(o.logger ? { logger: o.logger } : {}) });
 }
 
-export async function systemctlStart(o: SystemctlOptions, unit: string): Promise<void> {
-  await run({ bin: o.bin, args: ['start', unit], timeoutMs: o.timeoutMs, ...(o.logger ? { logger: o.logger } : {}) });
+export async function systemctlStart(o: SystemctlOptions, unit: string | readonly string[]): Promise<void> {
+  await run({ bin: o.bin, args: ['start', ...(typeof unit === 'string' ? [unit] : unit)], timeoutMs: o.timeoutMs, ...(o.logger ? { logger: o.logger } : {}) });
 }
 
 /** `systemctl is-active`: exit 0 active; 3 inactive/failed; 4 no such unit. */

@@ -1,19 +1,33 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
-import { FfError, spawnProcess, type Spawned } from '@freezeframe/common';
+import { FfError, findBinary, spawnProcess, type Spawned } from '@freezeframe/common';
 
 // Agents as child processes of the director, for the demo: started through common's runner,
 // ready when they print their one JSON "listening" line, stopped by their own process group.
 
-/** packages/agent/dist/main.js, found next to this package's dist (or src, under vitest). */
-export function agentMainPath(): string {
+/**
+ * How to start an agent: from a checkout, node with packages/agent/dist/main.js next to this
+ * package's dist; from the package's single executable, the freezeframe-agent package's binary.
+ */
+export function agentCommand(): { bin: string; args: string[] } {
+  if (isSea()) {
+    try {
+      return { bin: findBinary('freezeframe-agent'), args: [] };
+    } catch (e) {
+      throw new FfError('FAILED_PRECONDITION', 'the demo runs agents on this machine, and freezeframe-agent is not installed', {
+        cause: e,
+        hint: 'install the freezeframe-agent package beside freezeframe',
+      });
+    }
+  }
   const here = dirname(fileURLToPath(import.meta.url)); // packages/director/{dist,src}/engine
   const candidate = join(here, '..', '..', '..', 'agent', 'dist', 'main.js');
   if (!existsSync(candidate)) {
     throw new FfError('FAILED_PRECONDITION', `agent binary not found at ${candidate}`, { hint: 'build it: npx tsc --build packages/agent' });
   }
-  return candidate;
+  return { bin: process.execPath, args: [candidate] };
 }
 
 export interface RunningAgent {
@@ -32,9 +46,10 @@ export async function startAgent(name: string, configFile: string, logFile: stri
   const log = createWriteStream(logFile, { flags: 'a' });
   let onReady: (v: { port: number; dataPort: number }) => void = () => {};
   const ready = new Promise<{ port: number; dataPort: number }>((resolve) => (onReady = resolve));
+  const agent = agentCommand();
   const proc = spawnProcess({
-    bin: process.execPath,
-    args: [agentMainPath(), '--config', configFile],
+    bin: agent.bin,
+    args: [...agent.args, '--config', configFile],
     timeoutMs: AGENT_LIFETIME_MS,
     env: { FREEZEFRAME_LOG_LEVEL: process.env.FREEZEFRAME_LOG_LEVEL ?? 'info' },
     onStdoutLine: (line) => {

@@ -6,6 +6,8 @@ import { BtrfsSource } from './btrfs.js';
 import { ZfsSource } from './zfs.js';
 import { CassandraSource } from './cassandra.js';
 import { DumpSource } from './dump.js';
+import { LvmSource } from './lvm.js';
+import { GlusterSource } from './gluster.js';
 
 export type { SourceProvider } from './types.js';
 
@@ -22,6 +24,10 @@ export function createSource(cfg: SourceConfig, log: Logger): SourceProvider {
       return new CassandraSource(cfg, log);
     case 'dump':
       return new DumpSource(cfg, log);
+    case 'lvm':
+      return new LvmSource(cfg, log);
+    case 'gluster':
+      return new GlusterSource(cfg, log);
     default:
       throw new Error(`source kind ${(cfg as { kind: string }).kind} is not implemented yet`);
   }

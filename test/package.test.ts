@@ -4,8 +4,9 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VERSION, findBinary, run, spawnProcess, type RunResult, type Spawned } from '@freezeframe/common';
+import { VERSION, findBinary, run, type RunResult } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { startAgentCommand, type TestAgent } from './support/agents.js';
 import { needsRoot } from './support/privileges.js';
 
 // The packages as an operator gets them (docs/design.md, "Packages"): `pnpm package` builds the
@@ -83,7 +84,7 @@ function findFiles(dir: string, name: string): string[] {
 describe.skipIf(skip)('packages: single executables, and the .debs installed into a clean Debian root', () => {
   let root = '';
   let procMounted = false;
-  const agents: Array<{ name: string; proc: Spawned; stderr: string[] }> = [];
+  const agents: TestAgent[] = [];
   const transcript: string[] = [];
   const debs = { director: '', agent: '' };
 
@@ -226,29 +227,10 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
   }, 300_000);
 
   /** `chroot <root> /usr/bin/freezeframe-agent --config FILE`; resolves with its gRPC port. */
-  function startAgent(name: string, config: string): Promise<number> {
-    const stderr: string[] = [];
-    const proc = spawnProcess(
-      { bin: findBinary('chroot'), args: [root, '/usr/bin/freezeframe-agent', '--config', config], env: { PATH }, timeoutMs: 15 * 60_000, onStderrLine: (l) => stderr.push(l) },
-      true,
-    );
-    proc.done.catch(() => undefined);
-    agents.push({ name, proc, stderr });
-    return new Promise((res, rej) => {
-      let buf = '';
-      const timer = setTimeout(() => rej(new Error(`${name} did not report listening:\n${stderr.join('\n')}`)), 20_000);
-      proc.child.stdout!.on('data', (b: Buffer) => {
-        buf += b.toString();
-        const line = buf.split('\n').find((l) => l.includes('"listening"'));
-        if (line) {
-          clearTimeout(timer);
-          res((JSON.parse(line) as { port: number }).port);
-        }
-      });
-      proc.child.once('exit', (code) => {
-        clearTimeout(timer);
-        rej(new Error(`${name} exited with ${code} before listening:\n${stderr.join('\n')}`));
-      });
-    });
+  async function startAgent(name: string, config: string): Promise<number> {
+    const cmd = { bin: findBinary('chroot'), args: [root, '/usr/bin/freezeframe-agent', '--config', config], env: { PATH } };
+    const agent = await startAgentCommand(name, cmd, { lifetimeMs: 15 * 60_000 });
+    agents.push(agent);
+    return agent.port;
   }
 });

@@ -2,8 +2,9 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findBinary, run, spawnProcess, type Spawned } from '@freezeframe/common';
+import { findBinary, run } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { startAgentCommand, type TestAgent } from './support/agents.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 
@@ -45,7 +46,7 @@ const skip = needsRoot('the README walkthrough (its btrfs source is a loop-mount
 describe.skipIf(skip)("the README's deploy and run sections, followed literally on loopback", () => {
   let root = '';
   let fs: LoopBtrfs | undefined;
-  const agents: Array<{ name: string; proc: Spawned; stderr: string[] }> = [];
+  const agents: TestAgent[] = [];
   let env: Record<string, string> = {};
   const director = () => join(root, 'director');
   const transcript: string[] = [];
@@ -182,29 +183,10 @@ describe.skipIf(skip)("the README's deploy and run sections, followed literally 
   }, 300_000);
 
   /** `freezeframe-agent --config agent.yaml` from PATH in the config's folder; resolves with its port. */
-  function startAgent(name: string, config: string): Promise<number> {
-    const stderr: string[] = [];
-    const proc = spawnProcess(
-      { bin: join(root, 'bin', 'freezeframe-agent'), args: ['--config', 'agent.yaml'], cwd: dirname(config), env, timeoutMs: 20 * 60_000, onStderrLine: (l) => stderr.push(l) },
-      true,
-    );
-    proc.done.catch(() => undefined);
-    agents.push({ name, proc, stderr });
-    return new Promise((res, rej) => {
-      let out = '';
-      const timer = setTimeout(() => rej(new Error(`${name} did not report listening:\n${stderr.join('\n')}`)), 15_000);
-      proc.child.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        const line = out.split('\n').find((l) => l.includes('"listening"'));
-        if (line) {
-          clearTimeout(timer);
-          res((JSON.parse(line) as { port: number }).port);
-        }
-      });
-      proc.child.once('exit', (code) => {
-        clearTimeout(timer);
-        rej(new Error(`${name} exited with ${code} before listening:\n${stderr.join('\n')}`));
-      });
-    });
+  async function startAgent(name: string, config: string): Promise<number> {
+    const cmd = { bin: join(root, 'bin', 'freezeframe-agent'), args: ['--config', 'agent.yaml'], cwd: dirname(config), env };
+    const agent = await startAgentCommand(name, cmd, { lifetimeMs: 20 * 60_000 });
+    agents.push(agent);
+    return agent.port;
   }
 });

@@ -54,9 +54,22 @@ export function writeAgentConfig(root: string, pki: Pki, name: string, extra: st
  * `lifetimeMs` bounds the process: the runner kills it after that long.
  */
 export function startAgent(name: string, configFile: string, opts: { lifetimeMs?: number } = {}): Promise<TestAgent> {
+  return startAgentCommand(name, { bin: process.execPath, args: [AGENT_MAIN, '--config', configFile] }, opts);
+}
+
+/**
+ * startAgent for an agent started another way: an installed binary, one run by name from PATH,
+ * or through chroot. `args` holds its `--config FILE`.
+ */
+export function startAgentCommand(
+  name: string,
+  cmd: { bin: string; args: string[]; cwd?: string; env?: Record<string, string> },
+  opts: { lifetimeMs?: number } = {},
+): Promise<TestAgent> {
   const stderr: string[] = [];
+  const configFile = cmd.args[cmd.args.indexOf('--config') + 1] ?? '';
   const proc = spawnProcess(
-    { bin: process.execPath, args: [AGENT_MAIN, '--config', configFile], timeoutMs: opts.lifetimeMs ?? 10 * 60_000, onStderrLine: (l) => stderr.push(l) },
+    { ...cmd, timeoutMs: opts.lifetimeMs ?? 10 * 60_000, onStderrLine: (l) => stderr.push(l) },
     true,
   );
   proc.done.catch(() => undefined);

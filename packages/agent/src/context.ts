@@ -5,7 +5,7 @@ import type { Limit } from './target-probe.js';
 import type { ReceiveFailure } from './datachannel/server.js';
 import type { FreezeLease } from './lease.js';
 import type { FreezeProvider } from './providers/freeze/types.js';
-import type { SourceProvider } from './providers/source/types.js';
+import { findVolume, type SourceVolume } from './source-volumes.js';
 import type { TargetProvider } from './providers/target/types.js';
 import type { TargetLock } from './target-lock.js';
 import type { TicketBook } from './tickets.js';
@@ -17,7 +17,8 @@ export interface AgentContext {
   config: AgentConfig;
   log: Logger;
   tls: TlsMaterial;
-  source?: SourceProvider;
+  /** The node's source volumes (`source:` one, `sources:` several); empty without the source role. */
+  sources: SourceVolume[];
   /** When each snapshot of the source was taken (for the second pass, see recheck.ts). */
   snapshotTimes?: SnapshotTimes;
   freeze?: FreezeProvider;
@@ -40,7 +41,7 @@ export interface AgentContext {
 
 export function roles(ctx: AgentContext): Role[] {
   const r: Role[] = [];
-  if (ctx.source) r.push('source');
+  if (ctx.sources.length > 0) r.push('source');
   if (ctx.freeze) r.push('freeze');
   if (ctx.target) r.push('target');
   return r;
@@ -52,9 +53,16 @@ function noRole(ctx: AgentContext, role: Role): FfError {
   });
 }
 
-export function needSource(ctx: AgentContext): SourceProvider {
-  if (!ctx.source) throw noRole(ctx, 'source');
-  return ctx.source;
+/** Every source volume of the node; refused on a node without the source role. */
+export function needSources(ctx: AgentContext): SourceVolume[] {
+  if (ctx.sources.length === 0) throw noRole(ctx, 'source');
+  return ctx.sources;
+}
+
+/** The source volume `entry` names (empty: the node's only one). */
+export function needSource(ctx: AgentContext, entry = ''): SourceVolume {
+  if (ctx.sources.length === 0) throw noRole(ctx, 'source');
+  return findVolume(ctx.sources, ctx.config.name, entry);
 }
 
 export function needTarget(ctx: AgentContext): TargetProvider {

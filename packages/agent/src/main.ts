@@ -31,7 +31,7 @@ import type { AgentContext } from './context.js';
 import { createDataChannel } from './datachannel/server.js';
 import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
-import { createSource } from './providers/source/index.js';
+import { createSourceVolumes, sourceConfigs } from './source-volumes.js';
 import { createTarget } from './providers/target/index.js';
 import { checkRsyncVersion } from './rsync-version.js';
 import { rememberRsyncVersion } from './tools/rsync.js';
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
       receiveFailures: () => [],
       receiveResults: new ReceiveResults(),
       targetLock: new TargetLock({ node: config.name, log, activeSessions: () => ctx.activeSessions() }),
-      ...(config.source ? { source: createSource(config.source, log.child({ provider: 'source' })), snapshotTimes: new SnapshotTimes(config.runDir) } : {}),
+      sources: createSourceVolumes(config, log),
+      ...(config.source || config.sources ? { snapshotTimes: new SnapshotTimes(config.runDir) } : {}),
       ...(config.freeze ? { freeze: createFreeze(config.freeze, log.child({ provider: 'freeze' })) } : {}),
       ...(config.target ? { target: createTarget(config.target, log.child({ provider: 'target' })) } : {}),
     };
@@ -145,7 +146,8 @@ async function main(): Promise<void> {
       process.stderr.write(`freezeframe-agent: ${values.config}: ${failed.length} of ${checks.length} checks failed (node ${config.name})\n`);
       process.exit(1);
     }
-    const roles = [config.source && `source ${config.source.kind}`, config.freeze && `freeze ${config.freeze.kind}`, config.target && `target ${config.target.kind}`].filter(Boolean).join(', ');
+    const sourceKinds = sourceConfigs(config).map((v) => (v.name ? `${v.name} ${v.config.kind}` : v.config.kind));
+    const roles = [sourceKinds.length > 0 && `source ${sourceKinds.join(', ')}`, config.freeze && `freeze ${config.freeze.kind}`, config.target && `target ${config.target.kind}`].filter(Boolean).join(', ');
     const warned = checks.filter((c) => !c.ok).length;
     process.stdout.write(`${values.config}: ok (node ${config.name}${roles ? `: ${roles}` : ''}; ${checks.length - warned} checks passed${warned ? `, ${warned} warnings` : ''})\n`);
     return;
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
   }
   const port = grpcListener.port;
   if (config.insecure) log.warn({ listen: config.listen }, 'insecure: true: callers without a client certificate are treated as a director (loopback demos only)');
-  log.info({ port, dataPort: ctx.dataPort, roles: { source: config.source?.kind, freeze: config.freeze?.kind, target: config.target?.kind }, version: VERSION }, 'listening');
+  log.info({ port, dataPort: ctx.dataPort, roles: { source: sourceConfigs(config).map((v) => v.config.kind).join(',') || undefined, freeze: config.freeze?.kind, target: config.target?.kind }, version: VERSION }, 'listening');
   process.stdout.write(JSON.stringify({ event: 'listening', name: config.name, port, dataPort: ctx.dataPort }) + '\n');
 
   let stopping = false;

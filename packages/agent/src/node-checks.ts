@@ -4,6 +4,7 @@ import { errorMessage, findBinary, type AgentConfig, type TlsFiles, type TlsMate
 import type { AgentContext } from './context.js';
 import { creatableCheck, firstLine, type Check, type CheckOptions } from './providers/checks.js';
 import { createDockerApi } from './tools/docker-api.js';
+import { cassandraConfig, volumeChecks } from './source-volumes.js';
 
 // The node's checks beyond the schema: its own (rsync, runDir, Docker engines, TLS) and each
 // provider's checks(). Health (rpc/health.ts) runs them live; `--check` (main.ts) runs them
@@ -19,7 +20,8 @@ function dockerSockets(ctx: Pick<AgentContext, 'config'>): Map<string, string[]>
   const cfg = ctx.config;
   if (cfg.freeze?.kind === 'docker') add(cfg.freeze.socket, 'freeze');
   if (cfg.services && (cfg.services.docker.length > 0 || cfg.services.allContainers)) add(cfg.services.socket, 'services');
-  if (cfg.source?.kind === 'cassandra' && cfg.source.service && 'container' in cfg.source.service) add(cfg.source.service.socket, 'cassandra service');
+  const cassandra = cassandraConfig(cfg)?.service;
+  if (cassandra && 'container' in cassandra) add(cassandra.socket, 'cassandra service');
   return m;
 }
 
@@ -56,8 +58,8 @@ export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOpt
 }
 
 /** Every check of this node: its own, then each provider's (source, freeze, target). */
-export async function allChecks(ctx: Pick<AgentContext, 'config' | 'source' | 'freeze' | 'target'>, o: CheckOptions = {}): Promise<Check[]> {
-  const parts = await Promise.all([agentChecks(ctx, o), ctx.source?.checks(o) ?? [], ctx.freeze?.checks(o) ?? [], ctx.target?.checks(o) ?? []]);
+export async function allChecks(ctx: Pick<AgentContext, 'config' | 'sources' | 'freeze' | 'target'>, o: CheckOptions = {}): Promise<Check[]> {
+  const parts = await Promise.all([agentChecks(ctx, o), ...ctx.sources.map((v) => volumeChecks(v, o)), ctx.freeze?.checks(o) ?? [], ctx.target?.checks(o) ?? []]);
   return parts.flat();
 }
 

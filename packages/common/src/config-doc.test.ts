@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agentConfigSchema, inventorySchema } from './config.js';
-import { ConfigDocError, configKeys, renderConfigDoc } from './config-doc.js';
+import { ConfigDocError, LISTED_LIKE, configKeys, renderConfigDoc } from './config-doc.js';
 import { CONFIG_KEY_TEXTS } from './config-keys.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -45,6 +45,11 @@ function schemaPaths(s: z.ZodTypeAny, prefix = '', out = { keys: [] as string[],
     }
     if (prefix.endsWith(': ') && k === 'kind' && inner instanceof z.ZodLiteral) continue;
     out.keys.push(path);
+    // `sources[]` items are `source:` forms with a name: their keys are documented under `source`
+    if (LISTED_LIKE[path]) {
+      out.keys.push(`${path}.name`);
+      continue;
+    }
     if (inner instanceof z.ZodDiscriminatedUnion) {
       const d = inner.discriminator as string;
       out.keys.push(`${path}.${d}`);
@@ -64,7 +69,15 @@ function schemaPaths(s: z.ZodTypeAny, prefix = '', out = { keys: [] as string[],
 function configPaths(value: unknown, prefix = '', out: string[] = []): string[] {
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const path = prefix + k;
-    if (Array.isArray(v)) {
+    const like = LISTED_LIKE[`${path}[]`];
+    if (Array.isArray(v) && like) {
+      out.push(`${path}[]`);
+      for (const el of v as Array<Record<string, unknown>>) {
+        const { name, ...rest } = el;
+        if (name !== undefined) out.push(`${path}[].name`);
+        configPaths({ [like]: rest }, prefix, out);
+      }
+    } else if (Array.isArray(v)) {
       out.push(`${path}[]`);
       for (const el of v) if (el !== null && typeof el === 'object') configPaths(el, `${path}[].`, out);
     } else if (v !== null && typeof v === 'object') {

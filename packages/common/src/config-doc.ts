@@ -177,6 +177,9 @@ interface Walked {
 }
 
 /** Every key of an object schema, depth first in schema order, with the objects' own rows first. */
+/** Lists whose items have the keys of another key's forms (plus `name`): documented by reference, not twice. */
+export const LISTED_LIKE: Record<string, string> = { 'sources[]': 'source' };
+
 function walkObject(obj: z.ZodObject<z.ZodRawShape>, at: WalkAt, out: Walked, skip?: string, requiredIn?: string): void {
   for (const [key, field] of Object.entries(obj.shape)) {
     if (key === skip) continue;
@@ -212,6 +215,13 @@ function walkField(key: string, field: z.ZodTypeAny, at: WalkAt, out: Walked, re
   if (!out.sections.includes(section)) out.sections.push(section);
   out.keys.push(row);
   if (!nested) return;
+  const like = LISTED_LIKE[path];
+  if (like) {
+    // each item is one of `like`'s forms plus a name: its keys are listed once, under `like`
+    const nameField = ((el.core as z.ZodDiscriminatedUnion<string, z.ZodDiscriminatedUnionOption<string>[]>).options[0] as z.ZodObject<z.ZodRawShape>).shape.name!;
+    out.keys.push({ path: `${path}.name`, section, type: typeOf(unwrap(nameField, `${path}.name`), `${path}.name`), required: 'yes', schema: nameField });
+    return;
+  }
   const inner: WalkAt = { prefix: `${path}.`, section, depth: at.depth + 1 };
   const s = el.core;
   if (s instanceof z.ZodObject) walkObject(s, inner, out);

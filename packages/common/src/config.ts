@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FfError } from './errors.js';
 import { isIP } from 'node:net';
-import { BACKUP_ID_RE, CASSANDRA_SYSTEM_KEYSPACES, CONTAINER_NAME_RE, FILE_NAME_RE, GLUSTER_VOLUME_RE, HOST_NAME_RE, HOST_PORT_RE, KEYSPACE_RE, NAME_RE, ZFS_DATASET_RE, isLvmName, isZfsDataset, parseDuration } from './ids.js';
+import { BACKUP_ID_RE, CASSANDRA_SYSTEM_KEYSPACES, CONTAINER_NAME_RE, FILE_NAME_RE, GLUSTER_VOLUME_RE, HOST_NAME_RE, HOST_PORT_RE, KEYSPACE_RE, NAME_RE, ZFS_DATASET_RE, isLvmName, isZfsDataset, parseDuration, entryName, VOLUME_NAME_RE } from './ids.js';
 
 // Config is validated once, here, at the edge; the rest of the code trusts the typed result.
 
@@ -48,7 +48,7 @@ const lvmName = (kind: 'vg' | 'lv') =>
 const lvmSnapshotSize = z.string().regex(/^([1-9][0-9]{0,14}(\.[0-9]{1,6})?[bBsSkKmMgGtTpPeE]?|([1-9][0-9]?|100)%(ORIGIN|VG|FREE|PVS))$/, 'must be a size such as 2G or 512M, or a percentage such as 10%ORIGIN');
 const hostName = z.string().refine((h) => HOST_NAME_RE.test(h) || isIP(h) !== 0, 'must be a host name or an IP address');
 
-const sourceSchema = z.discriminatedUnion('kind', [
+const sourceKinds = [
   z.object({ kind: z.literal('dir'), volume: absPath }).strict(),
   z
     .object({
@@ -130,7 +130,51 @@ const sourceSchema = z.discriminatedUnion('kind', [
         .min(1),
     })
     .strict(),
-]);
+] as const;
+
+const sourceSchema = z.discriminatedUnion('kind', [...sourceKinds]);
+
+const volumeName = z.string().regex(VOLUME_NAME_RE, 'must be a volume name: letters, digits, "_", "-" (at most 32; it is shown as <node>:<name>)');
+
+/** One volume of `sources:`: a source's settings and a name that tells it from the node's other volumes. */
+const namedSourceSchema = z.discriminatedUnion(
+  'kind',
+  sourceKinds.map((k) => k.extend({ name: volumeName })) as unknown as [(typeof sourceKinds)[number], ...(typeof sourceKinds)[number][]],
+) as unknown as z.ZodType<z.infer<typeof sourceSchema> & { name: string }, z.ZodTypeDef, unknown>;
+
+/** Where a source kind keeps its per-backup snapshots (two volumes sharing it would take each other's). */
+function snapshotFolder(s: z.infer<typeof sourceSchema>): string | undefined {
+  if (s.kind === 'cassandra') return s.stagingDir;
+  if (s.kind === 'dump') return s.volume;
+  return 'snapshotMount' in s ? s.snapshotMount : undefined;
+}
+
+/** What makes an entry name (`<node>@+<volume>`): two volumes with the same one would write into one folder of every backup. */
+export function sourceVolume(s: z.infer<typeof sourceSchema>): string {
+  if (s.kind === 'lvm') return `${s.volumeGroup}/${s.logicalVolume}`;
+  if (s.kind === 'cassandra') return s.dataDir;
+  return s.volume;
+}
+
+const sourcesSchema = z
+  .array(namedSourceSchema)
+  .min(1)
+  .superRefine((list, ctx) => {
+    const seen = { name: new Map<string, number>(), volume: new Map<string, number>(), folder: new Map<string, number>() };
+    list.forEach((s, i) => {
+      const clash = (kind: keyof typeof seen, value: string | undefined, key: string, what: string, same = value) => {
+        if (value === undefined || same === undefined) return;
+        const other = seen[kind].get(same);
+        if (other !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, key], message: `${what} ${value} is also sources[${other}]'s` });
+        else seen[kind].set(same, i);
+      };
+      clash('name', s.name, 'name', 'name');
+      // compared as entry names: /a/b and /a+b would share a folder
+      clash('volume', sourceVolume(s), s.kind === 'lvm' ? 'logicalVolume' : 'volume', 'volume', entryName('', sourceVolume(s)));
+      clash('folder', snapshotFolder(s), s.kind === 'cassandra' ? 'stagingDir' : s.kind === 'dump' ? 'volume' : 'snapshotMount', 'snapshot folder');
+    });
+    if (list.filter((s) => s.kind === 'cassandra').length > 1) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [], message: 'at most one cassandra volume per node (RestoreKeyspace restores into it)' });
+  });
 
 const freezeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
@@ -229,6 +273,8 @@ export const agentConfigSchema = z
      */
     freezeMaxTotal: duration.default('10m').refine((ms) => ms > 0, 'must be longer than 0'),
     source: sourceSchema.optional(),
+    /** Several volumes on one node, each stored as its own entry; instead of `source:`. */
+    sources: sourcesSchema.optional(),
     freeze: freezeSchema.optional(),
     target: targetSchema.optional(),
     services: servicesSchema.optional(),
@@ -246,12 +292,16 @@ export const agentConfigSchema = z
     /** How long a data-channel ticket from OpenReceive stays valid. */
     ticketTtl: duration.default('60s'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.source && c.sources) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sources'], message: 'use either source: (one volume) or sources: (several), not both' });
+  });
 
 export type ServicesConfig = z.infer<typeof servicesSchema>;
 export type ServiceRef = z.infer<typeof serviceRef>;
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export type NamedSourceConfig = z.infer<typeof namedSourceSchema>;
 export type FreezeConfig = z.infer<typeof freezeSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupIdTime, checkBackupId, checkEntry, checkKeyspace, checkName, entryName, isHost, isTicket, isZfsDataset, newBackupId, parseDuration } from './ids.js';
+import { backupIdTime, checkBackupId, checkEntry, checkKeyspace, checkName, checkSourceSelector, entryName, isHost, isTicket, isZfsDataset, newBackupId, nodeOf, parseDuration } from './ids.js';
 
 const hostile = ['../x', 'a/b', '-oProxyCommand=x', 'x;id', '$(id)', 'a\0b', 'x'.repeat(10 * 1024), '', '..', ' a'];
 
@@ -62,6 +62,13 @@ describe('the other identifiers', () => {
     for (const h of ['-x', 'a_b', 'a..b', '[::1', ...hostile.filter((x) => x !== '..')]) expect(isHost(h), h).toBe(false);
     expect(isZfsDataset('pool/backup')).toBe(true);
     for (const d of ['pool/../x', 'pool/', '-pool', 'pool@snap']) expect(isZfsDataset(d), d).toBe(false);
+  });
+  it('sources as commands name them: a node, or <node>:<volume>', () => {
+    for (const ok of ['db-1', 'db-1:logs', 'db.example:pg_data-2']) expect(checkSourceSelector(ok, '--only')).toBe(ok);
+    for (const bad of [...hostile, 'db-1:', ':logs', 'db-1:a:b', 'db-1:a@+b', 'db-1:..', 'db-1:a.b', 'db-1:a\0b']) {
+      expect(() => checkSourceSelector(bad, '--only'), JSON.stringify(bad)).toThrow(/^--only .* is not a source/);
+    }
+    expect(nodeOf('db-1:logs')).toBe('db-1');
   });
   it('backup ids tell when they were started', () => {
     expect(backupIdTime('20220906_082043-nightly')).toBe(Date.UTC(2022, 8, 6, 8, 20, 43));

@@ -5,6 +5,8 @@ import { FfError } from './errors.js';
 export const BACKUP_ID_RE = /^[0-9]{8}_[0-9]{6}(-[a-z0-9-]{1,32})?$/;
 /** Node, source, keyspace and label names: short, no path separators, no leading dash. */
 export const NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
+/** A volume's name under an agent's `sources:`; the director calls that source `<node>:<name>`. */
+export const VOLUME_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/i;
 export const LABEL_RE = /^[a-z0-9-]{1,32}$/;
 /** `<source>@+<volume with '/' as '+'>` (see entryName): a folder in every backup, and the only shape an entry may have on the wire. */
 export const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*@\+[A-Za-z0-9_.+-]*$/;
@@ -60,6 +62,20 @@ export function checkBackupId(value: unknown, field = 'backup_id'): string {
     });
   }
   return value;
+}
+
+/** A source as a command names it: a node (all its volumes) or `<node>:<volume name>` (one volume of its `sources:`). */
+export function checkSourceSelector(value: unknown, field: string): string {
+  const [node, volume, ...rest] = typeof value === 'string' ? value.split(':') : [];
+  if (typeof value !== 'string' || !NAME_RE.test(node ?? '') || node!.includes('..') || rest.length > 0 || (volume !== undefined && !VOLUME_NAME_RE.test(volume))) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${describe(value)} is not a source: a node name, or <node>:<volume> for one volume of a node's sources:`, { details: { field } });
+  }
+  return value;
+}
+
+/** The node of a source selector (see checkSourceSelector). */
+export function nodeOf(selector: string): string {
+  return selector.split(':')[0]!;
 }
 
 /** Checks an entry name from a request (see ENTRY_RE); INVALID_ARGUMENT names the field. */

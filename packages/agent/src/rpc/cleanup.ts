@@ -24,14 +24,15 @@ export async function cleanup(ctx: AgentContext, req: CleanupRequest__Output): P
   if (ctx.lease) {
     for (const id of ctx.lease.holders()) if (!keep.has(id)) await attempt(`freeze ${id}`, async () => (dry ? undefined : ctx.lease!.thaw(id)));
   }
-  if (ctx.source) {
+  for (const v of ctx.sources) {
     let ids: string[] = [];
     try {
-      ids = await ctx.source.listSnapshots();
+      ids = await v.provider.listSnapshots();
     } catch (e) {
-      problems.push(`listing snapshots of ${ctx.source.volume}: ${errorMessage(e)}`);
+      problems.push(`listing snapshots of ${v.provider.volume}: ${errorMessage(e)}`);
     }
-    for (const id of ids) if (!keep.has(id)) await attempt(`snapshot ${id}`, async () => (dry ? undefined : ctx.source!.remove(id)));
+    const of = ctx.sources.length > 1 ? ` of ${v.provider.volume}` : '';
+    for (const id of ids) if (!keep.has(id)) await attempt(`snapshot ${id}${of}`, async () => (dry ? undefined : v.provider.remove(id)));
   }
   if (ctx.target?.cleanup) {
     try {

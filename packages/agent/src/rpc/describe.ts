@@ -1,4 +1,4 @@
-import { VERSION, entryName, errorMessage } from '@freezeframe/common';
+import { VERSION, errorMessage } from '@freezeframe/common';
 import type { DescribeResponse } from '@freezeframe/common/generated/freezeframe/v1/DescribeResponse.js';
 import { roles, type AgentContext } from '../context.js';
 import { rsyncVersion } from '../tools/rsync.js';
@@ -19,14 +19,19 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
       message: f.message,
     })),
   };
-  if (ctx.source) {
-    res.source = {
-      kind: ctx.source.kind,
-      volume: ctx.source.volume,
-      entry: entryName(ctx.config.name, ctx.source.volume),
-      point_in_time: ctx.source.pointInTime,
-      free_bytes: await free(() => ctx.source!.freeBytes()),
-    };
+  const sources = await Promise.all(
+    ctx.sources.map(async (v) => ({
+      kind: v.provider.kind,
+      volume: v.provider.volume,
+      entry: v.entry,
+      point_in_time: v.provider.pointInTime,
+      free_bytes: await free(() => v.provider.freeBytes()),
+      name: v.name ?? '',
+    })),
+  );
+  if (sources.length > 0) {
+    res.source = sources[0]!;
+    res.sources = sources;
   }
   if (ctx.freeze) res.freeze = { kind: ctx.freeze.kind };
   if (ctx.target) {

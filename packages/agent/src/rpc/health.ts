@@ -4,6 +4,7 @@ import type { HealthResponse } from '@freezeframe/common/generated/freezeframe/v
 import type { ServiceState } from '@freezeframe/common/generated/freezeframe/v1/ServiceState.js';
 import { roles, type AgentContext } from '../context.js';
 import { allChecks } from '../node-checks.js';
+import { cassandraConfig } from '../source-volumes.js';
 import { firstLine, type Check } from '../providers/checks.js';
 import { keyspaceRestoreRunning } from './restore-keyspace.js';
 import { servicesStatus, stoppedServices } from './services.js';
@@ -37,7 +38,7 @@ export async function health(ctx: AgentContext): Promise<HealthResponse> {
   }
   // an application down on purpose: stopped by stop-services, or by a keyspace restore (running, or failed and left stopped)
   const restoring = keyspaceRestoreRunning(ctx);
-  const svc = ctx.config.source?.kind === 'cassandra' ? ctx.config.source.service : undefined;
+  const svc = cassandraConfig(ctx.config)?.service;
   const svcName = svc ? ('unit' in svc ? `unit ${svc.unit}` : `docker ${svc.container}`) : undefined;
   const onPurpose = restoring !== undefined || (svcName !== undefined && stopped.includes(svcName));
 

@@ -1,7 +1,8 @@
-import { FfError, checkBackupId, checkEntry, checkName, entryName } from '@freezeframe/common';
+import { FfError, checkBackupId, checkEntry, checkName } from '@freezeframe/common';
+import { restoreVolume } from '../source-volumes.js';
 import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
-import { needSource, needTarget, type AgentContext } from '../context.js';
+import { needSources, needTarget, type AgentContext } from '../context.js';
 import type { TicketGrant } from '../tickets.js';
 
 /** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
@@ -24,7 +25,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
     grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [] };
   } else if (req.direction === 'DIRECTION_RESTORE') {
-    const src = needSource(ctx);
+    const volumes = needSources(ctx);
     if (!ctx.config.allowRestore) {
       throw new FfError('PERMISSION_DENIED', `node ${ctx.config.name} does not accept restores`, {
         hint: 'set allowRestore: true in its agent config for the time of the restore',
@@ -32,9 +33,9 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     }
     // `source` names the backup's source (it may differ when restoring one deployment into another);
     // the folder written is always this node's own volume
-    const entry = req.entry ? checkEntry(req.entry) : entryName(ctx.config.name, src.volume);
+    const volume = restoreVolume(volumes, ctx.config.name, req.entry ? checkEntry(req.entry) : '');
     // a restore never trusts size and mtime to skip a file: what is on the node may differ in content
-    grant = { backupId, source, entry, direction: 'restore', peer, path: await src.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
+    grant = { backupId, source, entry: req.entry ? req.entry : volume.entry, direction: 'restore', peer, path: await volume.provider.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
   } else {
     throw new FfError('INVALID_ARGUMENT', `direction ${JSON.stringify(req.direction)} must be DIRECTION_BACKUP or DIRECTION_RESTORE`, {
       details: { field: 'direction' },

@@ -7,6 +7,7 @@ import { needSource, type AgentContext } from '../context.js';
 import { includeRules } from '../file-names.js';
 import { filesIn } from '../recheck.js';
 import { sendTree, type SendRequest } from './transfer.js';
+import { checkEntryField } from './entry-field.js';
 
 /** Past this many files, the second pass compares the whole tree instead of a list (rsync matches each file against every rule). */
 const RECHECK_LIST_MAX = 20_000;
@@ -18,8 +19,10 @@ const RECHECK_LIST_MAX = 20_000;
 const listings = new Map<string, Promise<Buffer[]>>();
 const LISTINGS_KEPT = 8;
 
-function recheckListing(ctx: AgentContext, backupId: string, previous: string | undefined, from: string): Promise<Buffer[]> {
-  const key = `${backupId} ${previous ?? ''}`;
+const listingKey = (backupId: string, entry: string, previous: string | undefined) => `${backupId} ${entry} ${previous ?? ''}`;
+
+function recheckListing(ctx: AgentContext, backupId: string, entry: string, previous: string | undefined, from: string): Promise<Buffer[]> {
+  const key = listingKey(backupId, entry, previous);
   let l = listings.get(key);
   if (!l) {
     l = previous && ctx.snapshotTimes ? ctx.snapshotTimes.windows(previous, backupId).then((w) => filesIn(from, w)) : Promise.resolve([]);
@@ -38,7 +41,8 @@ function recheckListing(ctx: AgentContext, backupId: string, previous: string | 
  */
 export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__Output, emit: (m: TransferProgress) => void, signal: AbortSignal): Promise<void> {
   const backupId = checkBackupId(req.backup_id);
-  const source = needSource(ctx);
+  const volume = needSource(ctx, checkEntryField(req.entry));
+  const source = volume.provider;
   const from = await source.snapshotPath(backupId);
   const previous = req.previous_backup_id ? checkBackupId(req.previous_backup_id, 'previous_backup_id') : undefined;
   const send: SendRequest = {
@@ -51,7 +55,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     inplace: req.inplace,
     direction: 'backup',
   };
-  const listing = recheckListing(ctx, backupId, previous, from);
+  const listing = recheckListing(ctx, backupId, volume.entry, previous, from);
   if (!req.recheck) {
     const started = Date.now();
     // the listing walks the snapshot beside the first pass (~0.3 s per 200k files), not before it
@@ -62,7 +66,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     return;
   }
   const recheck = await listing;
-  listings.delete(`${backupId} ${previous ?? ''}`);
+  listings.delete(listingKey(backupId, volume.entry, previous));
   if (recheck.length > RECHECK_LIST_MAX || !previous) {
     await sendTree(ctx, send, emit, signal);
     return;

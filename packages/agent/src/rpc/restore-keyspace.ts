@@ -1,7 +1,7 @@
 import { FfError, checkBackupId, checkKeyspace } from '@freezeframe/common';
 import type { RestoreKeyspaceRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceStep.js';
-import { needSource, type AgentContext } from '../context.js';
+import { needSources, type AgentContext } from '../context.js';
 import { CassandraSource } from '../providers/source/cassandra.js';
 import { restoreKeyspaces } from '../providers/source/cassandra-restore.js';
 
@@ -17,9 +17,9 @@ export async function restoreKeyspace(ctx: AgentContext, req: RestoreKeyspaceReq
   const backupId = checkBackupId(req.backup_id);
   const keyspaces = req.keyspaces.map((k, i) => checkKeyspace(k, `keyspaces[${i}]`));
   if (new Set(keyspaces).size !== keyspaces.length) throw new FfError('INVALID_ARGUMENT', `keyspaces lists a keyspace twice: ${keyspaces.join(', ')}`, { details: { field: 'keyspaces' } });
-  const src = needSource(ctx);
-  if (!(src instanceof CassandraSource)) {
-    throw new FfError('FAILED_PRECONDITION', `node ${ctx.config.name} has a ${src.kind} source, not cassandra`, { hint: 'restore-keyspace is for Cassandra nodes' });
+  const src = needSources(ctx).map((v) => v.provider).find((p) => p instanceof CassandraSource);
+  if (!src) {
+    throw new FfError('FAILED_PRECONDITION', `node ${ctx.config.name} has ${ctx.sources.length === 1 ? "a " : ""}${ctx.sources.map((v) => v.provider.kind).join(', ')} source${ctx.sources.length > 1 ? 's' : ''}, not cassandra`, { hint: 'restore-keyspace is for Cassandra nodes' });
   }
   if (!ctx.config.allowRestore) {
     throw new FfError('PERMISSION_DENIED', `node ${ctx.config.name} does not accept restores`, { hint: 'set allowRestore: true in its agent config for the time of the restore' });

@@ -203,7 +203,7 @@ export function buildProgram(io: CliIo): Command {
 
   cmd('restore', 'restore sources from a backup, in maintenance mode (the services of the nodes restored must be down)')
     .argument('<id>', 'backup id or latest')
-    .option('--only <sources>', 'restore only these sources (comma-separated, repeatable)', splitList)
+    .option('--only <sources>', 'restore only these sources: a node (all its volumes) or <node>:<volume> for one volume of its sources: (comma-separated, repeatable)', splitList)
     .option('--keyspace <keyspaces>', 'Cassandra nodes: restore only these keyspaces, in this order (comma-separated, repeatable)', splitList)
     .option('--staging-only', 'Cassandra nodes: only bring the backup into the staging folder (put it in place later with restore-keyspace)')
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
-import { preflight, withDeployment, type Deployment, type Member } from './core/deployment.js';
+import { preflight, withDeployment, type Deployment, type Member, type SourceMember } from './core/deployment.js';
 import { asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { mergeNotHeld, type NotHeld } from './core/receiver-verdict.js';
@@ -170,7 +170,7 @@ export class BackupRun {
   private lock: HeldLock | undefined;
   /** The target's tagged backups before this run: each source is compared with the newest holding it. */
   private tagged: BackupListing[] = [];
-  /** Each source's entry, as its snapshot named it. */
+  /** Each source's entry (by source id), as its snapshot named it. */
   private readonly entries = new Map<string, string>();
   private readonly freezeAttempted: Member[] = [];
   private readonly pauses: FreezeResult[] = [];
@@ -179,7 +179,7 @@ export class BackupRun {
   private holdFreeze = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private renewalError: FfError | undefined;
-  private readonly snapshotAttempted: Member[] = [];
+  private readonly snapshotAttempted: SourceMember[] = [];
   private readonly transfersAbort = new AbortController();
   private transferStarted = false;
   private snapshot = '';
@@ -309,7 +309,7 @@ export class BackupRun {
   }
 
   private async freeze(dep: Deployment): Promise<void> {
-    this.holdFreeze = dep.sources.some((s) => !s.desc.source!.pointInTime) && dep.freezeHosts.length > 0;
+    this.holdFreeze = dep.sources.some((s) => !s.vol.pointInTime) && dep.freezeHosts.length > 0;
     if (dep.freezeHosts.length === 0) return;
     await runPhase(this.ctx, 'freeze', (p) =>
       onEveryNode(dep.freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
@@ -326,8 +326,8 @@ export class BackupRun {
     await runPhase(this.ctx, 'snapshot', (p) =>
       onEveryNode(dep.sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
         this.snapshotAttempted.push(m);
-        const r = await onNode(this.ctx, p, m.node.name, () => m.node.prepareSnapshot(this.backupId), (r) => r.entry);
-        this.entries.set(m.node.name, r.entry || m.desc.source!.entry);
+        const r = await onNode(this.ctx, p, m.id, () => m.node.prepareSnapshot(this.backupId, m.vol.entry), (r) => r.entry);
+        this.entries.set(m.id, r.entry || m.vol.entry);
         return r;
       }),
     );
@@ -339,7 +339,7 @@ export class BackupRun {
       if (this.freezeAttempted.length > 0) await this.thawAll(this.freezeAttempted);
       return;
     }
-    const held = dep.sources.filter((s) => !s.desc.source!.pointInTime).map((s) => `${s.node.name} (${s.desc.source!.kind})`);
+    const held = dep.sources.filter((s) => !s.vol.pointInTime).map((s) => `${s.id} (${s.vol.kind})`);
     this.warn(`freeze held through the transfers: ${held.join(', ')} cannot snapshot`);
     let renewing = false;
     this.renewTimer = setInterval(() => {
@@ -371,7 +371,7 @@ export class BackupRun {
     await runPhase(this.ctx, 'transfer', async (p) => {
       const limit = pLimit(Math.max(1, this.opts.concurrency));
       const settled = await Promise.allSettled(sources.map((m) => limit(() => this.transferSource(p, m, target))));
-      const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ node: sources[i]!.node.name, error: asFfError(s.reason, sources[i]!.node.name) }] : []));
+      const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ node: sources[i]!.id, error: asFfError(s.reason, sources[i]!.id) }] : []));
       // a transfer cancelled because another one failed is not a cause worth reporting
       const causes = failures.filter((f) => f.error.code !== 'CANCELLED');
       if (this.renewalError) throw this.renewalError;
@@ -379,10 +379,10 @@ export class BackupRun {
     });
   }
 
-  private async transferSource(p: PhaseRecord, m: Member, target: Member): Promise<void> {
-    const name = m.node.name;
+  private async transferSource(p: PhaseRecord, m: SourceMember, target: Member): Promise<void> {
+    const name = m.id;
     if (this.transfersAbort.signal.aborted) throw new FfError('CANCELLED', `${name}: not started because another step failed`, { node: name });
-    const entry = this.entries.get(name) ?? m.desc.source!.entry;
+    const entry = this.entries.get(name) ?? m.vol.entry;
     try {
       const sent = await onNode(
         this.ctx,
@@ -402,7 +402,7 @@ export class BackupRun {
       addTransfer(this.rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
     } catch (e) {
       this.transfersAbort.abort();
-      throw await withReceiverCause(asFfError(e, name), target.node, { backupId: this.backupId, source: name, direction: 'backup', checkTargetSpace: true });
+      throw await withReceiverCause(asFfError(e, name), target.node, { backupId: this.backupId, source: m.node.name, direction: 'backup', checkTargetSpace: true });
     }
   }
 
@@ -412,15 +412,16 @@ export class BackupRun {
    * agent's recheck.ts says which). Each pass is sendTree's: it counts only when the receiving
    * rsync also succeeded.
    */
-  private async sendSource(m: Member, target: Member, entry: string): Promise<SentSource> {
-    const name = m.node.name;
+  private async sendSource(m: SourceMember, target: Member, entry: string): Promise<SentSource> {
+    const name = m.id;
     // the basis the target compares the source with: the newest tagged backup holding its entry
     const previous = this.tagged.filter((b) => b.id < this.backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
     const pass = (recheck: boolean) =>
       sendTree({
         direction: 'backup',
         backupId: this.backupId,
-        source: name,
+        // the ticket names the sending node; the entry names its volume
+        source: m.node.name,
         entry,
         sender: m.node,
         receiver: target,
@@ -428,7 +429,7 @@ export class BackupRun {
         send: async (args) => {
           await failpointSlow('transfer', this.transfersAbort.signal);
           return m.node.performRsync(
-            { ...args, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}) },
+            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}) },
             { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
           );
         },
@@ -524,7 +525,7 @@ export class BackupRun {
     if (this.snapshotAttempted.length > 0) {
       try {
         await runPhase(this.ctx, 'release', (p) =>
-          onEveryNode(this.snapshotAttempted, 'release', 'SNAPSHOT_FAILED', (m) => onNode(this.ctx, p, m.node.name, () => m.node.removeSnapshot(this.backupId))),
+          onEveryNode(this.snapshotAttempted, 'release', 'SNAPSHOT_FAILED', (m) => onNode(this.ctx, p, m.id, () => m.node.removeSnapshot(this.backupId, m.vol.entry))),
         );
       } catch (e) {
         // the backup itself is fine (or already failed); a leftover snapshot is cleaned up next time
@@ -562,7 +563,7 @@ export class BackupRun {
     const cleanedUp = this.rec.warnings.length === warned;
     const { rec, failure, backupId } = this;
     if (failure && (this.transferStarted || rec.interrupted) && !this.snapshot) {
-      const sourceNames = (this.dep?.sources ?? []).map((s) => s.node.name);
+      const sourceNames = (this.dep?.sources ?? []).map((s) => s.id);
       rec.missingSources = sourceNames.filter((n) => !rec.transfers[n]);
       // every source arrived but the tag failed: the whole set is still untagged
       if (rec.missingSources.length === 0) rec.missingSources = [...sourceNames];
@@ -591,20 +592,21 @@ export class BackupRun {
   }
 }
 
-function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Member[]; members: Member[] }, entries: Map<string, string>) {
+function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: SourceMember[]; members: Member[] }, entries: Map<string, string>) {
   return {
     backupId: opts.backupId,
     deployment: opts.deployment,
     createdAt: rec.startedAt,
     director: { version: opts.directorVersion },
     sources: dep.sources.map((s) => {
-      const t = rec.transfers[s.node.name];
+      const t = rec.transfers[s.id];
       return {
-        name: s.node.name,
-        kind: s.desc.source!.kind,
-        volume: s.desc.source!.volume,
-        entry: entries.get(s.node.name) ?? s.desc.source!.entry,
-        pointInTime: s.desc.source!.pointInTime,
+        name: s.id,
+        ...(s.id !== s.node.name ? { node: s.node.name } : {}),
+        kind: s.vol.kind,
+        volume: s.vol.volume,
+        entry: entries.get(s.id) ?? s.vol.entry,
+        pointInTime: s.vol.pointInTime,
         bytes: t?.bytesTotal ?? 0,
         bytesTransferred: t?.bytesTransferred ?? 0,
         files: t?.filesTotal ?? 0,

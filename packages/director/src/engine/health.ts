@@ -94,9 +94,11 @@ export async function healthOf({ nodes }: Connected): Promise<HealthReport> {
           if (h.targetLockPurpose) row.targetLockPurpose = h.targetLockPurpose;
         }
         if (d.source) {
-          row.source = `${d.source.kind} ${d.source.volume}`;
-          row.sourceKind = d.source.kind;
-          row.freeBytes = d.source.freeBytes;
+          const vols = d.sources ?? [d.source];
+          row.source = vols.map((v) => `${v.name ? `${v.name}: ` : ''}${v.kind} ${v.volume}`).join(', ');
+          // a node with a Cassandra volume is a Cassandra node (keyspace restores)
+          row.sourceKind = vols.find((v) => v.kind === 'cassandra')?.kind ?? d.source.kind;
+          row.freeBytes = Math.min(...vols.map((v) => v.freeBytes));
         }
         if (d.target) {
           row.target = d.target.kind;

@@ -37,7 +37,8 @@ export async function restoreKeyspace(
     const node = d.node(opts.node);
     // refuse before anything moves: the node must be a Cassandra source
     const desc = await node.describe();
-    if (desc.source?.kind !== 'cassandra') {
+    const vol = (desc.sources ?? []).find((v) => v.kind === 'cassandra');
+    if (!vol) {
       throw new FfError('FAILED_PRECONDITION', `${opts.node} has ${desc.source ? `a ${desc.source.kind} source` : 'no source role'}, not cassandra`, { node: opts.node });
     }
 
@@ -47,7 +48,7 @@ export async function restoreKeyspace(
     try {
       staged = await restoreSources(d.nodes, {
         backup: opts.backup,
-        only: [opts.node],
+        only: [vol.name ? `${opts.node}:${vol.name}` : opts.node],
         record,
         lockLeaseMs: lockLeaseFor(inv.freeze.lease),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

@@ -1,5 +1,5 @@
-import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, checkBackupId, checkName, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
-import { notNeeded, preflight, withDeployment, type Connected, type Member } from './core/deployment.js';
+import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { notNeeded, preflight, withDeployment, type Connected, type SourceMember } from './core/deployment.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
@@ -90,8 +90,8 @@ const servicesStayStopped = '\nThe services stay stopped: run `freezeframe start
 export async function restore(inv: Inventory, opts: RestoreOptions): Promise<RestoreRunResult> {
   // argument errors before any connection or record
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
-  for (const n of opts.only ?? []) checkName(n, '--only');
-  const unknown = (opts.only ?? []).filter((n) => !inv.nodes.some((x) => x.name === n));
+  for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
+  const unknown = (opts.only ?? []).filter((n) => !inv.nodes.some((x) => x.name === nodeOf(n)));
   if (unknown.length > 0) throw new FfError('INVALID_ARGUMENT', `--only ${unknown.join(', ')}: not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
   const keyspaces = opts.keyspaces ? checkKeyspaces(opts.keyspaces) : undefined;
   if (keyspaces && opts.stagingOnly) throw new FfError('INVALID_ARGUMENT', '--keyspace and --staging-only exclude each other');
@@ -132,7 +132,8 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
   const before = await healthOf(d);
   // with --only, a node that does not answer is not needed, as long as the target answers
   const targetAnswers = before.nodes.some((r) => r.version !== undefined && r.roles.includes('target'));
-  const absent = opts.only && opts.only.length > 0 && targetAnswers ? before.nodes.filter((r) => r.version === undefined && !opts.only!.includes(r.node)) : [];
+  const onlyNodes = opts.only && opts.only.length > 0 ? [...new Set(opts.only.map(nodeOf))] : undefined;
+  const absent = onlyNodes && targetAnswers ? before.nodes.filter((r) => r.version === undefined && !onlyNodes.includes(r.node)) : [];
   for (const r of absent) for (const p of r.problems) warn(notNeeded(p), r.node);
   const stableBefore = stabilityOf(before.nodes, { beforeRestore: true, goOnWithout: absent.map((r) => r.node) });
   if (!stableBefore.ok) {
@@ -149,7 +150,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
   // ---- what is restored
   const sources = before.nodes.filter((r) => r.sourceKind !== undefined);
   const cassandra = new Set(sources.filter((r) => r.sourceKind === 'cassandra').map((r) => r.node));
-  let only = opts.only && opts.only.length > 0 ? [...opts.only] : undefined;
+  let only = onlyNodes ? [...onlyNodes] : undefined;
   if (keyspaces) {
     if (!only) only = [...cassandra];
     const notCassandra = only.filter((n) => !cassandra.has(n));
@@ -199,7 +200,8 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
         lockLeaseMs: lockLeaseFor(inv.freeze.lease),
         ...(absent.length > 0 ? { absent: absent.map((a) => a.node) } : {}),
         ...(opts.force ? { force: true } : {}),
-        ...(only ? { only } : {}),
+        // the sources themselves: a node's volumes, or one of them (`node:volume`)
+        ...(opts.only && opts.only.length > 0 ? { only: opts.only } : only ? { only } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
@@ -339,7 +341,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
   };
   try {
     if (backupId !== 'latest') checkBackupId(backupId, 'backup id');
-    for (const n of opts.only ?? []) checkName(n, '--only');
+    for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
     interrupted();
     const dep = await preflight(ctx, nodes, { forBackup: false });
     interrupted();
@@ -353,17 +355,17 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     // a rerun of an interrupted restore of the same backup takes over the lock its dead run left
     lock = await holdTargetLock(ctx, target, { backupId, leaseMs: opts.lockLeaseMs ?? 90_000, purpose: 'restore', holder: opts.holder ?? newHolder(), takeover: true });
 
-    const byName = new Map(dep.sources.map((s) => [s.node.name, s]));
-    let selected: Member[];
+    let selected: SourceMember[];
     if (opts.only && opts.only.length > 0) {
-      const unknown = opts.only.filter((n) => !byName.has(n));
+      const picks = opts.only.map((n) => ({ n, of: dep.sources.filter((s) => s.id === n || (!n.includes(':') && s.node.name === n)) }));
+      const unknown = picks.filter((x) => x.of.length === 0).map((x) => x.n);
       if (unknown.length > 0) {
         throw new FfError('INVALID_ARGUMENT', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a source' : 'are not sources'} in this inventory`, {
-          hint: `sources: ${[...byName.keys()].join(', ')}`,
+          hint: `sources: ${dep.sources.map((s) => s.id).join(', ')}`,
         });
       }
-      selected = opts.only.map((n) => byName.get(n)!);
-      const rest = dep.sources.filter((s) => !opts.only!.includes(s.node.name)).map((s) => s.node.name);
+      selected = [...new Set(picks.flatMap((x) => x.of))];
+      const rest = dep.sources.filter((s) => !selected.includes(s)).map((s) => s.id);
       if (absent.length > 0) {
         const left = absent.length === 1 ? `${absent[0]} did not answer and is left as it is` : `${absent.join(', ')} did not answer and are left as they are`;
         warn(`partial restore: ${selected.length} of ${dep.sources.length} reachable sources${rest.length > 0 ? `; ${rest.join(', ')} keep their current data` : ''}; ${left}, so the deployment may not be consistent`);
@@ -374,7 +376,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       selected = dep.sources;
     }
 
-    const wanted = selected.map((s) => s.desc.source!.entry).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
+    const wanted = selected.map((s) => s.vol.entry).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
     await runPhase(ctx, 'verify', (p) =>
       onNode(ctx, p, target.node.name, async () => {
         const v = await target.node.verifyBackup(backupId, wanted);
@@ -393,22 +395,22 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       onNode(ctx, p, target.node.name, () => target.node.activateBackup(backupId), (e) => `${e.length} entries`),
     );
     try {
-      const missing = selected.filter((s) => !entries.includes(s.desc.source!.entry));
+      const missing = selected.filter((s) => !entries.includes(s.vol.entry));
       if (missing.length > 0) {
-        throw new FfError('NOT_FOUND', `backup ${backupId} has no data for ${missing.map((m) => `${m.node.name} (${m.desc.source!.entry})`).join(', ')}`, {
+        throw new FfError('NOT_FOUND', `backup ${backupId} has no data for ${missing.map((m) => `${m.id} (${m.vol.entry})`).join(', ')}`, {
           hint: 'a source added after this backup was taken cannot be restored from it; use --only for the others',
         });
       }
-      const known = new Set(dep.sources.map((s) => s.desc.source!.entry));
+      const known = new Set(dep.sources.map((s) => s.vol.entry));
       const orphans = entries.filter((e) => !known.has(e));
       // a node not asked may be the source that claims them
       if (orphans.length > 0 && absent.length === 0) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
 
       await runPhase(ctx, 'restore', async (p) => {
         for (const s of selected) {
-          const name = s.node.name;
+          const name = s.id;
           interrupted();
-          const entry = s.desc.source!.entry;
+          const entry = s.vol.entry;
           try {
             const { stats } = await onNode(
               ctx,
@@ -420,7 +422,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
                 sendTree({
                   direction: 'restore',
                   backupId,
-                  source: name,
+                  source: s.node.name,
                   entry,
                   sender: target.node,
                   receiver: s,
@@ -438,7 +440,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
             failpoint('after-restore-source');
           } catch (e) {
             interrupted();
-            const err = await withReceiverCause(asFfError(e, name), s.node, { backupId, source: name, direction: 'restore' });
+            const err = await withReceiverCause(asFfError(e, name), s.node, { backupId, source: s.node.name, direction: 'restore' });
             throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: err }]);
           }
         }

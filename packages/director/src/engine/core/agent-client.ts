@@ -42,6 +42,7 @@ import type {
   LockResult,
   VerifyResult,
   NodeDescription,
+  SourceVolumeDesc,
   NodeHealth,
   OpenReceiveArgs,
   ReceiveTicket,
@@ -314,8 +315,19 @@ export class GrpcAgentNode implements AgentNode, AppNode {
         message: f.message,
       }));
     }
-    if (r.source) {
-      d.source = { kind: r.source.kind, volume: r.source.volume, entry: r.source.entry, pointInTime: r.source.point_in_time, freeBytes: num(r.source.free_bytes) };
+    const volume = (v: NonNullable<typeof r.source>): SourceVolumeDesc => ({
+      kind: v.kind,
+      volume: v.volume,
+      entry: v.entry,
+      pointInTime: v.point_in_time,
+      freeBytes: num(v.free_bytes),
+      ...(v.name ? { name: v.name } : {}),
+    });
+    // agents before `sources:` send only `source`
+    const sources = r.sources?.length ? r.sources : r.source ? [r.source] : [];
+    if (sources.length > 0) {
+      d.sources = sources.map(volume);
+      d.source = d.sources[0];
     }
     if (r.freeze) d.freeze = { kind: r.freeze.kind };
     if (r.target) {
@@ -344,16 +356,16 @@ export class GrpcAgentNode implements AgentNode, AppNode {
     return { thawed: r.thawed, thawedAtMs: num(r.thawed_at_unix_ms), wasFrozen: r.was_frozen };
   }
 
-  async prepareSnapshot(backupId: string) {
+  async prepareSnapshot(backupId: string, entry = '') {
     const r = await this.unary<PrepareSnapshotResponse__Output>(
-      (o, cb) => this.client.PrepareSnapshot({ backup_id: backupId }, o, cb),
+      (o, cb) => this.client.PrepareSnapshot({ backup_id: backupId, entry }, o, cb),
     );
     return { entry: r.entry, durationMs: num(r.duration_ms), takenAtMs: num(r.taken_at_unix_ms) };
   }
 
-  async removeSnapshot(backupId: string) {
+  async removeSnapshot(backupId: string, entry = '') {
     const r = await this.unary<RemoveSnapshotResponse__Output>(
-      (o, cb) => this.client.RemoveSnapshot({ backup_id: backupId }, o, cb),
+      (o, cb) => this.client.RemoveSnapshot({ backup_id: backupId, entry }, o, cb),
     );
     return r.removed;
   }
@@ -403,6 +415,7 @@ export class GrpcAgentNode implements AgentNode, AppNode {
       inplace: a.inplace,
       previous_backup_id: a.previousBackupId ?? '',
       recheck: !!a.recheck,
+      entry: a.entry ?? '',
     });
     return this.drain(stream, 'transfer', opts);
   }

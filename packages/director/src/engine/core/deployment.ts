@@ -3,7 +3,7 @@ import { FfError, channelCredentials, readTls, type ErrorCode, type Inventory } 
 import { GrpcAgentNode } from './agent-client.js';
 import { FAN_OUT, asFfError, onNode, runPhase, type Ctx } from './phases.js';
 import { lowSpaceMessage } from './receiver-cause.js';
-import type { AgentNode, NodeDescription, NodeHealth } from './types.js';
+import type { AgentNode, NodeDescription, NodeHealth, SourceVolumeDesc } from './types.js';
 
 // The deployment as a command sees it: its agents connected once for the whole command, which
 // of them answer and what they are (preflight, for the commands that need every node; findTarget,
@@ -56,11 +56,32 @@ export interface Member {
   desc: NodeDescription;
 }
 
+/**
+ * One source volume of a node: what backup and restore send, one entry each. A node with one
+ * volume (`source:`) is one source named like the node; one with `sources:` is one source per
+ * volume, named `<node>:<volume name>`.
+ */
+export interface SourceMember extends Member {
+  /** The source's name in records, manifests, `--only` and messages (also its `name`). */
+  id: string;
+  vol: SourceVolumeDesc;
+}
+
 export interface Deployment {
   members: Member[];
   target: Member;
-  sources: Member[];
+  sources: SourceMember[];
   freezeHosts: Member[];
+}
+
+/** The source volumes of `members`, in inventory order and each node's config order. */
+export function sourceMembers(members: readonly Member[]): SourceMember[] {
+  return members
+    .filter((m) => m.desc.roles.includes('source'))
+    .flatMap((m) => (m.desc.sources ?? (m.desc.source ? [m.desc.source] : [])).map((vol) => {
+      const id = vol.name ? `${m.node.name}:${vol.name}` : m.node.name;
+      return { ...m, name: id, id, vol };
+    }));
 }
 
 const CLOCK_SKEW_WARN_MS = 5_000;
@@ -90,9 +111,11 @@ export function targetLimitWarnings(target: Member): string[] {
 function spaceProblem(m: Member, problem: string): string | undefined {
   const failed = (m.health.checks ?? []).find((c) => !c.ok && c.detail === problem && (c.name === 'target-space' || c.name === 'source-space'));
   if (!failed) return undefined;
-  const free = failed.name === 'target-space' ? m.desc.target?.freeBytes : m.desc.source?.freeBytes;
+  // the agent's detail names the volume; among several, the one whose free space it reports
+  const vol = (m.desc.sources ?? []).find((v) => problem.includes(v.volume)) ?? m.desc.source;
+  const free = failed.name === 'target-space' ? m.desc.target?.freeBytes : vol?.freeBytes;
   if (free === undefined) return undefined;
-  const what = failed.name === 'target-space' ? 'target' : `source volume ${m.desc.source?.volume ?? ''}`.trim();
+  const what = failed.name === 'target-space' ? 'target' : `source volume ${vol?.volume ?? ''}`.trim();
   const low = lowSpaceMessage(m.node.name, what, free);
   return `${low.message}; ${low.hint}`;
 }
@@ -151,7 +174,7 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
       }
     }
     const targets = members.filter((m) => m.desc.roles.includes('target'));
-    const sources = members.filter((m) => m.desc.roles.includes('source') && m.desc.source);
+    const sources = sourceMembers(members);
     const freezeHosts = members.filter((m) => m.desc.roles.includes('freeze'));
     if (members.length === nodes.length) {
       if (targets.length === 0) problems.push('no node has the target role (configure `target:` on the backup node)');
@@ -174,9 +197,9 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
     }
     const seen = new Map<string, string>();
     for (const s of sources) {
-      const other = seen.get(s.desc.source!.entry);
-      if (other) problems.push(`${s.node.name} and ${other} both send entry ${s.desc.source!.entry}`);
-      seen.set(s.desc.source!.entry, s.node.name);
+      const other = seen.get(s.vol.entry);
+      if (other) problems.push(`${s.id} and ${other} both send entry ${s.vol.entry}`);
+      seen.set(s.vol.entry, s.id);
     }
     if (problems.length > 0 || !target) {
       const code: ErrorCode = unreachable > 0 && unreachable === problems.length ? 'UNAVAILABLE' : 'FAILED_PRECONDITION';

@@ -40,11 +40,26 @@ export interface HealthCheck {
   application: boolean;
 }
 
+/** One source volume of a node, as its agent describes it. */
+export interface SourceVolumeDesc {
+  kind: string;
+  volume: string;
+  /** `<node>@+<volume>`: its folder in every backup. */
+  entry: string;
+  pointInTime: boolean;
+  freeBytes: number;
+  /** Its name under the agent's `sources:`; absent for `source:`. */
+  name?: string;
+}
+
 export interface NodeDescription {
   name: string;
   version: string;
   roles: Role[];
-  source?: { kind: string; volume: string; entry: string; pointInTime: boolean; freeBytes: number };
+  /** The first of `sources`. */
+  source?: SourceVolumeDesc;
+  /** Every source volume of the node (one for `source:`, several for `sources:`). */
+  sources?: SourceVolumeDesc[];
   freeze?: { kind: string };
   target?: {
     kind: string;
@@ -151,6 +166,8 @@ export interface SendArgs {
   previousBackupId?: string;
   /** PerformRsync: the second pass. */
   recheck?: boolean;
+  /** PerformRsync: the volume to send (empty: the node's only one). */
+  entry?: string;
 }
 
 export interface StreamOptions {
@@ -201,8 +218,10 @@ export interface AgentNode {
   describe(): Promise<NodeDescription>;
   freeze(backupId: string, leaseMs: number): Promise<FreezeResult>;
   thaw(backupId: string): Promise<ThawResult>;
-  prepareSnapshot(backupId: string): Promise<SnapshotResult>;
-  removeSnapshot(backupId: string): Promise<boolean>;
+  /** Snapshots the volume `entry` (empty: the node's only one). */
+  prepareSnapshot(backupId: string, entry?: string): Promise<SnapshotResult>;
+  /** Removes the snapshot of the volume `entry` (empty: of every volume of the node). */
+  removeSnapshot(backupId: string, entry?: string): Promise<boolean>;
   openReceive(args: OpenReceiveArgs): Promise<ReceiveTicket>;
   /** As receiver: how the session of `ticket` ended, waiting up to `waitMs` for one still running. */
   receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict>;

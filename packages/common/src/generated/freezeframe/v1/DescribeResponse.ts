@@ -22,6 +22,10 @@ export interface DescribeResponse {
    * a broken pipe, the cause (e.g. no space left) is in the receiver's stderr
    */
   'receive_failures'?: (_freezeframe_v1_ReceiveFailure)[];
+  /**
+   * Every source volume of the node (`source:` gives one, `sources:` several); `source` is the first.
+   */
+  'sources'?: (_freezeframe_v1_SourceInfo)[];
 }
 
 export interface DescribeResponse__Output {
@@ -41,4 +45,8 @@ export interface DescribeResponse__Output {
    * a broken pipe, the cause (e.g. no space left) is in the receiver's stderr
    */
   'receive_failures': (_freezeframe_v1_ReceiveFailure__Output)[];
+  /**
+   * Every source volume of the node (`source:` gives one, `sources:` several); `source` is the first.
+   */
+  'sources': (_freezeframe_v1_SourceInfo__Output)[];
 }

@@ -27,6 +27,10 @@ export interface PerformRsyncRequest {
    * The second pass: send only those files, to a ticket opened with recheck (content compared).
    */
   'recheck'?: (boolean);
+  /**
+   * the volume to send (its entry, from Describe); empty: the node's only one
+   */
+  'entry'?: (string);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -55,4 +59,8 @@ export interface PerformRsyncRequest__Output {
    * The second pass: send only those files, to a ticket opened with recheck (content compared).
    */
   'recheck': (boolean);
+  /**
+   * the volume to send (its entry, from Describe); empty: the node's only one
+   */
+  'entry': (string);
 }

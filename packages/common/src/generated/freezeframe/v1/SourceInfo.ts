@@ -17,6 +17,10 @@ export interface SourceInfo {
    */
   'point_in_time'?: (boolean);
   'free_bytes'?: (number | string | Long);
+  /**
+   * the volume's name under `sources:`; empty for `source:`
+   */
+  'name'?: (string);
 }
 
 export interface SourceInfo__Output {
@@ -34,4 +38,8 @@ export interface SourceInfo__Output {
    */
   'point_in_time': (boolean);
   'free_bytes': (string);
+  /**
+   * the volume's name under `sources:`; empty for `source:`
+   */
+  'name': (string);
 }

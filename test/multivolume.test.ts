@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findBinary, run } from '@freezeframe/common';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { AGENT_MAIN, call, client } from './support/agents.js';
+import { readRecord, startRig, type Rig } from './support/fault-rig.js';
+import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
+import { needsRoot } from './support/privileges.js';
+
+// A node with several volumes (`sources:`), through the real director CLI and real agents on
+// loopback: db-1 has a btrfs subvolume (real snapshots on a loop file) and a plain folder, web-1
+// one folder. Each volume is its own entry of every backup; a restore picks a node (all its
+// volumes) or one volume (`db-1:logs`) and leaves the others alone.
+
+const skip = needsRoot('several volumes on one node (btrfs on a loop file)', ['btrfs', 'mkfs.btrfs', 'losetup', 'rsync']);
+
+describe.skipIf(skip)('several volumes per node', () => {
+  let fs: LoopBtrfs | undefined;
+  let rig: Rig;
+  let id = '';
+  const data = () => join(fs!.mountPoint, 'data');
+  const logs = () => join(rig.root, 'db-1', 'logs');
+  const web = () => join(rig.root, 'web-1', 'www');
+  const backups = () => join(rig.root, 'tgt', 'backups');
+  const btrfs = (args: string[]) => run({ bin: findBinary('btrfs'), args, timeoutMs: 30_000 });
+
+  beforeAll(async () => {
+    fs = await createLoopBtrfs({ prefix: 'ff-multivol-' });
+    await btrfs(['subvolume', 'create', data()]);
+    writeFileSync(join(data(), 'table.db'), 'rows v1\n');
+    rig = await startRig((root) => {
+      mkdirSync(join(root, 'db-1', 'logs'), { recursive: true });
+      mkdirSync(join(root, 'web-1', 'www'), { recursive: true });
+      mkdirSync(join(root, 'tgt', 'backups'), { recursive: true });
+      writeFileSync(join(root, 'db-1', 'logs', 'app.log'), 'log v1\n');
+      writeFileSync(join(root, 'web-1', 'www', 'index.html'), 'page v1\n');
+      return [
+        { name: 'tgt', roles: `target: { kind: dir, path: ${join(root, 'tgt', 'backups')} }\n` },
+        {
+          name: 'db-1',
+          roles:
+            'sources:\n' +
+            `  - { name: data, kind: btrfs, volume: ${data()}, snapshotMount: ${join(fs!.mountPoint, 'snaps')} }\n` +
+            `  - { name: logs, kind: dir, volume: ${join(root, 'db-1', 'logs')} }\n`,
+        },
+        { name: 'web-1', roles: `source: { kind: dir, volume: ${join(root, 'web-1', 'www')} }\n` },
+      ];
+    }, { prefix: 'ff-multivol-' });
+    const b = await rig.director(['backup', '--json']);
+    expect(b.code, `${b.stdout}\n${b.stderr}\n${rig.logs()}`).toBe(0);
+    id = JSON.parse(b.stdout).backupId;
+  }, 120_000);
+
+  afterAll(async () => {
+    await rig?.stop();
+    await fs?.destroy();
+  });
+
+  it('stores each volume as its own entry, named <node>@+<volume>, and records each source as <node>:<name>', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    const tree = join(backups(), id);
+    const dataEntry = `db-1@+${data().slice(1).replaceAll('/', '+')}`;
+    const logsEntry = `db-1@+${logs().slice(1).replaceAll('/', '+')}`;
+    const webEntry = `web-1@+${web().slice(1).replaceAll('/', '+')}`;
+    expect(readdirSync(tree).filter((e) => e.includes('@+')).sort()).toEqual([dataEntry, logsEntry, webEntry].sort());
+    expect(readFileSync(join(tree, dataEntry, 'table.db'), 'utf8')).toBe('rows v1\n');
+    expect(readFileSync(join(tree, logsEntry, 'app.log'), 'utf8')).toBe('log v1\n');
+    const rec = readRecord(rig, id);
+    expect(Object.keys(rec.transfers).sort()).toEqual(['db-1:data', 'db-1:logs', 'web-1']);
+    expect(rec.transfers['db-1:data'].entry).toBe(dataEntry);
+    // the btrfs volume was snapshotted in the snapshot phase, and the snapshot released after
+    const snapshot = rec.phases.find((p: { phase: string }) => p.phase === 'snapshot');
+    expect(Object.keys(snapshot.nodes).sort()).toEqual(['db-1:data', 'db-1:logs', 'web-1']);
+    expect(readdirSync(join(fs!.mountPoint, 'snaps'))).toEqual([]);
+    const show = await rig.director(['show', id]);
+    expect(show.stdout).toContain('db-1:data');
+    expect(show.stdout).toContain('db-1:logs');
+  });
+
+  it('health lists every volume of the node', async () => {
+    const h = await rig.director(['health', '--json']);
+    expect(h.code, h.stderr).toBe(0);
+    const row = JSON.parse(h.stdout).nodes.find((n: { node: string }) => n.node === 'db-1');
+    expect(row.source).toBe(`data: btrfs ${data()}, logs: dir ${logs()}`);
+  });
+
+  it('restore --only db-1:logs puts back that volume and leaves the node\'s other volume and the other nodes alone', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    writeFileSync(join(logs(), 'app.log'), 'log v2\n');
+    writeFileSync(join(data(), 'table.db'), 'rows v2\n');
+    writeFileSync(join(web(), 'index.html'), 'page v2\n');
+    const r = await rig.director(['restore', id, '--only', 'db-1:logs', '--json']);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(JSON.parse(r.stdout).restored).toEqual(['db-1:logs']);
+    expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log v1\n');
+    expect(readFileSync(join(data(), 'table.db'), 'utf8')).toBe('rows v2\n');
+    expect(readFileSync(join(web(), 'index.html'), 'utf8')).toBe('page v2\n');
+  });
+
+  it('restore --only db-1 puts back every volume of db-1', async () => {
+    writeFileSync(join(logs(), 'app.log'), 'log v3\n');
+    const r = await rig.director(['restore', id, '--only', 'db-1']);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('db-1:data');
+    expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log v1\n');
+    expect(readFileSync(join(data(), 'table.db'), 'utf8')).toBe('rows v1\n');
+    expect(readFileSync(join(web(), 'index.html'), 'utf8')).toBe('page v2\n');
+  });
+
+  it('refuses a volume that is not there and a hostile one, naming --only', async () => {
+    const none = await rig.director(['restore', id, '--only', 'db-1:nope']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('--only names db-1:nope, which is not a source');
+    expect(none.stderr).toContain('db-1:data, db-1:logs, web-1');
+    for (const bad of ['db-1:../x', 'db-1:a@+b', 'db-1:x:y']) {
+      const r = await rig.director(['restore', id, '--only', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toMatch(/--only .* is not a source/);
+    }
+  });
+
+  it('an RPC on a node with several volumes must name one; a volume it does not have is refused', async () => {
+    const c = client(rig.pki, 'director', rig.agents.get('db-1')!);
+    try {
+      await expect(call(c, 'PrepareSnapshot', { backup_id: '20260101_000000' })).rejects.toMatchObject({ details: expect.stringContaining('has 2 source volumes') });
+      await expect(call(c, 'PrepareSnapshot', { backup_id: '20260101_000000', entry: 'db-1@+etc' })).rejects.toMatchObject({ details: expect.stringContaining('has no source volume db-1@+etc') });
+      await expect(call(c, 'PrepareSnapshot', { backup_id: '20260101_000000', entry: '../x' })).rejects.toMatchObject({ details: expect.stringContaining('entry') });
+    } finally {
+      c.close();
+    }
+  });
+
+  it('--check names the key of a volume under sources:', async () => {
+    const cfgFile = join(rig.root, 'db-1', 'broken.yaml');
+    const cfg = readFileSync(join(rig.root, 'db-1', 'agent.yaml'), 'utf8').replace(logs(), join(rig.root, 'db-1', 'missing'));
+    writeFileSync(cfgFile, cfg, { mode: 0o600 });
+    const r = await run({ bin: process.execPath, args: [AGENT_MAIN, '--config', cfgFile, '--check'], timeoutMs: 30_000, okExitCodes: [0, 1] });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`sources[1].volume: ${join(rig.root, 'db-1', 'missing')}`);
+    expect(existsSync(join(rig.root, 'db-1', 'missing'))).toBe(false);
+  });
+});

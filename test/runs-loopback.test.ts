@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadInventory } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { healthReport } from '@freezeframe/director/engine/health.js';
+import { descendants } from './support/agents.js';
 import { freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
 
@@ -128,6 +129,66 @@ describe.skipIf(skip)('runs that survive the operator', () => {
       expect(tagged()).toContain(id);
     }, 90_000);
   }
+
+  it('SIGINT while rsync is moving data kills it on both nodes at once; nothing is tagged', async () => {
+    // enough data that rsync is still sending when the signal arrives (no failpoint: the real rsync)
+    const big = join(rig.root, 'src-1', 'data', 'big.bin');
+    const chunk = randomBytes(16 << 20);
+    for (let i = 0; i < 48; i++) writeFileSync(big, chunk, { flag: i === 0 ? 'w' : 'a' });
+    try {
+      const d = rig.directorProc(['backup']);
+      attachLogs(() => `director stderr:\n${d.err()}`);
+      let id: string | undefined;
+      await waitFor('the backup to start', () => !!(id = runningId()), 20_000, 20);
+      const src = rig.agents.get('src-1')!.proc.child.pid!;
+      const tgt = rig.agents.get('tgt')!.proc.child.pid!;
+      await waitFor("src-1's rsync to run", () => descendants(src, 'rsync').length > 0, 30_000, 10);
+      process.kill(d.proc.child.pid!, 'SIGINT');
+      const code = await d.proc.done.then(
+        (x) => x.code,
+        (e: { details?: { exitCode?: number } }) => e.details?.exitCode,
+      );
+      expect(code).toBe(130);
+      expect(d.err()).toMatch(new RegExp(`backup ${id} interrupted by SIGINT during transfer; stopped cleanly`));
+      // the sending and the receiving rsync are gone, not left to finish or to time out
+      await waitFor('no rsync left on src-1 and tgt', () => descendants(src, 'rsync').length + descendants(tgt, 'rsync').length === 0, 5_000, 50);
+      expect(readRecord(rig, id!)).toMatchObject({ result: 'incomplete', interrupted: 'SIGINT' });
+      await expectCleanNow();
+      expect(tagged()).not.toContain(id);
+    } finally {
+      rmSync(big, { force: true });
+    }
+  }, 90_000);
+
+  it('SIGINT during a restore stops it: record incomplete, what was restored named, target unlocked', async () => {
+    const b = await rig.director(['backup', '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    const d = rig.directorProc(['restore', json(b.stdout).backupId], { FREEZEFRAME_FAILPOINT: 'slow-restore', FREEZEFRAME_FAILPOINT_MS: '60000' });
+    attachLogs(() => `director stderr:\n${d.err()}`);
+    let id: string | undefined;
+    await waitFor('the restore to start', () => !!(id = runningId()), 20_000, 20);
+    await waitFor('the restore phase', () => {
+      try {
+        return readRecord(rig, id!).progress?.phase === 'restore';
+      } catch {
+        return false;
+      }
+    }, 20_000, 20);
+    const t0 = Date.now();
+    process.kill(d.proc.child.pid!, 'SIGINT');
+    const code = await d.proc.done.then(
+      (x) => x.code,
+      (e: { details?: { exitCode?: number } }) => e.details?.exitCode,
+    );
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    expect(code, `${d.out()}\n${d.err()}`).toBe(130);
+    expect(d.err()).toContain(`SIGINT: stopping restore ${id} cleanly (cancel the transfer, deactivate the backup, unlock)`);
+    expect(d.err()).toMatch(/error CANCELLED: restore of backup \S+ interrupted by SIGINT; restored so far: nothing/);
+    const rec = readRecord(rig, id!);
+    expect(rec).toMatchObject({ kind: 'restore', result: 'incomplete', interrupted: 'SIGINT', restored: [] });
+    expect(rec.phases.map((p: { phase: string }) => p.phase)).toContain('deactivate');
+    await expectCleanNow();
+  }, 60_000);
 
   it('SIGHUP (the terminal closed) does not stop the run: it goes on and succeeds', async () => {
     const d = rig.directorProc(['backup', '--json'], SLOW(2_500));

@@ -41,7 +41,8 @@ export function watchRunSignals(src: SignalSource, o: WatchOptions): RunSignals 
       o.exitNow(SIGNAL_EXIT[sig]);
       return;
     }
-    o.say(`${sig}: stopping ${o.what()} cleanly (thaw, release snapshots, unlock); ${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once`);
+    const steps = o.what().startsWith('restore') ? 'cancel the transfer, deactivate the backup, unlock' : 'thaw, release snapshots, unlock';
+    o.say(`${sig}: stopping ${o.what()} cleanly (${steps}); ${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once`);
     ac.abort(sig);
   };
   const onInt = stop('SIGINT');

@@ -6,7 +6,7 @@ import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeR
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { resolveBackup } from './core/resolve-backup.js';
-import { DEFAULT_RETRY, failpoint, newHolder, type RetryPolicy } from './core/retry.js';
+import { DEFAULT_RETRY, failpoint, failpointSlow, newHolder, type RetryPolicy } from './core/retry.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
 import { sendTree } from './core/transfer.js';
 import type { AgentNode, EventSink, KeyspaceStep } from './core/types.js';
@@ -227,7 +227,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
     for (const node of cassandraNodes) {
       if (opts.signal?.aborted) {
         record.interrupted = String(opts.signal.reason);
-        failure = new FfError('CANCELLED', `restore interrupted by ${record.interrupted} before the keyspaces of ${node} were put in place`, { node });
+        failure = new FfError('CANCELLED', `restore interrupted by ${record.interrupted} before the keyspaces of ${node} were put in place`, { node, details: { interrupted: record.interrupted } });
         break;
       }
       const steps: KeyspaceStep[] = [];
@@ -337,6 +337,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     rec.interrupted = String(opts.signal.reason);
     throw new FfError('CANCELLED', `restore of backup ${backupId} interrupted by ${rec.interrupted}; restored so far: ${restored.join(', ') || 'nothing'}`, {
       hint: 'run the restore again: it starts over',
+      details: { interrupted: rec.interrupted, restored: [...restored] },
     });
   };
   try {
@@ -426,8 +427,10 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
                   entry,
                   sender: target.node,
                   receiver: s,
-                  send: (args) =>
-                    target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) }),
+                  send: async (args) => {
+                    await failpointSlow('restore', opts.signal);
+                    return target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) });
+                  },
                   retry: opts.retry ?? DEFAULT_RETRY,
                   ...(opts.signal ? { signal: opts.signal } : {}),
                   onRetry: (n, e, d) => warn(`${name}: restore failed (${e.message}); retry ${n} in ${d} ms`, name),

@@ -1,55 +1,27 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { VERSION, findBinary, run, type RunResult } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startAgentCommand, type TestAgent } from './support/agents.js';
+import { buildPackages, debianTarball, DEBROOT_TOOLS, type BuiltPackages } from './support/debroot.js';
 import { needsRoot } from './support/privileges.js';
 
 // The packages as an operator gets them (docs/design.md, "Packages"): `pnpm package` builds the
 // single executables and the two .debs; the executables run with no node on PATH; the .debs are
 // installed with dpkg into a clean Debian 12 root made by mmdebstrap (no node, no pnpm, no
-// node_modules; only what the packages depend on), and from that root's /usr/bin, run by chroot on
-// loopback: the agent's --check, certificates, two agents (a `dir` source and a `dir` target) and
-// a backup by the director. The root's tarball is cached under /var/cache, keyed by release and
-// package list, so reruns skip mmdebstrap; the test makes it when it is missing.
+// node_modules; only what the packages depend on, and python3 for test/ansible.test.ts), and from
+// that root's /usr/bin, run by chroot on loopback: the agent's --check, certificates, two agents
+// (a `dir` source and a `dir` target) and a backup by the director. The build and the root come
+// from test/support/debroot.ts: the root's tarball is cached under /var/cache, keyed by release
+// and package list, so reruns skip mmdebstrap; the test makes it when it is missing.
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(repo, 'dist-pkg');
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-const RELEASE = 'bookworm';
-const MIRRORS = [`deb http://deb.debian.org/debian ${RELEASE} main`, `deb http://deb.debian.org/debian-security ${RELEASE}-security main`];
-// the packages' Depends (dpkg -i checks them; nothing is fetched at install time)
-const INCLUDE = ['rsync', 'openssl', 'libstdc++6', 'libgcc-s1'];
-const CACHE = '/var/cache/freezeframe-test';
-
-const skip = needsRoot('the .debs installed into a clean Debian root (chroot, mount)', ['mmdebstrap', 'dpkg-deb', 'chroot', 'mount']);
+const skip = needsRoot('the .debs installed into a clean Debian root (chroot, mount)', [...DEBROOT_TOOLS, 'chroot', 'mount']);
 
 const accept = Array.from({ length: 256 }, (_, i) => i);
-
-/** A clean Debian root as a tarball: from the cache, or made by mmdebstrap (about 30 s) and cached. */
-async function debianTarball(): Promise<string> {
-  const key = createHash('sha256').update(JSON.stringify({ RELEASE, MIRRORS, INCLUDE, variant: 'essential' })).digest('hex').slice(0, 12);
-  const tarball = join(CACHE, `debian-${RELEASE}-${key}.tar`);
-  if (existsSync(tarball)) return tarball;
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${tarball}.${process.pid}.partial.tar`;
-  try {
-    await run({
-      bin: findBinary('mmdebstrap'),
-      args: ['--quiet', '--format=tar', '--variant=essential', `--include=${INCLUDE.join(',')}`, RELEASE, partial, ...MIRRORS],
-      timeoutMs: 600_000,
-    });
-    renameSync(partial, tarball);
-  } finally {
-    rmSync(partial, { recursive: true, force: true });
-  }
-  return tarball;
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -86,7 +58,7 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
   let procMounted = false;
   const agents: TestAgent[] = [];
   const transcript: string[] = [];
-  const debs = { director: '', agent: '' };
+  let pkgs: BuiltPackages;
 
   /** Runs a program of the Debian root as root would there: `chroot <root> <argv>`. */
   async function inRoot(argv: string[], timeoutMs = 120_000): Promise<RunResult> {
@@ -98,12 +70,7 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
   beforeAll(async () => {
     const started = Date.now();
     // the build is part of what is tested: `pnpm package` runs this script
-    const built = await run({ bin: process.execPath, args: [join(repo, 'scripts/package.mjs')], cwd: repo, timeoutMs: 300_000, okExitCodes: accept });
-    if (built.code !== 0) throw new Error(`scripts/package.mjs failed:\n${built.stdout}${built.stderr}`);
-    for (const f of readdirSync(out)) {
-      if (f.startsWith('freezeframe_') && f.endsWith('.deb')) debs.director = join(out, f);
-      if (f.startsWith('freezeframe-agent_') && f.endsWith('.deb')) debs.agent = join(out, f);
-    }
+    pkgs = await buildPackages();
     const tarball = await debianTarball();
     root = mkdtempSync(join(tmpdir(), 'ff-debroot-'));
     await run({ bin: findBinary('tar'), args: ['-C', root, '-xf', tarball], timeoutMs: 120_000 });
@@ -127,7 +94,7 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
 
   it('pnpm package builds two single executables that run without node, pnpm or node_modules', async () => {
     for (const bin of ['freezeframe', 'freezeframe-agent']) {
-      const exe = join(out, 'bin', bin);
+      const exe = join(pkgs.bin, bin);
       // no node on PATH, run from a folder with no node_modules above it
       const r = await run({ bin: '/usr/bin/env', args: ['-i', 'PATH=/usr/bin:/bin', exe, '--version'], cwd: '/', timeoutMs: 30_000, okExitCodes: accept });
       expect(r.code, `${bin} --version:\n${r.stdout}${r.stderr}`).toBe(0);
@@ -139,15 +106,15 @@ describe.skipIf(skip)('packages: single executables, and the .debs installed int
       expect(q.stderr).toContain('is not allowed in NODE_OPTIONS');
       expect(await listening(port)).toBe(false);
     }
-    expect(statSync(debs.director).size).toBeGreaterThan(0);
-    expect(statSync(debs.agent).size).toBeGreaterThan(0);
+    expect(statSync(pkgs.director).size).toBeGreaterThan(0);
+    expect(statSync(pkgs.agent).size).toBeGreaterThan(0);
   }, 120_000);
 
   it('dpkg installs both packages: binaries in /usr/bin, the unit running them, /etc/freezeframe root-only, conffiles', async () => {
     onTestFailed(() => console.error(transcript.join('\n')));
     expect((await inRoot(['sh', '-c', 'command -v node nodejs pnpm npm'])).stdout, 'a clean root has no node').toBe('');
-    for (const deb of [debs.director, debs.agent]) copyFileSync(deb, join(root, 'tmp', deb.split('/').pop()!));
-    const inst = await inRoot(['dpkg', '-i', ...[debs.director, debs.agent].map((d) => `/tmp/${d.split('/').pop()!}`)]);
+    for (const deb of [pkgs.director, pkgs.agent]) copyFileSync(deb, join(root, 'tmp', deb.split('/').pop()!));
+    const inst = await inRoot(['dpkg', '-i', ...[pkgs.director, pkgs.agent].map((d) => `/tmp/${d.split('/').pop()!}`)]);
     expect(inst.code, `dpkg -i:\n${inst.stdout}${inst.stderr}`).toBe(0);
 
     const etc = statSync(join(root, 'etc/freezeframe'));

@@ -88,9 +88,9 @@ describe('schedule, metrics and the nagios age check', () => {
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--backup' } });
       expect(r.stderr).toMatch(/^error INVALID_ARGUMENT: --backup: .* is not a schedule/);
     }
-    const drill = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--drill', 'weekly', '--dir', units], NO_WRAPPER);
-    expect(drill.code).toBe(2);
-    expect(drill.stderr).toContain('--drill: `freezeframe drill` is not available yet in this version, so it cannot be scheduled; nothing was written');
+    const replicate = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--replicate', 'weekly', '--dir', units], NO_WRAPPER);
+    expect(replicate.code).toBe(2);
+    expect(replicate.stderr).toContain('--replicate: `freezeframe replicate` is not available yet in this version, so it cannot be scheduled; nothing was written');
     if (SYSTEMD_ANALYZE) {
       const typo = await rig.director(['schedule', 'install', '--backup', 'dialy 02:00', '--dir', units], NO_WRAPPER);
       expect(typo.code).toBe(2);

@@ -20,7 +20,7 @@ export interface FileSum {
   i?: number;
 }
 
-interface FileStat {
+export interface FileStat {
   p: string;
   /** The name as the file system has it. */
   raw: Buffer;
@@ -63,7 +63,7 @@ const LIST_MAX_BYTES = 256 << 20;
  * 20k files of 1-16 KiB, 2.0-3.5 s vs 0.9-1.7 s). A file that could not be read is left out of
  * the result; `sha256sum`'s complaint about it is returned with the rest.
  */
-async function hashFiles(root: string, names: readonly Buffer[]): Promise<{ sums: Map<string, string>; errors: string[] }> {
+export async function hashFiles(root: string, names: readonly Buffer[]): Promise<{ sums: Map<string, string>; errors: string[] }> {
   const sums = new Map<string, string>();
   const errors: string[] = [];
   // argv is UTF-8 text: a name that is not goes through node instead (rare, and only those)
@@ -112,7 +112,7 @@ function hashOne(path: Buffer): Promise<string> {
  * data to check. Listed by `find` (one process; node's readdir + lstat per file took ~8 s of a
  * 200k-file backup's tag).
  */
-async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
+export async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
   // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
   const r = await run({
     bin: findBinary('find'),
@@ -138,7 +138,7 @@ async function walk(root: string, entry: string, out: FileStat[]): Promise<void>
   }
 }
 
-async function readSums(file: string): Promise<FileSum[] | undefined> {
+export async function readSums(file: string): Promise<FileSum[] | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -22,6 +22,8 @@ import { cleanup } from './rpc/cleanup.js';
 import { lockTarget, unlockTarget } from './rpc/lock-target.js';
 import { verifyBackup } from './rpc/verify-backup.js';
 import { deleteBackup } from './rpc/delete-backup.js';
+import { checkDrill, openDrill, removeDrill } from './rpc/drill.js';
+import { drillSource } from './rpc/drill-source.js';
 
 type Call = { getAuthContext(): { sslPeerCertificate?: Parameters<typeof certIdentity>[0] }; getPeer(): string };
 
@@ -148,6 +150,10 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     Cleanup: unary(ctx, 'Cleanup', cleanup),
     VerifyBackup: unary(ctx, 'VerifyBackup', verifyBackup),
     DeleteBackup: unary(ctx, 'DeleteBackup', deleteBackup),
+    OpenDrill: unary(ctx, 'OpenDrill', openDrill),
+    DrillSource: streaming(ctx, 'DrillSource', drillSource),
+    CheckDrill: unary(ctx, 'CheckDrill', checkDrill),
+    RemoveDrill: unary(ctx, 'RemoveDrill', removeDrill),
   };
   server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return server;

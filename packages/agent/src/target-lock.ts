@@ -3,7 +3,7 @@ import { FfError, LOCK_HOLDER_RE, type Logger } from '@freezeframe/common';
 /** Longest lease a director may ask for: a dead director's lock is gone within this. */
 export const MAX_LOCK_LEASE_MS = 10 * 60_000;
 export const DEFAULT_LOCK_LEASE_MS = 90_000;
-const PURPOSES = new Set(['backup', 'restore', 'cleanup', 'verify', 'prune']);
+const PURPOSES = new Set(['backup', 'restore', 'cleanup', 'verify', 'prune', 'drill']);
 
 /** Which backup is being received into the target (or read from it), so two runs never interleave there. */
 export interface HeldLock {

@@ -129,6 +129,7 @@ const agent: Record<string, KeyText> = {
   insecure: { text: 'Loopback demos only: callers without a client certificate count as a director. Refused unless `listen` and `dataListen` are loopback addresses; the data channel keeps mutual TLS.', example: 'false' },
   testStandIns: { text: "Tests only: a folder of stand-in programs (lvs, lvcreate, gluster, mount, ...) the agent runs instead of the system's programs of the same name. Refused unless `listen` and `dataListen` are loopback addresses; never read from the environment.", example: '/tmp/ff-test/standins/bin' },
   ticketTtl: { text: 'How long a one-time data-channel ticket stays valid after the target (or a restored node) issued it; a transfer must start within it.', example: '2m' },
+  'restoreDirs[]': { text: "Folders a restore drill may write into (`freezeframe drill`, the inventory's `drill.dir`): the drill's folder must lie inside one of them, with no `..` and no symbolic link anywhere on its path; the agent makes `<drill.dir>/<drill id>` (mode 0700) itself and deletes it after the drill. Empty: this node takes no drills.", example: '[/srv/freezeframe-drill]' },
 };
 
 const inventory: Record<string, KeyText> = {
@@ -154,6 +155,11 @@ const inventory: Record<string, KeyText> = {
   'metrics.textfile': { text: 'The `.prom` file to write: absolute, in `/var/lib/`, `/run/`, `/var/tmp/` or `/tmp/`; its folder is made if missing. The run records in `stateDir` carry the last success across failed runs.', example: '/var/lib/node_exporter/textfile_collector/freezeframe.prom' },
   health: { text: 'What `freezeframe health --nagios` checks beyond the nodes.', example: '{ maxAge: 26h }' },
   'health.maxAge': { text: 'The newest complete backup older than this is WARNING, older than twice this CRITICAL (`--max-age` overrides; `0` turns the check off).', example: '50h' },
+  'health.maxDrillAge': { text: 'With `drill:` set: WARNING when the newest successful restore drill (`freezeframe drill`, as recorded in `stateDir`) is older than this, when there is none, or when the newest drill failed (`0` turns the check off).', example: '336h' },
+  drill: { text: 'Where `freezeframe drill` restores a backup to check it: a node and a folder on it; without it there are no drills (and `health --nagios` checks none).', example: '{ node: backup-target, dir: /srv/freezeframe-drill }' },
+  'drill.node': { text: "The node that restores into a scratch folder (one of `nodes[]`): any agent whose config lists a `restoreDirs` folder holding `drill.dir`, e.g. the target itself or a spare node; its free space must hold the backup (or the sample).", example: 'backup-target' },
+  'drill.dir': { text: "Folder on that node inside one of its agent's `restoreDirs` (checked by the agent, which refuses anything else, `..` and symbolic links); each drill writes into `<dir>/<drill id>`, which the agent makes fresh and removes afterwards. Use a folder only drills use: a drill removes the `drill_*` folders an interrupted drill left there.", example: '/srv/freezeframe-drill' },
+  'drill.sample': { text: 'Restore and check only this share of the files, chosen at random for each drill (at least one file); `--sample` overrides. Not set: the whole backup.', example: '10%' },
   stateDir: { text: "Folder for the run records (`<stateDir>/runs/<id>.json`, read by `freezeframe show`); relative: against the inventory's folder; not set: `~/.local/state/freezeframe/<deployment>` (`$XDG_STATE_HOME` respected).", example: '/var/lib/freezeframe' },
 };
 

@@ -291,6 +291,11 @@ export const agentConfigSchema = z
     testStandIns: absPath.optional(),
     /** How long a data-channel ticket from OpenReceive stays valid. */
     ticketTtl: duration.default('60s'),
+    /**
+     * Folders a restore drill (and later a restore into a new folder) may write into; a drill's
+     * folder must lie inside one of them. None: this node takes no drills.
+     */
+    restoreDirs: z.array(absPath).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -316,6 +321,20 @@ const metricsFile = z
   .refine((p) => /^\/[A-Za-z0-9_.\/@+-]+$/.test(p) && !p.split('/').includes('..'), 'must be an absolute path without ".." of letters, digits and _ . / @ + -')
   .refine((p) => p.endsWith('.prom') && !p.endsWith('/.prom'), 'must name a .prom file (the textfile collector reads only those)')
   .refine((p) => METRICS_FOLDERS.some((f) => p.startsWith(f)), `must be in one of ${METRICS_FOLDERS.join(', ')} (e.g. /var/lib/node_exporter/textfile_collector/freezeframe.prom)`);
+
+/** A share of a backup's files, `10%`: more than 0, at most 100 (parseSamplePercent reads it). */
+const samplePercent = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3})?%$/, 'must be a share of the files such as 10% or 2.5%')
+  .refine((v) => parseSamplePercent(v) !== undefined, 'must be more than 0% and at most 100%');
+
+/** `10%`, `2.5%` or `10` as a number in (0, 100]; undefined for anything else. */
+export function parseSamplePercent(v: string): number | undefined {
+  const m = /^\s*(\d{1,3}(?:\.\d{1,3})?)\s*%?\s*$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n > 0 && n <= 100 ? n : undefined;
+}
 
 export const inventorySchema = z
   .object({
@@ -347,7 +366,9 @@ export const inventorySchema = z
     /** The Prometheus text file written after every backup, restore and prune (none when absent). */
     metrics: z.object({ textfile: metricsFile }).strict().optional(),
     /** `health --nagios`: the newest complete backup older than `maxAge` is WARNING, twice that CRITICAL. */
-    health: z.object({ maxAge: duration.default('26h') }).strict().default({}),
+    health: z.object({ maxAge: duration.default('26h'), maxDrillAge: duration.default('192h') }).strict().default({}),
+    /** `freezeframe drill`: the node that restores into a scratch folder, and that folder (inside one of its agent's restoreDirs). */
+    drill: z.object({ node: name, dir: absPath, sample: samplePercent.optional() }).strict().optional(),
   })
   .strict();
 

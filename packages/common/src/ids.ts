@@ -153,3 +153,13 @@ export function entryName(source: string, volume: string): string {
   const trimmed = volume.replace(/^\/+|\/+$/g, '');
   return `${source}@+${trimmed.replaceAll('/', '+')}`;
 }
+
+/** A restore drill's run id, `drill_<YYYYMMDD_HHMMSS>` (UTC): its run record and its scratch folder on the drill node. */
+export const DRILL_ID_RE = /^drill_[0-9]{8}_[0-9]{6}$/;
+
+export function checkDrillId(value: unknown, field = 'drill_id'): string {
+  if (typeof value !== 'string' || !DRILL_ID_RE.test(value)) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${describe(value)} is not a drill id (drill_YYYYMMDD_HHMMSS)`, { details: { field } });
+  }
+  return value;
+}

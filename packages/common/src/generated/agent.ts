@@ -5,6 +5,8 @@ import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, Ac
 import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from './freezeframe/v1/ActivateBackupResponse.js';
 import type { AgentClient as _freezeframe_v1_AgentClient, AgentDefinition as _freezeframe_v1_AgentDefinition } from './freezeframe/v1/Agent.js';
 import type { BackupInfo as _freezeframe_v1_BackupInfo, BackupInfo__Output as _freezeframe_v1_BackupInfo__Output } from './freezeframe/v1/BackupInfo.js';
+import type { CheckDrillRequest as _freezeframe_v1_CheckDrillRequest, CheckDrillRequest__Output as _freezeframe_v1_CheckDrillRequest__Output } from './freezeframe/v1/CheckDrillRequest.js';
+import type { CheckDrillResponse as _freezeframe_v1_CheckDrillResponse, CheckDrillResponse__Output as _freezeframe_v1_CheckDrillResponse__Output } from './freezeframe/v1/CheckDrillResponse.js';
 import type { CleanupRequest as _freezeframe_v1_CleanupRequest, CleanupRequest__Output as _freezeframe_v1_CleanupRequest__Output } from './freezeframe/v1/CleanupRequest.js';
 import type { CleanupResponse as _freezeframe_v1_CleanupResponse, CleanupResponse__Output as _freezeframe_v1_CleanupResponse__Output } from './freezeframe/v1/CleanupResponse.js';
 import type { DeactivateBackupRequest as _freezeframe_v1_DeactivateBackupRequest, DeactivateBackupRequest__Output as _freezeframe_v1_DeactivateBackupRequest__Output } from './freezeframe/v1/DeactivateBackupRequest.js';
@@ -13,6 +15,7 @@ import type { DeleteBackupRequest as _freezeframe_v1_DeleteBackupRequest, Delete
 import type { DeleteBackupResponse as _freezeframe_v1_DeleteBackupResponse, DeleteBackupResponse__Output as _freezeframe_v1_DeleteBackupResponse__Output } from './freezeframe/v1/DeleteBackupResponse.js';
 import type { DescribeRequest as _freezeframe_v1_DescribeRequest, DescribeRequest__Output as _freezeframe_v1_DescribeRequest__Output } from './freezeframe/v1/DescribeRequest.js';
 import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResponse__Output as _freezeframe_v1_DescribeResponse__Output } from './freezeframe/v1/DescribeResponse.js';
+import type { DrillSourceRequest as _freezeframe_v1_DrillSourceRequest, DrillSourceRequest__Output as _freezeframe_v1_DrillSourceRequest__Output } from './freezeframe/v1/DrillSourceRequest.js';
 import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from './freezeframe/v1/FreezeInfo.js';
 import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from './freezeframe/v1/FreezeRequest.js';
 import type { FreezeResponse as _freezeframe_v1_FreezeResponse, FreezeResponse__Output as _freezeframe_v1_FreezeResponse__Output } from './freezeframe/v1/FreezeResponse.js';
@@ -25,6 +28,7 @@ import type { LockTargetRequest as _freezeframe_v1_LockTargetRequest, LockTarget
 import type { LockTargetResponse as _freezeframe_v1_LockTargetResponse, LockTargetResponse__Output as _freezeframe_v1_LockTargetResponse__Output } from './freezeframe/v1/LockTargetResponse.js';
 import type { Manifest as _freezeframe_v1_Manifest, Manifest__Output as _freezeframe_v1_Manifest__Output } from './freezeframe/v1/Manifest.js';
 import type { NotStored as _freezeframe_v1_NotStored, NotStored__Output as _freezeframe_v1_NotStored__Output } from './freezeframe/v1/NotStored.js';
+import type { OpenDrillRequest as _freezeframe_v1_OpenDrillRequest, OpenDrillRequest__Output as _freezeframe_v1_OpenDrillRequest__Output } from './freezeframe/v1/OpenDrillRequest.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from './freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from './freezeframe/v1/OpenReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from './freezeframe/v1/PerformRsyncRequest.js';
@@ -33,6 +37,8 @@ import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse
 import type { ReceiveFailure as _freezeframe_v1_ReceiveFailure, ReceiveFailure__Output as _freezeframe_v1_ReceiveFailure__Output } from './freezeframe/v1/ReceiveFailure.js';
 import type { ReceiveResultRequest as _freezeframe_v1_ReceiveResultRequest, ReceiveResultRequest__Output as _freezeframe_v1_ReceiveResultRequest__Output } from './freezeframe/v1/ReceiveResultRequest.js';
 import type { ReceiveResultResponse as _freezeframe_v1_ReceiveResultResponse, ReceiveResultResponse__Output as _freezeframe_v1_ReceiveResultResponse__Output } from './freezeframe/v1/ReceiveResultResponse.js';
+import type { RemoveDrillRequest as _freezeframe_v1_RemoveDrillRequest, RemoveDrillRequest__Output as _freezeframe_v1_RemoveDrillRequest__Output } from './freezeframe/v1/RemoveDrillRequest.js';
+import type { RemoveDrillResponse as _freezeframe_v1_RemoveDrillResponse, RemoveDrillResponse__Output as _freezeframe_v1_RemoveDrillResponse__Output } from './freezeframe/v1/RemoveDrillResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from './freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from './freezeframe/v1/RemoveSnapshotResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from './freezeframe/v1/RestoreKeyspaceRequest.js';
@@ -68,6 +74,8 @@ export interface ProtoGrpcType {
       ActivateBackupResponse: MessageTypeDefinition<_freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupResponse__Output>
       Agent: SubtypeConstructor<typeof grpc.Client, _freezeframe_v1_AgentClient> & { service: _freezeframe_v1_AgentDefinition }
       BackupInfo: MessageTypeDefinition<_freezeframe_v1_BackupInfo, _freezeframe_v1_BackupInfo__Output>
+      CheckDrillRequest: MessageTypeDefinition<_freezeframe_v1_CheckDrillRequest, _freezeframe_v1_CheckDrillRequest__Output>
+      CheckDrillResponse: MessageTypeDefinition<_freezeframe_v1_CheckDrillResponse, _freezeframe_v1_CheckDrillResponse__Output>
       CleanupRequest: MessageTypeDefinition<_freezeframe_v1_CleanupRequest, _freezeframe_v1_CleanupRequest__Output>
       CleanupResponse: MessageTypeDefinition<_freezeframe_v1_CleanupResponse, _freezeframe_v1_CleanupResponse__Output>
       DeactivateBackupRequest: MessageTypeDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupRequest__Output>
@@ -77,6 +85,7 @@ export interface ProtoGrpcType {
       DescribeRequest: MessageTypeDefinition<_freezeframe_v1_DescribeRequest, _freezeframe_v1_DescribeRequest__Output>
       DescribeResponse: MessageTypeDefinition<_freezeframe_v1_DescribeResponse, _freezeframe_v1_DescribeResponse__Output>
       Direction: EnumTypeDefinition
+      DrillSourceRequest: MessageTypeDefinition<_freezeframe_v1_DrillSourceRequest, _freezeframe_v1_DrillSourceRequest__Output>
       FreezeInfo: MessageTypeDefinition<_freezeframe_v1_FreezeInfo, _freezeframe_v1_FreezeInfo__Output>
       FreezeRequest: MessageTypeDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeRequest__Output>
       FreezeResponse: MessageTypeDefinition<_freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeResponse__Output>
@@ -89,6 +98,7 @@ export interface ProtoGrpcType {
       LockTargetResponse: MessageTypeDefinition<_freezeframe_v1_LockTargetResponse, _freezeframe_v1_LockTargetResponse__Output>
       Manifest: MessageTypeDefinition<_freezeframe_v1_Manifest, _freezeframe_v1_Manifest__Output>
       NotStored: MessageTypeDefinition<_freezeframe_v1_NotStored, _freezeframe_v1_NotStored__Output>
+      OpenDrillRequest: MessageTypeDefinition<_freezeframe_v1_OpenDrillRequest, _freezeframe_v1_OpenDrillRequest__Output>
       OpenReceiveRequest: MessageTypeDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveRequest__Output>
       OpenReceiveResponse: MessageTypeDefinition<_freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveResponse__Output>
       PerformRsyncRequest: MessageTypeDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_PerformRsyncRequest__Output>
@@ -97,6 +107,8 @@ export interface ProtoGrpcType {
       ReceiveFailure: MessageTypeDefinition<_freezeframe_v1_ReceiveFailure, _freezeframe_v1_ReceiveFailure__Output>
       ReceiveResultRequest: MessageTypeDefinition<_freezeframe_v1_ReceiveResultRequest, _freezeframe_v1_ReceiveResultRequest__Output>
       ReceiveResultResponse: MessageTypeDefinition<_freezeframe_v1_ReceiveResultResponse, _freezeframe_v1_ReceiveResultResponse__Output>
+      RemoveDrillRequest: MessageTypeDefinition<_freezeframe_v1_RemoveDrillRequest, _freezeframe_v1_RemoveDrillRequest__Output>
+      RemoveDrillResponse: MessageTypeDefinition<_freezeframe_v1_RemoveDrillResponse, _freezeframe_v1_RemoveDrillResponse__Output>
       RemoveSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotRequest__Output>
       RemoveSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotResponse__Output>
       RestoreKeyspaceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceRequest__Output>

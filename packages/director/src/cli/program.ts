@@ -20,6 +20,7 @@ import { show } from '../engine/show.js';
 import { status } from '../engine/status.js';
 import { verify } from '../engine/verify.js';
 import { DETACHED_LOG_ENV, startDetached } from './detach.js';
+import { addDrillCommand } from './drill.js';
 import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
 import { addScheduleCommands } from './schedule.js';
@@ -114,7 +115,7 @@ export function buildProgram(io: CliIo): Command {
     const f = (program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY;
     return f ? ['-i', resolve(f)] : [];
   };
-  async function runInForeground<T>(kind: 'backup' | 'restore', json: boolean, p: ReturnType<typeof progress>, fn: (signal: AbortSignal | undefined, onEvent: EventSink) => Promise<T>): Promise<T> {
+  async function runInForeground<T>(kind: 'backup' | 'restore' | 'drill', json: boolean, p: ReturnType<typeof progress>, fn: (signal: AbortSignal | undefined, onEvent: EventSink) => Promise<T>): Promise<T> {
     let what = kind as string;
     const onEvent: EventSink = (e) => {
       if (e.type === 'run') {
@@ -124,7 +125,9 @@ export function buildProgram(io: CliIo): Command {
       }
       p?.(e);
     };
-    const watch = io.signals ? watchRunSignals(io.signals.source, { what: () => what, say: (l) => io.stderr.write(`${l}\n`), exitNow: io.signals.exit }) : undefined;
+    const cleanups = { backup: 'thaw, release snapshots, unlock', restore: 'cancel the transfer, deactivate the backup, unlock', drill: 'deactivate the backup, remove the drill folder, unlock' };
+    const cleanup = { cleanup: cleanups[kind] };
+    const watch = io.signals ? watchRunSignals(io.signals.source, { what: () => what, say: (l) => io.stderr.write(`${l}\n`), exitNow: io.signals.exit, ...cleanup }) : undefined;
     try {
       return await fn(watch?.signal, onEvent);
     } finally {
@@ -327,6 +330,17 @@ export function buildProgram(io: CliIo): Command {
       );
       if (!r.ok) throw new SoftFailure();
     });
+
+  addDrillCommand({
+    cmd,
+    emit,
+    inventory,
+    progress,
+    runInForeground,
+    fail: () => {
+      throw new SoftFailure();
+    },
+  });
 
   cmd('restore-keyspace', 'restore Cassandra keyspaces on one node: transfer, stop, clear commit log, replace sstables, start, wait, repair')
     .argument('<id>', 'backup id or latest')

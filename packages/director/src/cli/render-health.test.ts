@@ -47,4 +47,22 @@ describe('nagiosStatus', () => {
     const down = nagiosStatus({ nodes: [{ node: 't', address: 't:1', ok: false, roles: [], problems: ['t: UNAVAILABLE'], frozen: [] }], maxAgeMs: HOUR, targetReachable: false });
     expect(down.line).not.toMatch(/no complete backup/);
   });
+
+  it('with drills configured: WARNING when none ran, the newest failed or did not finish, or the last good one is too old; its age in the perfdata', () => {
+    const DAY = 24 * HOUR;
+    const base = { nodes: [row('a')], now: 30 * DAY };
+    const drill = (d: object) => ({ ...base, drill: { maxAgeMs: 8 * DAY, ...d } });
+    expect(nagiosStatus(drill({})).line).toBe('FREEZEFRAME WARNING - no restore drill has run yet (freezeframe drill) | nodes=1 healthy=1 warning=0 critical=0');
+    const good = nagiosStatus(drill({ last: { id: 'drill_x', result: 'ok', endedMs: 29 * DAY }, lastOkMs: 29 * DAY }));
+    expect(good).toEqual({ code: 0, line: 'FREEZEFRAME OK - 1 nodes healthy, last drill 24h00m ago | nodes=1 healthy=1 warning=0 critical=0 last_drill_age=86400s;691200;;0' });
+    const failed = nagiosStatus(drill({ last: { id: 'drill_y', result: 'failed', endedMs: 29 * DAY }, lastOkMs: 20 * DAY }));
+    expect(failed.code).toBe(1);
+    expect(failed.line).toMatch(/^FREEZEFRAME WARNING - newest restore drill drill_y FAILED 24h00m ago \(freezeframe show drill_y\) \| .* last_drill_age=864000s;691200;;0$/);
+    expect(nagiosStatus(drill({ last: { id: 'drill_z', result: 'incomplete', endedMs: 29 * DAY } })).line).toMatch(/newest restore drill drill_z did not finish/);
+    expect(nagiosStatus(drill({ last: { id: 'drill_x', result: 'ok', endedMs: 20 * DAY }, lastOkMs: 20 * DAY })).line).toMatch(/^FREEZEFRAME WARNING - last restore drill is 240h00m old \(warning over 192h00m\)/);
+    // never CRITICAL for drills; without drills (or with maxAge 0) nothing is said of them
+    expect(nagiosStatus(drill({ last: { id: 'drill_y', result: 'failed', endedMs: 0 } })).code).toBe(1);
+    expect(nagiosStatus(base).line).not.toContain('drill');
+    expect(nagiosStatus({ ...base, drill: { maxAgeMs: 0 } }).code).toBe(0);
+  });
 });

@@ -92,9 +92,22 @@ export function nagiosStatus(i: NagiosInput): NagiosResult {
       else if (age > maxAgeMs) warning.push(`last backup is ${ageText(age)} old (warning over ${ageText(maxAgeMs)})`);
     }
   }
+  let drillAge: number | undefined;
+  const d = i.drill;
+  if (d && d.maxAgeMs > 0) {
+    if (d.lastOkMs !== undefined) drillAge = Math.max(0, now - d.lastOkMs);
+    if (d.last && d.last.result !== 'ok') {
+      warning.push(`newest restore drill ${d.last.id} ${d.last.result === 'failed' ? 'FAILED' : 'did not finish'} ${ageText(Math.max(0, now - d.last.endedMs))} ago (freezeframe show ${d.last.id})`);
+    } else if (drillAge === undefined) {
+      warning.push('no restore drill has run yet (freezeframe drill)');
+    } else if (drillAge > d.maxAgeMs) {
+      warning.push(`last restore drill is ${ageText(drillAge)} old (warning over ${ageText(d.maxAgeMs)})`);
+    }
+  }
   const code: NagiosCode = critical.length > 0 ? NAGIOS.CRITICAL : warning.length > 0 ? NAGIOS.WARNING : NAGIOS.OK;
   const detail = [...critical, ...warning];
-  const summary = detail.length > 0 ? detail.join('; ') : `${count.healthy} nodes healthy${age !== undefined ? `, last backup ${ageText(age)} ago` : ''}`;
+  const summary =
+    detail.length > 0 ? detail.join('; ') : `${count.healthy} nodes healthy${age !== undefined ? `, last backup ${ageText(age)} ago` : ''}${drillAge !== undefined ? `, last drill ${ageText(drillAge)} ago` : ''}`;
   const perf = [
     `nodes=${i.nodes.length}`,
     `healthy=${count.healthy}`,
@@ -102,6 +115,7 @@ export function nagiosStatus(i: NagiosInput): NagiosResult {
     `critical=${count.critical}`,
     // 'label'=value[UOM];warn;crit;min
     ...(age !== undefined && maxAgeMs !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s;${Math.round(maxAgeMs / 1000)};${Math.round((2 * maxAgeMs) / 1000)};0`] : []),
+    ...(drillAge !== undefined && d ? [`last_drill_age=${Math.round(drillAge / 1000)}s;${Math.round(d.maxAgeMs / 1000)};;0`] : []),
   ];
   return { code, line: `FREEZEFRAME ${NAMES[code]} - ${summary.replace(/\|/g, '/').replace(/\n/g, ' ')} | ${perf.join(' ')}` };
 }

@@ -10,7 +10,9 @@ import type { ShowResult } from '../engine/show.js';
 import type { Stability } from '../engine/stability.js';
 import type { StatusResult } from '../engine/status.js';
 import type { Detached } from './detach.js';
+import type { DrillResult } from '../engine/drill.js';
 import { formatBytes, formatDuration, formatRate, table } from './format.js';
+import { drillLines } from './render-drill.js';
 
 // One renderer per command's result, for humans.
 
@@ -41,8 +43,9 @@ function recordLines(r: RunRecord, detail = false): string[] {
       `freeze window ${formatDuration(r.freezeWindow.durationMs)} on ${r.freezeWindow.hosts.join(', ')}${r.freezeWindow.heldThroughTransfer ? ' (held through the transfers: a source cannot snapshot)' : ''}`,
     );
   }
+  if (r.drill) lines.push(...drillLines(r, r.drill, detail));
   const t = Object.entries(r.transfers);
-  if (t.length > 0) {
+  if (t.length > 0 && !r.drill) {
     // rate: bytes on the wire per second of the source's transfer
     const rate = (x: (typeof t)[number][1]) => (x.durationMs > 0 ? formatRate((x.bytesSent * 1000) / x.durationMs) : '-');
     lines.push(
@@ -79,6 +82,10 @@ function recordLines(r: RunRecord, detail = false): string[] {
 }
 
 export function renderBackup(r: BackupCommandResult): string {
+  return [...recordLines(r.record), `record: ${r.recordFile}`].join('\n');
+}
+
+export function renderDrill(r: DrillResult): string {
   return [...recordLines(r.record), `record: ${r.recordFile}`].join('\n');
 }
 
@@ -217,7 +224,7 @@ function runningLines(r: NonNullable<StatusResult['running']>, now: number): str
     lines.push(
       job.kind === 'backup'
         ? `the freeze leases thaw and the target lock expires by themselves; finish it with: freezeframe backup --resume ${job.id} (or run \`freezeframe cleanup\`)`
-        : 'the target lock expires by itself; run the restore again',
+        : `the target lock expires by itself; run the ${job.kind} again`,
     );
   }
   return lines;
@@ -231,7 +238,7 @@ export function renderStatus(r: StatusResult, now = Date.now()): string {
     lines.push(r.running ? 'before it:' : 'last run:');
     const last = recordLines(r.last);
     // a record still saying running with no process behind it: the director died mid-run
-    if (r.last.result === 'running') last[0] = `${last[0]}\n  (no director runs it: it was killed; ${r.last.kind === 'backup' ? `freezeframe backup --resume ${r.last.backupId}` : 'run the restore again'})`;
+    if (r.last.result === 'running') last[0] = `${last[0]}\n  (no director runs it: it was killed; ${r.last.kind === 'backup' ? `freezeframe backup --resume ${r.last.backupId}` : `run the ${r.last.kind} again`})`;
     lines.push(...last.map((l) => `  ${l}`));
     if (r.last.result === 'incomplete' && r.last.kind === 'backup') lines.push(`  resume it with: freezeframe backup --resume ${r.last.backupId}`);
   }

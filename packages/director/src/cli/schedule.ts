@@ -62,7 +62,7 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     .command('install')
     .description('write (and where systemd runs, enable) a service and a timer per job; the service runs the command with this inventory')
     .requiredOption('--backup <schedule>', 'when to back up: "daily 02:00", "weekly sun 03:30", "hourly", or a systemd calendar expression')
-    .option('--drill <schedule>', 'when to run `freezeframe drill` (refused while that command does not exist)')
+    .option('--drill <schedule>', 'when to run `freezeframe drill latest` (a restore drill of the newest backup; weekly is usual)')
     .option('--replicate <schedule>', 'when to run `freezeframe replicate` (refused while that command does not exist)')
     .option('--randomized-delay <duration>', 'start each run up to this much later, at random (RandomizedDelaySec=, e.g. 10m)')
     .option('--dir <dir>', 'folder for the units (default /etc/systemd/system; elsewhere nothing is enabled)')

@@ -23,6 +23,8 @@ export interface WatchOptions {
   say: (line: string) => void;
   /** A second SIGINT/SIGTERM: leave now, whatever is left behind (the agents' leases undo it). */
   exitNow: (code: number) => void;
+  /** What stopping cleanly does, for the message (default: a backup's or restore's clean-up). */
+  cleanup?: string;
 }
 
 /** 128 + the signal's number, as a shell reports a process a signal ended. */
@@ -41,8 +43,7 @@ export function watchRunSignals(src: SignalSource, o: WatchOptions): RunSignals 
       o.exitNow(SIGNAL_EXIT[sig]);
       return;
     }
-    const steps = o.what().startsWith('restore') ? 'cancel the transfer, deactivate the backup, unlock' : 'thaw, release snapshots, unlock';
-    o.say(`${sig}: stopping ${o.what()} cleanly (${steps}); ${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once`);
+    o.say(`${sig}: stopping ${o.what()} cleanly (${o.cleanup ?? 'thaw, release snapshots, unlock'}); ${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to exit at once`);
     ac.abort(sig);
   };
   const onInt = stop('SIGINT');

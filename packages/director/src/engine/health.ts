@@ -1,7 +1,9 @@
 import { VERSION, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment, type Connected } from './core/deployment.js';
 import { asFfError } from './core/phases.js';
+import { stateDirOf } from './core/records.js';
 import { pickLatest } from './core/resolve-backup.js';
+import { drillHistory, type DrillHistory } from './drill.js';
 import type { HealthCheck, NodeDescription, NodeHealth } from './core/types.js';
 
 // What `freezeframe health` and `health --nagios` report; cli/render-health.ts prints it.
@@ -127,6 +129,8 @@ export interface NagiosInput {
   maxAgeMs?: number;
   /** False when the target did not answer: the age is then unknown (the node is CRITICAL already), not "no backup". */
   targetReachable?: boolean;
+  /** With `drill:` in the inventory (and health.maxDrillAge > 0): the drills run by this director. */
+  drill?: DrillHistory & { maxAgeMs: number };
   now?: number;
 }
 
@@ -137,13 +141,15 @@ export interface NagiosInput {
  */
 export async function nagiosInput(inv: Inventory, opts: { maxAgeMs?: number } = {}): Promise<NagiosInput> {
   const maxAgeMs = opts.maxAgeMs ?? inv.health.maxAge;
+  // the drills are this director's records: no node is asked about them
+  const drills = inv.drill && inv.health.maxDrillAge > 0 ? { drill: { maxAgeMs: inv.health.maxDrillAge, ...drillHistory(stateDirOf(inv), inv.deployment) } } : {};
   return withDeployment(inv, async (d) => {
     const h = await healthOf(d);
-    if (maxAgeMs <= 0) return { nodes: h.nodes };
+    if (maxAgeMs <= 0) return { nodes: h.nodes, ...drills };
     // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
-    if (!h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes, maxAgeMs, targetReachable: false };
+    if (!h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes, maxAgeMs, targetReachable: false, ...drills };
     const { target } = await findTarget(d.nodes);
     const latest = pickLatest(await target.node.listBackups());
-    return { nodes: h.nodes, maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}) };
+    return { nodes: h.nodes, maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}), ...drills };
   });
 }

@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FfError } from '@freezeframe/common';
-import { renderUnits, toOnCalendar } from './schedule.js';
+import { renderUnits, scheduleInstall, toOnCalendar } from './schedule.js';
 
 const refusal = (fn: () => unknown): FfError => {
   try {
@@ -43,5 +46,24 @@ describe('renderUnits', () => {
     expect(u.timer).toContain('\n[Timer]\nOnCalendar=*-*-* 02:00:00\nPersistent=true\nRandomizedDelaySec=600\nUnit=freezeframe-backup.service\n');
     expect(u.timer).toContain('\n[Install]\nWantedBy=timers.target\n');
     expect(renderUnits({ job: 'backup', deployment: 'uat', schedule: 'hourly', onCalendar: 'hourly', execStart: ['/x'] }).timer).not.toContain('RandomizedDelaySec');
+  });
+});
+
+describe('scheduleInstall', () => {
+  it('gives the drill its own units, running `drill latest`; a job whose command is missing is refused naming its option', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-schedule-'));
+    try {
+      const o = { inventory: '/etc/freezeframe/inventory.yaml', deployment: 'uat', jobs: { backup: 'daily 02:00', drill: 'weekly sun 12:00' }, command: ['/usr/bin/freezeframe'], dir, enable: false };
+      await expect(scheduleInstall({ ...o, available: ['backup'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--drill' } });
+      const r = await scheduleInstall({ ...o, available: ['backup', 'drill'] });
+      expect(r.units.map((u) => [u.job, u.execStart])).toEqual([
+        ['backup', '/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml backup'],
+        ['drill', '/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml drill latest'],
+      ]);
+      expect(readFileSync(join(dir, 'freezeframe-drill.service'), 'utf8')).toContain('\nExecStart=/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml drill latest\n');
+      expect(readFileSync(join(dir, 'freezeframe-drill.timer'), 'utf8')).toContain('\nUnit=freezeframe-drill.service\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

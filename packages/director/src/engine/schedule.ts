@@ -21,6 +21,9 @@ const PATH_CHARS = /^\/[A-Za-z0-9_./@+-]{1,4000}$/;
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const MAX_DELAY_MS = 24 * 3_600_000;
 
+/** What each job's service runs after `freezeframe -i <inventory>`: a drill checks the newest backup. */
+const JOB_ARGS: Record<ScheduledJob, readonly string[]> = { backup: ['backup'], drill: ['drill', 'latest'], replicate: ['replicate'] };
+
 export const unitNames = (job: ScheduledJob) => ({ service: `freezeframe-${job}.service`, timer: `freezeframe-${job}.timer` });
 
 /** One scheduled job as its units say. */
@@ -225,7 +228,7 @@ export async function scheduleInstall(o: ScheduleInstallOptions): Promise<Schedu
     const field = `--${job}`;
     const expr = toOnCalendar(schedule, field);
     const checked = await calendarCheck(expr, field);
-    const execStart = [...o.command, '-i', o.inventory, job];
+    const execStart = [...o.command, '-i', o.inventory, ...JOB_ARGS[job]];
     const names = unitNames(job);
     for (const f of [names.service, names.timer]) {
       if (!isOurs(join(dir, f))) throw new FfError('ALREADY_EXISTS', `${join(dir, f)} exists and was not written by freezeframe schedule install; nothing was written`, { hint: 'move it away, or remove it yourself' });

@@ -30,6 +30,9 @@ import type { ReceiveResultResponse__Output } from '@freezeframe/common/generate
 import type { RestoreKeyspaceStep__Output } from '@freezeframe/common/generated/freezeframe/v1/RestoreKeyspaceStep.js';
 import type { StartServicesResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/StartServicesResponse.js';
 import type { StopServicesResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/StopServicesResponse.js';
+import type { CheckDrillResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/CheckDrillResponse.js';
+import type { RemoveDrillResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/RemoveDrillResponse.js';
+import type { DrillCheckResult, DrillNode, DrillSample, OpenDrillArgs } from './drill-types.js';
 import type {
   AgentNode,
   AppNode,
@@ -180,7 +183,7 @@ export function connectionFailure(name: string, address: string, text: string): 
  * The one client for one agent, for every RPC (backup, restore, and the application RPCs); the
  * server certificate must name `name`.
  */
-export class GrpcAgentNode implements AgentNode, AppNode {
+export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
   readonly name: string;
   readonly host: string;
   readonly address: string;
@@ -538,6 +541,60 @@ export class GrpcAgentNode implements AgentNode, AppNode {
   async startServices(): Promise<ServiceState[]> {
     const r = await this.unary<StartServicesResponse__Output>((o, cb) => this.client.StartServices({}, o, cb), SERVICES_DEADLINE_MS);
     return r.services.map((x) => ({ kind: x.kind, name: x.name, id: x.id, action: x.action }));
+  }
+
+  async openDrill(a: OpenDrillArgs): Promise<ReceiveTicket> {
+    const r = await this.unary<OpenReceiveResponse__Output>((o, cb) =>
+      this.client.OpenDrill({ drill_id: a.drillId, dir: a.dir, backup_id: a.backupId, peer: a.peer }, o, cb),
+    );
+    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
+  }
+
+  async drillSource(a: SendArgs & { sample?: DrillSample }, opts?: StreamOptions): Promise<TransferStats> {
+    await this.ready();
+    const stream = this.client.DrillSource({
+      backup_id: a.backupId,
+      ticket: a.ticket,
+      receiver_name: a.receiverName,
+      receiver_host: a.receiverHost,
+      receiver_data_port: a.receiverDataPort,
+      inplace: a.inplace,
+      sample_percent: a.sample?.percent ?? 0,
+      sample_seed: a.sample?.seed ?? '',
+    });
+    return this.drain(stream, 'drill transfer', opts);
+  }
+
+  async checkDrill(a: { drillId: string; dir: string; backupId: string; sample?: DrillSample }): Promise<DrillCheckResult> {
+    const r = await this.unary<CheckDrillResponse__Output>(
+      (o, cb) =>
+        this.client.CheckDrill({ drill_id: a.drillId, dir: a.dir, backup_id: a.backupId, sample_percent: a.sample?.percent ?? 0, sample_seed: a.sample?.seed ?? '' }, o, cb),
+      HASH_DEADLINE_MS,
+    );
+    return {
+      ok: r.ok,
+      filesRecorded: num(r.files_recorded),
+      filesExpected: num(r.files_expected),
+      filesChecked: num(r.files_checked),
+      bytesChecked: num(r.bytes_checked),
+      different: r.different,
+      missing: r.missing,
+      extra: r.extra,
+      differentTotal: num(r.different_total),
+      missingTotal: num(r.missing_total),
+      extraTotal: num(r.extra_total),
+      problems: r.problems,
+      entries: r.entries,
+      durationMs: num(r.duration_ms),
+    };
+  }
+
+  async removeDrill(a: { drillId: string; dir: string; leftovers?: boolean }): Promise<string[]> {
+    const r = await this.unary<RemoveDrillResponse__Output>(
+      (o, cb) => this.client.RemoveDrill({ drill_id: a.drillId, dir: a.dir, leftovers: !!a.leftovers }, o, cb),
+      TREE_DEADLINE_MS,
+    );
+    return r.removed;
   }
 
   close(): void {

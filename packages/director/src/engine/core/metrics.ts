@@ -7,11 +7,13 @@ import type { RetentionOutcome } from './retention.js';
 import type { EventSink } from './types.js';
 
 // The Prometheus text file for node_exporter's textfile collector (inventory `metrics.textfile`),
-// rewritten after every backup, restore and prune. Everything in it comes from what is on disk
+// rewritten after every backup, restore, drill and prune. Everything in it comes from what is on disk
 // (the run records, the prune state), so a failed run still carries the last success.
 
-export type MetricsKind = 'backup' | 'restore' | 'prune';
-export const METRICS_KINDS: readonly MetricsKind[] = ['backup', 'restore', 'prune'];
+export type MetricsKind = 'backup' | 'restore' | 'prune' | 'drill';
+export const METRICS_KINDS: readonly MetricsKind[] = ['backup', 'restore', 'prune', 'drill'];
+/** Kinds whose runs write a run record (prune keeps prune.json instead). */
+const RECORD_KINDS = ['backup', 'restore', 'drill'] as const;
 const RESULTS = ['ok', 'failed', 'incomplete'] as const;
 
 /** One source's transfer in a run. */
@@ -33,6 +35,8 @@ export interface RunMetrics {
   phases: Record<string, number>;
   sources: Record<string, SourceMetrics>;
   freezeWindowMs?: number;
+  /** A drill's check: files and bytes compared, and files that differ, are missing or extra. */
+  drill?: { filesChecked: number; bytesChecked: number; differences: number };
 }
 
 /** What the metrics file says: pure input of metricsText. */
@@ -76,6 +80,9 @@ export function runMetrics(rec: RunRecord): RunMetrics | undefined {
     phases,
     sources,
     ...(rec.freezeWindow ? { freezeWindowMs: rec.freezeWindow.durationMs } : {}),
+    ...(rec.drill?.check
+      ? { drill: { filesChecked: rec.drill.check.filesChecked, bytesChecked: rec.drill.check.bytesChecked, differences: rec.drill.check.differentTotal + rec.drill.check.missingTotal + rec.drill.check.extraTotal } }
+      : {}),
   };
 }
 
@@ -117,13 +124,13 @@ export function gatherMetrics(stateDir: string, deployment: string): MetricsStat
       }
     })
     .sort((a, b) => b.mtimeMs - a.mtimeMs);
-  const done = { backup: false, restore: false };
+  const done = { backup: false, restore: false, drill: false };
   let keptFrom = 0;
   let targetFrom = 0;
   for (const { file } of files) {
-    if (done.backup && done.restore) break;
+    if (RECORD_KINDS.every((k) => done[k])) break;
     const rec = readJson<RunRecord>(file);
-    if (!rec || (rec.kind !== 'backup' && rec.kind !== 'restore') || rec.deployment !== deployment) continue;
+    if (!rec || !(RECORD_KINDS as readonly string[]).includes(rec.kind) || rec.deployment !== deployment) continue;
     const m = runMetrics(rec);
     if (!m) continue;
     // newest first: the first record that has a value gives it
@@ -175,6 +182,9 @@ export async function metricsText(state: MetricsState): Promise<string> {
   const changed = gauge('last_run_source_files_transferred', 'Files transferred (changed) for each source in the newest finished run.', ['deployment', 'kind', 'source']);
   const srcDuration = gauge('last_run_source_duration_seconds', 'How long the transfer of each source took in the newest finished run.', ['deployment', 'kind', 'source']);
   const freeze = gauge('last_backup_freeze_window_seconds', 'First pause to last thaw in the newest finished backup.', ['deployment']);
+  const drillFiles = gauge('last_drill_files_checked', 'Files the newest finished restore drill compared with the checksums recorded at backup time.', ['deployment']);
+  const drillBytes = gauge('last_drill_bytes_checked', 'Bytes of those files.', ['deployment']);
+  const drillDiff = gauge('last_drill_differences', 'Files the newest finished restore drill found different, missing or not in the record (0 for a good drill).', ['deployment']);
   const kept = gauge('backups_kept', 'Backups the newest retention (after a backup, or prune) kept on the target.', ['deployment']);
   const free = gauge('target_free_bytes', 'Free bytes on the target when the newest run began.', ['deployment', 'target']);
   for (const kind of METRICS_KINDS) {
@@ -197,6 +207,11 @@ export async function metricsText(state: MetricsState): Promise<string> {
       srcDuration.set(ls, s.durationMs / 1000);
     }
     if (kind === 'backup' && r.freezeWindowMs !== undefined) freeze.set({ deployment }, r.freezeWindowMs / 1000);
+    if (kind === 'drill' && r.drill) {
+      drillFiles.set({ deployment }, r.drill.filesChecked);
+      drillBytes.set({ deployment }, r.drill.bytesChecked);
+      drillDiff.set({ deployment }, r.drill.differences);
+    }
   }
   if (state.backupsKept !== undefined) kept.set({ deployment }, state.backupsKept);
   if (state.target) free.set({ deployment, target: state.target.node }, state.target.freeBytes);

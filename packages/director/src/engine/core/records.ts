@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FfError, RUN_ID_RE, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
 import type { NotHeld } from './receiver-verdict.js';
+import type { DrillRecord } from './drill-types.js';
 import type { EventSink, Phase, TransferStats } from './types.js';
 
 /**
@@ -12,8 +13,8 @@ import type { EventSink, Phase, TransferStats } from './types.js';
  * freeze last?".
  */
 export interface RunRecord {
-  kind: 'backup' | 'restore';
-  /** File name under runs/: the backup id for backups, `restore_<time>_<backup id>` for restores. */
+  kind: 'backup' | 'restore' | 'drill';
+  /** File name under runs/: the backup id for backups, `restore_<time>` for restores, `drill_<time>` for drills. */
   id: string;
   backupId: string;
   deployment: string;
@@ -59,6 +60,8 @@ export interface RunRecord {
   retention?: RetentionOutcome;
   /** The target node and its free bytes as preflight found them (the metrics file reports them). */
   target?: { node: string; freeBytes: number };
+  /** A restore drill's outcome (kind `drill`). */
+  drill?: DrillRecord;
 }
 
 export interface LiveProgress {

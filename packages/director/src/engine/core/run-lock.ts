@@ -11,8 +11,8 @@ export const RUN_LOCK_FILE = 'running.json';
 
 /** What `<stateDir>/running.json` says about the run that holds the lock. */
 export interface RunningJob {
-  kind: 'backup' | 'restore';
-  /** The run id: the backup id, or `restore_<time>` for a restore (its run record's name). */
+  kind: 'backup' | 'restore' | 'drill';
+  /** The run id: the backup id, `restore_<time>` for a restore, `drill_<time>` for a drill (its run record's name). */
   id: string;
   pid: number;
   host: string;

@@ -1,7 +1,7 @@
 import type { FfError } from '@freezeframe/common';
 import { receiverVerdict, type NotHeld } from './receiver-verdict.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-import type { AgentNode, Direction, SendArgs, TransferStats } from './types.js';
+import type { AgentNode, Direction, ReceiveTicket, SendArgs, TransferStats } from './types.js';
 
 export interface SendTreeOptions {
   direction: Direction;
@@ -15,6 +15,8 @@ export interface SendTreeOptions {
   receiver: { node: AgentNode; desc: { dataPort: number } };
   /** OpenReceive's `recheck`: the receiver compares every file sent by content. */
   recheck?: boolean;
+  /** Issues the receiver's ticket instead of its OpenReceive (a drill node's OpenDrill); called again for each attempt. */
+  open?: () => Promise<ReceiveTicket>;
   /** The sender's streaming call (PerformRsync, RestoreSource) with the ticket's arguments. */
   send: (args: SendArgs) => Promise<TransferStats>;
   retry: RetryPolicy;
@@ -32,7 +34,7 @@ export async function sendTree(o: SendTreeOptions): Promise<{ stats: TransferSta
   const receiver = o.receiver.node;
   return withRetry(
     async () => {
-      const ticket = await receiver.openReceive({
+      const ticket = o.open ? await o.open() : await receiver.openReceive({
         backupId: o.backupId,
         source: o.source,
         direction: o.direction,

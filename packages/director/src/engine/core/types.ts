@@ -175,7 +175,7 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
-export type LockPurpose = 'backup' | 'restore' | 'cleanup' | 'verify' | 'prune';
+export type LockPurpose = 'backup' | 'restore' | 'cleanup' | 'verify' | 'prune' | 'drill';
 
 export interface LockArgs {
   backupId: string;
@@ -267,12 +267,12 @@ export interface AppNode {
   startServices(): Promise<ServiceState[]>;
 }
 
-export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention';
+export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention' | 'check';
 
 /** What the engine reports while it works; the CLI turns these into progress lines. */
 export type EngineEvent =
   /** A backup or restore began: its id, said before anything else so an interrupted run can be named. */
-  | { type: 'run'; kind: 'backup' | 'restore'; id: string; backupId: string; deployment: string }
+  | { type: 'run'; kind: 'backup' | 'restore' | 'drill'; id: string; backupId: string; deployment: string }
   | { type: 'phase-start'; phase: Phase; at: number }
   | { type: 'phase-end'; phase: Phase; at: number; durationMs: number; ok: boolean; error?: string }
   | { type: 'node'; phase: Phase; node: string; status: 'start' | 'done' | 'failed'; durationMs?: number; detail?: string }

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from '../../freezeframe/v1/ActivateBackupRequest.js';
 import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from '../../freezeframe/v1/ActivateBackupResponse.js';
+import type { CheckDrillRequest as _freezeframe_v1_CheckDrillRequest, CheckDrillRequest__Output as _freezeframe_v1_CheckDrillRequest__Output } from '../../freezeframe/v1/CheckDrillRequest.js';
+import type { CheckDrillResponse as _freezeframe_v1_CheckDrillResponse, CheckDrillResponse__Output as _freezeframe_v1_CheckDrillResponse__Output } from '../../freezeframe/v1/CheckDrillResponse.js';
 import type { CleanupRequest as _freezeframe_v1_CleanupRequest, CleanupRequest__Output as _freezeframe_v1_CleanupRequest__Output } from '../../freezeframe/v1/CleanupRequest.js';
 import type { CleanupResponse as _freezeframe_v1_CleanupResponse, CleanupResponse__Output as _freezeframe_v1_CleanupResponse__Output } from '../../freezeframe/v1/CleanupResponse.js';
 import type { DeactivateBackupRequest as _freezeframe_v1_DeactivateBackupRequest, DeactivateBackupRequest__Output as _freezeframe_v1_DeactivateBackupRequest__Output } from '../../freezeframe/v1/DeactivateBackupRequest.js';
@@ -12,6 +14,7 @@ import type { DeleteBackupRequest as _freezeframe_v1_DeleteBackupRequest, Delete
 import type { DeleteBackupResponse as _freezeframe_v1_DeleteBackupResponse, DeleteBackupResponse__Output as _freezeframe_v1_DeleteBackupResponse__Output } from '../../freezeframe/v1/DeleteBackupResponse.js';
 import type { DescribeRequest as _freezeframe_v1_DescribeRequest, DescribeRequest__Output as _freezeframe_v1_DescribeRequest__Output } from '../../freezeframe/v1/DescribeRequest.js';
 import type { DescribeResponse as _freezeframe_v1_DescribeResponse, DescribeResponse__Output as _freezeframe_v1_DescribeResponse__Output } from '../../freezeframe/v1/DescribeResponse.js';
+import type { DrillSourceRequest as _freezeframe_v1_DrillSourceRequest, DrillSourceRequest__Output as _freezeframe_v1_DrillSourceRequest__Output } from '../../freezeframe/v1/DrillSourceRequest.js';
 import type { FreezeRequest as _freezeframe_v1_FreezeRequest, FreezeRequest__Output as _freezeframe_v1_FreezeRequest__Output } from '../../freezeframe/v1/FreezeRequest.js';
 import type { FreezeResponse as _freezeframe_v1_FreezeResponse, FreezeResponse__Output as _freezeframe_v1_FreezeResponse__Output } from '../../freezeframe/v1/FreezeResponse.js';
 import type { HealthRequest as _freezeframe_v1_HealthRequest, HealthRequest__Output as _freezeframe_v1_HealthRequest__Output } from '../../freezeframe/v1/HealthRequest.js';
@@ -20,6 +23,7 @@ import type { ListBackupsRequest as _freezeframe_v1_ListBackupsRequest, ListBack
 import type { ListBackupsResponse as _freezeframe_v1_ListBackupsResponse, ListBackupsResponse__Output as _freezeframe_v1_ListBackupsResponse__Output } from '../../freezeframe/v1/ListBackupsResponse.js';
 import type { LockTargetRequest as _freezeframe_v1_LockTargetRequest, LockTargetRequest__Output as _freezeframe_v1_LockTargetRequest__Output } from '../../freezeframe/v1/LockTargetRequest.js';
 import type { LockTargetResponse as _freezeframe_v1_LockTargetResponse, LockTargetResponse__Output as _freezeframe_v1_LockTargetResponse__Output } from '../../freezeframe/v1/LockTargetResponse.js';
+import type { OpenDrillRequest as _freezeframe_v1_OpenDrillRequest, OpenDrillRequest__Output as _freezeframe_v1_OpenDrillRequest__Output } from '../../freezeframe/v1/OpenDrillRequest.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from '../../freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from '../../freezeframe/v1/OpenReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from '../../freezeframe/v1/PerformRsyncRequest.js';
@@ -27,6 +31,8 @@ import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, 
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from '../../freezeframe/v1/PrepareSnapshotResponse.js';
 import type { ReceiveResultRequest as _freezeframe_v1_ReceiveResultRequest, ReceiveResultRequest__Output as _freezeframe_v1_ReceiveResultRequest__Output } from '../../freezeframe/v1/ReceiveResultRequest.js';
 import type { ReceiveResultResponse as _freezeframe_v1_ReceiveResultResponse, ReceiveResultResponse__Output as _freezeframe_v1_ReceiveResultResponse__Output } from '../../freezeframe/v1/ReceiveResultResponse.js';
+import type { RemoveDrillRequest as _freezeframe_v1_RemoveDrillRequest, RemoveDrillRequest__Output as _freezeframe_v1_RemoveDrillRequest__Output } from '../../freezeframe/v1/RemoveDrillRequest.js';
+import type { RemoveDrillResponse as _freezeframe_v1_RemoveDrillResponse, RemoveDrillResponse__Output as _freezeframe_v1_RemoveDrillResponse__Output } from '../../freezeframe/v1/RemoveDrillResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from '../../freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from '../../freezeframe/v1/RemoveSnapshotResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from '../../freezeframe/v1/RestoreKeyspaceRequest.js';
@@ -61,6 +67,23 @@ export interface AgentClient extends grpc.Client {
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Drill node: hashes the restored files (never following a link) and compares them with the
+   * checksums recorded at backup time.
+   */
+  CheckDrill(argument: _freezeframe_v1_CheckDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  CheckDrill(argument: _freezeframe_v1_CheckDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  CheckDrill(argument: _freezeframe_v1_CheckDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  CheckDrill(argument: _freezeframe_v1_CheckDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Drill node: hashes the restored files (never following a link) and compares them with the
+   * checksums recorded at backup time.
+   */
+  checkDrill(argument: _freezeframe_v1_CheckDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  checkDrill(argument: _freezeframe_v1_CheckDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  checkDrill(argument: _freezeframe_v1_CheckDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
+  checkDrill(argument: _freezeframe_v1_CheckDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_CheckDrillResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Removes what runs other than `keep` left behind: source snapshots and their mounts, restore
@@ -123,6 +146,19 @@ export interface AgentClient extends grpc.Client {
   describe(argument: _freezeframe_v1_DescribeRequest, callback: grpc.requestCallback<_freezeframe_v1_DescribeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Target: sends an activated backup to a drill ticket: every entry, or a sample of its files
+   * chosen by the target from the backup's checksum record, and that record.
+   */
+  DrillSource(argument: _freezeframe_v1_DrillSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  DrillSource(argument: _freezeframe_v1_DrillSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  /**
+   * Target: sends an activated backup to a drill ticket: every entry, or a sample of its files
+   * chosen by the target from the backup's checksum record, and that record.
+   */
+  drillSource(argument: _freezeframe_v1_DrillSourceRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  drillSource(argument: _freezeframe_v1_DrillSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  
+  /**
    * Pauses this node's applications and arms a lease; calling it again with the same
    * backup id renews the lease. The agent thaws by itself when the lease expires.
    */
@@ -181,6 +217,29 @@ export interface AgentClient extends grpc.Client {
   lockTarget(argument: _freezeframe_v1_LockTargetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
   lockTarget(argument: _freezeframe_v1_LockTargetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
   lockTarget(argument: _freezeframe_v1_LockTargetRequest, callback: grpc.requestCallback<_freezeframe_v1_LockTargetResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Restore drills (`freezeframe drill`): a backup restored into a scratch folder on a drill node
+   * and compared there with the checksums recorded at backup time.
+   * Drill node: makes the drill's folder <dir>/<drill_id> (0700; dir must lie inside one of the
+   * agent's restoreDirs, with no '..' and no symbolic link on its path) and issues a one-time
+   * ticket (direction restore) for the target to send the backup into it.
+   */
+  OpenDrill(argument: _freezeframe_v1_OpenDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenDrill(argument: _freezeframe_v1_OpenDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenDrill(argument: _freezeframe_v1_OpenDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenDrill(argument: _freezeframe_v1_OpenDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Restore drills (`freezeframe drill`): a backup restored into a scratch folder on a drill node
+   * and compared there with the checksums recorded at backup time.
+   * Drill node: makes the drill's folder <dir>/<drill_id> (0700; dir must lie inside one of the
+   * agent's restoreDirs, with no '..' and no symbolic link on its path) and issues a one-time
+   * ticket (direction restore) for the target to send the backup into it.
+   */
+  openDrill(argument: _freezeframe_v1_OpenDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openDrill(argument: _freezeframe_v1_OpenDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openDrill(argument: _freezeframe_v1_OpenDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openDrill(argument: _freezeframe_v1_OpenDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Receiver (target for backups, source for restores): issues a one-time ticket for the
@@ -243,6 +302,23 @@ export interface AgentClient extends grpc.Client {
   receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
   receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
   receiveResult(argument: _freezeframe_v1_ReceiveResultRequest, callback: grpc.requestCallback<_freezeframe_v1_ReceiveResultResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Drill node: deletes the drill's folder, or with `leftovers` every drill folder in dir.
+   * Idempotent.
+   */
+  RemoveDrill(argument: _freezeframe_v1_RemoveDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  RemoveDrill(argument: _freezeframe_v1_RemoveDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  RemoveDrill(argument: _freezeframe_v1_RemoveDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  RemoveDrill(argument: _freezeframe_v1_RemoveDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Drill node: deletes the drill's folder, or with `leftovers` every drill folder in dir.
+   * Idempotent.
+   */
+  removeDrill(argument: _freezeframe_v1_RemoveDrillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  removeDrill(argument: _freezeframe_v1_RemoveDrillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  removeDrill(argument: _freezeframe_v1_RemoveDrillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
+  removeDrill(argument: _freezeframe_v1_RemoveDrillRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveDrillResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Source: removes the snapshot (and its mount) of a backup. Idempotent.
@@ -374,6 +450,12 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   ActivateBackup: grpc.handleUnaryCall<_freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse>;
   
   /**
+   * Drill node: hashes the restored files (never following a link) and compares them with the
+   * checksums recorded at backup time.
+   */
+  CheckDrill: grpc.handleUnaryCall<_freezeframe_v1_CheckDrillRequest__Output, _freezeframe_v1_CheckDrillResponse>;
+  
+  /**
    * Removes what runs other than `keep` left behind: source snapshots and their mounts, restore
    * clones, freezes. Idempotent: a second call finds nothing.
    */
@@ -394,6 +476,12 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   Describe: grpc.handleUnaryCall<_freezeframe_v1_DescribeRequest__Output, _freezeframe_v1_DescribeResponse>;
   
   /**
+   * Target: sends an activated backup to a drill ticket: every entry, or a sample of its files
+   * chosen by the target from the backup's checksum record, and that record.
+   */
+  DrillSource: grpc.handleServerStreamingCall<_freezeframe_v1_DrillSourceRequest__Output, _freezeframe_v1_TransferProgress>;
+  
+  /**
    * Pauses this node's applications and arms a lease; calling it again with the same
    * backup id renews the lease. The agent thaws by itself when the lease expires.
    */
@@ -412,6 +500,15 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
    * lock whose holder died expires after lease_ms.
    */
   LockTarget: grpc.handleUnaryCall<_freezeframe_v1_LockTargetRequest__Output, _freezeframe_v1_LockTargetResponse>;
+  
+  /**
+   * Restore drills (`freezeframe drill`): a backup restored into a scratch folder on a drill node
+   * and compared there with the checksums recorded at backup time.
+   * Drill node: makes the drill's folder <dir>/<drill_id> (0700; dir must lie inside one of the
+   * agent's restoreDirs, with no '..' and no symbolic link on its path) and issues a one-time
+   * ticket (direction restore) for the target to send the backup into it.
+   */
+  OpenDrill: grpc.handleUnaryCall<_freezeframe_v1_OpenDrillRequest__Output, _freezeframe_v1_OpenReceiveResponse>;
   
   /**
    * Receiver (target for backups, source for restores): issues a one-time ticket for the
@@ -435,6 +532,12 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
    * closed connection either way. Waits up to wait_ms for a session still running.
    */
   ReceiveResult: grpc.handleUnaryCall<_freezeframe_v1_ReceiveResultRequest__Output, _freezeframe_v1_ReceiveResultResponse>;
+  
+  /**
+   * Drill node: deletes the drill's folder, or with `leftovers` every drill folder in dir.
+   * Idempotent.
+   */
+  RemoveDrill: grpc.handleUnaryCall<_freezeframe_v1_RemoveDrillRequest__Output, _freezeframe_v1_RemoveDrillResponse>;
   
   /**
    * Source: removes the snapshot (and its mount) of a backup. Idempotent.
@@ -482,18 +585,22 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
   ActivateBackup: MethodDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse__Output>
+  CheckDrill: MethodDefinition<_freezeframe_v1_CheckDrillRequest, _freezeframe_v1_CheckDrillResponse, _freezeframe_v1_CheckDrillRequest__Output, _freezeframe_v1_CheckDrillResponse__Output>
   Cleanup: MethodDefinition<_freezeframe_v1_CleanupRequest, _freezeframe_v1_CleanupResponse, _freezeframe_v1_CleanupRequest__Output, _freezeframe_v1_CleanupResponse__Output>
   DeactivateBackup: MethodDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupResponse, _freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse__Output>
   DeleteBackup: MethodDefinition<_freezeframe_v1_DeleteBackupRequest, _freezeframe_v1_DeleteBackupResponse, _freezeframe_v1_DeleteBackupRequest__Output, _freezeframe_v1_DeleteBackupResponse__Output>
   Describe: MethodDefinition<_freezeframe_v1_DescribeRequest, _freezeframe_v1_DescribeResponse, _freezeframe_v1_DescribeRequest__Output, _freezeframe_v1_DescribeResponse__Output>
+  DrillSource: MethodDefinition<_freezeframe_v1_DrillSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_DrillSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>
   Freeze: MethodDefinition<_freezeframe_v1_FreezeRequest, _freezeframe_v1_FreezeResponse, _freezeframe_v1_FreezeRequest__Output, _freezeframe_v1_FreezeResponse__Output>
   Health: MethodDefinition<_freezeframe_v1_HealthRequest, _freezeframe_v1_HealthResponse, _freezeframe_v1_HealthRequest__Output, _freezeframe_v1_HealthResponse__Output>
   ListBackups: MethodDefinition<_freezeframe_v1_ListBackupsRequest, _freezeframe_v1_ListBackupsResponse, _freezeframe_v1_ListBackupsRequest__Output, _freezeframe_v1_ListBackupsResponse__Output>
   LockTarget: MethodDefinition<_freezeframe_v1_LockTargetRequest, _freezeframe_v1_LockTargetResponse, _freezeframe_v1_LockTargetRequest__Output, _freezeframe_v1_LockTargetResponse__Output>
+  OpenDrill: MethodDefinition<_freezeframe_v1_OpenDrillRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenDrillRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
   OpenReceive: MethodDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
   PerformRsync: MethodDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress__Output>
   PrepareSnapshot: MethodDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse__Output>
   ReceiveResult: MethodDefinition<_freezeframe_v1_ReceiveResultRequest, _freezeframe_v1_ReceiveResultResponse, _freezeframe_v1_ReceiveResultRequest__Output, _freezeframe_v1_ReceiveResultResponse__Output>
+  RemoveDrill: MethodDefinition<_freezeframe_v1_RemoveDrillRequest, _freezeframe_v1_RemoveDrillResponse, _freezeframe_v1_RemoveDrillRequest__Output, _freezeframe_v1_RemoveDrillResponse__Output>
   RemoveSnapshot: MethodDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse__Output>
   RestoreKeyspace: MethodDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep__Output>
   RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>

@@ -66,10 +66,11 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     .option('--replicate <schedule>', 'when to run `freezeframe replicate` (refused while that command does not exist)')
     .option('--randomized-delay <duration>', 'start each run up to this much later, at random (RandomizedDelaySec=, e.g. 10m)')
     .option('--dir <dir>', 'folder for the units (default /etc/systemd/system; elsewhere nothing is enabled)')
+    .option('--name <name>', 'name this set of units freezeframe-<name>-<job> (one set per deployment when this director runs several)')
     .option('--no-enable', 'only write the units: do not run systemctl daemon-reload and enable --now')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (o: { backup: string; drill?: string; replicate?: string; randomizedDelay?: string; dir?: string; enable: boolean; json?: boolean }) => {
+    .action(async (o: { backup: string; drill?: string; replicate?: string; randomizedDelay?: string; dir?: string; name?: string; enable: boolean; json?: boolean }) => {
       let randomizedDelayMs: number | undefined;
       if (o.randomizedDelay !== undefined) {
         try {
@@ -89,6 +90,7 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
         command: freezeframeCommand(ctx.io.env),
         ...(randomizedDelayMs !== undefined ? { randomizedDelayMs } : {}),
         ...(o.dir !== undefined ? { dir: resolve(o.dir) } : {}),
+        ...(o.name !== undefined ? { name: o.name } : {}),
         enable: o.enable,
       });
       ctx.emit(!!o.json, r, renderScheduleInstall);
@@ -107,10 +109,11 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     .description('disable and delete the units of one job (backup, drill, replicate), or of every job')
     .argument('[job]', 'backup, drill or replicate (default: every job)')
     .option('--dir <dir>', 'folder of the units (default /etc/systemd/system)')
+    .option('--name <name>', 'the set install --name wrote (default: the units without a name)')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (job: string | undefined, o: { dir?: string; json?: boolean }) => {
-      const r = await scheduleRemove({ ...(o.dir !== undefined ? { dir: resolve(o.dir) } : {}), ...(job !== undefined ? { job } : {}) });
+    .action(async (job: string | undefined, o: { dir?: string; name?: string; json?: boolean }) => {
+      const r = await scheduleRemove({ ...(o.dir !== undefined ? { dir: resolve(o.dir) } : {}), ...(job !== undefined ? { job } : {}), ...(o.name !== undefined ? { name: o.name } : {}) });
       ctx.emit(!!o.json, r, (x) => (x.removed.length > 0 ? `removed ${x.removed.join(', ')}` : `no freezeframe units to remove in ${x.dir}`));
     });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FfError } from '@freezeframe/common';
-import { renderUnits, scheduleInstall, toOnCalendar } from './schedule.js';
+import { renderUnits, scheduleInstall, scheduleList, scheduleRemove, toOnCalendar } from './schedule.js';
 
 const refusal = (fn: () => unknown): FfError => {
   try {
@@ -62,6 +62,31 @@ describe('scheduleInstall', () => {
       ]);
       expect(readFileSync(join(dir, 'freezeframe-drill.service'), 'utf8')).toContain('\nExecStart=/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml drill latest\n');
       expect(readFileSync(join(dir, 'freezeframe-drill.timer'), 'utf8')).toContain('\nUnit=freezeframe-drill.service\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--name keeps one set of units per deployment apart: list shows both, remove --name removes only its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-schedule-'));
+    try {
+      const o = { jobs: { backup: 'daily 02:00' }, command: ['/usr/bin/freezeframe'], available: ['backup'] as const, dir, enable: false };
+      await scheduleInstall({ ...o, available: [...o.available], inventory: '/etc/freezeframe/prod.yaml', deployment: 'prod' });
+      const staging = await scheduleInstall({ ...o, available: [...o.available], inventory: '/etc/freezeframe/staging.yaml', deployment: 'staging', name: 'staging' });
+      expect(staging.units[0]).toMatchObject({ name: 'staging', service: 'freezeframe-staging-backup.service', timer: 'freezeframe-staging-backup.timer' });
+      const timer = readFileSync(join(dir, 'freezeframe-staging-backup.timer'), 'utf8');
+      expect(timer).toContain('\nUnit=freezeframe-staging-backup.service\n');
+      expect(timer).toContain('`freezeframe schedule remove backup --name staging` removes it.');
+      const listed = await scheduleList({ dir });
+      expect(listed.units.map((u) => [u.name ?? '', u.timer, u.execStart])).toEqual([
+        ['', 'freezeframe-backup.timer', '/usr/bin/freezeframe -i /etc/freezeframe/prod.yaml backup'],
+        ['staging', 'freezeframe-staging-backup.timer', '/usr/bin/freezeframe -i /etc/freezeframe/staging.yaml backup'],
+      ]);
+      expect((await scheduleRemove({ dir, name: 'staging' })).removed).toEqual([join(dir, 'freezeframe-staging-backup.timer'), join(dir, 'freezeframe-staging-backup.service')]);
+      expect((await scheduleList({ dir })).units.map((u) => u.timer)).toEqual(['freezeframe-backup.timer']);
+      for (const bad of ['a;b', '../x', 'a b', '', 'x%h']) {
+        await expect(scheduleInstall({ ...o, available: [...o.available], inventory: '/etc/freezeframe/x.yaml', deployment: 'x', name: bad }), bad).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--name' } });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { FfError, errorMessage, findBinary, parseDuration, run, writeFileAtomic } from '@freezeframe/common';
+import { FfError, checkName, errorMessage, findBinary, parseDuration, run, writeFileAtomic } from '@freezeframe/common';
 
 // `freezeframe schedule install|list|remove`: systemd service and timer units that run the
 // director's commands unattended (docs/cli.md, "freezeframe schedule"). The units are files this
@@ -24,11 +24,19 @@ const MAX_DELAY_MS = 24 * 3_600_000;
 /** What each job's service runs after `freezeframe -i <inventory>`: a drill checks the newest backup. */
 const JOB_ARGS: Record<ScheduledJob, readonly string[]> = { backup: ['backup'], drill: ['drill', 'latest'], replicate: ['replicate'] };
 
-export const unitNames = (job: ScheduledJob) => ({ service: `freezeframe-${job}.service`, timer: `freezeframe-${job}.timer` });
+/** `freezeframe-<job>`, or `freezeframe-<name>-<job>` for a named set (one per deployment on a director that runs several). */
+export const unitNames = (job: ScheduledJob, name?: string) => {
+  const base = name ? `freezeframe-${name}-${job}` : `freezeframe-${job}`;
+  return { service: `${base}.service`, timer: `${base}.timer` };
+};
+/** A timer `schedule install` names: its set's name (if any) and its job. */
+const TIMER_RE = new RegExp(`^freezeframe-(?:(.+)-)?(${SCHEDULED_JOBS.join('|')})\\.timer$`);
 
 /** One scheduled job as its units say. */
 export interface ScheduleEntry {
   job: ScheduledJob;
+  /** The set's `--name`, when it has one. */
+  name?: string;
   service: string;
   timer: string;
   /** The timer's OnCalendar= (systemd's normalized form when systemd-analyze was there to say it). */
@@ -117,6 +125,8 @@ export interface ScheduleInstallOptions {
   dir?: string;
   /** Whether to run `systemctl daemon-reload` and `enable --now` (only for the system folder, where systemd runs; default true). */
   enable?: boolean;
+  /** Names this set of units (`freezeframe-<name>-<job>`): several deployments scheduled on one director. */
+  name?: string;
 }
 
 export interface ScheduleInstallResult {
@@ -130,10 +140,11 @@ export interface ScheduleInstallResult {
 }
 
 /** The two units of a job (text), from resolved inputs. Pure. */
-export function renderUnits(o: { job: ScheduledJob; deployment: string; schedule: string; onCalendar: string; execStart: string[]; randomizedDelaySec?: number }): { service: string; timer: string } {
-  const names = unitNames(o.job);
+export function renderUnits(o: { job: ScheduledJob; deployment: string; schedule: string; onCalendar: string; execStart: string[]; randomizedDelaySec?: number; name?: string }): { service: string; timer: string } {
+  const names = unitNames(o.job, o.name);
+  const remove = `\`freezeframe schedule remove ${o.job}${o.name ? ` --name ${o.name}` : ''}\` removes it.`;
   const service = [
-    `${MARK}; \`freezeframe schedule remove ${o.job}\` removes it.`,
+    `${MARK}; ${remove}`,
     '[Unit]',
     `Description=freezeframe ${o.job} of deployment ${o.deployment}`,
     'Wants=network-online.target',
@@ -143,14 +154,14 @@ export function renderUnits(o: { job: ScheduledJob; deployment: string; schedule
     // one run at a time, to its end: its exit status and log go to the journal (journalctl -u ...)
     'Type=oneshot',
     `ExecStart=${o.execStart.join(' ')}`,
-    `SyslogIdentifier=freezeframe-${o.job}`,
+    `SyslogIdentifier=${names.service.replace(/\.service$/, '')}`,
     // SIGTERM first: the director stops cleanly (thaws, releases, unlocks, records)
     'KillMode=mixed',
     'TimeoutStopSec=5min',
     '',
   ].join('\n');
   const timer = [
-    `${MARK}; \`freezeframe schedule remove ${o.job}\` removes it.`,
+    `${MARK}; ${remove}`,
     `# schedule: ${o.schedule}`,
     '[Unit]',
     `Description=freezeframe ${o.job} of deployment ${o.deployment} on schedule`,
@@ -214,6 +225,7 @@ export async function scheduleInstall(o: ScheduleInstallOptions): Promise<Schedu
       });
     }
   }
+  if (o.name !== undefined) checkName(o.name, '--name');
   checkPath(o.inventory, '-i/--inventory');
   o.command.forEach((c, i) => checkPath(c, i === 0 ? 'the freezeframe binary' : 'the freezeframe script'));
   if (!isAbsolute(dir)) throw new FfError('INVALID_ARGUMENT', `--dir: ${JSON.stringify(dir)} must be an absolute path`, { details: { field: '--dir' } });
@@ -229,7 +241,7 @@ export async function scheduleInstall(o: ScheduleInstallOptions): Promise<Schedu
     const expr = toOnCalendar(schedule, field);
     const checked = await calendarCheck(expr, field);
     const execStart = [...o.command, '-i', o.inventory, ...JOB_ARGS[job]];
-    const names = unitNames(job);
+    const names = unitNames(job, o.name);
     for (const f of [names.service, names.timer]) {
       if (!isOurs(join(dir, f))) throw new FfError('ALREADY_EXISTS', `${join(dir, f)} exists and was not written by freezeframe schedule install; nothing was written`, { hint: 'move it away, or remove it yourself' });
     }
@@ -238,12 +250,13 @@ export async function scheduleInstall(o: ScheduleInstallOptions): Promise<Schedu
   const files: string[] = [];
   const units: ScheduleEntry[] = [];
   for (const p of planned) {
-    const text = renderUnits({ job: p.job, deployment: o.deployment, schedule: p.schedule, onCalendar: p.onCalendar, execStart: p.execStart, ...(randomizedDelaySec ? { randomizedDelaySec } : {}) });
+    const text = renderUnits({ job: p.job, deployment: o.deployment, schedule: p.schedule, onCalendar: p.onCalendar, execStart: p.execStart, ...(randomizedDelaySec ? { randomizedDelaySec } : {}), ...(o.name ? { name: o.name } : {}) });
     await writeFileAtomic(join(dir, p.names.service), text.service, 0o644);
     await writeFileAtomic(join(dir, p.names.timer), text.timer, 0o644);
     files.push(join(dir, p.names.service), join(dir, p.names.timer));
     units.push({
       job: p.job,
+      ...(o.name ? { name: o.name } : {}),
       service: p.names.service,
       timer: p.names.timer,
       onCalendar: p.onCalendar,
@@ -288,9 +301,12 @@ export async function scheduleList(opts: { dir?: string } = {}): Promise<{ dir: 
     throw new FfError('FAILED_PRECONDITION', `cannot read ${dir}: ${errorMessage(e)}`, { cause: e });
   }
   const units: ScheduleEntry[] = [];
-  for (const job of SCHEDULED_JOBS) {
-    const n = unitNames(job);
-    if (!names.includes(n.timer)) continue;
+  for (const file of names.sort()) {
+    const m = TIMER_RE.exec(file);
+    if (!m) continue;
+    const name = m[1];
+    const job = m[2] as ScheduledJob;
+    const n = unitNames(job, name);
     const timerFile = join(dir, n.timer);
     const timer = readFileSync(timerFile, 'utf8');
     if (!timer.startsWith(MARK)) continue;
@@ -311,6 +327,7 @@ export async function scheduleList(opts: { dir?: string } = {}): Promise<{ dir: 
     }
     units.push({
       job,
+      ...(name ? { name } : {}),
       service: n.service,
       timer: n.timer,
       onCalendar,
@@ -329,13 +346,15 @@ export async function scheduleList(opts: { dir?: string } = {}): Promise<{ dir: 
  * `freezeframe schedule remove [job]`: disables (where systemd runs the system folder) and
  * deletes the units of `job`, or of every job, that this module wrote.
  */
-export async function scheduleRemove(opts: { dir?: string; job?: string } = {}): Promise<{ dir: string; removed: string[] }> {
+export async function scheduleRemove(opts: { dir?: string; job?: string; name?: string } = {}): Promise<{ dir: string; removed: string[] }> {
   const dir = opts.dir ?? SYSTEM_UNIT_DIR;
   if (opts.job !== undefined && !(SCHEDULED_JOBS as readonly string[]).includes(opts.job)) {
     throw new FfError('INVALID_ARGUMENT', `job ${JSON.stringify(opts.job.slice(0, 40))} is not one of ${SCHEDULED_JOBS.join(', ')}`, { details: { field: 'job' } });
   }
   const { units } = await scheduleList({ dir });
-  const chosen = units.filter((u) => opts.job === undefined || u.job === opts.job);
+  if (opts.name !== undefined) checkName(opts.name, '--name');
+  // without --name: the unnamed set only; a named set is removed by its name
+  const chosen = units.filter((u) => (opts.job === undefined || u.job === opts.job) && u.name === opts.name);
   const live = dir === SYSTEM_UNIT_DIR && systemdRuns();
   if (live && chosen.length > 0) await systemctl(['disable', '--now', ...chosen.map((u) => u.timer)]);
   const removed: string[] = [];

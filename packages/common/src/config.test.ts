@@ -49,6 +49,24 @@ describe('config details', () => {
     expect(inv.tls.crl).toBe(join(examples, 'pki/crl.pem'));
     expect(inv.freeze.lease).toBe(30_000);
   });
+  it('sources: refuses a volume name with @+, .., a NUL or a slash, two volumes sharing a folder, and source: beside sources:, naming the key', () => {
+    const base = 'name: n1\nlisten: 127.0.0.1:1\ntls: { ca: a, cert: b, key: c }\n';
+    const refused = (yaml: string) => {
+      try {
+        parseConfig(agentConfigSchema, base + yaml, 'a.yaml');
+      } catch (e) {
+        return (e as FfError).message;
+      }
+      return 'accepted';
+    };
+    for (const bad of ['"a@+b"', '".."', '"a..b"', '"a\\0b"', '"a/b"', '""']) {
+      expect(refused(`sources:\n  - { name: ok, kind: dir, volume: /srv/a }\n  - { name: ${bad}, kind: dir, volume: /srv/b }\n`), bad).toMatch(/^a\.yaml: sources\.1\.name: must be a volume name/);
+    }
+    expect(refused('sources:\n  - { name: a, kind: dir, volume: /srv/a/b }\n  - { name: b, kind: dir, volume: /srv/a+b }\n')).toBe("a.yaml: sources.1.volume: volume /srv/a+b is also sources[0]'s");
+    expect(refused('sources:\n  - { name: a, kind: dump, volume: /srv/d, dumps: [{ name: x, argv: [/bin/true], output: x }] }\n  - { name: b, kind: dump, volume: /srv/d/, dumps: [{ name: x, argv: [/bin/true], output: x }] }\n')).toContain('sources.1.volume');
+    expect(refused('source: { kind: dir, volume: /srv/a }\nsources:\n  - { name: b, kind: dir, volume: /srv/b }\n')).toBe('a.yaml: sources: use either source: (one volume) or sources: (several), not both');
+    expect(refused('sources:\n  - { name: a, kind: dir, volume: /srv/a }\n  - { name: b, kind: dir, volume: /srv/b }\n')).toBe('accepted');
+  });
   it('names a missing file', () => {
     expect(() => loadAgentConfig('/nonexistent/agent.yaml')).toThrow(/\/nonexistent\/agent.yaml: cannot read: ENOENT/);
   });

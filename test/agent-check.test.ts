@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,20 @@ describe('freezeframe-agent --check looks at the real resources', () => {
   it('a missing volume path', () => {
     const missing = join(root, 'no-such-volume');
     fails(config(`source: { kind: dir, volume: ${missing} }\nfreeze: { kind: none }\n`), `source.volume: ${missing} does not exist`);
+  });
+
+  it('a missing restoreDir, and one that is a symbolic link', () => {
+    const missing = join(root, 'no-such-drill-dir');
+    const link = join(root, 'drill-link');
+    symlinkSync(data(), link);
+    // warnings: drills into them fail, backups do not
+    const file = config(`restoreDirs: [${missing}, ${link}, ${data()}]\n`);
+    const r = check(file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${file}: warning: restoreDirs[0]: ${missing} does not exist; drills into it fail`);
+    expect(r.stderr).toContain(`${file}: warning: restoreDirs[1]: ${link} is a symbolic link`);
+    expect(r.stderr).not.toContain('restoreDirs[2]');
+    expect(r.stdout).toContain('2 warnings');
   });
 
   it('a missing target path', () => {

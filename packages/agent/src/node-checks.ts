@@ -1,8 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, lstat } from 'node:fs/promises';
 import { errorMessage, findBinary, type AgentConfig, type TlsFiles, type TlsMaterial } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
-import { creatableCheck, firstLine, type Check, type CheckOptions } from './providers/checks.js';
+import { creatableCheck, firstLine, folderCheck, type Check, type CheckOptions } from './providers/checks.js';
 import { createDockerApi } from './tools/docker-api.js';
 import { cassandraConfig, volumeChecks } from './source-volumes.js';
 
@@ -26,6 +26,16 @@ function dockerSockets(ctx: Pick<AgentContext, 'config'>): Map<string, string[]>
 }
 
 /**
+ * A restoreDir is a folder, not a symbolic link (a drill refuses a link anywhere on its folder's
+ * path). Only a warning: drills fail without it, backups do not.
+ */
+async function restoreDirCheck(key: string, dir: string): Promise<Check> {
+  const link = await lstat(dir).then((st) => st.isSymbolicLink(), () => false);
+  const c = link ? { name: 'restore-dir', ok: false, detail: `${key}: ${dir} is a symbolic link: drills refuse it (name the folder it points to)` } : await folderCheck('restore-dir', key, dir);
+  return c.ok ? c : { ...c, warnOnly: true, detail: `${c.detail}; drills into it fail` };
+}
+
+/**
  * Checks that belong to no provider: rsync, runDir, every Docker engine the config uses (once per
  * socket: freeze, services and Cassandra's service may share one). Exported for `--check`.
  */
@@ -36,6 +46,7 @@ export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOpt
   } catch (e) {
     out.push({ name: 'rsync', ok: false, detail: errorMessage(e) });
   }
+  for (const [i, dir] of ctx.config.restoreDirs.entries()) out.push(await restoreDirCheck(`restoreDirs[${i}]`, dir));
   if (!o.live) {
     out.push(await creatableCheck('run-dir', 'runDir', ctx.config.runDir));
     return out;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { AGENT_MAIN, call, client } from './support/agents.js';
-import { readRecord, startRig, type Rig } from './support/fault-rig.js';
+import { DIRECTOR_MAIN, readRecord, startRig, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 
@@ -105,6 +105,49 @@ describe.skipIf(skip)('several volumes per node', () => {
     expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log v1\n');
     expect(readFileSync(join(data(), 'table.db'), 'utf8')).toBe('rows v1\n');
     expect(readFileSync(join(web(), 'index.html'), 'utf8')).toBe('page v2\n');
+  });
+
+  it('restore --dry-run shows what would be overwritten with what, and changes nothing', async () => {
+    const before = new Set(readdirSync(join(rig.stateDir, 'runs')));
+    writeFileSync(join(logs(), 'app.log'), 'log dry\n');
+    const j = await rig.director(['restore', id, '--only', 'db-1:logs', '--dry-run', '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const plan = JSON.parse(j.stdout);
+    expect(plan).toMatchObject({ backupId: id, target: 'tgt', deployment: 'fault', untouched: ['db-1:data', 'web-1'], unreachable: [] });
+    const manifest = readRecord(rig, id).transfers['db-1:logs'];
+    expect(plan.sources).toEqual([{ source: 'db-1:logs', node: 'db-1', kind: 'dir', volume: logs(), entry: manifest.entry, bytes: manifest.bytesTotal, files: manifest.filesTotal, missing: false }]);
+    const h = await rig.director(['restore', 'latest', '--only', 'db-1', '--dry-run']);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toContain(`restore ${id} (taken `);
+    expect(h.stdout).toContain('would overwrite 2 volume(s) of deployment fault');
+    expect(h.stdout).toMatch(new RegExp(`db-1:data +btrfs +${data()} +\\d`));
+    expect(h.stdout).toContain('left as they are: web-1');
+    expect(h.stdout).toContain('dry run: nothing was changed');
+    expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log dry\n');
+    expect(readdirSync(join(rig.stateDir, 'runs')).filter((f) => f.startsWith('restore_') && !before.has(f))).toEqual([]);
+  });
+
+  it('on a terminal, restore shows the plan and overwrites only after "yes"', async () => {
+    // a real terminal: script(1) gives the director a pseudo-terminal and types the answer
+    const onTerminal = (answer: string) =>
+      run({
+        bin: findBinary('script'),
+        args: ['-qec', `${process.execPath} ${DIRECTOR_MAIN} -i ${rig.inventory} restore ${id} --only db-1:logs`, '/dev/null'],
+        input: `${answer}\n`,
+        env: { XDG_STATE_HOME: join(rig.root, 'xdg') },
+        timeoutMs: 60_000,
+        okExitCodes: [0, 1],
+      });
+    writeFileSync(join(logs(), 'app.log'), 'log tty\n');
+    const no = await onTerminal('no');
+    expect(no.code, no.stdout).toBe(1);
+    expect(no.stdout).toContain('would overwrite 1 volume(s)');
+    expect(no.stdout).toContain(`Type yes to overwrite it with backup ${id}:`);
+    expect(no.stdout).toContain(`restore of ${id} not confirmed; nothing was changed`);
+    expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log tty\n');
+    const yes = await onTerminal('yes');
+    expect(yes.code, yes.stdout).toBe(0);
+    expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log v1\n');
   });
 
   it('refuses a volume that is not there and a hostile one, naming --only', async () => {

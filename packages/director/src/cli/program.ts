@@ -15,6 +15,7 @@ import { list } from '../engine/list.js';
 import { pause, unpause } from '../engine/pause.js';
 import { prune } from '../engine/prune.js';
 import { newRestoreId, restore } from '../engine/restore.js';
+import { restorePlan } from '../engine/restore-plan.js';
 import { startServices, stopServices } from '../engine/services.js';
 import { show } from '../engine/show.js';
 import { status } from '../engine/status.js';
@@ -38,6 +39,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** The process's signals, for backup and restore (SIGINT/SIGTERM stop cleanly, SIGHUP is ignored); none in tests. */
   signals?: { source: SignalSource; exit(code: number): void };
+  /** Asks the person at the terminal and resolves with the answer; absent unless stdin and stderr are terminals. */
+  ask?: (question: string) => Promise<string>;
 }
 
 const EXIT_HELP = `
@@ -212,9 +215,24 @@ export function buildProgram(io: CliIo): Command {
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
     .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
     .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
+    .option('--dry-run', 'show which volumes would be overwritten with what, and change nothing')
+    .option('--yes', 'do not ask before overwriting live data (on a terminal restore shows what it will overwrite and asks)')
     .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
-    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string }) => {
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean }) => {
       const inv = inventory();
+      if (o.dryRun) {
+        emit(!!o.json, await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}) }), (x) => render.renderRestorePlan(x, { dryRun: true }));
+        return;
+      }
+      // live data is overwritten: a person at a terminal sees what first and says yes
+      if (!o.yes && !o.json && io.ask) {
+        const plan = await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}) });
+        io.stderr.write(`${render.renderRestorePlan(plan)}\n`);
+        const answer = await io.ask(`Type yes to overwrite ${plan.sources.length === 1 ? 'it' : `these ${plan.sources.length} volumes`} with backup ${plan.backupId}: `);
+        if (answer.trim().toLowerCase() !== 'yes') throw new FfError('CANCELLED', `restore of ${plan.backupId} not confirmed; nothing was changed`, { hint: 'answer yes, or pass --yes in scripts; --dry-run shows the plan only' });
+        // the same backup as shown, even if a newer one is tagged meanwhile
+        id = plan.backupId;
+      }
       if (o.detach) {
         if (id !== 'latest') checkBackupId(id, 'backup id');
         const runId = newRestoreId();

@@ -5,13 +5,14 @@ import type { RetentionOutcome } from '../engine/core/retention.js';
 import type { BackupListing } from '../engine/core/types.js';
 import type { PauseResult } from '../engine/pause.js';
 import type { RestoreCommandResult, RestoreRunResult } from '../engine/restore.js';
+import type { RestorePlan } from '../engine/restore-plan.js';
 import type { ServicesResult } from '../engine/services.js';
 import type { ShowResult } from '../engine/show.js';
 import type { Stability } from '../engine/stability.js';
 import type { StatusResult } from '../engine/status.js';
 import type { Detached } from './detach.js';
 import type { DrillResult } from '../engine/drill.js';
-import { formatBytes, formatDuration, formatRate, table } from './format.js';
+import { formatBytes, formatDuration, formatRate, table, terminalText } from './format.js';
 import { drillLines } from './render-drill.js';
 
 // One renderer per command's result, for humans.
@@ -260,4 +261,20 @@ export function renderDetached(d: Detached): string {
     'follow it: freezeframe status --follow',
     `stop it:   ${d.how === 'systemd' ? `systemctl${process.getuid?.() === 0 ? '' : ' --user'} stop ${d.unit}` : d.pid ? `kill -INT ${d.pid}` : 'kill -INT <pid> (see freezeframe status)'}`,
   ].join('\n');
+}
+
+/** What `restore` would overwrite: `--dry-run`'s output, and the question's preamble on a terminal. */
+export function renderRestorePlan(p: RestorePlan, o: { dryRun?: boolean } = {}): string {
+  const lines = [
+    `restore ${p.backupId} (taken ${p.createdMs > 0 ? new Date(p.createdMs).toISOString() : 'at an unknown time'}) from ${p.target} would overwrite ${p.sources.length} volume(s) of deployment ${p.deployment}:`,
+    table(
+      ['source', 'kind', 'volume', 'in the backup'],
+      p.sources.map((s) => [s.source, s.kind, s.volume, s.missing ? 'nothing: the restore would refuse' : s.bytes !== undefined ? `${formatBytes(s.bytes)}, ${s.files} files` : '(size not recorded)']),
+    ),
+    'Files there that the backup lacks are deleted; every other file is replaced by its backed-up version.',
+  ];
+  if (p.untouched.length > 0) lines.push(`left as they are: ${p.untouched.join(', ')}`);
+  for (const u of p.unreachable) lines.push(`not reachable (not in this plan): ${terminalText(u, false)}`);
+  if (o.dryRun) lines.push('dry run: nothing was changed');
+  return lines.join('\n');
 }

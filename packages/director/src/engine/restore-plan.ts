@@ -1,0 +1,95 @@
+import pLimit from 'p-limit';
+import { FfError, checkBackupId, checkSourceSelector, type Inventory } from '@freezeframe/common';
+import { findTarget, withDeployment } from './core/deployment.js';
+import { asFfError } from './core/phases.js';
+import { resolveBackup } from './core/resolve-backup.js';
+import type { BackupListing, NodeDescription } from './core/types.js';
+
+// What `restore` would overwrite, asked of the agents without changing anything: shown by
+// `restore --dry-run`, and on a terminal before `restore` asks for confirmation.
+
+export interface PlannedSource {
+  /** The source as records name it: `<node>` or `<node>:<volume name>`. */
+  source: string;
+  node: string;
+  /** The live volume the restore writes into. */
+  volume: string;
+  kind: string;
+  entry: string;
+  /** What the backup holds for it (from its manifest); absent when the manifest does not say. */
+  bytes?: number;
+  files?: number;
+  /** The backup has no data for it: the restore would refuse. */
+  missing: boolean;
+}
+
+export interface RestorePlan {
+  deployment: string;
+  backupId: string;
+  /** When the backup was taken (from the target). */
+  createdMs: number;
+  target: string;
+  sources: PlannedSource[];
+  /** Sources of the inventory the selection leaves alone. */
+  untouched: string[];
+  /** Nodes that did not answer (their sources are not in the plan). */
+  unreachable: string[];
+}
+
+/** The per-source sizes a backup's manifest records, by entry. */
+function manifestSizes(b: BackupListing): Map<string, { bytes: number; files: number }> {
+  const out = new Map<string, { bytes: number; files: number }>();
+  const sources = (b.manifest as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return out;
+  for (const s of sources as Array<{ entry?: unknown; bytes?: unknown; files?: unknown }>) {
+    if (typeof s.entry === 'string' && typeof s.bytes === 'number' && typeof s.files === 'number') out.set(s.entry, { bytes: s.bytes, files: s.files });
+  }
+  return out;
+}
+
+/** Every source volume of the answering nodes, named as the restore names them. */
+function volumesOf(descs: ReadonlyArray<{ node: string; desc: NodeDescription }>): Array<Omit<PlannedSource, 'bytes' | 'files' | 'missing'>> {
+  return descs.flatMap(({ node, desc }) =>
+    desc.roles.includes('source')
+      ? (desc.sources ?? (desc.source ? [desc.source] : [])).map((v) => ({ source: v.name ? `${node}:${v.name}` : node, node, volume: v.volume, kind: v.kind, entry: v.entry }))
+      : [],
+  );
+}
+
+/**
+ * `restore <id> --dry-run`: the backup `id` names, the sources `only` selects (a node, or
+ * `<node>:<volume>`; all without it) and what each would get back. Reads only: no lock, no
+ * record, nothing stopped or written.
+ */
+export async function restorePlan(inv: Inventory, opts: { backup: string; only?: string[] }): Promise<RestorePlan> {
+  if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
+  for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
+  return withDeployment(inv, async ({ nodes }) => {
+    const { target } = await findTarget(nodes);
+    const chosen = resolveBackup(await target.node.listBackups(), opts.backup, target.node.name);
+    if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
+    const limit = pLimit(16);
+    const settled = await Promise.allSettled(nodes.map((n) => limit(async () => ({ node: n.name, desc: await n.describe() }))));
+    const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const unreachable = settled.flatMap((s, i) => (s.status === 'rejected' ? [asFfError(s.reason, nodes[i]!.name).message] : []));
+    const all = volumesOf(up);
+    const only = opts.only ?? [];
+    const picked = only.length === 0 ? all : all.filter((v) => only.some((n) => v.source === n || (!n.includes(':') && v.node === n)));
+    const unknown = only.filter((n) => !all.some((v) => v.source === n || (!n.includes(':') && v.node === n)));
+    if (unknown.length > 0) {
+      throw new FfError('INVALID_ARGUMENT', `--only names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a source' : 'are not sources'} of the nodes that answer`, {
+        hint: `sources: ${all.map((v) => v.source).join(', ')}`,
+      });
+    }
+    const sizes = manifestSizes(chosen);
+    return {
+      deployment: inv.deployment,
+      backupId: chosen.id,
+      createdMs: chosen.createdMs,
+      target: target.node.name,
+      sources: picked.map((v) => ({ ...v, ...sizes.get(v.entry), missing: chosen.entries.length > 0 && !chosen.entries.includes(v.entry) })),
+      untouched: all.filter((v) => !picked.includes(v)).map((v) => v.source),
+      unreachable,
+    };
+  });
+}

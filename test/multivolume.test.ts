@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -115,7 +116,10 @@ describe.skipIf(skip)('several volumes per node', () => {
     const plan = JSON.parse(j.stdout);
     expect(plan).toMatchObject({ backupId: id, target: 'tgt', deployment: 'fault', untouched: ['db-1:data', 'web-1'], unreachable: [] });
     const manifest = readRecord(rig, id).transfers['db-1:logs'];
-    expect(plan.sources).toEqual([{ source: 'db-1:logs', node: 'db-1', kind: 'dir', volume: logs(), entry: manifest.entry, bytes: manifest.bytesTotal, files: manifest.filesTotal, missing: false }]);
+    expect(plan.sources).toEqual([
+      // app.log was just written: "lately" is the last minute
+      { source: 'db-1:logs', node: 'db-1', kind: 'dir', volume: logs(), entry: manifest.entry, bytes: manifest.bytesTotal, files: manifest.filesTotal, missing: false, writing: expect.stringMatching(/^db-1:logs: \d+ files and folders there changed in the last 60 s: something writes to it/) },
+    ]);
     const h = await rig.director(['restore', 'latest', '--only', 'db-1', '--dry-run']);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stdout).toContain(`restore ${id} (taken `);
@@ -125,6 +129,29 @@ describe.skipIf(skip)('several volumes per node', () => {
     expect(h.stdout).toContain('dry run: nothing was changed');
     expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log dry\n');
     expect(readdirSync(join(rig.stateDir, 'runs')).filter((f) => f.startsWith('restore_') && !before.has(f))).toEqual([]);
+  });
+
+  it('warns when something writes to a volume it would overwrite: the process, and what changed lately', async () => {
+    // a process with a file under db-1:logs open for writing (as a logging application has)
+    const fd = openSync(join(logs(), 'app.log'), 'a');
+    const writer = spawn('sleep', ['60'], { stdio: ['ignore', fd, 'ignore'] });
+    closeSync(fd);
+    try {
+      const j = await rig.director(['restore', id, '--only', 'db-1', '--dry-run', '--json']);
+      expect(j.code, j.stderr).toBe(0);
+      const [dataPlan, logsPlan] = JSON.parse(j.stdout).sources;
+      expect(logsPlan.writing).toContain(`db-1:logs: 1 process has files open for writing under ${logs()}: sleep (pid ${writer.pid}, 1 file)`);
+      expect(logsPlan.writing).toMatch(/files and folders there changed in the last 60 s/);
+      expect(dataPlan.writing ?? '').not.toContain('open for writing');
+      const h = await rig.director(['restore', id, '--only', 'db-1:logs', '--dry-run']);
+      expect(h.stdout).toContain(`warning: db-1:logs: 1 process has files open for writing under ${logs()}: sleep (pid ${writer.pid}`);
+      // the restore itself warns too (and records it), and goes on
+      const r = await rig.director(['restore', id, '--only', 'db-1:logs', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).warnings.join('\n')).toContain(`db-1:logs: 1 process has files open for writing under ${logs()}`);
+    } finally {
+      writer.kill('SIGKILL');
+    }
   });
 
   it('on a terminal, restore shows the plan and overwrites only after "yes"', async () => {

@@ -5,6 +5,7 @@ import type { AgentContext } from './context.js';
 import { createTlsListener, type HandshakeLimits } from './tls-listener.js';
 import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
 import { describe } from './rpc/describe.js';
+import { volumeActivity } from './rpc/volume-activity.js';
 import { freeze } from './rpc/freeze.js';
 import { health } from './rpc/health.js';
 import { listBackups } from './rpc/list-backups.js';
@@ -149,6 +150,7 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     UnlockTarget: unary(ctx, 'UnlockTarget', unlockTarget),
     Cleanup: unary(ctx, 'Cleanup', cleanup),
     VerifyBackup: unary(ctx, 'VerifyBackup', verifyBackup),
+    VolumeActivity: unary(ctx, 'VolumeActivity', volumeActivity),
     DeleteBackup: unary(ctx, 'DeleteBackup', deleteBackup),
     OpenDrill: unary(ctx, 'OpenDrill', openDrill),
     DrillSource: streaming(ctx, 'DrillSource', drillSource),

@@ -60,6 +60,9 @@ import type { UnlockTargetRequest as _freezeframe_v1_UnlockTargetRequest, Unlock
 import type { UnlockTargetResponse as _freezeframe_v1_UnlockTargetResponse, UnlockTargetResponse__Output as _freezeframe_v1_UnlockTargetResponse__Output } from './freezeframe/v1/UnlockTargetResponse.js';
 import type { VerifyBackupRequest as _freezeframe_v1_VerifyBackupRequest, VerifyBackupRequest__Output as _freezeframe_v1_VerifyBackupRequest__Output } from './freezeframe/v1/VerifyBackupRequest.js';
 import type { VerifyBackupResponse as _freezeframe_v1_VerifyBackupResponse, VerifyBackupResponse__Output as _freezeframe_v1_VerifyBackupResponse__Output } from './freezeframe/v1/VerifyBackupResponse.js';
+import type { VolumeActivityRequest as _freezeframe_v1_VolumeActivityRequest, VolumeActivityRequest__Output as _freezeframe_v1_VolumeActivityRequest__Output } from './freezeframe/v1/VolumeActivityRequest.js';
+import type { VolumeActivityResponse as _freezeframe_v1_VolumeActivityResponse, VolumeActivityResponse__Output as _freezeframe_v1_VolumeActivityResponse__Output } from './freezeframe/v1/VolumeActivityResponse.js';
+import type { VolumeWriter as _freezeframe_v1_VolumeWriter, VolumeWriter__Output as _freezeframe_v1_VolumeWriter__Output } from './freezeframe/v1/VolumeWriter.js';
 import type { ZfsTagRequest as _freezeframe_v1_ZfsTagRequest, ZfsTagRequest__Output as _freezeframe_v1_ZfsTagRequest__Output } from './freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse as _freezeframe_v1_ZfsTagResponse, ZfsTagResponse__Output as _freezeframe_v1_ZfsTagResponse__Output } from './freezeframe/v1/ZfsTagResponse.js';
 
@@ -130,6 +133,9 @@ export interface ProtoGrpcType {
       UnlockTargetResponse: MessageTypeDefinition<_freezeframe_v1_UnlockTargetResponse, _freezeframe_v1_UnlockTargetResponse__Output>
       VerifyBackupRequest: MessageTypeDefinition<_freezeframe_v1_VerifyBackupRequest, _freezeframe_v1_VerifyBackupRequest__Output>
       VerifyBackupResponse: MessageTypeDefinition<_freezeframe_v1_VerifyBackupResponse, _freezeframe_v1_VerifyBackupResponse__Output>
+      VolumeActivityRequest: MessageTypeDefinition<_freezeframe_v1_VolumeActivityRequest, _freezeframe_v1_VolumeActivityRequest__Output>
+      VolumeActivityResponse: MessageTypeDefinition<_freezeframe_v1_VolumeActivityResponse, _freezeframe_v1_VolumeActivityResponse__Output>
+      VolumeWriter: MessageTypeDefinition<_freezeframe_v1_VolumeWriter, _freezeframe_v1_VolumeWriter__Output>
       ZfsTagRequest: MessageTypeDefinition<_freezeframe_v1_ZfsTagRequest, _freezeframe_v1_ZfsTagRequest__Output>
       ZfsTagResponse: MessageTypeDefinition<_freezeframe_v1_ZfsTagResponse, _freezeframe_v1_ZfsTagResponse__Output>
     }

@@ -273,6 +273,7 @@ export function renderRestorePlan(p: RestorePlan, o: { dryRun?: boolean } = {}):
     ),
     'Files there that the backup lacks are deleted; every other file is replaced by its backed-up version.',
   ];
+  for (const s of p.sources) if (s.writing) lines.push(`warning: ${terminalText(s.writing, false)}`);
   if (p.untouched.length > 0) lines.push(`left as they are: ${p.untouched.join(', ')}`);
   for (const u of p.unreachable) lines.push(`not reachable (not in this plan): ${terminalText(u, false)}`);
   if (o.dryRun) lines.push('dry run: nothing was changed');

@@ -3,6 +3,7 @@ import { FfError, checkBackupId, checkSourceSelector, type Inventory } from '@fr
 import { findTarget, withDeployment } from './core/deployment.js';
 import { asFfError } from './core/phases.js';
 import { resolveBackup } from './core/resolve-backup.js';
+import { RECENT_SECONDS, activityWarning } from './core/volume-activity.js';
 import type { BackupListing, NodeDescription } from './core/types.js';
 
 // What `restore` would overwrite, asked of the agents without changing anything: shown by
@@ -21,6 +22,8 @@ export interface PlannedSource {
   files?: number;
   /** The backup has no data for it: the restore would refuse. */
   missing: boolean;
+  /** Something writes to the live volume now (VolumeActivity): what, said as a warning. */
+  writing?: string;
 }
 
 export interface RestorePlan {
@@ -82,12 +85,23 @@ export async function restorePlan(inv: Inventory, opts: { backup: string; only?:
       });
     }
     const sizes = manifestSizes(chosen);
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    const writing = await Promise.all(
+      picked.map((v) =>
+        limit(() =>
+          byName
+            .get(v.node)!
+            .volumeActivity(v.entry, RECENT_SECONDS)
+            .then((a) => activityWarning(v.source, a), (e: unknown) => `${v.source}: could not see who writes to ${v.volume}: ${asFfError(e, v.node).message}`),
+        ),
+      ),
+    );
     return {
       deployment: inv.deployment,
       backupId: chosen.id,
       createdMs: chosen.createdMs,
       target: target.node.name,
-      sources: picked.map((v) => ({ ...v, ...sizes.get(v.entry), missing: chosen.entries.length > 0 && !chosen.entries.includes(v.entry) })),
+      sources: picked.map((v, i) => ({ ...v, ...sizes.get(v.entry), missing: chosen.entries.length > 0 && !chosen.entries.includes(v.entry), ...(writing[i] ? { writing: writing[i] } : {}) })),
       untouched: all.filter((v) => !picked.includes(v)).map((v) => v.source),
       unreachable,
     };

@@ -6,6 +6,7 @@ import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeR
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { resolveBackup } from './core/resolve-backup.js';
+import { RECENT_SECONDS, activityWarning } from './core/volume-activity.js';
 import { DEFAULT_RETRY, failpoint, failpointSlow, newHolder, type RetryPolicy } from './core/retry.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
 import { sendTree } from './core/transfer.js';
@@ -376,6 +377,10 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     } else {
       selected = dep.sources;
     }
+
+    // an application writing to a volume loses what it writes, and may see files change underneath
+    const activity = await Promise.all(selected.map((s) => s.node.volumeActivity?.(s.vol.entry, RECENT_SECONDS).then((a) => activityWarning(s.id, a), () => undefined)));
+    for (const [i, w] of activity.entries()) if (w) warn(w, selected[i]!.node.name);
 
     const wanted = selected.map((s) => s.vol.entry).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
     await runPhase(ctx, 'verify', (p) =>

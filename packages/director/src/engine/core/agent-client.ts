@@ -9,6 +9,7 @@ import {
 } from '@freezeframe/common';
 import type { ActivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ActivateBackupResponse.js';
 import type { DeactivateBackupResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DeactivateBackupResponse.js';
+import type { VolumeActivityResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/VolumeActivityResponse.js';
 import type { DescribeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/DescribeResponse.js';
 import type { FreezeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/FreezeResponse.js';
 import type { HealthResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/HealthResponse.js';
@@ -46,6 +47,7 @@ import type {
   VerifyResult,
   NodeDescription,
   SourceVolumeDesc,
+  VolumeActivity,
   NodeHealth,
   OpenReceiveArgs,
   ReceiveTicket,
@@ -457,6 +459,16 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
       TREE_DEADLINE_MS,
     );
     return r.deactivated;
+  }
+
+  async volumeActivity(entry: string, recentSeconds = 60): Promise<VolumeActivity> {
+    const r = await this.unary<VolumeActivityResponse__Output>((o, cb) => this.client.VolumeActivity({ entry, recent_seconds: recentSeconds }, o, cb));
+    return {
+      path: r.path,
+      writers: r.writers.map((w) => ({ pid: w.pid, command: w.command, uid: w.uid, files: w.files })),
+      writersTotal: r.writers_total,
+      ...(r.changed_counted ? { recentlyChanged: num(r.recently_changed) } : {}),
+    };
   }
 
   async restoreSource(a: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats> {

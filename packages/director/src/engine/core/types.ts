@@ -209,6 +209,16 @@ export interface VerifyResult {
   problems: string[];
 }
 
+/** Writers and recent changes under a source volume's live folder (VolumeActivity). */
+export interface VolumeActivity {
+  path: string;
+  /** At most 20; writersTotal counts them all. `command` is the process's own text. */
+  writers: Array<{ pid: number; command: string; uid: number; files: number }>;
+  writersTotal: number;
+  /** Files and folders changed within the period asked; undefined when the agent could not count them in time. */
+  recentlyChanged?: number;
+}
+
 /** One agent as the engine sees it. Every method rejects with an FfError naming the node. */
 export interface AgentNode {
   readonly name: string;
@@ -235,6 +245,8 @@ export interface AgentNode {
   unlockTarget(backupId: string, holder: string): Promise<boolean>;
   cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;
   verifyBackup(backupId: string, entries?: string[]): Promise<VerifyResult>;
+  /** Source: who writes under the live folder of volume `entry` now, and how much changed lately (restore warns). */
+  volumeActivity?(entry: string, recentSeconds?: number): Promise<VolumeActivity>;
   /** Deletes a tagged backup (retention); false when it did not exist. Refused while it is activated or in use. */
   deleteBackup(backupId: string): Promise<boolean>;
   close(): void;

@@ -49,6 +49,8 @@ import type { UnlockTargetRequest as _freezeframe_v1_UnlockTargetRequest, Unlock
 import type { UnlockTargetResponse as _freezeframe_v1_UnlockTargetResponse, UnlockTargetResponse__Output as _freezeframe_v1_UnlockTargetResponse__Output } from '../../freezeframe/v1/UnlockTargetResponse.js';
 import type { VerifyBackupRequest as _freezeframe_v1_VerifyBackupRequest, VerifyBackupRequest__Output as _freezeframe_v1_VerifyBackupRequest__Output } from '../../freezeframe/v1/VerifyBackupRequest.js';
 import type { VerifyBackupResponse as _freezeframe_v1_VerifyBackupResponse, VerifyBackupResponse__Output as _freezeframe_v1_VerifyBackupResponse__Output } from '../../freezeframe/v1/VerifyBackupResponse.js';
+import type { VolumeActivityRequest as _freezeframe_v1_VolumeActivityRequest, VolumeActivityRequest__Output as _freezeframe_v1_VolumeActivityRequest__Output } from '../../freezeframe/v1/VolumeActivityRequest.js';
+import type { VolumeActivityResponse as _freezeframe_v1_VolumeActivityResponse, VolumeActivityResponse__Output as _freezeframe_v1_VolumeActivityResponse__Output } from '../../freezeframe/v1/VolumeActivityResponse.js';
 import type { ZfsTagRequest as _freezeframe_v1_ZfsTagRequest, ZfsTagRequest__Output as _freezeframe_v1_ZfsTagRequest__Output } from '../../freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse as _freezeframe_v1_ZfsTagResponse, ZfsTagResponse__Output as _freezeframe_v1_ZfsTagResponse__Output } from '../../freezeframe/v1/ZfsTagResponse.js';
 
@@ -427,6 +429,23 @@ export interface AgentClient extends grpc.Client {
   verifyBackup(argument: _freezeframe_v1_VerifyBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_VerifyBackupResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Source: who writes to a volume now (processes with files open for writing under it) and
+   * how many of its files changed lately; restore warns before overwriting such a volume.
+   */
+  VolumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  VolumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  VolumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  VolumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Source: who writes to a volume now (processes with files open for writing under it) and
+   * how many of its files changed lately; restore warns before overwriting such a volume.
+   */
+  volumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  volumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  volumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  volumeActivity(argument: _freezeframe_v1_VolumeActivityRequest, callback: grpc.requestCallback<_freezeframe_v1_VolumeActivityResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
    */
   ZfsTag(argument: _freezeframe_v1_ZfsTagRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ZfsTagResponse__Output>): grpc.ClientUnaryCall;
@@ -577,6 +596,12 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   VerifyBackup: grpc.handleUnaryCall<_freezeframe_v1_VerifyBackupRequest__Output, _freezeframe_v1_VerifyBackupResponse>;
   
   /**
+   * Source: who writes to a volume now (processes with files open for writing under it) and
+   * how many of its files changed lately; restore warns before overwriting such a volume.
+   */
+  VolumeActivity: grpc.handleUnaryCall<_freezeframe_v1_VolumeActivityRequest__Output, _freezeframe_v1_VolumeActivityResponse>;
+  
+  /**
    * Target: tags the working tree as a backup (ZFS snapshot / hard-linked tree) with its manifest.
    */
   ZfsTag: grpc.handleUnaryCall<_freezeframe_v1_ZfsTagRequest__Output, _freezeframe_v1_ZfsTagResponse>;
@@ -609,5 +634,6 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   Thaw: MethodDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawResponse, _freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse__Output>
   UnlockTarget: MethodDefinition<_freezeframe_v1_UnlockTargetRequest, _freezeframe_v1_UnlockTargetResponse, _freezeframe_v1_UnlockTargetRequest__Output, _freezeframe_v1_UnlockTargetResponse__Output>
   VerifyBackup: MethodDefinition<_freezeframe_v1_VerifyBackupRequest, _freezeframe_v1_VerifyBackupResponse, _freezeframe_v1_VerifyBackupRequest__Output, _freezeframe_v1_VerifyBackupResponse__Output>
+  VolumeActivity: MethodDefinition<_freezeframe_v1_VolumeActivityRequest, _freezeframe_v1_VolumeActivityResponse, _freezeframe_v1_VolumeActivityRequest__Output, _freezeframe_v1_VolumeActivityResponse__Output>
   ZfsTag: MethodDefinition<_freezeframe_v1_ZfsTagRequest, _freezeframe_v1_ZfsTagResponse, _freezeframe_v1_ZfsTagRequest__Output, _freezeframe_v1_ZfsTagResponse__Output>
 }

@@ -77,7 +77,7 @@ const ROLES = [
         '#   systemctl enable --now freezeframe-agent',
       ],
     },
-    examples: ['agent-source-btrfs.yaml', 'agent-source-cgroup.yaml', 'agent-target-dir.yaml', 'agent-target-zfs.yaml'],
+    examples: ['agent-source-btrfs.yaml', 'agent-source-cgroup.yaml', 'agent-target-btrfs.yaml', 'agent-target-dir.yaml', 'agent-target-zfs.yaml'],
     unit: 'deploy/freezeframe-agent.service',
   },
 ];

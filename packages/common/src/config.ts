@@ -253,6 +253,7 @@ const unsupported = z.array(z.enum(NOT_STORED_CLASSES)).optional();
 const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported }).strict(),
   z.object({ kind: z.literal('dir'), path: absPath, unsupported }).strict(),
+  z.object({ kind: z.literal('btrfs'), path: absPath, unsupported }).strict(),
 ]);
 
 export const agentConfigSchema = z

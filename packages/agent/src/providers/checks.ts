@@ -114,3 +114,25 @@ export async function creatableCheck(name: string, key: string, path: string): P
     }
   }
 }
+
+/**
+ * The mount holding `path` has nosuid,nodev (a warning: a source's files must not become setuid
+ * programs or device nodes where backups are stored; the operator decides how to mount).
+ * `what` names it: `target /srv/backups`.
+ */
+export async function mountOptionsCheck(name: string, what: string, path: string): Promise<Check> {
+  try {
+    const m = await mountHolding(path);
+    const missing = ['nosuid', 'nodev'].filter((o) => !m?.options.includes(o));
+    return {
+      name,
+      ok: missing.length === 0,
+      warnOnly: true,
+      detail: missing.length === 0
+        ? `${what} is on ${m!.mountPoint}, mounted nosuid,nodev`
+        : `${what} is on ${m?.mountPoint ?? 'an unknown mount'}, mounted without ${missing.join(',')}: a source could place setuid programs or device nodes there (mount it nosuid,nodev,noexec)`,
+    };
+  } catch (e) {
+    return { name, ok: false, warnOnly: true, detail: `cannot tell how ${what} is mounted: ${firstLine(String(e))}` };
+  }
+}

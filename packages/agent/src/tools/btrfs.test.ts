@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary, isFfError, run as exec } from '@freezeframe/common';
@@ -8,7 +8,11 @@ import {
   btrfsErrorReason,
   freeBytes,
   isSubvolume,
+  bytesWrittenSince,
+  isReadOnlySubvolume,
+  parseFindNewLine,
   parseSubvolumeShow,
+  subvolumeCreate,
   subvolumeDelete,
   subvolumeShow,
   subvolumeSnapshot,
@@ -39,8 +43,25 @@ describe('btrfs parsers', () => {
       readonly: true,
       createdUnixMs: Date.UTC(2026, 10, 25, 14, 52, 58),
       id: 257,
+      genAtCreation: 7,
     });
     expect(parseSubvolumeShow(SHOW.replace('readonly', '-')).readonly).toBe(false);
+  });
+
+  it('reads subvolume find-new lines; the name after the flags is not read', () => {
+    // recorded from btrfs-progs v6.2: an in-place 1 MiB change, an inline file, a sparse write
+    expect(parseFindNewLine('inode 257 file offset 20971520 len 1048576 disk start 13631488 offset 0 gen 9 flags NONE big')).toEqual({
+      inode: 257,
+      fileOffset: 20971520,
+      len: 1048576,
+      diskStart: 13631488,
+      gen: 9,
+      flags: 'NONE',
+    });
+    expect(parseFindNewLine('inode 258 file offset 0 len 8 disk start 0 offset 0 gen 9 flags INLINE small')).toMatchObject({ len: 8, diskStart: 0, flags: 'INLINE' });
+    expect(parseFindNewLine('inode 261 file offset 409600 len 4096 disk start 131072000 offset 0 gen 14 flags COMPRESS|PREALLOC a name with spaces')).toMatchObject({ len: 4096, flags: 'COMPRESS|PREALLOC' });
+    expect(parseFindNewLine('transid marker was 14')).toBeUndefined();
+    expect(parseFindNewLine('a name with a newline')).toBeUndefined();
   });
 
   it('recognises recorded btrfs error messages', () => {
@@ -48,6 +69,7 @@ describe('btrfs parsers', () => {
     expect(btrfsErrorReason('ERROR: Could not statfs: No such file or directory')).toBe('no-such-path');
     expect(btrfsErrorReason('ERROR: not a btrfs filesystem: /tmp/bx')).toBe('not-btrfs');
     expect(btrfsErrorReason("ERROR: cannot snapshot 'mnt/vol': Read-only file system")).toBe('read-only');
+    expect(btrfsErrorReason('ERROR: target path already exists: current')).toBe('exists');
   });
 });
 
@@ -116,6 +138,40 @@ describe.skipIf(skip)('btrfs verbs on a loop filesystem', () => {
       details: { reason: 'no-such-path' },
     });
     await expect(subvolumeShow(join(fs.mountPoint, 'plain'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('creates a subvolume; refuses an existing path; tells read-only snapshots from writable subvolumes', async () => {
+    const made = join(fs.mountPoint, 'made');
+    await subvolumeCreate(made);
+    expect(await isSubvolume(made)).toBe(true);
+    expect(await isReadOnlySubvolume(made)).toBe(false);
+    await expect(subvolumeCreate(made)).rejects.toMatchObject({ code: 'COMMAND_FAILED', details: { reason: 'exists' } });
+    const ro = join(fs.mountPoint, 'made-ro');
+    await subvolumeSnapshot(made, ro, { readonly: true });
+    expect(await isReadOnlySubvolume(ro)).toBe(true);
+    expect(await isReadOnlySubvolume(join(fs.mountPoint, 'plain'))).toBe(false);
+    expect(await isReadOnlySubvolume(join(fs.mountPoint, 'nope'))).toBe(false);
+    await subvolumeDelete(ro);
+    await subvolumeDelete(made);
+  });
+
+  it('counts the bytes written since a snapshot, from the one that made it on', async () => {
+    const w = join(fs.mountPoint, 'written');
+    await subvolumeCreate(w);
+    await writeFile(join(w, 'big'), Buffer.alloc(4 << 20, 1));
+    const s1 = join(fs.mountPoint, 'written-s1');
+    await subvolumeSnapshot(w, s1, { readonly: true });
+    const since = (await subvolumeShow(s1)).genAtCreation + 1;
+    expect((await bytesWrittenSince(w, 0)).bytes).toBe(4 << 20);
+    expect(await bytesWrittenSince(w, since)).toEqual({ bytes: 0, extents: 0 });
+    const fh = await open(join(w, 'big'), 'r+');
+    await fh.write(Buffer.alloc(128 << 10, 2), 0, 128 << 10, 1 << 20);
+    await fh.close();
+    await writeFile(join(w, 'small'), 'tiny');
+    expect(await bytesWrittenSince(w, since)).toEqual({ bytes: (128 << 10) + 4, extents: 2 });
+    await expect(bytesWrittenSince(join(fs.mountPoint, 'nope'), 1)).rejects.toMatchObject({ details: { path: join(fs.mountPoint, 'nope') } });
+    await subvolumeDelete(s1);
+    await subvolumeDelete(w);
   });
 
   it('reports free space', async () => {

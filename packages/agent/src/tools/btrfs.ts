@@ -1,8 +1,9 @@
-import { stat, statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat, statfs } from 'node:fs/promises';
 import { FfError, findBinary, isFfError, pathExists, run, silentLogger, type ErrorCode, type Logger, type RunResult } from '@freezeframe/common';
 
 /**
- * The `btrfs` program: subvolume snapshot/delete/show, with stderr patterns turned into
+ * The `btrfs` program: subvolume create/snapshot/delete/show/find-new, with stderr patterns turned into
  * FfErrors that name the path. What the kernel answers directly (is this a subvolume, free
  * space) is read with stat/statfs instead of spawning a process.
  */
@@ -25,7 +26,7 @@ const STDERR_PATTERNS: { re: RegExp; reason: BtrfsErrorReason }[] = [
   { re: /not a btrfs filesystem/i, reason: 'not-btrfs' },
   { re: /cross-device link/i, reason: 'cross-device' },
   { re: /Read-only file system/, reason: 'read-only' },
-  { re: /File exists/, reason: 'exists' },
+  { re: /File exists|target path already exists/, reason: 'exists' },
 ];
 
 export function btrfsErrorReason(stderr: string): BtrfsErrorReason | undefined {
@@ -54,7 +55,7 @@ async function exec(
   path: string,
   what: string,
   codes: { missing: ErrorCode; fail: ErrorCode },
-  opts: BtrfsOptions,
+  opts: BtrfsOptions & { onStdoutLine?: (line: string) => void },
 ): Promise<RunResult> {
   try {
     return await run({
@@ -63,6 +64,7 @@ async function exec(
       timeoutMs: opts.timeoutMs ?? 60_000,
       logger: opts.logger ?? silentLogger,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onStdoutLine ? { onStdoutLine: opts.onStdoutLine } : {}),
     });
   } catch (e) {
     if (!isFfError(e, 'COMMAND_FAILED')) throw e;
@@ -114,6 +116,11 @@ export async function subvolumeSnapshot(
   }
 }
 
+/** Creates the empty subvolume `path` (its folder must exist, `path` must not). */
+export async function subvolumeCreate(path: string, opts: BtrfsOptions = {}): Promise<void> {
+  await exec(['subvolume', 'create', '--', path], path, 'subvolume create', { missing: 'COMMAND_FAILED', fail: 'COMMAND_FAILED' }, opts);
+}
+
 /** Deletes subvolume `path`. NOT_FOUND when it does not exist or is not a subvolume. */
 export async function subvolumeDelete(path: string, opts: BtrfsOptions = {}): Promise<void> {
   // commit, so the space is accounted (and a crash does not resurrect the snapshot)
@@ -128,6 +135,8 @@ export interface SubvolumeInfo {
   /** From "Creation time", ms since the epoch; undefined if btrfs printed none. */
   createdUnixMs: number | undefined;
   id: number;
+  /** The transaction that created it ("Gen at creation"): a snapshot holds every write of a generation up to this one. */
+  genAtCreation: number;
 }
 
 /** Parses `btrfs subvolume show <path>`. */
@@ -145,12 +154,58 @@ export function parseSubvolumeShow(text: string): SubvolumeInfo {
     readonly: /\breadonly\b/.test(field('Flags') ?? ''),
     createdUnixMs: Number.isNaN(createdMs) ? undefined : createdMs,
     id: Number(field('Subvolume ID') ?? NaN),
+    genAtCreation: Number(field('Gen at creation') ?? NaN),
   };
 }
 
 export async function subvolumeShow(path: string, opts: BtrfsOptions = {}): Promise<SubvolumeInfo> {
   const r = await exec(['subvolume', 'show', '--', path], path, 'subvolume show', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
   return parseSubvolumeShow(r.stdout);
+}
+
+/** One line of `btrfs subvolume find-new`: a file extent written in generation `gen`. */
+export interface FindNewExtent {
+  inode: number;
+  fileOffset: number;
+  /** Bytes of the file this extent covers (before compression; an inline extent's data). */
+  len: number;
+  /** 0 for an inline extent, and for a hole stored as an extent (no data). */
+  diskStart: number;
+  gen: number;
+  /** `NONE`, or `|`-joined `COMPRESS`, `PREALLOC`, `INLINE`. */
+  flags: string;
+}
+
+const FIND_NEW_LINE = /^inode (\d+) file offset (\d+) len (\d+) disk start (\d+) offset \d+ gen (\d+) flags (\S+) /;
+
+/** Parses one line of `btrfs subvolume find-new` (btrfs-progs prints the file's name after the flags; it is not read). */
+export function parseFindNewLine(line: string): FindNewExtent | undefined {
+  const m = FIND_NEW_LINE.exec(line);
+  if (!m) return undefined;
+  return { inode: Number(m[1]), fileOffset: Number(m[2]), len: Number(m[3]), diskStart: Number(m[4]), gen: Number(m[5]), flags: m[6]! };
+}
+
+/**
+ * Bytes of file data subvolume `path` holds that were written in generation `sinceGen` or later
+ * (`btrfs subvolume find-new`: a search of the subvolume's metadata for newer extents, no file is
+ * read). Needs CAP_SYS_ADMIN. Lines are summed as they arrive, so a large change costs no memory.
+ */
+export async function bytesWrittenSince(path: string, sinceGen: number, opts: BtrfsOptions = {}): Promise<{ bytes: number; extents: number }> {
+  let bytes = 0;
+  let extents = 0;
+  await exec(['subvolume', 'find-new', '--', path, String(sinceGen)], path, 'subvolume find-new', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, {
+    timeoutMs: 600_000,
+    ...opts,
+    onStdoutLine: (line) => {
+      const x = parseFindNewLine(line);
+      const hole = x?.diskStart === 0 && !x.flags.split('|').includes('INLINE');
+      if (x && x.gen >= sinceGen && !hole) {
+        bytes += x.len;
+        extents++;
+      }
+    },
+  });
+  return { bytes, extents };
 }
 
 /** True when `path` is the root of a btrfs subvolume (no process: stat + statfs). */
@@ -160,6 +215,24 @@ export async function isSubvolume(path: string): Promise<boolean> {
     return st.isDirectory() && st.ino === SUBVOLUME_ROOT_INO && fs.type === BTRFS_SUPER_MAGIC;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/**
+ * True when `path` is a subvolume flagged read-only (a read-only snapshot), false for a writable
+ * one; no process: the kernel answers a write-access check on a read-only subvolume with EROFS
+ * (for root too). A file system mounted read-only also answers EROFS.
+ */
+export async function isReadOnlySubvolume(path: string): Promise<boolean> {
+  if (!(await isSubvolume(path))) return false;
+  try {
+    await access(path, constants.W_OK);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return true;
+    if (code === 'EACCES' || code === 'ENOENT') return false;
     throw e;
   }
 }

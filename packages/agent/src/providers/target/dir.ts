@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { CHECKSUMS_FILE } from '../../checksums.js';
 import { unescapeName } from '../../file-names.js';
-import { mountHolding } from '../../mountinfo.js';
-import { firstLine, folderCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
+import { folderCheck, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import { copyGroupsFrom } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
@@ -205,27 +204,9 @@ export class DirTarget implements TargetProvider {
    */
   async checks(o: CheckOptions = {}): Promise<Check[]> {
     const path = await folderCheck('target-path', 'target.path', this.root);
-    const out = [path, await this.mountCheck()];
+    const out = [path, await mountOptionsCheck('target-mount', `target ${this.root}`, this.root)];
     if (o.live && path.ok) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
     return out;
-  }
-
-  private async mountCheck(): Promise<Check> {
-    const name = 'target-mount';
-    try {
-      const m = await mountHolding(this.root);
-      const missing = ['nosuid', 'nodev'].filter((o) => !m?.options.includes(o));
-      return {
-        name,
-        ok: missing.length === 0,
-        warnOnly: true,
-        detail: missing.length === 0
-          ? `target ${this.root} is on ${m!.mountPoint}, mounted nosuid,nodev`
-          : `target ${this.root} is on ${m?.mountPoint ?? 'an unknown mount'}, mounted without ${missing.join(',')}: a source could place setuid programs or device nodes there (mount it nosuid,nodev,noexec)`,
-      };
-    } catch (e) {
-      return { name, ok: false, warnOnly: true, detail: `cannot tell how target ${this.root} is mounted: ${firstLine(String(e))}` };
-    }
   }
 
   private async taggedIds(): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { Logger, TargetConfig } from '@freezeframe/common';
 import type { TargetProvider } from './types.js';
+import { BtrfsTarget } from './btrfs.js';
 import { DirTarget } from './dir.js';
 import { ZfsTarget } from './zfs.js';
 
@@ -12,6 +13,8 @@ export function createTarget(cfg: TargetConfig, log: Logger): TargetProvider {
       return new DirTarget(cfg, log);
     case 'zfs':
       return new ZfsTarget(cfg, log);
+    case 'btrfs':
+      return new BtrfsTarget(cfg, log);
     default:
       throw new Error(`target kind ${(cfg as { kind: string }).kind} is not implemented yet`);
   }

@@ -7,6 +7,7 @@ export interface TargetBackup {
   /**
    * Bytes on disk this backup holds. ZFS: the snapshot's `used`. dir: bytes of the files it did
    * not share with the previous backup when it was tagged (recorded then, so listing never walks trees).
+   * btrfs: file data written into the working tree since the previous snapshot, recorded at tag time.
    */
   usedBytes: number;
   /** The manifest stored with the backup (JSON text), '' if none. */
@@ -15,7 +16,7 @@ export interface TargetBackup {
 
 /** What the tag RPC learned about the received tree while recording its checksums. */
 export interface TagInfo {
-  /** Bytes on disk of files not shared with the previous backup. */
+  /** Bytes on disk of files not shared with the previous backup (by inode: only meaningful for hard-linked trees). */
   usedBytes?: number;
 }
 
@@ -27,7 +28,7 @@ export interface TargetProvider {
   readonly kind: string;
   /**
    * The folder that receives `entry` for `backupId` (created if missing) and the receiver-side
-   * rsync options this kind needs (ZFS: `--inplace`; dir: `--link-dest=<previous backup's entry>`).
+   * rsync options this kind needs (ZFS, btrfs: `--inplace`; dir: `--link-dest=<previous backup's entry>`).
    * Before the first pass (not `recheck`), hard-link groups the receiver would start from are
    * split (see link-groups.ts).
    */

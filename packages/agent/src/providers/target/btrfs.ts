@@ -1,0 +1,312 @@
+import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, isFfError, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { creatableCheck, fileSystemCheck, firstLine, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
+import {
+  bytesWrittenSince,
+  freeBytes,
+  isBtrfs,
+  isReadOnlySubvolume,
+  isSubvolume,
+  subvolumeCreate,
+  subvolumeDelete,
+  subvolumeShow,
+  subvolumeSnapshot,
+} from '../../tools/btrfs.js';
+import { splitLinkGroups } from './link-groups.js';
+import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
+
+type BtrfsTargetConfig = Extract<TargetConfig, { kind: 'btrfs' }>;
+
+/** The working subvolume every backup is received into, in place. */
+export const WORKING = 'current';
+const META_DIR = '.freezeframe';
+const MANIFEST = `${META_DIR}/manifest.json`;
+/** `{backupId, entries, usedBytes, createdUnixMs}`, written into the working tree right before its snapshot. */
+const BACKUP_JSON = `${META_DIR}/backup.json`;
+
+interface BackupJson {
+  backupId?: string;
+  entries?: string[];
+  usedBytes?: number;
+  createdUnixMs?: number;
+}
+
+/**
+ * A btrfs subvolume `<path>/current` is the working tree every backup is received into (rsync
+ * `--inplace`, so unchanged extents stay shared); each backup is the read-only snapshot
+ * `<path>/<id>` of it, holding `.freezeframe/{manifest,backup}.json` and the checksums. A
+ * snapshot is made atomically, so a folder named by a backup id is only ever a complete backup;
+ * restores and verify read the snapshot itself (nothing to clone or mount).
+ */
+export class BtrfsTarget implements TargetProvider {
+  readonly kind = 'btrfs';
+  readonly root: string;
+  readonly working: string;
+  private ready: Promise<string> | undefined;
+
+  constructor(cfg: BtrfsTargetConfig, private readonly log: Logger) {
+    this.root = cfg.path;
+    this.working = join(cfg.path, WORKING);
+  }
+
+  /** Makes `<path>` (mode 700) and the working subvolume if missing; returns the working tree. */
+  private workingTree(): Promise<string> {
+    this.ready ??= this.setUp().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  private async setUp(): Promise<string> {
+    // 700: only root reaches what sources sent (setuid programs among it) through this folder
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    if (!(await isBtrfs(this.root))) {
+      throw new FfError('FAILED_PRECONDITION', `target.path ${this.root} is not on a btrfs file system`, {
+        hint: 'use a folder on btrfs, or target kind dir',
+      });
+    }
+    if (await isSubvolume(this.working)) return this.working;
+    if (await pathExists(this.working)) {
+      throw new FfError('FAILED_PRECONDITION', `${this.working} exists but is not a btrfs subvolume; the btrfs target receives into a subvolume there`, {
+        hint: `move it away; the agent then creates the subvolume (btrfs subvolume create ${this.working})`,
+      });
+    }
+    await subvolumeCreate(this.working, { logger: this.log });
+    this.log.info({ path: this.working }, 'btrfs target: working subvolume created');
+    return this.working;
+  }
+
+  private snapshotOf(backupId: string): string {
+    return join(this.root, checkBackupId(backupId));
+  }
+
+  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
+    const snapshot = this.snapshotOf(backupId);
+    checkEntry(entry);
+    const working = await this.workingTree();
+    if (await pathExists(snapshot)) {
+      throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged in ${this.root}; it cannot receive more data`);
+    }
+    const path = join(working, entry);
+    await mkdir(path, { recursive: true });
+    if (!o.recheck) {
+      const split = await splitLinkGroups(path);
+      if (split > 0) this.log.info({ backup_id: backupId, entry, split }, 'btrfs target: hard links of the working tree split before receiving');
+    }
+    // in place: rsync's temp-file-and-rename would give every changed file all-new extents
+    return { path, rsyncOptions: ['--inplace'] };
+  }
+
+  /**
+   * Writes the manifest and backup.json into the working tree, then snapshots it read-only.
+   * `usedBytes` is what the working tree was written since the newest earlier snapshot (file
+   * data, before compression), measured by btrfs itself: the checksum walk's count (`info`)
+   * cannot tell an in-place change of a file from a new one.
+   */
+  async tag(backupId: string, manifestJson: string, entries: readonly string[], info: TagInfo = {}): Promise<{ snapshot: string }> {
+    const snapshot = this.snapshotOf(backupId);
+    entries.forEach((e) => checkEntry(e));
+    const working = await this.workingTree();
+    if (await pathExists(snapshot)) throw new FfError('ALREADY_EXISTS', `backup ${backupId} is already tagged in ${this.root} (${snapshot})`);
+    const missing: string[] = [];
+    for (const entry of entries) if (!(await isDir(join(working, entry)))) missing.push(entry);
+    if (missing.length > 0) {
+      throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is incomplete: ${missing.join(', ')} not received into ${working}`, {
+        details: { missing },
+      });
+    }
+    const usedBytes = await this.writtenSinceLastBackup(working, info);
+    const backupJson: BackupJson = { backupId, entries: [...entries], usedBytes, createdUnixMs: Date.now() };
+    await writeFileAtomic(join(working, MANIFEST), manifestJson);
+    await writeFileAtomic(join(working, BACKUP_JSON), `${JSON.stringify(backupJson)}\n`);
+    await subvolumeSnapshot(working, snapshot, { readonly: true, logger: this.log });
+    this.log.info({ backup_id: backupId, snapshot, entries: entries.length, used_bytes: usedBytes }, 'btrfs backup tagged');
+    return { snapshot };
+  }
+
+  private async writtenSinceLastBackup(working: string, info: TagInfo): Promise<number> {
+    const latest = (await this.backupIds()).pop();
+    try {
+      // a snapshot holds every write up to the generation that created it
+      const since = latest === undefined ? 0 : (await subvolumeShow(join(this.root, latest), { logger: this.log })).genAtCreation + 1;
+      if (!Number.isFinite(since)) throw new FfError('TARGET_FAILED', `btrfs subvolume show ${latest}: no "Gen at creation"`);
+      return (await bytesWrittenSince(working, since, { logger: this.log })).bytes;
+    } catch (e) {
+      if (!isFfError(e)) throw e;
+      // a statistic: the backup is not failed for it
+      this.log.warn({ path: working, err: errorMessage(e) }, 'btrfs target: cannot measure what this backup wrote; recording the size of its files');
+      return info.usedBytes ?? 0;
+    }
+  }
+
+  async list(): Promise<TargetBackup[]> {
+    const out: TargetBackup[] = [];
+    for (const id of await this.backupIds()) out.push(await this.describe(id));
+    return out;
+  }
+
+  private async describe(id: string): Promise<TargetBackup> {
+    const dir = join(this.root, id);
+    const [meta, manifestJson] = await Promise.all([readBackupJson(dir), readOptional(join(dir, MANIFEST))]);
+    const createdUnixMs = meta.createdUnixMs ?? Math.round((await stat(dir)).mtimeMs);
+    return {
+      backupId: id,
+      createdUnixMs,
+      entries: meta.entries ?? (await entriesOf(dir)),
+      usedBytes: meta.usedBytes ?? 0,
+      manifestJson: manifestJson ?? '',
+    };
+  }
+
+  /** Ids of the read-only subvolumes `<path>/<id>`, sorted; anything else there is not a backup. */
+  private async backupIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const n of await this.idNames()) if (await isReadOnlySubvolume(join(this.root, n))) ids.push(n);
+    return ids;
+  }
+
+  /** Names under `<path>` shaped like a backup id, sorted. */
+  private async idNames(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.root);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => BACKUP_ID_RE.test(n)).sort();
+  }
+
+  async activate(backupId: string): Promise<{ root: string; entries: string[] }> {
+    const dir = this.snapshotOf(backupId);
+    if (!(await isReadOnlySubvolume(dir))) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist in ${this.root}`);
+    // read-only already: restores and verify read the snapshot itself
+    return { root: dir, entries: (await readBackupJson(dir)).entries ?? (await entriesOf(dir)) };
+  }
+
+  async deactivate(): Promise<boolean> {
+    return false;
+  }
+
+  /**
+   * Deletes the snapshot (`btrfs subvolume delete` unlinks it at once; its space is freed in the
+   * background). As for the dir target, nothing is activated: the target lock keeps a prune from
+   * running during a restore or verify.
+   */
+  async destroy(backupId: string): Promise<boolean> {
+    const dir = this.snapshotOf(backupId);
+    if (!(await isReadOnlySubvolume(dir))) return false;
+    try {
+      await subvolumeDelete(dir, { logger: this.log });
+    } catch (e) {
+      if (isFfError(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+    this.log.info({ backup_id: backupId, snapshot: dir }, 'btrfs backup deleted');
+    return true;
+  }
+
+  receivedRoot(): Promise<string> {
+    return this.workingTree();
+  }
+
+  async storageRoot(): Promise<string> {
+    await this.workingTree();
+    return this.root;
+  }
+
+  async freeBytes(): Promise<number> {
+    return freeBytes(await this.storageRoot());
+  }
+
+  /**
+   * The path is a folder on btrfs (or can be made on one); `current` is a subvolume (or will be
+   * made); names shaped like backup ids that are not read-only snapshots (a warning: they are not
+   * listed); the mount has nosuid,nodev (a warning); live: space.
+   */
+  async checks(o: CheckOptions = {}): Promise<Check[]> {
+    let path = await creatableCheck('target-path', 'target.path', this.root);
+    let onBtrfs = false;
+    if (path.ok) {
+      const fs = await fileSystemCheck('target-path', 'target.path', this.root, 'btrfs');
+      onBtrfs = fs.check.ok;
+      if (!onBtrfs) path = fs.check;
+    }
+    const out = [path];
+    if (onBtrfs) out.push(await this.workingCheck(), ...(await this.strayCheck()));
+    out.push(await mountOptionsCheck('target-mount', `target ${this.root}`, this.root));
+    if (o.live && onBtrfs) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
+    return out;
+  }
+
+  private async workingCheck(): Promise<Check> {
+    const name = 'target-working';
+    try {
+      if (await isSubvolume(this.working)) return { name, ok: true, detail: `target.path: ${this.working} is a btrfs subvolume` };
+      if (await pathExists(this.working)) {
+        return { name, ok: false, detail: `target.path: ${this.working} exists but is not a btrfs subvolume (move it away; the agent creates the subvolume)` };
+      }
+      return { name, ok: true, detail: `target.path: the working subvolume ${this.working} will be created` };
+    } catch (e) {
+      return { name, ok: false, detail: `target.path: ${this.working}: ${firstLine(errorMessage(e))}` };
+    }
+  }
+
+  private async strayCheck(): Promise<Check[]> {
+    try {
+      const strays: string[] = [];
+      for (const n of await this.idNames()) if (!(await isReadOnlySubvolume(join(this.root, n)))) strays.push(n);
+      if (strays.length === 0) return [];
+      return [{
+        name: 'target-strays',
+        ok: false,
+        warnOnly: true,
+        detail: `target ${this.root}: ${strays.join(', ')} ${strays.length === 1 ? 'is' : 'are'} named like a backup but not a read-only snapshot, so not listed (changed or made by hand?)`,
+      }];
+    } catch (e) {
+      return [{ name: 'target-strays', ok: false, warnOnly: true, detail: `target ${this.root}: cannot read it: ${firstLine(errorMessage(e))}` }];
+    }
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await lstat(p)).isDirectory();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw e;
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** backup.json of a snapshot; `{}` when missing or unreadable as JSON (a snapshot made by hand). */
+async function readBackupJson(dir: string): Promise<BackupJson> {
+  const text = await readOptional(join(dir, BACKUP_JSON));
+  if (text === undefined) return {};
+  let j: Record<string, unknown>;
+  try {
+    j = Object(JSON.parse(text)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof SyntaxError) return {};
+    throw e;
+  }
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const entries = Array.isArray(j.entries) && j.entries.every((x) => typeof x === 'string') ? (j.entries as string[]) : undefined;
+  return { ...(entries ? { entries } : {}), ...(num(j.usedBytes) !== undefined ? { usedBytes: num(j.usedBytes)! } : {}), ...(num(j.createdUnixMs) !== undefined ? { createdUnixMs: num(j.createdUnixMs)! } : {}) };
+}
+
+/** The entry folders (`<source>@+<volume>`) of a tree without backup.json. */
+async function entriesOf(dir: string): Promise<string[]> {
+  const dirents = await readdir(dir, { withFileTypes: true });
+  return dirents.filter((d) => d.isDirectory() && d.name.includes('@+')).map((d) => d.name).sort();
+}

@@ -7,6 +7,9 @@
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 
+// rsync sends its --rsh child SIGUSR1 when it fails: without a listener node would open an inspector (see no-inspector.ts)
+process.on('SIGUSR1', () => undefined);
+
 const env = (k) => {
   const v = process.env[k];
   if (!v) {

@@ -177,6 +177,23 @@ describe.skipIf(skip)('several volumes per node', () => {
     expect(readFileSync(join(logs(), 'app.log'), 'utf8')).toBe('log v1\n');
   });
 
+  it('mount shows where a backup is readable on the target; umount of a dir target has nothing to end', async () => {
+    const m = await rig.director(['mount', 'latest', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    const r = JSON.parse(m.stdout);
+    expect(r).toMatchObject({ deployment: 'fault', target: 'tgt', root: join(backups(), r.backupId) });
+    expect(r.entries).toHaveLength(3);
+    const h = await rig.director(['mount', id]);
+    expect(h.stdout).toContain(`backup ${id} of deployment fault is readable on tgt at ${join(backups(), id)}`);
+    expect(h.stdout).toContain(`when done: freezeframe umount ${id}`);
+    const u = await rig.director(['umount', id]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(u.stdout).toContain(`backup ${id} was not mounted on tgt (nothing to do)`);
+    const wrong = await rig.director(['mount', id, '--node', 'db-1']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--node db-1 is not the target of this deployment (tgt is)');
+  });
+
   it('refuses a volume that is not there and a hostile one, naming --only', async () => {
     const none = await rig.director(['restore', id, '--only', 'db-1:nope']);
     expect(none.code).not.toBe(0);

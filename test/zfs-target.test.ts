@@ -94,6 +94,25 @@ describe.skipIf(skip)('ZfsTarget on a zfs-fuse pool', () => {
     await expect(target.activate('20200101_000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('mounts a backup for browsing as a clone of its own: a restore\'s deactivate leaves it, a prune is refused, umount ends it', async () => {
+    const b = await target.activate(ID1, { browse: true });
+    expect(b.root).toBe(join(pool!.mountRoot, 'backup', `current-browse-${ID1}`));
+    expect(await readFile(join(b.root, ENTRY, 'a.txt'), 'utf8')).toBe('version 1');
+    await expect(writeFile(join(b.root, ENTRY, 'b.txt'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
+    // (zfs-fuse reports readonly=off for a clone made with it on, yet refuses writes: EROFS above)
+    expect(await zfsGet(`${dataset}-browse-${ID1}`, ['setuid', 'devices', 'exec'])).toEqual({ setuid: 'off', devices: 'off', exec: 'off' });
+    // a restore of the same backup activates and deactivates its own clone
+    await target.activate(ID1);
+    expect(await target.deactivate(ID1)).toBe(true);
+    expect(await readFile(join(b.root, ENTRY, 'a.txt'), 'utf8')).toBe('version 1');
+    await expect(target.destroy(ID1)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('is mounted for browsing'), hint: `freezeframe umount ${ID1}` });
+    // cleanup of interrupted runs keeps it: it is mounted on purpose
+    expect(await target.cleanup!(new Set(), false)).toEqual([]);
+    expect(await target.deactivate(ID1, { browse: true })).toBe(true);
+    expect(await zfsExists(`${dataset}-browse-${ID1}`)).toBe(false);
+    expect(await target.deactivate(ID1, { browse: true })).toBe(false);
+  });
+
   it('reports free space', async () => {
     expect(await target.freeBytes()).toBeGreaterThan(100 << 20);
   });

@@ -6,10 +6,10 @@ import type { DeactivateBackupResponse } from '@freezeframe/common/generated/fre
 import { needTarget, type AgentContext } from '../context.js';
 
 export async function activateBackup(ctx: AgentContext, req: ActivateBackupRequest__Output): Promise<ActivateBackupResponse> {
-  const r = await needTarget(ctx).activate(checkBackupId(req.backup_id));
-  return { entries: r.entries };
+  const r = await needTarget(ctx).activate(checkBackupId(req.backup_id), { browse: req.browse });
+  return { entries: r.entries, root: r.root };
 }
 
 export async function deactivateBackup(ctx: AgentContext, req: DeactivateBackupRequest__Output): Promise<DeactivateBackupResponse> {
-  return { deactivated: await needTarget(ctx).deactivate(checkBackupId(req.backup_id)) };
+  return { deactivated: await needTarget(ctx).deactivate(checkBackupId(req.backup_id), { browse: req.browse }) };
 }

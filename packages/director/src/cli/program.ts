@@ -16,6 +16,7 @@ import { pause, unpause } from '../engine/pause.js';
 import { prune } from '../engine/prune.js';
 import { newRestoreId, restore } from '../engine/restore.js';
 import { restorePlan } from '../engine/restore-plan.js';
+import { mountBackup, umountBackup } from '../engine/mount.js';
 import { startServices, stopServices } from '../engine/services.js';
 import { show } from '../engine/show.js';
 import { status } from '../engine/status.js';
@@ -331,6 +332,22 @@ export function buildProgram(io: CliIo): Command {
       const r = await prune(inventory(), { ...(o.dryRun ? { dryRun: true } : {}), onEvent: (e) => e.type === 'warning' && io.stderr.write(`warning: ${terminalText(e.message)}\n`) });
       emit(!!o.json, r, render.renderPrune);
       if (!r.ok) throw new SoftFailure();
+    });
+
+  cmd('mount', 'make a backup readable on the target for browsing (ZFS: a read-only clone of its own) and print where; umount ends it')
+    .argument('<id>', 'backup id or latest')
+    .option('--node <target>', 'the target to mount it on (default: the deployment\'s target)')
+    .action(async (id: string, o: { json?: boolean; node?: string }) => {
+      const r = await mountBackup(inventory(), { backup: id, ...(o.node ? { node: o.node } : {}) });
+      emit(!!o.json, r, render.renderMount);
+    });
+
+  cmd('umount', 'end what mount made for a backup (a restore never does)')
+    .argument('<id>', 'backup id or latest')
+    .option('--node <target>', 'the target it is mounted on (default: the deployment\'s target)')
+    .action(async (id: string, o: { json?: boolean; node?: string }) => {
+      const r = await umountBackup(inventory(), { backup: id, ...(o.node ? { node: o.node } : {}) });
+      emit(!!o.json, r, (x) => [...render.warningLines(x.warnings), x.unmounted ? `backup ${x.backupId} unmounted on ${x.target}` : `backup ${x.backupId} was not mounted on ${x.target} (nothing to do)`].join('\n'));
     });
 
   cmd('verify', 'check a backup against the per-file checksums recorded when it was taken (and the pool on ZFS)')

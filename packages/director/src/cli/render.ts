@@ -6,6 +6,7 @@ import type { BackupListing } from '../engine/core/types.js';
 import type { PauseResult } from '../engine/pause.js';
 import type { RestoreCommandResult, RestoreRunResult } from '../engine/restore.js';
 import type { RestorePlan } from '../engine/restore-plan.js';
+import type { MountResult } from '../engine/mount.js';
 import type { ServicesResult } from '../engine/services.js';
 import type { ShowResult } from '../engine/show.js';
 import type { Stability } from '../engine/stability.js';
@@ -278,4 +279,13 @@ export function renderRestorePlan(p: RestorePlan, o: { dryRun?: boolean } = {}):
   for (const u of p.unreachable) lines.push(`not reachable (not in this plan): ${terminalText(u, false)}`);
   if (o.dryRun) lines.push('dry run: nothing was changed');
   return lines.join('\n');
+}
+
+export function renderMount(r: MountResult): string {
+  return [
+    ...warningLines(r.warnings),
+    `backup ${r.backupId} of deployment ${r.deployment} is readable on ${r.target} at ${terminalText(r.root, false)}`,
+    `entries: ${r.entries.map((e) => terminalText(e, false)).join(', ') || 'none'}`,
+    `when done: freezeframe umount ${r.backupId}`,
+  ].join('\n');
 }

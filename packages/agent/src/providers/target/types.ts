@@ -20,6 +20,11 @@ export interface TagInfo {
   usedBytes?: number;
 }
 
+/** `browse`: an activation for a person to look around (`freezeframe mount`), kept apart from a restore's. */
+export interface ActivateOptions {
+  browse?: boolean;
+}
+
 /**
  * A target kind: stores backups, one per backup id, each holding one folder per entry
  * (`<source>@+<volume>`). One file per kind under providers/target/, registered in index.ts.
@@ -41,9 +46,9 @@ export interface TargetProvider {
   /** Tagged backups, oldest first. */
   list(): Promise<TargetBackup[]>;
   /** Makes a tagged backup readable; returns the folder holding its entries. Idempotent. */
-  activate(backupId: string): Promise<{ root: string; entries: string[] }>;
+  activate(backupId: string, o?: ActivateOptions): Promise<{ root: string; entries: string[] }>;
   /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
-  deactivate(backupId: string): Promise<boolean>;
+  deactivate(backupId: string, o?: ActivateOptions): Promise<boolean>;
   freeBytes(): Promise<number>;
   /** What this kind relies on (the path or dataset, its pool, mount options), checked on the real system; never throws. */
   checks(o?: CheckOptions): Promise<Check[]>;

@@ -20,7 +20,7 @@ import {
   type ZfsSnapshotInfo,
 } from '../../tools/zfs.js';
 import { splitLinkGroups } from './link-groups.js';
-import type { TargetBackup, TargetProvider } from './types.js';
+import type { ActivateOptions, TargetBackup, TargetProvider } from './types.js';
 
 type ZfsTargetConfig = Extract<TargetConfig, { kind: 'zfs' }>;
 
@@ -118,6 +118,11 @@ export class ZfsTarget implements TargetProvider {
     return `${this.dataset}-restore-${checkBackupId(backupId)}`;
   }
 
+  /** Where `freezeframe mount` shows a backup: its own clone, which a restore's deactivate never destroys. */
+  private browseCloneOf(backupId: string): string {
+    return `${this.dataset}-browse-${checkBackupId(backupId)}`;
+  }
+
   async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
     const snapshot = this.snapshotOf(backupId);
     checkEntry(entry);
@@ -206,9 +211,9 @@ export class ZfsTarget implements TargetProvider {
     });
   }
 
-  async activate(backupId: string): Promise<{ root: string; entries: string[] }> {
+  async activate(backupId: string, o: ActivateOptions = {}): Promise<{ root: string; entries: string[] }> {
     const snapshot = this.snapshotOf(backupId);
-    const clone = this.restoreCloneOf(backupId);
+    const clone = o.browse ? this.browseCloneOf(backupId) : this.restoreCloneOf(backupId);
     const opts = { logger: this.log };
     const [info] = (await zfsListSnapshots(this.dataset, [PROP_BACKUP, PROP_ENTRIES, PROP_MANIFEST], opts)).filter(
       (s) => s.name === snapshot,
@@ -231,8 +236,8 @@ export class ZfsTarget implements TargetProvider {
     return { root: mountpoint, entries };
   }
 
-  async deactivate(backupId: string): Promise<boolean> {
-    const clone = this.restoreCloneOf(backupId);
+  async deactivate(backupId: string, o: ActivateOptions = {}): Promise<boolean> {
+    const clone = o.browse ? this.browseCloneOf(backupId) : this.restoreCloneOf(backupId);
     const gone = await zfsDestroy(clone, { logger: this.log, ifExists: true });
     if (gone) this.log.info({ backupId, clone }, 'zfs backup deactivated');
     return gone;
@@ -247,6 +252,13 @@ export class ZfsTarget implements TargetProvider {
       throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is activated (clone ${clone}); it cannot be deleted`, {
         hint: 'finish the restore, or run `freezeframe cleanup` if it was interrupted',
         details: { clone },
+      });
+    }
+    const browse = this.browseCloneOf(backupId);
+    if (await zfsExists(browse, opts)) {
+      throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is mounted for browsing (clone ${browse}); it cannot be deleted`, {
+        hint: `freezeframe umount ${backupId}`,
+        details: { clone: browse },
       });
     }
     try {

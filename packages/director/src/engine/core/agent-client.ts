@@ -461,6 +461,16 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
     return r.deactivated;
   }
 
+  async browseOn(backupId: string): Promise<{ root: string; entries: string[] }> {
+    const r = await this.unary<ActivateBackupResponse__Output>((o, cb) => this.client.ActivateBackup({ backup_id: backupId, browse: true }, o, cb), TREE_DEADLINE_MS);
+    return { root: r.root, entries: r.entries };
+  }
+
+  async browseOff(backupId: string): Promise<boolean> {
+    const r = await this.unary<DeactivateBackupResponse__Output>((o, cb) => this.client.DeactivateBackup({ backup_id: backupId, browse: true }, o, cb), TREE_DEADLINE_MS);
+    return r.deactivated;
+  }
+
   async volumeActivity(entry: string, recentSeconds = 60): Promise<VolumeActivity> {
     const r = await this.unary<VolumeActivityResponse__Output>((o, cb) => this.client.VolumeActivity({ entry, recent_seconds: recentSeconds }, o, cb));
     return {

@@ -245,6 +245,10 @@ export interface AgentNode {
   unlockTarget(backupId: string, holder: string): Promise<boolean>;
   cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;
   verifyBackup(backupId: string, entries?: string[]): Promise<VerifyResult>;
+  /** Target: keeps backup `backupId` readable for a person (`freezeframe mount`) until browseOff; where it is. */
+  browseOn?(backupId: string): Promise<{ root: string; entries: string[] }>;
+  /** Target: ends browseOn's activation; false when there was none to end. */
+  browseOff?(backupId: string): Promise<boolean>;
   /** Source: who writes under the live folder of volume `entry` now, and how much changed lately (restore warns). */
   volumeActivity?(entry: string, recentSeconds?: number): Promise<VolumeActivity>;
   /** Deletes a tagged backup (retention); false when it did not exist. Refused while it is activated or in use. */

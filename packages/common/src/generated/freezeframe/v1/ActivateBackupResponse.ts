@@ -3,8 +3,16 @@
 
 export interface ActivateBackupResponse {
   'entries'?: (string)[];
+  /**
+   * the folder holding the entries, on the target
+   */
+  'root'?: (string);
 }
 
 export interface ActivateBackupResponse__Output {
   'entries': (string)[];
+  /**
+   * the folder holding the entries, on the target
+   */
+  'root': (string);
 }

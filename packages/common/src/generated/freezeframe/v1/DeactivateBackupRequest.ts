@@ -3,8 +3,16 @@
 
 export interface DeactivateBackupRequest {
   'backup_id'?: (string);
+  /**
+   * the browse activation (`freezeframe umount`)
+   */
+  'browse'?: (boolean);
 }
 
 export interface DeactivateBackupRequest__Output {
   'backup_id': (string);
+  /**
+   * the browse activation (`freezeframe umount`)
+   */
+  'browse': (boolean);
 }

@@ -123,10 +123,24 @@ describe.skipIf(skip)('faults on the multi-host bed', () => {
     onTestFailed(() => console.error(bed.agentLogs()));
     const pool = bed.target.pool;
     const filler = `${pool}/filler`;
-    const avail = Number(await bed.zfs(['zfs', 'get', '-H', '-p', '-o', 'value', 'available', bed.target.dataset]));
+    const available = async () => Number(await bed.zfs(['zfs', 'get', '-H', '-p', '-o', 'value', 'available', bed.target.dataset]));
+    /**
+     * Leaves about `bytes` free on the target: a reservation of the rest, adjusted until the pool
+     * says so (zfs-fuse frees a destroyed reservation, and accounts new writes, a little later).
+     */
     const leave = async (bytes: number) => {
       await bed.zfs(['zfs', 'destroy', filler]).catch(() => undefined);
-      await bed.zfs(['zfs', 'create', '-o', `reservation=${Math.max(0, avail - bytes)}`, '-o', 'mountpoint=none', filler]);
+      let free = await available();
+      let reserved: number | undefined;
+      for (let i = 0; i < 20 && Math.abs(free - bytes) > 2 << 20; i++) {
+        const want = Math.max(0, (reserved ?? 0) + free - bytes);
+        if (reserved === undefined) await bed.zfs(['zfs', 'create', '-o', `reservation=${want}`, '-o', 'mountpoint=none', filler]);
+        else await bed.zfs(['zfs', 'set', `reservation=${want}`, filler]);
+        reserved = want;
+        await sleep(200);
+        free = await available();
+      }
+      expect(Math.abs(free - bytes), `free ${free}, wanted about ${bytes}`).toBeLessThanOrEqual(2 << 20);
     };
     const a = bed.source('src-a');
     try {
@@ -152,7 +166,7 @@ describe.skipIf(skip)('faults on the multi-host bed', () => {
       expect(r.code, describeRun(r, bed)).not.toBe(0);
       const err = JSON.stringify((r.json as { error?: unknown } | undefined)?.error ?? r.stderr);
       expect(err).toContain('src-a');
-      expect(err, 'the cause').toMatch(/backup-target: target has [\d.]+ \w+ free, needs at least 64\.0 MiB[^;]*: the target is probably full/);
+      expect(err, `the cause: ${err}`).toMatch(/backup-target: target has [\d.]+ \w+ free, needs at least 64\.0 MiB[^;]*: the target is probably full/);
       // the receiving rsync's own reason, kept by the target agent (the sender only saw a broken pipe)
       expect(err, 'the receiver\'s reason').toMatch(/backup-target \(receiving\): rsync exited with \d+: [\s\S]*No space left on device/);
       expect(await snapshots(), 'nothing tagged').toEqual(before);

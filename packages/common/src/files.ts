@@ -1,5 +1,5 @@
 import { closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
-import { lstat, mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomicImpl from 'write-file-atomic';
 
@@ -64,6 +64,16 @@ export async function pathExists(path: string): Promise<boolean> {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** The names in folder `dir`; none when it does not exist (yet). Other errors are thrown. */
+export async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
 }

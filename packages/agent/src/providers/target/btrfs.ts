@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, isFfError, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, isFfError, namesIn, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { creatableCheck, fileSystemCheck, firstLine, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import {
   bytesWrittenSince,
@@ -169,13 +169,7 @@ export class BtrfsTarget implements TargetProvider {
 
   /** Names under `<path>` shaped like a backup id, sorted. */
   private async idNames(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.root);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await namesIn(this.root);
     return names.filter((n) => BACKUP_ID_RE.test(n)).sort();
   }
 

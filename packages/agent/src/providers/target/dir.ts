@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open as openFile, readFile, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, namesIn, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { CHECKSUMS_FILE } from '../../checksums.js';
 import { unescapeName } from '../../file-names.js';
 import { folderCheck, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
@@ -210,13 +210,7 @@ export class DirTarget implements TargetProvider {
   }
 
   private async taggedIds(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.root);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await namesIn(this.root);
     const ids: string[] = [];
     for (const n of names) if (BACKUP_ID_RE.test(n) && (await isDir(join(this.root, n)))) ids.push(n);
     return ids.sort();

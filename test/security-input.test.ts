@@ -42,7 +42,8 @@ describe('security: hostile identifiers', () => {
     writeFileSync(join(data, 'f.txt'), 'data\n');
     mkdirSync(join(root, 'tgt', 'backups'), { recursive: true });
     entry = entryName('src-1', data);
-    const s = writeAgentConfig(root, pki, 'src-1', `allowRestore: true\nsource: { kind: dir, volume: ${data} }\nfreeze: { kind: none }\n`);
+    mkdirSync(join(root, 'src-1', 'restore'), { recursive: true, mode: 0o700 });
+    const s = writeAgentConfig(root, pki, 'src-1', `allowRestore: true\nrestoreDirs: [${join(root, 'src-1', 'restore')}]\nsource: { kind: dir, volume: ${data} }\nfreeze: { kind: none }\n`);
     const t = writeAgentConfig(root, pki, 'tgt', `target: { kind: dir, path: ${join(root, 'tgt', 'backups')} }\n`);
     [src, tgt] = await Promise.all([startAgent('src-1', s), startAgent('tgt', t)]);
     agents.push(src, tgt);
@@ -74,6 +75,10 @@ describe('security: hostile identifiers', () => {
     { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: ID, source: 'src-1', peer: v, direction: 'DIRECTION_BACKUP', entry }), field: 'peer' },
     { rpc: 'OpenReceive', to: () => toTgt, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry: v }), field: 'entry' },
     { rpc: 'OpenReceive', to: () => toSrc, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry: v }), field: 'entry' },
+    // restore --map and --to-dir: the node's own volume, the folder and the restore's id
+    { rpc: 'OpenReceive', to: () => toSrc, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry, into_entry: v }), field: 'into_entry' },
+    { rpc: 'OpenReceive', to: () => toSrc, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry, to_dir: v, restore_id: 'restore_20240101_000000' }), field: 'to_dir' },
+    { rpc: 'OpenReceive', to: () => toSrc, req: (v) => ({ backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry, to_dir: join(root, 'src-1', 'restore'), restore_id: v }), field: 'restore_id' },
     { rpc: 'ZfsTag', to: () => toTgt, req: (v) => ({ backup_id: v, entries: [entry] }), field: 'backup_id' },
     { rpc: 'ZfsTag', to: () => toTgt, req: (v) => ({ backup_id: ID, entries: [v] }), field: 'entries[0]' },
     { rpc: 'ActivateBackup', to: () => toTgt, req: (v) => ({ backup_id: v }), field: 'backup_id' },
@@ -134,5 +139,34 @@ describe('security: hostile identifiers', () => {
     expect(treeListing(root)).toEqual(before);
     expect(descendants(tgt.proc.child.pid!)).toEqual([]);
     expect((await call(toTgt, 'Health', {})).ok).toBe(true);
+  });
+
+  it('a partial restore\'s paths and a restore\'s folder outside restoreDirs are refused naming the field; nothing runs or is written', async () => {
+    attachLogs();
+    const before = treeListing(root);
+    const paths = [['../x'], ['/etc'], ['a/../../b'], ['a/./b'], ['a//b'], [''], ['a\0b'], ['a\nb'], Array.from({ length: 65 }, (_, i) => `p${i}`)];
+    for (const p of paths) {
+      const label = JSON.stringify(p).slice(0, 40);
+      const err = (await attempt({ rpc: 'RestoreSource', to: () => toTgt, req: () => ({ backup_id: ID, entry, ...receiver, paths: p }), field: 'paths', streaming: true }, '').then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as grpc.ServiceError | undefined;
+      expect(err?.code, `${label}: ${err?.details}`).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err!.details, label).toMatch(/^paths /);
+    }
+    for (const dir of ['/etc', join(root, 'src-1'), '/']) {
+      await expect(
+        call(toSrc, 'OpenReceive', { backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry, to_dir: dir, restore_id: 'restore_20240101_000000' }),
+        dir,
+      ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^to_dir ".*" is not inside any of node src-1's restoreDirs/) });
+    }
+    // the folder of a backup is no restore's business
+    await expect(call(toTgt, 'OpenReceive', { backup_id: ID, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry, to_dir: '/etc' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'to_dir is for restores, not backups',
+    });
+    expect(descendants(src.proc.child.pid!)).toEqual([]);
+    expect(descendants(tgt.proc.child.pid!)).toEqual([]);
+    expect(treeListing(root)).toEqual(before);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKSUMS_FILE, recordChecksums } from './checksums.js';
 import { checkRestored, compareRestored } from './drill-check.js';
-import { drillDirParts, openDrillDir } from './drill-dir.js';
+import { TO_DIR, drillDirParts, openDrillDir } from './drill-dir.js';
 import { checkSample, sampleOf } from './drill-sample.js';
 import { wholeBackupRules } from './rpc/drill-source.js';
 
@@ -83,6 +83,25 @@ describe('drill folder and check', () => {
       expect(() => drillDirParts('n', dirs, bad), String(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'dir' } }));
     }
     expect(() => drillDirParts('n', [], '/srv/drill')).toThrow(expect.objectContaining({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('node n takes no restore drills') }));
+  });
+
+  it('a restore --to-dir folder is checked by the same rules, naming its own field', async () => {
+    const dirs = ['/srv/restore'];
+    expect(drillDirParts('n', dirs, '/srv/restore/x', TO_DIR).path).toBe('/srv/restore/x');
+    for (const bad of ['/etc', '../x', '/srv/restore/../../etc', '/srv/restore/a\x01b']) {
+      expect(() => drillDirParts('n', dirs, bad, TO_DIR), bad).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^to_dir /), details: { field: 'to_dir' } }));
+    }
+    expect(() => drillDirParts('n', [], '/srv/restore', TO_DIR)).toThrow(expect.objectContaining({ message: expect.stringContaining('node n takes no restores into a folder'), details: { field: 'to_dir' } }));
+    const scratch = join(root, 'scratch');
+    mkdirSync(join(root, 'elsewhere'), { recursive: true });
+    mkdirSync(scratch);
+    symlinkSync(join(root, 'elsewhere'), join(scratch, 'link'));
+    await expect(openDrillDir({ name: 'n', restoreDirs: [scratch] }, join(scratch, 'link', 'x'), { create: true, use: TO_DIR })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringContaining('is a symbolic link; a restore folder is never reached through a link'),
+      details: { field: 'to_dir', path: join(scratch, 'link') },
+    });
+    expect(readdirSync(join(root, 'elsewhere'))).toEqual([]);
   });
 
   it('openDrillDir: makes missing folders below the restoreDir 0700, refuses a link anywhere on the way and a missing restoreDir', async () => {

@@ -78,3 +78,17 @@ export function includeRules(paths: readonly Buffer[]): Buffer {
   }
   return Buffer.concat(rules);
 }
+
+/**
+ * An `--include-from` list (NUL-separated, for `--from0`) that, followed by `--exclude=*`,
+ * selects the subtrees `paths` (relative to the transfer's root, each a file or a folder with
+ * everything in it) and the folders leading to them. With `--delete-after` and without
+ * `--delete-excluded`, the receiving rsync deletes only inside the subtrees: whatever the rules
+ * exclude, it leaves alone (a partial restore).
+ */
+export function subtreeRules(paths: readonly Buffer[]): Buffer {
+  const rules: Buffer[] = [includeRules(paths)];
+  // '***' is a wildcard, so '\' escapes here whatever the name holds: escape all of them
+  for (const p of paths) rules.push(Buffer.from(`/${p.toString('latin1').replace(/[\\*?[]/g, '\\$&')}/***`, 'latin1'), Buffer.from([0]));
+  return Buffer.concat(rules);
+}

@@ -131,7 +131,7 @@ const agent: Record<string, KeyText> = {
   insecure: { text: 'Loopback demos only: callers without a client certificate count as a director. Refused unless `listen` and `dataListen` are loopback addresses; the data channel keeps mutual TLS.', example: 'false' },
   testStandIns: { text: "Tests only: a folder of stand-in programs (lvs, lvcreate, gluster, mount, ...) the agent runs instead of the system's programs of the same name. Refused unless `listen` and `dataListen` are loopback addresses; never read from the environment.", example: '/tmp/ff-test/standins/bin' },
   ticketTtl: { text: 'How long a one-time data-channel ticket stays valid after the target (or a restored node) issued it; a transfer must start within it.', example: '2m' },
-  'restoreDirs[]': { text: "Folders a restore drill may write into (`freezeframe drill`, the inventory's `drill.dir`): the drill's folder must lie inside one of them, with no `..` and no symbolic link anywhere on its path; the agent makes `<drill.dir>/<drill id>` (mode 0700) itself and deletes it after the drill. Empty: this node takes no drills.", example: '[/srv/freezeframe-drill]' },
+  'restoreDirs[]': { text: "Folders a restore drill (`freezeframe drill`, the inventory's `drill.dir`) or a restore into a folder (`restore --to-dir`) may write into: the folder named must lie inside one of them, with no `..` and no symbolic link anywhere on its path; the agent makes `<dir>/<drill id>` or `<dir>/<restore id>` (mode 0700) itself. A drill deletes its folder afterwards; a restore's stays for the operator to inspect, merge and remove. Empty: this node takes neither.", example: '[/srv/freezeframe-drill]' },
 };
 
 const inventory: Record<string, KeyText> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupIdTime, checkBackupId, checkEntry, checkKeyspace, checkName, checkSourceSelector, entryName, isHost, isTicket, isZfsDataset, newBackupId, nodeOf, parseDuration } from './ids.js';
+import { backupIdTime, checkBackupId, checkEntry, checkKeyspace, checkName, checkRestoreId, checkRestorePaths, checkSourceSelector, entryName, isHost, isTicket, isZfsDataset, newBackupId, nodeOf, parseDuration } from './ids.js';
 
 const hostile = ['../x', 'a/b', '-oProxyCommand=x', 'x;id', '$(id)', 'a\0b', 'x'.repeat(10 * 1024), '', '..', ' a'];
 
@@ -73,5 +73,43 @@ describe('the other identifiers', () => {
   it('backup ids tell when they were started', () => {
     expect(backupIdTime('20220906_082043-nightly')).toBe(Date.UTC(2022, 8, 6, 8, 20, 43));
     expect(backupIdTime('not-an-id')).toBeUndefined();
+  });
+});
+
+describe('restore --path', () => {
+  const refused = (v: unknown, why: RegExp) =>
+    expect(() => checkRestorePaths(v, '--path'), JSON.stringify(v)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(why), details: { field: '--path' } }));
+
+  it('takes relative paths inside the tree, drops a trailing slash and repeats', () => {
+    expect(checkRestorePaths(['srv/uploads', 'srv/uploads/', 'a b/c*d[1]?', 'ünï/x\\y', '...', '.hidden/..x'])).toEqual(['srv/uploads', 'a b/c*d[1]?', 'ünï/x\\y', '...', '.hidden/..x']);
+  });
+
+  it('refuses absolute, .., ., empty components, control characters and too many, naming the field', () => {
+    refused(['/etc'], /^--path "\/etc" is absolute/);
+    refused(['../x'], /^--path "\.\.\/x" names '\.\.'/);
+    refused(['a/../../x'], /names '\.\.'/);
+    refused(['a/./b'], /names '\.'/);
+    refused(['.'], /names '\.'/);
+    refused(['..'], /names '\.\.'/);
+    refused(['a//b'], /empty component/);
+    refused([''], /is empty/);
+    refused(['/'], /is absolute/);
+    refused(['a\0b'], /control character/);
+    refused(['a\nb'], /control character/);
+    refused(['a\x7fb'], /control character/);
+    refused([], /names no path/);
+    refused('a', /names no path/);
+    refused([42], /is not a path/);
+    refused([`${'x'.repeat(256)}/y`], /longer than 255 bytes/);
+    refused([Array.from({ length: 2100 }, () => 'ab').join('/')], /too long/);
+    refused(Array.from({ length: 65 }, (_, i) => `p${i}`), /65 paths; at most 64/);
+    expect(checkRestorePaths(Array.from({ length: 64 }, (_, i) => `p${i}`))).toHaveLength(64);
+  });
+
+  it('restore run ids', () => {
+    expect(checkRestoreId('restore_20260101_020000')).toBe('restore_20260101_020000');
+    for (const bad of ['restore_2026', '../restore_20260101_020000', 'drill_20260101_020000', 42]) {
+      expect(() => checkRestoreId(bad), String(bad)).toThrow(expect.objectContaining({ details: { field: 'restore_id' } }));
+    }
   });
 });

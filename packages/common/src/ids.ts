@@ -163,3 +163,52 @@ export function checkDrillId(value: unknown, field = 'drill_id'): string {
   }
   return value;
 }
+
+/** A restore's run id, `restore_<YYYYMMDD_HHMMSS>` (UTC): its run record, and with `--to-dir` its folder on the node. */
+export const RESTORE_ID_RE = /^restore_[0-9]{8}_[0-9]{6}$/;
+
+export function checkRestoreId(value: unknown, field = 'restore_id'): string {
+  if (typeof value !== 'string' || !RESTORE_ID_RE.test(value)) {
+    throw new FfError('INVALID_ARGUMENT', `${field} ${describe(value)} is not a restore run id (restore_YYYYMMDD_HHMMSS)`, { details: { field } });
+  }
+  return value;
+}
+
+/** At most this many `--path`s in one restore (each becomes rsync rules the target writes). */
+export const RESTORE_PATHS_MAX = 64;
+/** Linux limits: a whole path, one name (bytes). */
+const PATH_MAX_BYTES = 4095;
+const NAME_MAX_BYTES = 255;
+
+/**
+ * The subtrees of a partial restore (`restore --path`), as the director takes them from the
+ * command line and the target from RestoreSource: each relative to the source's tree, with no
+ * `.` or `..` component, no empty one (`a//b`), no NUL or other control character, at most
+ * RESTORE_PATHS_MAX of them. A trailing '/' is dropped; a path given twice counts once. Every
+ * refusal names `field`.
+ */
+export function checkRestorePaths(value: unknown, field = 'paths'): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new FfError('INVALID_ARGUMENT', `${field} names no path`, { details: { field } });
+  }
+  if (value.length > RESTORE_PATHS_MAX) {
+    throw new FfError('INVALID_ARGUMENT', `${field} names ${value.length} paths; at most ${RESTORE_PATHS_MAX}`, { hint: 'restore a common parent folder instead', details: { field } });
+  }
+  const out: string[] = [];
+  for (const p of value as unknown[]) {
+    const bad = (why: string) => new FfError('INVALID_ARGUMENT', `${field} ${describe(p)} ${why}`, { hint: 'name a file or folder by its path inside the source, e.g. srv/uploads/2024', details: { field } });
+    if (typeof p !== 'string') throw bad('is not a path');
+    if (/[\x00-\x1f\x7f]/.test(p)) throw bad('holds a control character');
+    if (p.startsWith('/')) throw bad('is absolute: a path is relative to the source\'s tree');
+    const trimmed = p.replace(/\/+$/, '');
+    if (trimmed === '') throw bad('is empty');
+    if (Buffer.byteLength(trimmed) > PATH_MAX_BYTES) throw bad('is too long');
+    for (const c of trimmed.split('/')) {
+      if (c === '') throw bad("has an empty component ('//')");
+      if (c === '.' || c === '..') throw bad(`names '${c}': a path names its folders plainly, inside the source`);
+      if (Buffer.byteLength(c) > NAME_MAX_BYTES) throw bad('has a name longer than 255 bytes');
+    }
+    if (!out.includes(trimmed)) out.push(trimmed);
+  }
+  return out;
+}

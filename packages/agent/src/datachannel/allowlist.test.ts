@@ -22,6 +22,7 @@ describe('rsync server argument allowlist', () => {
   const refused: Array<[string, RegExp]> = [
     ['rsync --server --sender -logDtpre.iLsfxCIvu . /etc/', /--sender.*only receives/],
     ['rsync --server -logDtpre.iLsfxCIvu --remove-source-files . x', /removes files/],
+    ['rsync --server -logDtpre.iLsfxCIvu --delete-after --delete-excluded . x', /--delete-excluded.*deletes what the transfer excludes/],
     ['rsync --server -logDtpre.iLsfxCIvu --files-from=/etc/shadow . x', /names a path/],
     ['rsync --server -logDtpre.iLsfxCIvu --temp-dir=/tmp . x', /temp-dir/],
     ['rsync --server -logDtpre.iLsfxCIvu --backup-dir=/x . x', /backup-dir/],

@@ -59,6 +59,8 @@ const REFUSED_WHY: Record<string, string> = {
   '--sender': 'the data channel only receives',
   '--remove-source-files': 'removes files',
   '--remove-sent-files': 'removes files',
+  // a partial restore relies on rsync leaving alone what the sender's rules exclude
+  '--delete-excluded': 'deletes what the transfer excludes',
   '--files-from': 'names a path on the receiver',
   '--temp-dir': 'names a path on the receiver',
   '--backup-dir': 'names a path on the receiver',

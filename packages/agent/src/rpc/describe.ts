@@ -3,6 +3,9 @@ import type { DescribeResponse } from '@freezeframe/common/generated/freezeframe
 import { roles, type AgentContext } from '../context.js';
 import { rsyncVersion } from '../tools/rsync.js';
 
+/** Request fields this agent acts on that older agents ignore (DescribeResponse.features). */
+export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry'];
+
 export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
   const free = async (f: () => Promise<number>) => String(await f().catch(() => 0));
   const res: DescribeResponse = {
@@ -11,6 +14,7 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
     roles: roles(ctx),
     data_port: ctx.dataPort,
     rsync_version: await rsyncVersion().catch((e: unknown) => `unavailable: ${errorMessage(e)}`),
+    features: FEATURES,
     receive_failures: ctx.receiveFailures().map((f) => ({
       backup_id: f.backupId,
       source: f.source,

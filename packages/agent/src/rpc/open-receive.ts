@@ -1,5 +1,8 @@
-import { FfError, checkBackupId, checkEntry, checkName } from '@freezeframe/common';
-import { restoreVolume } from '../source-volumes.js';
+import { join } from 'node:path';
+import { FfError, checkBackupId, checkEntry, checkName, checkRestoreId, isFfError } from '@freezeframe/common';
+import { TO_DIR, openDrillDir } from '../drill-dir.js';
+import { withDir } from '../safe-fs.js';
+import { findVolume, restoreVolume } from '../source-volumes.js';
 import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
 import { needSources, needTarget, type AgentContext } from '../context.js';
@@ -7,6 +10,17 @@ import type { TicketGrant } from '../tickets.js';
 
 /** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
 const RECEIVER_OPTIONS = ['--sparse'];
+
+/** A link (or a file) where the agent makes the folders of a restore --to-dir: refused naming the field. */
+function namingToDir(e: unknown): never {
+  if (isFfError(e) && (e.code === 'FAILED_PRECONDITION' || e.code === 'NOT_FOUND')) {
+    throw new FfError(e.code, `to_dir: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), details: { ...e.details, field: 'to_dir' } });
+  }
+  if ((e as NodeJS.ErrnoException).code === 'ENOTDIR' || (e as NodeJS.ErrnoException).code === 'EEXIST') {
+    throw new FfError('FAILED_PRECONDITION', `to_dir: ${(e as Error).message}`, { details: { field: 'to_dir' } });
+  }
+  throw e;
+}
 
 /**
  * Issues a one-time data-channel ticket. The receive folder and the receiver's rsync options
@@ -18,24 +32,40 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
   const peer = checkName(req.peer, 'peer');
   let grant: TicketGrant;
   if (req.direction === 'DIRECTION_BACKUP') {
+    const extra = req.to_dir ? 'to_dir' : req.restore_id ? 'restore_id' : req.into_entry ? 'into_entry' : undefined;
+    if (extra) throw new FfError('INVALID_ARGUMENT', `${extra} is for restores, not backups`, { details: { field: extra } });
     const entry = checkEntry(req.entry);
     const target = needTarget(ctx);
     ctx.targetLock.receive(backupId);
     const { path, rsyncOptions } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
     grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [] };
+  } else if (req.direction === 'DIRECTION_RESTORE' && req.to_dir) {
+    // into a folder of its own inside restoreDirs, as a drill: nothing live is written, so no allowRestore
+    const restoreId = checkRestoreId(req.restore_id);
+    const entry = checkEntry(req.entry);
+    if (req.into_entry) throw new FfError('INVALID_ARGUMENT', 'into_entry names a live volume: a restore into to_dir writes none', { details: { field: 'into_entry' } });
+    const { dir, path } = await openDrillDir(ctx.config, req.to_dir, { create: true, use: TO_DIR });
+    await withDir(dir, async (d) => {
+      // a retry of the same restore (or its next volume of this node) finds them and writes there again
+      const own = await d.mustDir(restoreId, { create: 0o700 }).catch(namingToDir);
+      await withDir(own, async (o) => (await o.mustDir(entry, { create: 0o700 }).catch(namingToDir)).close());
+    });
+    grant = { backupId, source, entry, direction: 'restore', peer, path: join(path, restoreId, entry), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
   } else if (req.direction === 'DIRECTION_RESTORE') {
     const volumes = needSources(ctx);
     if (!ctx.config.allowRestore) {
       throw new FfError('PERMISSION_DENIED', `node ${ctx.config.name} does not accept restores`, {
-        hint: 'set allowRestore: true in its agent config for the time of the restore',
+        hint: 'set allowRestore: true in its agent config for the time of the restore (a restore --to-dir into its restoreDirs needs none)',
       });
     }
-    // `source` names the backup's source (it may differ when restoring one deployment into another);
-    // the folder written is always this node's own volume
-    const volume = restoreVolume(volumes, ctx.config.name, req.entry ? checkEntry(req.entry) : '');
+    if (req.restore_id) checkRestoreId(req.restore_id);
+    // `entry` names the backup's entry (another node's when restoring one deployment into another,
+    // or with --map); the folder written is always one of this node's own volumes
+    const entry = req.entry ? checkEntry(req.entry) : '';
+    const volume = req.into_entry ? findVolume(volumes, ctx.config.name, checkEntry(req.into_entry, 'into_entry'), 'into_entry') : restoreVolume(volumes, ctx.config.name, entry);
     // a restore never trusts size and mtime to skip a file: what is on the node may differ in content
-    grant = { backupId, source, entry: req.entry ? req.entry : volume.entry, direction: 'restore', peer, path: await volume.provider.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
+    grant = { backupId, source, entry: entry || volume.entry, direction: 'restore', peer, path: await volume.provider.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
   } else {
     throw new FfError('INVALID_ARGUMENT', `direction ${JSON.stringify(req.direction)} must be DIRECTION_BACKUP or DIRECTION_RESTORE`, {
       details: { field: 'direction' },

@@ -17,6 +17,8 @@ export interface SendRequest {
   direction: 'backup' | 'restore';
   /** See RsyncPushOptions.only. */
   only?: string;
+  /** See RsyncPushOptions.deleteSelected. */
+  deleteSelected?: boolean;
   unmungeLinks?: boolean;
   /** Reported with the final stats: files the second pass must compare by content. */
   recheckFiles?: Promise<number>;
@@ -60,7 +62,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       from: req.from,
       inplace: req.inplace,
       deleteMode: req.direction === 'restore' ? 'delete-after' : 'delete',
-      ...(req.only ? { only: req.only } : {}),
+      ...(req.only ? { only: req.only, ...(req.deleteSelected ? { deleteSelected: true } : {}) } : {}),
       ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
       signal,

@@ -82,4 +82,13 @@ describe('rsync output parsers', () => {
     ]);
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/x y/t.js' })).toContain(`${process.execPath} '/x y/t.js'`);
   });
+
+  it('an include list deletes nothing, unless a partial restore asks to delete inside what it selects', () => {
+    const recheck = rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', only: '/run/l', tunnelScript: '/t.js' });
+    expect(recheck.slice(0, 5)).toEqual(['-aHAX', '--numeric-ids', '--from0', '--include-from=/run/l', '--exclude=*']);
+    expect(recheck.filter((a) => a.startsWith('--delete'))).toEqual([]);
+    const partial = rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete-after', only: '/run/l', deleteSelected: true, tunnelScript: '/t.js' });
+    expect(partial.slice(0, 6)).toEqual(['-aHAX', '--numeric-ids', '--from0', '--include-from=/run/l', '--exclude=*', '--delete-after']);
+    expect(partial).not.toContain('--delete-excluded');
+  });
 });

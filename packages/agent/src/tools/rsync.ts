@@ -136,6 +136,12 @@ export interface RsyncPushOptions {
    * second pass of a backup (see recheck.ts).
    */
   only?: string;
+  /**
+   * With `only`: delete (`deleteMode`) on the receiver what the sent tree lacks, inside what the
+   * list selects. rsync never deletes what the rules exclude (no --delete-excluded, which the
+   * receiver refuses anyway): a partial restore.
+   */
+  deleteSelected?: boolean;
   /** Symlinks stored munged by a receiver (`/rsyncd-munged/...`, dir targets) are sent back as they were. */
   unmungeLinks?: boolean;
   tunnel: TunnelEnv;
@@ -157,13 +163,14 @@ function rshQuote(s: string): string {
   return /[\s'"]/.test(s) ? `'${s.replaceAll("'", '')}'` : s;
 }
 
-export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'unmungeLinks'>): string[] {
+export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks'>): string[] {
   const rsh = `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
     '-aHAX',
     '--numeric-ids',
     // --from0 before --include-from: rsync reads the list while it parses its options
-    ...(o.only ? ['--from0', `--include-from=${o.only}`, '--exclude=*'] : [`--${o.deleteMode}`]),
+    ...(o.only ? ['--from0', `--include-from=${o.only}`, '--exclude=*'] : []),
+    ...(!o.only || o.deleteSelected ? [`--${o.deleteMode}`] : []),
     ...(o.inplace ? ['--inplace'] : []),
     ...(o.unmungeLinks ? ['--munge-links'] : []),
     '--info=progress2',

@@ -17,6 +17,7 @@ import { prune } from '../engine/prune.js';
 import { newRestoreId, restore } from '../engine/restore.js';
 import { restorePlan } from '../engine/restore-plan.js';
 import { mountBackup, umountBackup } from '../engine/mount.js';
+import { checkScopeOptions } from '../engine/restore-scope.js';
 import { startServices, stopServices } from '../engine/services.js';
 import { show } from '../engine/show.js';
 import { status } from '../engine/status.js';
@@ -213,21 +214,31 @@ export function buildProgram(io: CliIo): Command {
     .option('--only <sources>', 'restore only these sources: a node (all its volumes) or <node>:<volume> for one volume of its sources: (comma-separated, repeatable)', splitList)
     .option('--keyspace <keyspaces>', 'Cassandra nodes: restore only these keyspaces, in this order (comma-separated, repeatable)', splitList)
     .option('--staging-only', 'Cassandra nodes: only bring the backup into the staging folder (put it in place later with restore-keyspace)')
+    .option('--path <paths>', 'with --only naming one source: restore only these files or folders of it (paths inside its volume; comma-separated, repeatable); every other file stays as it is', splitList)
+    .option('--to-dir <dir>', "restore into a new folder <dir>/<restore id>/<entry> on each node (inside one of its agent's restoreDirs) instead of the live volume; nothing live is written, no service needs to stop")
+    .option('--map <pairs>', 'restore backup sources onto sources of other names: <backup source>=<source>, each a node or <node>:<volume> (comma-separated, repeatable)', splitList)
+    .option('--from-deployment <name>', 'restore a backup another deployment took (its manifest names that deployment); such a backup is refused without it')
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
     .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
     .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
     .option('--dry-run', 'show which volumes would be overwritten with what, and change nothing')
     .option('--yes', 'do not ask before overwriting live data (on a terminal restore shows what it will overwrite and asks)')
     .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
-    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean }) => {
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean; path?: string[]; toDir?: string; map?: string[]; fromDeployment?: string }) => {
       const inv = inventory();
+      const scope = {
+        ...(o.path ? { paths: o.path } : {}),
+        ...(o.toDir !== undefined ? { toDir: o.toDir } : {}),
+        ...(o.map ? { map: o.map } : {}),
+        ...(o.fromDeployment !== undefined ? { fromDeployment: o.fromDeployment } : {}),
+      };
       if (o.dryRun) {
-        emit(!!o.json, await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}) }), (x) => render.renderRestorePlan(x, { dryRun: true }));
+        emit(!!o.json, await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...scope }), (x) => render.renderRestorePlan(x, { dryRun: true }));
         return;
       }
-      // live data is overwritten: a person at a terminal sees what first and says yes
-      if (!o.yes && !o.json && io.ask) {
-        const plan = await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}) });
+      // live data is overwritten: a person at a terminal sees what first and says yes (--to-dir overwrites nothing)
+      if (!o.yes && !o.json && io.ask && o.toDir === undefined) {
+        const plan = await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...scope });
         io.stderr.write(`${render.renderRestorePlan(plan)}\n`);
         const answer = await io.ask(`Type yes to overwrite ${plan.sources.length === 1 ? 'it' : `these ${plan.sources.length} volumes`} with backup ${plan.backupId}: `);
         if (answer.trim().toLowerCase() !== 'yes') throw new FfError('CANCELLED', `restore of ${plan.backupId} not confirmed; nothing was changed`, { hint: 'answer yes, or pass --yes in scripts; --dry-run shows the plan only' });
@@ -236,6 +247,8 @@ export function buildProgram(io: CliIo): Command {
       }
       if (o.detach) {
         if (id !== 'latest') checkBackupId(id, 'backup id');
+        // refused here, not in the detached process's log
+        checkScopeOptions({ ...(o.only ? { only: o.only } : {}), ...scope, ...(o.keyspace ? { keyspaces: o.keyspace } : {}), ...(o.stagingOnly ? { stagingOnly: true } : {}), ...(o.stopServices ? { stopServices: true } : {}) });
         const runId = newRestoreId();
         const args = [
           ...runArgs(),
@@ -248,6 +261,10 @@ export function buildProgram(io: CliIo): Command {
           ...(o.stagingOnly ? ['--staging-only'] : []),
           ...(o.stopServices ? ['--stop-services'] : []),
           ...(o.force ? ['--force'] : []),
+          ...(o.path ? ['--path', o.path.join(',')] : []),
+          ...(o.toDir !== undefined ? ['--to-dir', o.toDir] : []),
+          ...(o.map ? ['--map', o.map.join(',')] : []),
+          ...(o.fromDeployment !== undefined ? ['--from-deployment', o.fromDeployment] : []),
         ];
         emit(!!o.json, await startDetached({ kind: 'restore', id: runId, deployment: inv.deployment, stateDir: stateDirOf(inv), args, env: io.env }), render.renderDetached);
         return;
@@ -264,6 +281,7 @@ export function buildProgram(io: CliIo): Command {
           ...(o.stagingOnly ? { stagingOnly: true } : {}),
           ...(o.force ? { force: true } : {}),
           ...(o.stopServices ? { stopServices: true } : {}),
+          ...scope,
           onEvent,
           ...(p ? { onStep: (node: string, s: { step: string; keyspace: string; table: string; detail: string }) => p.note(`${node} ${s.step}${s.keyspace ? ` ${s.keyspace}${s.table ? `.${s.table}` : ''}` : ''}: ${s.detail}`) } : {}),
         }));

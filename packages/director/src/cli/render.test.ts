@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderBackup, renderRestoreRun, renderShow } from './render.js';
+import { renderBackup, renderRestorePlan, renderRestoreRun, renderShow, scopeLines } from './render.js';
 
 type BackupResult = Parameters<typeof renderBackup>[0];
 type Record = BackupResult['record'];
@@ -133,5 +133,39 @@ describe('restore summary', () => {
     const t = renderRestoreRun(r);
     expect(t).toContain('stability before: ok\nstability after: NOT OK (backup-target: target has only 50.0 MiB free)');
     expect(t).not.toMatch(/\d bytes/);
+  });
+});
+
+describe('restore scope', () => {
+  it('the summary and show say which paths, folder, mapping and deployment were used', () => {
+    expect(scopeLines({ paths: ['srv/a', 'etc/x.conf'] })).toEqual(['only these paths (--path): srv/a, etc/x.conf; every other file was left as it was']);
+    expect(scopeLines({ fromDeployment: 'prod', map: { 'stg-1': 'prod-1' }, toDir: '/r', folders: { 'stg-1': '/r/restore_20260101_000000/prod-1@+srv' } })).toEqual([
+      'from deployment prod: the backup was taken by it (--from-deployment)',
+      'mapped: stg-1 got prod-1 of the backup (--map)',
+      'into /r (--to-dir), nothing live was written:',
+      '  stg-1: /r/restore_20260101_000000/prod-1@+srv',
+    ]);
+    const rec = { ...record, kind: 'restore', id: 'restore_20261128_111019', restoreScope: { paths: ['srv/a'] } } as Record;
+    expect(renderShow({ from: 'record', record: rec, warnings: [] })).toContain('only these paths (--path): srv/a');
+  });
+
+  it('the plan says what --path, --to-dir, --map and --from-deployment change', () => {
+    const base = { deployment: 'staging', backupId: 'B', createdMs: 0, target: 'tgt', untouched: [], unreachable: [] };
+    const src = { source: 'stg-1', node: 'stg-1', volume: '/srv/www', kind: 'dir', entry: 'prod-1@+srv+www', bytes: 2048, files: 3, missing: false };
+    const full = renderRestorePlan({ ...base, sources: [src] });
+    expect(full).toContain('would overwrite 1 volume(s) of deployment staging:');
+    expect(full).toContain('Files there that the backup lacks are deleted');
+    const mapped = renderRestorePlan({ ...base, fromDeployment: 'prod', sources: [{ ...src, from: 'prod-1' }] });
+    expect(mapped).toContain('the backup was taken by deployment prod (--from-deployment prod)');
+    expect(mapped).toMatch(/stg-1 +dir +\/srv\/www +prod-1: 2\.00 KiB, 3 files/);
+    const partial = renderRestorePlan({ ...base, paths: ['a/b'], sources: [src] });
+    expect(partial).toContain('part of 2.00 KiB, 3 files');
+    expect(partial).toContain('Only these paths are restored: a/b. Inside them, files there that the backup lacks are deleted and every other file is replaced by its backed-up version; every file outside them stays as it is.');
+    expect(partial).not.toContain('Files there that the backup lacks are deleted;');
+    const into = renderRestorePlan({ ...base, toDir: '/r', sources: [{ ...src, into: '/r/<restore id>/prod-1@+srv+www' }] });
+    expect(into).toContain('would restore 1 volume(s) of deployment staging into new folders, writing nothing live:');
+    expect(into).toMatch(/stg-1 +dir +\/r\/<restore id>\/prod-1@\+srv\+www/);
+    expect(into).toContain('Each folder is new, below /r/<restore id> (mode 0700); the live volumes are not touched.');
+    expect(into).not.toContain('deleted');
   });
 });

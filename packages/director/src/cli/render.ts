@@ -1,11 +1,11 @@
 import type { DemoSummary } from '../engine/demo.js';
 import type { BackupCommandResult } from '../engine/backup.js';
-import type { RunRecord } from '../engine/core/records.js';
+import type { RestoreScope, RunRecord } from '../engine/core/records.js';
 import type { RetentionOutcome } from '../engine/core/retention.js';
 import type { BackupListing } from '../engine/core/types.js';
 import type { PauseResult } from '../engine/pause.js';
 import type { RestoreCommandResult, RestoreRunResult } from '../engine/restore.js';
-import type { RestorePlan } from '../engine/restore-plan.js';
+import { RESTORE_ID_PLACEHOLDER, type RestorePlan } from '../engine/restore-plan.js';
 import type { MountResult } from '../engine/mount.js';
 import type { ServicesResult } from '../engine/services.js';
 import type { ShowResult } from '../engine/show.js';
@@ -46,6 +46,7 @@ function recordLines(r: RunRecord, detail = false): string[] {
     );
   }
   if (r.drill) lines.push(...drillLines(r, r.drill, detail));
+  if (r.restoreScope) lines.push(...scopeLines(r.restoreScope));
   const t = Object.entries(r.transfers);
   if (t.length > 0 && !r.drill) {
     // rate: bytes on the wire per second of the source's transfer
@@ -80,6 +81,19 @@ function recordLines(r: RunRecord, detail = false): string[] {
   // one version everywhere is in the first line; skew is worth its own line
   if (versions.length > 0 && (detail || !oneVersion)) lines.push(`versions: ${versions.map(([n, v]) => `${n} ${v}`).join(', ')}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}
+
+/** How a restore was narrowed or redirected, one line each (run summary and `show`). */
+export function scopeLines(s: RestoreScope): string[] {
+  const lines: string[] = [];
+  if (s.fromDeployment) lines.push(`from deployment ${s.fromDeployment}: the backup was taken by it (--from-deployment)`);
+  for (const [to, from] of Object.entries(s.map ?? {})) lines.push(`mapped: ${to} got ${from} of the backup (--map)`);
+  if (s.paths) lines.push(`only these paths (--path): ${s.paths.join(', ')}; every other file was left as it was`);
+  if (s.toDir) {
+    lines.push(`into ${s.toDir} (--to-dir), nothing live was written:`);
+    for (const [src, folder] of Object.entries(s.folders ?? {})) lines.push(`  ${src}: ${folder}`);
+  }
   return lines;
 }
 
@@ -266,14 +280,28 @@ export function renderDetached(d: Detached): string {
 
 /** What `restore` would overwrite: `--dry-run`'s output, and the question's preamble on a terminal. */
 export function renderRestorePlan(p: RestorePlan, o: { dryRun?: boolean } = {}): string {
+  const taken = `restore ${p.backupId} (taken ${p.createdMs > 0 ? new Date(p.createdMs).toISOString() : 'at an unknown time'}) from ${p.target}`;
+  const inBackup = (s: RestorePlan['sources'][number]) => {
+    const size = s.missing ? 'nothing: the restore would refuse' : s.bytes !== undefined ? `${formatBytes(s.bytes)}, ${s.files} files` : '(size not recorded)';
+    return `${s.from ? `${s.from}: ` : ''}${p.paths && !s.missing ? `part of ${size}` : size}`;
+  };
   const lines = [
-    `restore ${p.backupId} (taken ${p.createdMs > 0 ? new Date(p.createdMs).toISOString() : 'at an unknown time'}) from ${p.target} would overwrite ${p.sources.length} volume(s) of deployment ${p.deployment}:`,
-    table(
-      ['source', 'kind', 'volume', 'in the backup'],
-      p.sources.map((s) => [s.source, s.kind, s.volume, s.missing ? 'nothing: the restore would refuse' : s.bytes !== undefined ? `${formatBytes(s.bytes)}, ${s.files} files` : '(size not recorded)']),
-    ),
-    'Files there that the backup lacks are deleted; every other file is replaced by its backed-up version.',
+    p.toDir
+      ? `${taken} would restore ${p.sources.length} volume(s) of deployment ${p.deployment} into new folders, writing nothing live:`
+      : `${taken} would overwrite ${p.sources.length} volume(s) of deployment ${p.deployment}:`,
   ];
+  if (p.fromDeployment) lines.push(`the backup was taken by deployment ${p.fromDeployment} (--from-deployment ${p.fromDeployment})`);
+  lines.push(table(['source', 'kind', p.toDir ? 'into' : 'volume', 'in the backup'], p.sources.map((s) => [s.source, s.kind, s.into ?? s.volume, inBackup(s)])));
+  if (p.paths) {
+    lines.push(
+      p.toDir
+        ? `Only these paths are restored: ${p.paths.join(', ')}.`
+        : `Only these paths are restored: ${p.paths.join(', ')}. Inside them, files there that the backup lacks are deleted and every other file is replaced by its backed-up version; every file outside them stays as it is.`,
+    );
+  } else if (!p.toDir) {
+    lines.push('Files there that the backup lacks are deleted; every other file is replaced by its backed-up version.');
+  }
+  if (p.toDir) lines.push(`Each folder is new, below ${p.toDir}/${RESTORE_ID_PLACEHOLDER} (mode 0700); the live volumes are not touched.`);
   for (const s of p.sources) if (s.writing) lines.push(`warning: ${terminalText(s.writing, false)}`);
   if (p.untouched.length > 0) lines.push(`left as they are: ${p.untouched.join(', ')}`);
   for (const u of p.unreachable) lines.push(`not reachable (not in this plan): ${terminalText(u, false)}`);

@@ -4,6 +4,7 @@ import { findTarget, withDeployment } from './core/deployment.js';
 import { asFfError } from './core/phases.js';
 import { resolveBackup } from './core/resolve-backup.js';
 import { RECENT_SECONDS, activityWarning } from './core/volume-activity.js';
+import { backupSources, checkScopeOptions, crossDeployment, needFeatures, resolveMap } from './restore-scope.js';
 import type { BackupListing, NodeDescription } from './core/types.js';
 
 // What `restore` would overwrite, asked of the agents without changing anything: shown by
@@ -24,6 +25,10 @@ export interface PlannedSource {
   missing: boolean;
   /** Something writes to the live volume now (VolumeActivity): what, said as a warning. */
   writing?: string;
+  /** `--map`: the backup's source it gets (as the deployment that took it named it); `entry` is that source's. */
+  from?: string;
+  /** `--to-dir`: the folder it would be restored into, `<dir>/<restore id>/<entry>`; its live volume is not touched. */
+  into?: string;
 }
 
 export interface RestorePlan {
@@ -37,7 +42,16 @@ export interface RestorePlan {
   untouched: string[];
   /** Nodes that did not answer (their sources are not in the plan). */
   unreachable: string[];
+  /** `--path`: only these subtrees of the one source; every other file stays as it is. */
+  paths?: string[];
+  /** `--to-dir`: restored into folders there, nothing live is written. */
+  toDir?: string;
+  /** The deployment that took the backup, when it is not this inventory's (`--from-deployment`). */
+  fromDeployment?: string;
 }
+
+/** What `into` says of the restore's run id, which the run chooses when it starts. */
+export const RESTORE_ID_PLACEHOLDER = '<restore id>';
 
 /** The per-source sizes a backup's manifest records, by entry. */
 function manifestSizes(b: BackupListing): Map<string, { bytes: number; files: number }> {
@@ -59,18 +73,30 @@ function volumesOf(descs: ReadonlyArray<{ node: string; desc: NodeDescription }>
   );
 }
 
+export interface RestorePlanOptions {
+  backup: string;
+  only?: string[];
+  paths?: string[];
+  toDir?: string;
+  map?: string[];
+  fromDeployment?: string;
+}
+
 /**
  * `restore <id> --dry-run`: the backup `id` names, the sources `only` selects (a node, or
- * `<node>:<volume>`; all without it) and what each would get back. Reads only: no lock, no
- * record, nothing stopped or written.
+ * `<node>:<volume>`; all without it) and what each would get back, narrowed or redirected by
+ * `paths`, `toDir`, `map` and `fromDeployment` as the restore would be (and refused as it would
+ * be). Reads only: no lock, no record, nothing stopped or written.
  */
-export async function restorePlan(inv: Inventory, opts: { backup: string; only?: string[] }): Promise<RestorePlan> {
+export async function restorePlan(inv: Inventory, opts: RestorePlanOptions): Promise<RestorePlan> {
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
   for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
+  const scope = checkScopeOptions(opts);
   return withDeployment(inv, async ({ nodes }) => {
     const { target } = await findTarget(nodes);
     const chosen = resolveBackup(await target.node.listBackups(), opts.backup, target.node.name);
     if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
+    const fromDeployment = crossDeployment(chosen, inv.deployment, scope.fromDeployment);
     const limit = pLimit(16);
     const settled = await Promise.allSettled(nodes.map((n) => limit(async () => ({ node: n.name, desc: await n.describe() }))));
     const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -84,9 +110,17 @@ export async function restorePlan(inv: Inventory, opts: { backup: string; only?:
         hint: `sources: ${all.map((v) => v.source).join(', ')}`,
       });
     }
+    if (scope.paths && picked.length !== 1) {
+      throw new FfError('INVALID_ARGUMENT', `--path needs --only naming exactly one source; ${only.join(', ')} names ${picked.length}: ${picked.map((v) => v.source).join(', ')}`, { details: { field: '--path' } });
+    }
+    const mapped = scope.map ? resolveMap(scope.map, backupSources(chosen), all.map((v) => ({ id: v.source, node: v.node, entry: v.entry })), chosen.id) : new Map<string, { name: string; entry: string }>();
+    const left = [...mapped.keys()].filter((id) => !picked.some((v) => v.source === id));
+    if (left.length > 0) throw new FfError('INVALID_ARGUMENT', `--map names ${left.join(', ')}, which the restore leaves out (--only)`, { details: { field: '--map' } });
+    needFeatures(scope, target, up.filter((u) => picked.some((v) => v.node === u.node)).map((u) => ({ name: u.node, desc: u.desc })));
     const sizes = manifestSizes(chosen);
     const byName = new Map(nodes.map((n) => [n.name, n]));
-    const writing = await Promise.all(
+    // --to-dir leaves the live volumes alone: who writes to them does not matter then
+    const writing = scope.toDir ? [] : await Promise.all(
       picked.map((v) =>
         limit(() =>
           byName
@@ -101,9 +135,24 @@ export async function restorePlan(inv: Inventory, opts: { backup: string; only?:
       backupId: chosen.id,
       createdMs: chosen.createdMs,
       target: target.node.name,
-      sources: picked.map((v, i) => ({ ...v, ...sizes.get(v.entry), missing: chosen.entries.length > 0 && !chosen.entries.includes(v.entry), ...(writing[i] ? { writing: writing[i] } : {}) })),
+      sources: picked.map((v, i) => {
+        const m = mapped.get(v.source);
+        const entry = m?.entry ?? v.entry;
+        return {
+          ...v,
+          entry,
+          ...sizes.get(entry),
+          missing: chosen.entries.length > 0 && !chosen.entries.includes(entry),
+          ...(m ? { from: m.name } : {}),
+          ...(writing[i] ? { writing: writing[i] } : {}),
+          ...(scope.toDir ? { into: `${scope.toDir}/${RESTORE_ID_PLACEHOLDER}/${entry}` } : {}),
+        };
+      }),
       untouched: all.filter((v) => !picked.includes(v)).map((v) => v.source),
       unreachable,
+      ...(scope.paths ? { paths: scope.paths } : {}),
+      ...(scope.toDir ? { toDir: scope.toDir } : {}),
+      ...(fromDeployment ? { fromDeployment } : {}),
     };
   });
 }

@@ -1,8 +1,8 @@
-import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, RESTORE_ID_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
 import { notNeeded, preflight, withDeployment, type Connected, type SourceMember } from './core/deployment.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
-import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RestoreScope, type RunRecord } from './core/records.js';
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { resolveBackup } from './core/resolve-backup.js';
@@ -12,6 +12,7 @@ import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.
 import { sendTree } from './core/transfer.js';
 import type { AgentNode, EventSink, KeyspaceStep } from './core/types.js';
 import { healthOf, type HealthReportRow } from './health.js';
+import { backupSources, checkScopeOptions, crossDeployment, namingOption, needFeatures, resolveMap, type MapPair, type ScopeOptions } from './restore-scope.js';
 import { startServicesOn, stopServicesOn, type ServicesResult } from './services.js';
 import { stabilityOf, type Stability } from './stability.js';
 
@@ -33,6 +34,14 @@ export interface RestoreOptions {
   stopServices?: boolean;
   /** Restore although services run, the stability check failed, or the backup fails verification. */
   force?: boolean;
+  /** `--path`: only these subtrees of the one source `only` names; every other file stays as it is. */
+  paths?: string[];
+  /** `--to-dir`: restore into `<toDir>/<run id>/<entry>` on each node (inside its restoreDirs), not into the live volumes. */
+  toDir?: string;
+  /** `--map from=to`: backup sources restored onto this inventory's sources of other names. */
+  map?: string[];
+  /** `--from-deployment`: the deployment that took the backup, when not this inventory's. */
+  fromDeployment?: string;
   onEvent?: EventSink;
   onStep?: (node: string, s: KeyspaceStep) => void;
   /** Run id (`restore_<time>`, chosen by the `restore --detach` that started this process) instead of a new one. */
@@ -96,7 +105,8 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   if (unknown.length > 0) throw new FfError('INVALID_ARGUMENT', `--only ${unknown.join(', ')}: not in the inventory`, { hint: `nodes: ${inv.nodes.map((n) => n.name).join(', ')}` });
   const keyspaces = opts.keyspaces ? checkKeyspaces(opts.keyspaces) : undefined;
   if (keyspaces && opts.stagingOnly) throw new FfError('INVALID_ARGUMENT', '--keyspace and --staging-only exclude each other');
-  if (opts.id !== undefined && !/^restore_[0-9]{8}_[0-9]{6}$/.test(opts.id)) throw new FfError('INVALID_ARGUMENT', `restore run id ${JSON.stringify(opts.id.slice(0, 60))} is not restore_<yyyymmdd>_<hhmmss>`);
+  if (opts.id !== undefined && !RESTORE_ID_RE.test(opts.id)) throw new FfError('INVALID_ARGUMENT', `restore run id ${JSON.stringify(opts.id.slice(0, 60))} is not restore_<yyyymmdd>_<hhmmss>`);
+  const scopeArgs = checkScopeOptions({ ...opts, ...(keyspaces ? { keyspaces } : {}) });
   const stateDir = stateDirOf(inv);
   const held = readRunningJob(stateDir);
   if (held?.alive) throw runningError(held.job);
@@ -108,7 +118,7 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   const live = liveRecord(stateDir, record, opts.onEvent);
   try {
     live.sink({ type: 'run', kind: 'restore', id: record.id, backupId: opts.backup, deployment: inv.deployment });
-    return await withDeployment(inv, (d) => restoreFlow(d, inv, { ...opts, onEvent: live.sink }, keyspaces, record));
+    return await withDeployment(inv, (d) => restoreFlow(d, inv, { ...opts, onEvent: live.sink }, keyspaces, record, scopeArgs));
   } catch (e) {
     if (record.result === 'running' && record.phases.length > 0) {
       finishRecord(record, asFfError(e));
@@ -122,7 +132,7 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   }
 }
 
-async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined, record: RestoreRecord): Promise<RestoreRunResult> {
+async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined, record: RestoreRecord, scopeArgs: ScopeOptions): Promise<RestoreRunResult> {
   const warnings: string[] = [];
   const warn = (message: string, node?: string) => {
     warnings.push(message);
@@ -162,7 +172,14 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
     }
   }
   const restoredNodes = only ?? sources.map((r) => r.node);
-  const cassandraNodes = restoredNodes.filter((n) => cassandra.has(n));
+  // into a folder, nothing is put in place: no keyspace restore
+  const cassandraNodes = scopeArgs.toDir ? [] : restoredNodes.filter((n) => cassandra.has(n));
+  if (scopeArgs.paths && cassandraNodes.length > 0) {
+    throw new FfError('INVALID_ARGUMENT', `--path: ${cassandraNodes.join(', ')} is a Cassandra source, restored by keyspace; nothing was restored`, {
+      hint: 'restore keyspaces with --keyspace, or look at a subtree with --path and --to-dir',
+      details: { field: '--path' },
+    });
+  }
   if (keyspaces) {
     const rest = sources.map((r) => r.node).filter((n) => !restoredNodes.includes(n));
     warn(
@@ -170,8 +187,9 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
     );
   }
 
-  // ---- maintenance mode: a full restore needs every node's services down, a partial one the restored nodes'
-  const maintenanceNodes = only ? only : before.nodes.map((r) => r.node);
+  // ---- maintenance mode: a full restore needs every node's services down, a partial one the restored
+  // nodes'; a restore into a folder (--to-dir) writes no live data and needs none
+  const maintenanceNodes = scopeArgs.toDir ? [] : only ? only : before.nodes.map((r) => r.node);
   const up = before.nodes.filter((r) => maintenanceNodes.includes(r.node)).flatMap((r) => (svcList(r).length > 0 ? [`${r.node}: ${svcList(r).join(', ')}`] : []));
   let servicesStopped: ServicesResult | undefined;
   if (up.length > 0 && !opts.stopServices) {
@@ -201,6 +219,8 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
         lockLeaseMs: lockLeaseFor(inv.freeze.lease),
         ...(absent.length > 0 ? { absent: absent.map((a) => a.node) } : {}),
         ...(opts.force ? { force: true } : {}),
+        ...scopeArgs,
+        deployment: inv.deployment,
         // the sources themselves: a node's volumes, or one of them (`node:volume`)
         ...(opts.only && opts.only.length > 0 ? { only: opts.only } : only ? { only } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
@@ -308,12 +328,23 @@ export interface RestoreSourcesOptions {
   retry?: RetryPolicy;
   /** Cancels the running transfer and stops before the next source; the record says `incomplete`. */
   signal?: AbortSignal;
+  /** Only these subtrees (checked: see checkPaths) of the one source selected. */
+  paths?: string[];
+  /** Into `<toDir>/<record id>/<entry>` on each node instead of its volume (checked: see checkToDir). */
+  toDir?: string;
+  /** Backup sources restored onto sources of this inventory of other names. */
+  map?: MapPair[];
+  /** This inventory's deployment: a backup another one took is refused unless `fromDeployment` names it. Unset: no check (restore-keyspace). */
+  deployment?: string;
+  fromDeployment?: string;
 }
 
 export interface RestoreResult {
   backupId: string;
   restored: string[];
   record: RunRecord;
+  /** How the restore was narrowed or redirected (absent for a plain restore). */
+  scope?: RestoreScope;
 }
 
 /**
@@ -330,6 +361,11 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
   };
   const restored: string[] = [];
   const absent = opts.absent ?? [];
+  const scope: RestoreScope = {
+    ...(opts.paths ? { paths: opts.paths } : {}),
+    ...(opts.toDir ? { toDir: opts.toDir, folders: {} } : {}),
+  };
+  const hasScope = () => Object.keys(scope).length > 0;
   let failure: FfError | undefined;
   let backupId = opts.backup;
   let lock: HeldLock | undefined;
@@ -354,6 +390,10 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
     backupId = chosen.id;
     rec.backupId = backupId;
+    // another deployment's backup only when asked for by name, before anything is locked or moved
+    const fromDeployment = opts.deployment !== undefined ? crossDeployment(chosen, opts.deployment, opts.fromDeployment) : undefined;
+    if (fromDeployment) scope.fromDeployment = fromDeployment;
+    if (hasScope()) rec.restoreScope = scope;
     // a rerun of an interrupted restore of the same backup takes over the lock its dead run left
     lock = await holdTargetLock(ctx, target, { backupId, leaseMs: opts.lockLeaseMs ?? 90_000, purpose: 'restore', holder: opts.holder ?? newHolder(), takeover: true });
 
@@ -368,7 +408,9 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       }
       selected = [...new Set(picks.flatMap((x) => x.of))];
       const rest = dep.sources.filter((s) => !selected.includes(s)).map((s) => s.id);
-      if (absent.length > 0) {
+      if (opts.toDir) {
+        // nothing live is written: the others are not left behind
+      } else if (absent.length > 0) {
         const left = absent.length === 1 ? `${absent[0]} did not answer and is left as it is` : `${absent.join(', ')} did not answer and are left as they are`;
         warn(`partial restore: ${selected.length} of ${dep.sources.length} reachable sources${rest.length > 0 ? `; ${rest.join(', ')} keep their current data` : ''}; ${left}, so the deployment may not be consistent`);
       } else if (selected.length < dep.sources.length) {
@@ -377,12 +419,28 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     } else {
       selected = dep.sources;
     }
+    if (opts.paths && selected.length !== 1) {
+      throw new FfError('INVALID_ARGUMENT', `--path needs --only naming exactly one source; ${opts.only?.join(', ') ?? 'the selection'} names ${selected.length}: ${selected.map((s) => s.id).join(', ')}`, {
+        hint: `name one volume: --only ${selected[0]?.id ?? '<node>:<volume>'}`,
+        details: { field: '--path' },
+      });
+    }
+    // --map: the backup's source each mapped source of this inventory gets; the others get their own entry
+    const mapped = opts.map ? resolveMap(opts.map, backupSources(chosen), dep.sources.map((s) => ({ id: s.id, node: s.node.name, entry: s.vol.entry })), backupId) : new Map<string, { name: string; entry: string }>();
+    const left = [...mapped.keys()].filter((id) => !selected.some((s) => s.id === id));
+    if (left.length > 0) throw new FfError('INVALID_ARGUMENT', `--map names ${left.join(', ')}, which the restore leaves out (--only)`, { details: { field: '--map' } });
+    if (mapped.size > 0) scope.map = Object.fromEntries([...mapped].map(([id, b]) => [id, b.name]));
+    if (hasScope()) rec.restoreScope = scope;
+    const entryOf = (s: SourceMember) => mapped.get(s.id)?.entry ?? s.vol.entry;
+    needFeatures(opts, target, selected.map((s) => ({ name: s.node.name, desc: s.desc })));
+    if (opts.paths && !opts.toDir) warn(`partial restore of ${selected[0]!.id}: only ${opts.paths.join(', ')}; every other file of it keeps its current data`);
 
     // an application writing to a volume loses what it writes, and may see files change underneath
-    const activity = await Promise.all(selected.map((s) => s.node.volumeActivity?.(s.vol.entry, RECENT_SECONDS).then((a) => activityWarning(s.id, a), () => undefined)));
+    // (--to-dir leaves the live volumes alone)
+    const activity = opts.toDir ? [] : await Promise.all(selected.map((s) => s.node.volumeActivity?.(s.vol.entry, RECENT_SECONDS).then((a) => activityWarning(s.id, a), () => undefined)));
     for (const [i, w] of activity.entries()) if (w) warn(w, selected[i]!.node.name);
 
-    const wanted = selected.map((s) => s.vol.entry).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
+    const wanted = selected.map(entryOf).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
     await runPhase(ctx, 'verify', (p) =>
       onNode(ctx, p, target.node.name, async () => {
         const v = await target.node.verifyBackup(backupId, wanted);
@@ -401,22 +459,25 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       onNode(ctx, p, target.node.name, () => target.node.activateBackup(backupId), (e) => `${e.length} entries`),
     );
     try {
-      const missing = selected.filter((s) => !entries.includes(s.vol.entry));
+      const missing = selected.filter((s) => !entries.includes(entryOf(s)));
       if (missing.length > 0) {
-        throw new FfError('NOT_FOUND', `backup ${backupId} has no data for ${missing.map((m) => `${m.id} (${m.vol.entry})`).join(', ')}`, {
-          hint: 'a source added after this backup was taken cannot be restored from it; use --only for the others',
+        throw new FfError('NOT_FOUND', `backup ${backupId} has no data for ${missing.map((m) => `${m.id} (${entryOf(m)})`).join(', ')}`, {
+          hint: fromDeployment
+            ? `the backup's sources: ${backupSources(chosen).map((b) => b.name).join(', ')}; map them onto this inventory's with --map <backup source>=<source>`
+            : 'a source added after this backup was taken cannot be restored from it; use --only for the others',
         });
       }
-      const known = new Set(dep.sources.map((s) => s.vol.entry));
+      const known = new Set([...dep.sources.map((s) => s.vol.entry), ...[...mapped.values()].map((b) => b.entry)]);
       const orphans = entries.filter((e) => !known.has(e));
-      // a node not asked may be the source that claims them
-      if (orphans.length > 0 && absent.length === 0) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
+      // a node not asked may be the source that claims them; another deployment's backup holds its own nodes
+      if (orphans.length > 0 && absent.length === 0 && !fromDeployment) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
 
       await runPhase(ctx, 'restore', async (p) => {
         for (const s of selected) {
           const name = s.id;
           interrupted();
-          const entry = s.vol.entry;
+          const entry = entryOf(s);
+          if (opts.toDir) scope.folders![name] = `${opts.toDir}/${rec.id}/${entry}`;
           try {
             const { stats } = await onNode(
               ctx,
@@ -432,9 +493,27 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
                   entry,
                   sender: target.node,
                   receiver: s,
+                  // the node writes into its own volume (another node's entry with --map), or into a folder of its restoreDirs
+                  open: () =>
+                    s.node
+                      .openReceive({
+                        backupId,
+                        source: s.node.name,
+                        direction: 'restore',
+                        peer: target.node.name,
+                        entry,
+                        ...(opts.toDir ? { toDir: opts.toDir, restoreId: rec.id } : { intoEntry: s.vol.entry }),
+                      })
+                      .catch((e: unknown) => {
+                        throw namingOption(asFfError(e, s.node.name), opts.toDir);
+                      }),
                   send: async (args) => {
                     await failpointSlow('restore', opts.signal);
-                    return target.node.restoreSource({ ...args, entry }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) });
+                    return target.node
+                      .restoreSource({ ...args, entry, ...(opts.paths ? { paths: opts.paths } : {}) }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) })
+                      .catch((e: unknown) => {
+                        throw namingOption(asFfError(e, target.node.name), opts.toDir);
+                      });
                   },
                   retry: opts.retry ?? DEFAULT_RETRY,
                   ...(opts.signal ? { signal: opts.signal } : {}),
@@ -449,6 +528,8 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
           } catch (e) {
             interrupted();
             const err = await withReceiverCause(asFfError(e, name), s.node, { backupId, source: s.node.name, direction: 'restore' });
+            // a refused --to-dir or --path is the operator's to fix, said as it is
+            if (err.details?.field === '--to-dir' || err.details?.field === '--path') throw err;
             throw combineErrors(`restore of ${name}`, 'RESTORE_FAILED', [{ node: name, error: err }]);
           }
         }
@@ -468,5 +549,5 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
   rec.restored = restored;
   finishRecord(rec, failure);
   if (failure) throw failure;
-  return { backupId, restored, record: rec };
+  return { backupId, restored, record: rec, ...(hasScope() ? { scope } : {}) };
 }

@@ -310,7 +310,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
     const r = await this.unary<DescribeResponse__Output>((o, cb) =>
       this.client.Describe({}, o, cb),
     );
-    const d: NodeDescription = { name: r.name, version: r.version, roles: toRoles(r.roles), dataPort: r.data_port, rsyncVersion: r.rsync_version };
+    const d: NodeDescription = { name: r.name, version: r.version, roles: toRoles(r.roles), dataPort: r.data_port, rsyncVersion: r.rsync_version, features: r.features ?? [] };
     if (r.receive_failures?.length) {
       d.receiveFailures = r.receive_failures.map((f) => ({
         backupId: f.backup_id,
@@ -386,6 +386,9 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
             peer: a.peer,
             entry: a.entry,
             recheck: !!a.recheck,
+            to_dir: a.toDir ?? '',
+            restore_id: a.restoreId ?? '',
+            into_entry: a.intoEntry ?? '',
           },
           o,
           cb,
@@ -481,11 +484,12 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
     };
   }
 
-  async restoreSource(a: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats> {
+  async restoreSource(a: SendArgs & { entry: string; paths?: string[] }, opts?: StreamOptions): Promise<TransferStats> {
     await this.ready();
     const stream = this.client.RestoreSource({
       backup_id: a.backupId,
       entry: a.entry,
+      paths: a.paths ?? [],
       ticket: a.ticket,
       receiver_name: a.receiverName,
       receiver_host: a.receiverHost,

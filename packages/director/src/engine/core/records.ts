@@ -62,6 +62,22 @@ export interface RunRecord {
   target?: { node: string; freeBytes: number };
   /** A restore drill's outcome (kind `drill`). */
   drill?: DrillRecord;
+  /** A restore narrowed or redirected by --path, --to-dir, --map or --from-deployment. */
+  restoreScope?: RestoreScope;
+}
+
+/** How a restore was narrowed or redirected (restore-scope.ts checks the options). */
+export interface RestoreScope {
+  /** `--path`: only these subtrees of the one source restored; every other file stays as it is. */
+  paths?: string[];
+  /** `--to-dir`: the folder (inside the node's restoreDirs) restored into; nothing live is written. */
+  toDir?: string;
+  /** With `toDir`, per source restored: `<toDir>/<restore id>/<entry>` on its node. */
+  folders?: Record<string, string>;
+  /** `--map`: each source of this inventory given another backup source, with the source it got. */
+  map?: Record<string, string>;
+  /** The deployment that took the backup, when it is not this inventory's (`--from-deployment`). */
+  fromDeployment?: string;
 }
 
 export interface LiveProgress {

@@ -69,6 +69,8 @@ export interface NodeDescription {
   };
   dataPort: number;
   rsyncVersion: string;
+  /** Request fields the agent acts on that older agents ignore ("restore-paths", "restore-to-dir", "restore-into-entry"). */
+  features?: string[];
   /** This node's receiving rsyncs that failed lately (their stderr), newest last. */
   receiveFailures?: Array<{ backupId: string; source: string; direction: 'backup' | 'restore'; atMs: number; message: string }>;
 }
@@ -153,6 +155,11 @@ export interface OpenReceiveArgs {
   entry: string;
   /** Compare every file sent by content (the second pass, or no earlier backup to compare with). */
   recheck?: boolean;
+  /** Restores: receive into `<toDir>/<restoreId>/<entry>` inside the node's restoreDirs instead of its volume. */
+  toDir?: string;
+  restoreId?: string;
+  /** Restores into the volume: the node's own volume (its entry) to write into, when `entry` is another node's. */
+  intoEntry?: string;
 }
 
 export interface SendArgs {
@@ -240,7 +247,8 @@ export interface AgentNode {
   listBackups(): Promise<BackupListing[]>;
   activateBackup(backupId: string): Promise<string[]>;
   deactivateBackup(backupId: string): Promise<boolean>;
-  restoreSource(args: SendArgs & { entry: string }, opts?: StreamOptions): Promise<TransferStats>;
+  /** `paths`: only these subtrees of the entry (a partial restore). */
+  restoreSource(args: SendArgs & { entry: string; paths?: string[] }, opts?: StreamOptions): Promise<TransferStats>;
   lockTarget(args: LockArgs): Promise<LockResult>;
   unlockTarget(backupId: string, holder: string): Promise<boolean>;
   cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;

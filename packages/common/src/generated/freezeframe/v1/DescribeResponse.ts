@@ -26,6 +26,13 @@ export interface DescribeResponse {
    * Every source volume of the node (`source:` gives one, `sources:` several); `source` is the first.
    */
   'sources'?: (_freezeframe_v1_SourceInfo)[];
+  /**
+   * Request fields this agent acts on beyond the first protocol, so that a director never sends one
+   * to an agent that would ignore it (and restore a whole volume, or into the live one):
+   * "restore-paths" (RestoreSource.paths), "restore-to-dir" (OpenReceive.to_dir, restore_id),
+   * "restore-into-entry" (OpenReceive.into_entry).
+   */
+  'features'?: (string)[];
 }
 
 export interface DescribeResponse__Output {
@@ -49,4 +56,11 @@ export interface DescribeResponse__Output {
    * Every source volume of the node (`source:` gives one, `sources:` several); `source` is the first.
    */
   'sources': (_freezeframe_v1_SourceInfo__Output)[];
+  /**
+   * Request fields this agent acts on beyond the first protocol, so that a director never sends one
+   * to an agent that would ignore it (and restore a whole volume, or into the live one):
+   * "restore-paths" (RestoreSource.paths), "restore-to-dir" (OpenReceive.to_dir, restore_id),
+   * "restore-into-entry" (OpenReceive.into_entry).
+   */
+  'features': (string)[];
 }

@@ -15,6 +15,12 @@ export interface RestoreSourceRequest {
    * from OpenReceiveResponse.inplace
    */
   'inplace'?: (boolean);
+  /**
+   * Partial restore (`restore --path`): send only these subtrees of the entry (relative paths, no
+   * '.', '..' or control characters, at most 64; each must be in the backup with no symbolic
+   * link on the way), and let the receiver delete only inside them. Empty: the whole entry.
+   */
+  'paths'?: (string)[];
 }
 
 export interface RestoreSourceRequest__Output {
@@ -31,4 +37,10 @@ export interface RestoreSourceRequest__Output {
    * from OpenReceiveResponse.inplace
    */
   'inplace': (boolean);
+  /**
+   * Partial restore (`restore --path`): send only these subtrees of the entry (relative paths, no
+   * '.', '..' or control characters, at most 64; each must be in the backup with no symbolic
+   * link on the way), and let the receiver delete only inside them. Empty: the whole entry.
+   */
+  'paths': (string)[];
 }

@@ -250,10 +250,17 @@ export type NotStoredClass = (typeof NOT_STORED_CLASSES)[number] | 'other';
  */
 const unsupported = z.array(z.enum(NOT_STORED_CLASSES)).optional();
 
+/**
+ * A remote target (`freezeframe replicate`): the certificate identity of the target agent whose
+ * backups it receives as zfs/btrfs streams, from nobody else. Such a target takes no backups
+ * from sources: its history must stay the sender's, so that every stream applies.
+ */
+const replicaOf = name.optional();
+
 const targetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported }).strict(),
+  z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported, replicaOf }).strict(),
   z.object({ kind: z.literal('dir'), path: absPath, unsupported }).strict(),
-  z.object({ kind: z.literal('btrfs'), path: absPath, unsupported }).strict(),
+  z.object({ kind: z.literal('btrfs'), path: absPath, unsupported, replicaOf }).strict(),
 ]);
 
 export const agentConfigSchema = z
@@ -337,6 +344,39 @@ export function parseSamplePercent(v: string): number | undefined {
   return n > 0 && n <= 100 ? n : undefined;
 }
 
+const retentionSchema = z
+  .object({
+    last: z.number().int().min(1).default(7),
+    daily: z.number().int().min(0).default(14),
+    weekly: z.number().int().min(0).default(8),
+    monthly: z.number().int().min(0).default(12),
+  })
+  .strict();
+
+/**
+ * `freezeframe replicate`: remote targets (target agents of another site, each with
+ * target.replicaOf naming this deployment's target) that receive copies of the target's backups.
+ */
+const replicateSchema = z
+  .object({
+    to: z
+      .array(
+        z
+          .object({
+            /** The remote target agent's certificate identity; `--from NAME`, `list --target NAME`. */
+            name,
+            address: hostPort,
+            /** Its own retention (a remote often keeps longer); default: the inventory's retention. */
+            retention: retentionSchema.optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+    /** `backup`: every backup replicates when it is tagged; a failure is a warning of the backup, not its failure. */
+    after: z.enum(['backup']).optional(),
+  })
+  .strict();
+
 export const inventorySchema = z
   .object({
     deployment: name,
@@ -353,15 +393,7 @@ export const inventorySchema = z
       }),
     freeze: z.object({ lease: duration.default('30s') }).strict().default({}),
     transfer: z.object({ concurrency: z.number().int().min(1).max(64).default(1) }).strict().default({}),
-    retention: z
-      .object({
-        last: z.number().int().min(1).default(7),
-        daily: z.number().int().min(0).default(14),
-        weekly: z.number().int().min(0).default(8),
-        monthly: z.number().int().min(0).default(12),
-      })
-      .strict()
-      .default({}),
+    retention: retentionSchema.default({}),
     /** Where run records are written (default: ~/.local/state/freezeframe/<deployment>). */
     stateDir: z.string().optional(),
     /** The Prometheus text file written after every backup, restore and prune (none when absent). */
@@ -370,8 +402,19 @@ export const inventorySchema = z
     health: z.object({ maxAge: duration.default('26h'), maxDrillAge: duration.default('192h') }).strict().default({}),
     /** `freezeframe drill`: the node that restores into a scratch folder, and that folder (inside one of its agent's restoreDirs). */
     drill: z.object({ node: name, dir: absPath, sample: samplePercent.optional() }).strict().optional(),
+    replicate: replicateSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((inv, ctx) => {
+    const nodes = new Set(inv.nodes.map((n) => n.name));
+    const seen = new Set<string>();
+    inv.replicate?.to.forEach((r, i) => {
+      // a remote is another site's agent: one of this deployment's nodes would receive its own backups
+      if (nodes.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['replicate', 'to', i, 'name'], message: `${r.name} is one of nodes:; a remote target is another site's agent` });
+      if (seen.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['replicate', 'to', i, 'name'], message: `duplicate remote target ${r.name}` });
+      seen.add(r.name);
+    });
+  });
 
 export type Inventory = z.infer<typeof inventorySchema>;
 

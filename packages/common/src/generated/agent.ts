@@ -31,6 +31,8 @@ import type { NotStored as _freezeframe_v1_NotStored, NotStored__Output as _free
 import type { OpenDrillRequest as _freezeframe_v1_OpenDrillRequest, OpenDrillRequest__Output as _freezeframe_v1_OpenDrillRequest__Output } from './freezeframe/v1/OpenDrillRequest.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from './freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from './freezeframe/v1/OpenReceiveResponse.js';
+import type { OpenReplicaReceiveRequest as _freezeframe_v1_OpenReplicaReceiveRequest, OpenReplicaReceiveRequest__Output as _freezeframe_v1_OpenReplicaReceiveRequest__Output } from './freezeframe/v1/OpenReplicaReceiveRequest.js';
+import type { OpenReplicaReceiveResponse as _freezeframe_v1_OpenReplicaReceiveResponse, OpenReplicaReceiveResponse__Output as _freezeframe_v1_OpenReplicaReceiveResponse__Output } from './freezeframe/v1/OpenReplicaReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from './freezeframe/v1/PerformRsyncRequest.js';
 import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from './freezeframe/v1/PrepareSnapshotRequest.js';
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from './freezeframe/v1/PrepareSnapshotResponse.js';
@@ -41,6 +43,9 @@ import type { RemoveDrillRequest as _freezeframe_v1_RemoveDrillRequest, RemoveDr
 import type { RemoveDrillResponse as _freezeframe_v1_RemoveDrillResponse, RemoveDrillResponse__Output as _freezeframe_v1_RemoveDrillResponse__Output } from './freezeframe/v1/RemoveDrillResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from './freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from './freezeframe/v1/RemoveSnapshotResponse.js';
+import type { ReplicaSendRequest as _freezeframe_v1_ReplicaSendRequest, ReplicaSendRequest__Output as _freezeframe_v1_ReplicaSendRequest__Output } from './freezeframe/v1/ReplicaSendRequest.js';
+import type { ReplicaSizeRequest as _freezeframe_v1_ReplicaSizeRequest, ReplicaSizeRequest__Output as _freezeframe_v1_ReplicaSizeRequest__Output } from './freezeframe/v1/ReplicaSizeRequest.js';
+import type { ReplicaSizeResponse as _freezeframe_v1_ReplicaSizeResponse, ReplicaSizeResponse__Output as _freezeframe_v1_ReplicaSizeResponse__Output } from './freezeframe/v1/ReplicaSizeResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from './freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep as _freezeframe_v1_RestoreKeyspaceStep, RestoreKeyspaceStep__Output as _freezeframe_v1_RestoreKeyspaceStep__Output } from './freezeframe/v1/RestoreKeyspaceStep.js';
 import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from './freezeframe/v1/RestoreSourceRequest.js';
@@ -104,6 +109,8 @@ export interface ProtoGrpcType {
       OpenDrillRequest: MessageTypeDefinition<_freezeframe_v1_OpenDrillRequest, _freezeframe_v1_OpenDrillRequest__Output>
       OpenReceiveRequest: MessageTypeDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveRequest__Output>
       OpenReceiveResponse: MessageTypeDefinition<_freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveResponse__Output>
+      OpenReplicaReceiveRequest: MessageTypeDefinition<_freezeframe_v1_OpenReplicaReceiveRequest, _freezeframe_v1_OpenReplicaReceiveRequest__Output>
+      OpenReplicaReceiveResponse: MessageTypeDefinition<_freezeframe_v1_OpenReplicaReceiveResponse, _freezeframe_v1_OpenReplicaReceiveResponse__Output>
       PerformRsyncRequest: MessageTypeDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_PerformRsyncRequest__Output>
       PrepareSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotRequest__Output>
       PrepareSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotResponse__Output>
@@ -114,6 +121,9 @@ export interface ProtoGrpcType {
       RemoveDrillResponse: MessageTypeDefinition<_freezeframe_v1_RemoveDrillResponse, _freezeframe_v1_RemoveDrillResponse__Output>
       RemoveSnapshotRequest: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotRequest__Output>
       RemoveSnapshotResponse: MessageTypeDefinition<_freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotResponse__Output>
+      ReplicaSendRequest: MessageTypeDefinition<_freezeframe_v1_ReplicaSendRequest, _freezeframe_v1_ReplicaSendRequest__Output>
+      ReplicaSizeRequest: MessageTypeDefinition<_freezeframe_v1_ReplicaSizeRequest, _freezeframe_v1_ReplicaSizeRequest__Output>
+      ReplicaSizeResponse: MessageTypeDefinition<_freezeframe_v1_ReplicaSizeResponse, _freezeframe_v1_ReplicaSizeResponse__Output>
       RestoreKeyspaceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceRequest__Output>
       RestoreKeyspaceStep: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceStep__Output>
       RestoreSourceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_RestoreSourceRequest__Output>

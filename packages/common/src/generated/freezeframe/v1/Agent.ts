@@ -26,6 +26,8 @@ import type { LockTargetResponse as _freezeframe_v1_LockTargetResponse, LockTarg
 import type { OpenDrillRequest as _freezeframe_v1_OpenDrillRequest, OpenDrillRequest__Output as _freezeframe_v1_OpenDrillRequest__Output } from '../../freezeframe/v1/OpenDrillRequest.js';
 import type { OpenReceiveRequest as _freezeframe_v1_OpenReceiveRequest, OpenReceiveRequest__Output as _freezeframe_v1_OpenReceiveRequest__Output } from '../../freezeframe/v1/OpenReceiveRequest.js';
 import type { OpenReceiveResponse as _freezeframe_v1_OpenReceiveResponse, OpenReceiveResponse__Output as _freezeframe_v1_OpenReceiveResponse__Output } from '../../freezeframe/v1/OpenReceiveResponse.js';
+import type { OpenReplicaReceiveRequest as _freezeframe_v1_OpenReplicaReceiveRequest, OpenReplicaReceiveRequest__Output as _freezeframe_v1_OpenReplicaReceiveRequest__Output } from '../../freezeframe/v1/OpenReplicaReceiveRequest.js';
+import type { OpenReplicaReceiveResponse as _freezeframe_v1_OpenReplicaReceiveResponse, OpenReplicaReceiveResponse__Output as _freezeframe_v1_OpenReplicaReceiveResponse__Output } from '../../freezeframe/v1/OpenReplicaReceiveResponse.js';
 import type { PerformRsyncRequest as _freezeframe_v1_PerformRsyncRequest, PerformRsyncRequest__Output as _freezeframe_v1_PerformRsyncRequest__Output } from '../../freezeframe/v1/PerformRsyncRequest.js';
 import type { PrepareSnapshotRequest as _freezeframe_v1_PrepareSnapshotRequest, PrepareSnapshotRequest__Output as _freezeframe_v1_PrepareSnapshotRequest__Output } from '../../freezeframe/v1/PrepareSnapshotRequest.js';
 import type { PrepareSnapshotResponse as _freezeframe_v1_PrepareSnapshotResponse, PrepareSnapshotResponse__Output as _freezeframe_v1_PrepareSnapshotResponse__Output } from '../../freezeframe/v1/PrepareSnapshotResponse.js';
@@ -35,6 +37,9 @@ import type { RemoveDrillRequest as _freezeframe_v1_RemoveDrillRequest, RemoveDr
 import type { RemoveDrillResponse as _freezeframe_v1_RemoveDrillResponse, RemoveDrillResponse__Output as _freezeframe_v1_RemoveDrillResponse__Output } from '../../freezeframe/v1/RemoveDrillResponse.js';
 import type { RemoveSnapshotRequest as _freezeframe_v1_RemoveSnapshotRequest, RemoveSnapshotRequest__Output as _freezeframe_v1_RemoveSnapshotRequest__Output } from '../../freezeframe/v1/RemoveSnapshotRequest.js';
 import type { RemoveSnapshotResponse as _freezeframe_v1_RemoveSnapshotResponse, RemoveSnapshotResponse__Output as _freezeframe_v1_RemoveSnapshotResponse__Output } from '../../freezeframe/v1/RemoveSnapshotResponse.js';
+import type { ReplicaSendRequest as _freezeframe_v1_ReplicaSendRequest, ReplicaSendRequest__Output as _freezeframe_v1_ReplicaSendRequest__Output } from '../../freezeframe/v1/ReplicaSendRequest.js';
+import type { ReplicaSizeRequest as _freezeframe_v1_ReplicaSizeRequest, ReplicaSizeRequest__Output as _freezeframe_v1_ReplicaSizeRequest__Output } from '../../freezeframe/v1/ReplicaSizeRequest.js';
+import type { ReplicaSizeResponse as _freezeframe_v1_ReplicaSizeResponse, ReplicaSizeResponse__Output as _freezeframe_v1_ReplicaSizeResponse__Output } from '../../freezeframe/v1/ReplicaSizeResponse.js';
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from '../../freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep as _freezeframe_v1_RestoreKeyspaceStep, RestoreKeyspaceStep__Output as _freezeframe_v1_RestoreKeyspaceStep__Output } from '../../freezeframe/v1/RestoreKeyspaceStep.js';
 import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from '../../freezeframe/v1/RestoreSourceRequest.js';
@@ -261,6 +266,29 @@ export interface AgentClient extends grpc.Client {
   openReceive(argument: _freezeframe_v1_OpenReceiveRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReceiveResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Replication (`freezeframe replicate`): a target's backups copied to a remote target as
+   * filesystem streams (zfs send | zfs recv, btrfs send | btrfs receive) through the data channel.
+   * Remote target: issues a one-time ticket for one stream from `peer`, who must be the identity
+   * its target.replicaOf names. The remote alone decides where the stream lands (its own dataset or
+   * folder) and how it is received; the stream must carry backup_id, incremental from base_id.
+   */
+  OpenReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  OpenReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Replication (`freezeframe replicate`): a target's backups copied to a remote target as
+   * filesystem streams (zfs send | zfs recv, btrfs send | btrfs receive) through the data channel.
+   * Remote target: issues a one-time ticket for one stream from `peer`, who must be the identity
+   * its target.replicaOf names. The remote alone decides where the stream lands (its own dataset or
+   * folder) and how it is received; the stream must carry backup_id, incremental from base_id.
+   */
+  openReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  openReplicaReceive(argument: _freezeframe_v1_OpenReplicaReceiveRequest, callback: grpc.requestCallback<_freezeframe_v1_OpenReplicaReceiveResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Source: sends the snapshot to a receiving agent through the data channel; streams progress.
    */
   PerformRsync(argument: _freezeframe_v1_PerformRsyncRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
@@ -336,6 +364,36 @@ export interface AgentClient extends grpc.Client {
   removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
   removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
   removeSnapshot(argument: _freezeframe_v1_RemoveSnapshotRequest, callback: grpc.requestCallback<_freezeframe_v1_RemoveSnapshotResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Main target: sends one backup as a stream (incremental from base_id) to the remote's data
+   * channel with the remote's ticket; streams progress. The remote's verdict comes from its
+   * ReceiveResult, as for rsync.
+   */
+  ReplicaSend(argument: _freezeframe_v1_ReplicaSendRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  ReplicaSend(argument: _freezeframe_v1_ReplicaSendRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  /**
+   * Main target: sends one backup as a stream (incremental from base_id) to the remote's data
+   * channel with the remote's ticket; streams progress. The remote's verdict comes from its
+   * ReceiveResult, as for rsync.
+   */
+  replicaSend(argument: _freezeframe_v1_ReplicaSendRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  replicaSend(argument: _freezeframe_v1_ReplicaSendRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
+  
+  /**
+   * Main target: about how many bytes ReplicaSend would send (`replicate --dry-run`).
+   */
+  ReplicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  ReplicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Main target: about how many bytes ReplicaSend would send (`replicate --dry-run`).
+   */
+  replicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  replicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  replicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
+  replicaSize(argument: _freezeframe_v1_ReplicaSizeRequest, callback: grpc.requestCallback<_freezeframe_v1_ReplicaSizeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Source (cassandra): restores keyspaces from the backup staged on this node (OpenReceive
@@ -536,6 +594,15 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   OpenReceive: grpc.handleUnaryCall<_freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse>;
   
   /**
+   * Replication (`freezeframe replicate`): a target's backups copied to a remote target as
+   * filesystem streams (zfs send | zfs recv, btrfs send | btrfs receive) through the data channel.
+   * Remote target: issues a one-time ticket for one stream from `peer`, who must be the identity
+   * its target.replicaOf names. The remote alone decides where the stream lands (its own dataset or
+   * folder) and how it is received; the stream must carry backup_id, incremental from base_id.
+   */
+  OpenReplicaReceive: grpc.handleUnaryCall<_freezeframe_v1_OpenReplicaReceiveRequest__Output, _freezeframe_v1_OpenReplicaReceiveResponse>;
+  
+  /**
    * Source: sends the snapshot to a receiving agent through the data channel; streams progress.
    */
   PerformRsync: grpc.handleServerStreamingCall<_freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress>;
@@ -562,6 +629,18 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
    * Source: removes the snapshot (and its mount) of a backup. Idempotent.
    */
   RemoveSnapshot: grpc.handleUnaryCall<_freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse>;
+  
+  /**
+   * Main target: sends one backup as a stream (incremental from base_id) to the remote's data
+   * channel with the remote's ticket; streams progress. The remote's verdict comes from its
+   * ReceiveResult, as for rsync.
+   */
+  ReplicaSend: grpc.handleServerStreamingCall<_freezeframe_v1_ReplicaSendRequest__Output, _freezeframe_v1_TransferProgress>;
+  
+  /**
+   * Main target: about how many bytes ReplicaSend would send (`replicate --dry-run`).
+   */
+  ReplicaSize: grpc.handleUnaryCall<_freezeframe_v1_ReplicaSizeRequest__Output, _freezeframe_v1_ReplicaSizeResponse>;
   
   /**
    * Source (cassandra): restores keyspaces from the backup staged on this node (OpenReceive
@@ -622,11 +701,14 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   LockTarget: MethodDefinition<_freezeframe_v1_LockTargetRequest, _freezeframe_v1_LockTargetResponse, _freezeframe_v1_LockTargetRequest__Output, _freezeframe_v1_LockTargetResponse__Output>
   OpenDrill: MethodDefinition<_freezeframe_v1_OpenDrillRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenDrillRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
   OpenReceive: MethodDefinition<_freezeframe_v1_OpenReceiveRequest, _freezeframe_v1_OpenReceiveResponse, _freezeframe_v1_OpenReceiveRequest__Output, _freezeframe_v1_OpenReceiveResponse__Output>
+  OpenReplicaReceive: MethodDefinition<_freezeframe_v1_OpenReplicaReceiveRequest, _freezeframe_v1_OpenReplicaReceiveResponse, _freezeframe_v1_OpenReplicaReceiveRequest__Output, _freezeframe_v1_OpenReplicaReceiveResponse__Output>
   PerformRsync: MethodDefinition<_freezeframe_v1_PerformRsyncRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_PerformRsyncRequest__Output, _freezeframe_v1_TransferProgress__Output>
   PrepareSnapshot: MethodDefinition<_freezeframe_v1_PrepareSnapshotRequest, _freezeframe_v1_PrepareSnapshotResponse, _freezeframe_v1_PrepareSnapshotRequest__Output, _freezeframe_v1_PrepareSnapshotResponse__Output>
   ReceiveResult: MethodDefinition<_freezeframe_v1_ReceiveResultRequest, _freezeframe_v1_ReceiveResultResponse, _freezeframe_v1_ReceiveResultRequest__Output, _freezeframe_v1_ReceiveResultResponse__Output>
   RemoveDrill: MethodDefinition<_freezeframe_v1_RemoveDrillRequest, _freezeframe_v1_RemoveDrillResponse, _freezeframe_v1_RemoveDrillRequest__Output, _freezeframe_v1_RemoveDrillResponse__Output>
   RemoveSnapshot: MethodDefinition<_freezeframe_v1_RemoveSnapshotRequest, _freezeframe_v1_RemoveSnapshotResponse, _freezeframe_v1_RemoveSnapshotRequest__Output, _freezeframe_v1_RemoveSnapshotResponse__Output>
+  ReplicaSend: MethodDefinition<_freezeframe_v1_ReplicaSendRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_ReplicaSendRequest__Output, _freezeframe_v1_TransferProgress__Output>
+  ReplicaSize: MethodDefinition<_freezeframe_v1_ReplicaSizeRequest, _freezeframe_v1_ReplicaSizeResponse, _freezeframe_v1_ReplicaSizeRequest__Output, _freezeframe_v1_ReplicaSizeResponse__Output>
   RestoreKeyspace: MethodDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep__Output>
   RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>
   StartServices: MethodDefinition<_freezeframe_v1_StartServicesRequest, _freezeframe_v1_StartServicesResponse, _freezeframe_v1_StartServicesRequest__Output, _freezeframe_v1_StartServicesResponse__Output>

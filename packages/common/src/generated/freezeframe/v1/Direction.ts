@@ -10,6 +10,10 @@ export const Direction = {
    * target -> source
    */
   DIRECTION_RESTORE: 'DIRECTION_RESTORE',
+  /**
+   * main target -> remote target (a zfs/btrfs stream, not rsync)
+   */
+  DIRECTION_REPLICATE: 'DIRECTION_REPLICATE',
 } as const;
 
 export type Direction =
@@ -25,5 +29,10 @@ export type Direction =
    */
   | 'DIRECTION_RESTORE'
   | 2
+  /**
+   * main target -> remote target (a zfs/btrfs stream, not rsync)
+   */
+  | 'DIRECTION_REPLICATE'
+  | 3
 
 export type Direction__Output = typeof Direction[keyof typeof Direction]

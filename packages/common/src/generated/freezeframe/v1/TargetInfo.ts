@@ -10,6 +10,15 @@ export interface TargetInfo {
    * What the target's file system cannot store, found by trying it (cached for 10 minutes).
    */
   'limits'?: (_freezeframe_v1_TargetLimit)[];
+  /**
+   * A remote target (target.replicaOf): the identity whose backups it receives as streams. Such
+   * a target takes no backups from sources (its history must stay the sender's).
+   */
+  'replica_of'?: (string);
+  /**
+   * It can receive a cut stream where it stopped (OpenZFS `zfs recv -s`); zfs-fuse and btrfs cannot.
+   */
+  'resumable'?: (boolean);
 }
 
 export interface TargetInfo__Output {
@@ -19,4 +28,13 @@ export interface TargetInfo__Output {
    * What the target's file system cannot store, found by trying it (cached for 10 minutes).
    */
   'limits': (_freezeframe_v1_TargetLimit__Output)[];
+  /**
+   * A remote target (target.replicaOf): the identity whose backups it receives as streams. Such
+   * a target takes no backups from sources (its history must stay the sender's).
+   */
+  'replica_of': (string);
+  /**
+   * It can receive a cut stream where it stopped (OpenZFS `zfs recv -s`); zfs-fuse and btrfs cannot.
+   */
+  'resumable': (boolean);
 }

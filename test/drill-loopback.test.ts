@@ -294,6 +294,24 @@ describe('freezeframe drill', () => {
     expect(await nagios()).toMatch(new RegExp(`newest restore drill ${err.details.drillId} did not finish`));
   }, 60_000);
 
+  it('cleanup lists an interrupted drill\'s folder with --dry-run and removes it, leaving the operator\'s file', async () => {
+    attach();
+    const left = join(drillDir, 'drill_20200202_000000');
+    mkdirSync(join(left, 'restored', 'sub'), { recursive: true });
+    writeFileSync(join(left, 'restored', 'sub', 'x'), 'a restored file');
+    const dry = await rig.director(['cleanup', '--dry-run', '--json']);
+    expect(dry.code, `${dry.stdout}\n${dry.stderr}`).toBe(0);
+    const drillRow = (out: any) => out.nodes.find((n: { node: string }) => n.node === 'drill');
+    expect(drillRow(json(dry.stdout)).removed).toEqual([`drill folder ${left}`]);
+    expect(existsSync(join(left, 'restored', 'sub', 'x'))).toBe(true);
+    const real = await rig.director(['cleanup', '--json']);
+    expect(real.code, `${real.stdout}\n${real.stderr}`).toBe(0);
+    expect(drillRow(json(real.stdout)).removed).toEqual([`drill folder ${left}`]);
+    expect(readdirSync(drillDir)).toEqual(['keep.txt']);
+    const again = await rig.director(['cleanup', '--json']);
+    expect(drillRow(json(again.stdout)).removed).toEqual([]);
+  }, 60_000);
+
   it('a stored file flipped and one deleted on the target: the drill names both, exits 1, records failed; nagios warns', async () => {
     attach();
     const flipped = stored('src-1', 'sub/deep/g.bin');

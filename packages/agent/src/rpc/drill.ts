@@ -92,10 +92,10 @@ export async function removeDrill(ctx: AgentContext, req: RemoveDrillRequest__Ou
     for (const n of names) {
       const st = await d.lstat(n);
       if (!st?.isDirectory()) continue;
-      await d.removeTree(n);
+      if (!req.dry_run) await d.removeTree(n);
       removed.push(join(path, n));
     }
-    if (removed.length > 0) ctx.log.info({ drill_id: keep || undefined, removed }, 'drill folders removed');
+    if (removed.length > 0 && !req.dry_run) ctx.log.info({ drill_id: keep || undefined, removed }, 'drill folders removed');
     return { removed };
   });
 }

@@ -16,7 +16,8 @@ export interface CleanupCommandResult {
 
 /**
  * Removes every leftover of earlier runs on every node (source snapshots and mounts, restore
- * clones, stale freezes), by the backup id each carries. Running it twice is a no-op.
+ * clones, stale freezes, the folders of drills that did not finish), by the id each carries.
+ * Running it twice is a no-op.
  */
 export async function cleanup(inv: Inventory, opts: { dryRun?: boolean } = {}): Promise<CleanupCommandResult> {
   return withDeployment(inv, async (d) => {
@@ -29,7 +30,9 @@ export async function cleanup(inv: Inventory, opts: { dryRun?: boolean } = {}): 
         dep.members.map(async (m) => {
           try {
             const r = await m.node.cleanup([lockId], !!opts.dryRun);
-            return { node: m.node.name, removed: r.removed, problems: r.problems };
+            // an interrupted drill's folder holds a whole restored backup: the next drill would remove it, cleanup does now
+            const drills = inv.drill?.node === m.node.name ? await d.node(m.node.name).removeDrill({ drillId: '', dir: inv.drill.dir, leftovers: true, dryRun: !!opts.dryRun }) : [];
+            return { node: m.node.name, removed: [...r.removed, ...drills.map((f) => `drill folder ${f}`)], problems: r.problems };
           } catch (e) {
             return { node: m.node.name, removed: [], problems: [asFfError(e, m.node.name).message] };
           }

@@ -615,9 +615,9 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
     };
   }
 
-  async removeDrill(a: { drillId: string; dir: string; leftovers?: boolean }): Promise<string[]> {
+  async removeDrill(a: { drillId: string; dir: string; leftovers?: boolean; dryRun?: boolean }): Promise<string[]> {
     const r = await this.unary<RemoveDrillResponse__Output>(
-      (o, cb) => this.client.RemoveDrill({ drill_id: a.drillId, dir: a.dir, leftovers: !!a.leftovers }, o, cb),
+      (o, cb) => this.client.RemoveDrill({ drill_id: a.drillId, dir: a.dir, leftovers: !!a.leftovers, dry_run: !!a.dryRun }, o, cb),
       TREE_DEADLINE_MS,
     );
     return r.removed;

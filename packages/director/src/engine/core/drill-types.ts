@@ -65,6 +65,6 @@ export interface DrillNode {
   drillSource(a: SendArgs & { sample?: DrillSample }, opts?: StreamOptions): Promise<TransferStats>;
   /** Drill node: compares what arrived with the checksums recorded at backup time. */
   checkDrill(a: { drillId: string; dir: string; backupId: string; sample?: DrillSample }): Promise<DrillCheckResult>;
-  /** Drill node: deletes the drill's folder, or with `leftovers` every other drill folder in dir; returns what it deleted. */
-  removeDrill(a: { drillId: string; dir: string; leftovers?: boolean }): Promise<string[]>;
+  /** Drill node: deletes the drill's folder, or with `leftovers` every other drill folder in dir; returns what it deleted (with `dryRun`, would delete). */
+  removeDrill(a: { drillId: string; dir: string; leftovers?: boolean; dryRun?: boolean }): Promise<string[]>;
 }

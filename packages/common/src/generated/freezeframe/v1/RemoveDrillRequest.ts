@@ -11,6 +11,10 @@ export interface RemoveDrillRequest {
    * every drill_* folder in dir except drill_id (interrupted drills)
    */
   'leftovers'?: (boolean);
+  /**
+   * only list what would be deleted (`freezeframe cleanup --dry-run`)
+   */
+  'dry_run'?: (boolean);
 }
 
 export interface RemoveDrillRequest__Output {
@@ -23,4 +27,8 @@ export interface RemoveDrillRequest__Output {
    * every drill_* folder in dir except drill_id (interrupted drills)
    */
   'leftovers': (boolean);
+  /**
+   * only list what would be deleted (`freezeframe cleanup --dry-run`)
+   */
+  'dry_run': (boolean);
 }

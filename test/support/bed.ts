@@ -72,6 +72,11 @@ export interface BedOptions {
   seed?: (volume: string, source: BedSourceSpec) => Promise<void>;
   deployment?: string;
   freezeLease?: string;
+  /**
+   * A second target container, the remote site of `freezeframe replicate`: its own zfs-fuse and
+   * pool, an agent with `target.replicaOf` naming the target, and the inventory's `replicate:`.
+   */
+  remote?: { name: string };
 }
 
 export interface BedApp {
@@ -120,6 +125,8 @@ export interface Bed {
   network: string;
   sources: BedSource[];
   target: BedTarget;
+  /** With `remote`: the remote target, and `zfs`/`zpool` inside its container. */
+  remote?: BedTarget & { zfs(args: readonly string[]): Promise<string> };
   inventory: string;
   /** The director's state folder (run records under runs/). */
   stateDir: string;
@@ -251,7 +258,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
     if (problems.length > 0) throw new Error(`tearing down the bed in ${dir}:\n  ${problems.join('\n  ')}`);
   };
   const agentLogs = () => {
-    const names = [targetName, ...opts.sources.map((s) => s.name)];
+    const names = [targetName, ...(opts.remote ? [opts.remote.name] : []), ...opts.sources.map((s) => s.name)];
     return names
       .map((n) => {
         const f = join(logsDir, `${n}.log`);
@@ -287,7 +294,8 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
     let tlsFiles: (n: string) => TlsPaths = () => {
       throw new Error('no PKI: the bed was started without agents');
     };
-    if (opts.agents !== false) tlsFiles = (await makePki(pki, ['director', targetName, ...opts.sources.map((s) => s.name)])).files;
+    const remoteNames = opts.remote ? [opts.remote.name] : [];
+    if (opts.agents !== false) tlsFiles = (await makePki(pki, ['director', targetName, ...remoteNames, ...opts.sources.map((s) => s.name)])).files;
     const inContainerTls = (n: string) => {
       const t = tlsFiles(n);
       const rel = (p: string) => join('/etc/freezeframe/pki', p.slice(pki.length + 1));
@@ -348,42 +356,41 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
       s.app = { name, role: spec.writer, id: await runContainer(name, appArgs(s, spec.writer)) };
     }
 
-    // ---- target: zfs-fuse is the container's init; the pool lives on a file on the host
-    const target: BedTarget = {
-      name: targetName,
-      ip: `${subnet}.10`,
-      container: '',
-      pool: `ffbed${tag}`,
-      dataset: `ffbed${tag}/current`,
-      pid: 0,
+    // ---- targets: zfs-fuse is each container's init; the pool lives on a file on the host
+    const startTarget = async (name: string, ip: string, pool: string) => {
+      const t: BedTarget = { name, ip, container: '', pool, dataset: `${pool}/current`, pid: 0 };
+      const tdir = join(dir, name);
+      await mkdir(tdir);
+      const poolFile = join(tdir, 'pool.img');
+      await writeFile(poolFile, '');
+      await truncate(poolFile, (opts.poolMiB ?? 256) << 20);
+      t.container = await runContainer(`ffbed-${tag}-${name}`, [
+        '--hostname', name,
+        '--network', network, '--ip', ip,
+        '--device', '/dev/fuse', '--cap-add', 'SYS_ADMIN',
+        '--tmpfs', '/var/run/zfs', '--tmpfs', '/var/lock/zfs', '--tmpfs', '/var/lib/zfs',
+        ...commonMounts,
+        '-v', `${tdir}:/bed/target`,
+        image, 'zfs-fuse', '--no-daemon',
+      ]);
+      const zfsIn = async (args: readonly string[]) => {
+        const [bin, ...rest] = args;
+        return docker(['exec', t.container, bin!, ...rest], { timeoutMs: 60_000 });
+      };
+      // exported before the container goes, so zfs-fuse flushes and the file is a clean pool
+      cleanup.push(`exporting pool ${pool}`, () => zfsIn(['zpool', 'export', '-f', pool]).catch(() => undefined));
+      await waitFor(`zfs-fuse in the ${name} container`, 10_000, async () => {
+        await zfsIn(['zpool', 'list', '-H']);
+        return true;
+      });
+      await zfsIn(['zpool', 'create', '-m', `/${pool}`, pool, '/bed/target/pool.img']);
+      t.pid = Number(await docker(['inspect', '-f', '{{.State.Pid}}', t.container]));
+      return { t, tdir, zfs: zfsIn };
     };
-    const targetDir = join(dir, targetName);
-    await mkdir(targetDir);
-    const poolFile = join(targetDir, 'pool.img');
-    await writeFile(poolFile, '');
-    await truncate(poolFile, (opts.poolMiB ?? 256) << 20);
-    target.container = await runContainer(`ffbed-${tag}-${targetName}`, [
-      '--hostname', targetName,
-      '--network', network, '--ip', target.ip,
-      '--device', '/dev/fuse', '--cap-add', 'SYS_ADMIN',
-      '--tmpfs', '/var/run/zfs', '--tmpfs', '/var/lock/zfs', '--tmpfs', '/var/lib/zfs',
-      ...commonMounts,
-      '-v', `${targetDir}:/bed/target`,
-      image, 'zfs-fuse', '--no-daemon',
-    ]);
-    const zfs = async (args: readonly string[]) => {
-      const [bin, ...rest] = args;
-      return docker(['exec', target.container, bin!, ...rest], { timeoutMs: 60_000 });
-    };
-    // exported before the container goes, so zfs-fuse flushes and the file is a clean pool
-    cleanup.push(`exporting pool ${target.pool}`, () => zfs(['zpool', 'export', '-f', target.pool]).catch(() => undefined));
-    await waitFor('zfs-fuse in the target container', 10_000, async () => {
-      await zfs(['zpool', 'list', '-H']);
-      return true;
-    });
-    await zfs(['zpool', 'create', '-m', `/${target.pool}`, target.pool, '/bed/target/pool.img']);
+    const { t: target, tdir: targetDir, zfs } = await startTarget(targetName, `${subnet}.10`, `ffbed${tag}`);
     await zfs(['zfs', 'create', target.dataset]);
-    target.pid = Number(await docker(['inspect', '-f', '{{.State.Pid}}', target.container]));
+    // the remote's dataset is made by its first (full) stream
+    const remote = opts.remote ? await startTarget(opts.remote.name, `${subnet}.9`, `ffbedr${tag}`) : undefined;
 
     const inventory = join(dir, 'inventory.yaml');
     const stateDir = join(dir, 'director-state');
@@ -405,6 +412,18 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
         'exec', '-d', target.container, 'sh', '-c',
         `mkdir -p /etc/freezeframe && ln -sf /bed/target/etc/agent.yaml /etc/freezeframe/agent.yaml && ${agentCmd(targetName)[2]}`,
       ]);
+      if (remote) {
+        const r = remote.t;
+        await mkdir(join(remote.tdir, 'etc'));
+        await writeFile(
+          join(remote.tdir, 'etc/agent.yaml'),
+          agentConfigYaml({ ...agentBase(r.name, r.ip), target: { kind: 'zfs', dataset: r.dataset, replicaOf: targetName } }),
+        );
+        await docker([
+          'exec', '-d', r.container, 'sh', '-c',
+          `mkdir -p /etc/freezeframe && ln -sf /bed/target/etc/agent.yaml /etc/freezeframe/agent.yaml && ${agentCmd(r.name)[2]}`,
+        ]);
+      }
 
       for (const [i, s] of sources.entries()) {
         const spec = opts.sources[i]!;
@@ -455,9 +474,10 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
           nodes: [{ name: targetName, address: `${target.ip}:7450` }, ...sources.map((s) => ({ name: s.name, address: `${s.ip}:7450` }))],
           freeze: { lease: opts.freezeLease ?? '30s' },
           stateDir,
+          ...(remote ? { replicate: { to: [{ name: remote.t.name, address: `${remote.t.ip}:7450` }] } } : {}),
         }),
       );
-      for (const n of [{ name: targetName, container: '' }, ...sources]) {
+      for (const n of [{ name: targetName, container: '' }, ...(remote ? [{ name: remote.t.name, container: '' }] : []), ...sources]) {
         const state = await waitFor(
           `agent ${n.name} to listen`,
           30_000,
@@ -497,6 +517,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
       network,
       sources,
       target,
+      ...(remote ? { remote: { ...remote.t, zfs: remote.zfs } } : {}),
       inventory,
       stateDir,
       source(name) {

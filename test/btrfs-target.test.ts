@@ -211,7 +211,7 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
         mkdirSync(outside);
         writeFileSync(join(outside, 'passwd'), 'original\n');
         return [
-          { name: 'tgt', roles: `target: { kind: btrfs, path: ${path()} }\n` },
+          { name: 'tgt', roles: `target: { kind: btrfs, path: ${path()}, browse: ${join(root, 'latest')} }\n` },
           {
             name: 'src-1',
             // the freeze hook writes a staged file right before the snapshot, as an application would
@@ -249,6 +249,15 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
     const second = Date.now() - t0;
     expect(await isReadOnlySubvolume(snap(id1))).toBe(true);
     expect(await isReadOnlySubvolume(snap(id2))).toBe(true);
+    // target.browse: a link to the newest snapshot, swapped after each backup; Health sees it right
+    expect(readlinkSync(join(rig.root, 'latest'))).toBe(snap(id2));
+    expect(readFileSync(join(rig.root, 'latest', entry(), 'small.txt'), 'utf8')).toBe('small\n');
+    const browseCheck = async () => (json((await rig.director(['health', '--json'])).stdout).nodes as Array<{ node: string; checks: Array<{ name: string; ok: boolean; detail: string }> }>)
+      .find((n) => n.node === 'tgt')!.checks.find((c) => c.name === 'target-browse');
+    expect(await browseCheck()).toMatchObject({ ok: true, detail: `target.browse: ${join(rig.root, 'latest')} -> ${snap(id2)}` });
+    symlinkSync(snap(id1), join(rig.root, 'latest.other'));
+    renameSync(join(rig.root, 'latest.other'), join(rig.root, 'latest'));
+    expect(await browseCheck()).toMatchObject({ ok: false });
     expect(readFileSync(join(snap(id2), entry(), 'big.bin')).equals(readFileSync(join(vol, 'big.bin')))).toBe(true);
 
     const list = await listed();

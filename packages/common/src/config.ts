@@ -257,10 +257,13 @@ const unsupported = z.array(z.enum(NOT_STORED_CLASSES)).optional();
  */
 const replicaOf = name.optional();
 
+/** Where the newest backup stays readable for people (the design study's fixed browse path): refreshed after every backup. */
+const browse = absPath.optional();
+
 const targetSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported, replicaOf }).strict(),
-  z.object({ kind: z.literal('dir'), path: absPath, unsupported }).strict(),
-  z.object({ kind: z.literal('btrfs'), path: absPath, unsupported, replicaOf }).strict(),
+  z.object({ kind: z.literal('zfs'), dataset: zfsDataset, unsupported, replicaOf, browse }).strict(),
+  z.object({ kind: z.literal('dir'), path: absPath, unsupported, browse }).strict(),
+  z.object({ kind: z.literal('btrfs'), path: absPath, unsupported, replicaOf, browse }).strict(),
 ]);
 
 export const agentConfigSchema = z

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, checkBackupId, checkEntry } from '@freezeframe/common';
+import { FfError, checkBackupId, checkEntry, errorMessage } from '@freezeframe/common';
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
@@ -36,5 +36,7 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   }
   const r = await target.tag(backupId, manifest, entries, info);
   ctx.targetLock.tagged(backupId);
+  // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
+  await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
 }

@@ -13,6 +13,7 @@ import {
   subvolumeShow,
   subvolumeSnapshot,
 } from '../../tools/btrfs.js';
+import { browseLinkCheck, pointBrowseLink } from './browse.js';
 import { splitLinkGroups } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
@@ -43,11 +44,13 @@ export class BtrfsTarget implements TargetProvider {
   readonly kind = 'btrfs';
   readonly root: string;
   readonly working: string;
+  private readonly browse: string | undefined;
   private ready: Promise<string> | undefined;
 
   constructor(cfg: BtrfsTargetConfig, private readonly log: Logger) {
     this.root = cfg.path;
     this.working = join(cfg.path, WORKING);
+    this.browse = cfg.browse;
   }
 
   /** Makes `<path>` (mode 700) and the working subvolume if missing; returns the working tree. */
@@ -232,7 +235,14 @@ export class BtrfsTarget implements TargetProvider {
     if (onBtrfs) out.push(await this.workingCheck(), ...(await this.strayCheck()));
     out.push(await mountOptionsCheck('target-mount', `target ${this.root}`, this.root));
     if (o.live && onBtrfs) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
+    if (this.browse && o.live && onBtrfs) out.push(await browseLinkCheck(this.browse, (await this.backupIds()).map((id) => join(this.root, id)).pop()));
     return out;
+  }
+
+  async showLatest(backupId: string): Promise<string | undefined> {
+    if (!this.browse) return undefined;
+    await pointBrowseLink(this.browse, this.snapshotOf(backupId));
+    return this.browse;
   }
 
   private async workingCheck(): Promise<Check> {

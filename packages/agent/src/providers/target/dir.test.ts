@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run, silentLogger } from '@freezeframe/common';
@@ -52,6 +52,36 @@ describe('DirTarget', () => {
     expect(await target.activate('20240102_000000')).toEqual({ root: join(dir, 'backups', '20240102_000000'), entries: [E] });
     expect(await target.deactivate()).toBe(false);
     expect(await target.freeBytes()).toBeGreaterThan(0);
+  });
+
+  it('target.browse: a link to the newest backup, swapped by rename; a folder of the operator\'s there is refused and left alone', async () => {
+    const at = join(dir, 'view', 'latest');
+    const t = new DirTarget({ kind: 'dir', path: join(dir, 'backups'), browse: at }, silentLogger);
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), 'one');
+    for (const id of ['20240101_000000', '20240102_000000']) {
+      const { path } = await t.prepareReceive(id, E);
+      await run({ bin: findBinary('rsync'), args: ['-a', `${src}/`, `${path}/`], timeoutMs: 30_000 });
+      await t.tag(id, '{}', [E]);
+      expect(await t.showLatest(id)).toBe(at);
+      expect(readlinkSync(at)).toBe(join(dir, 'backups', id));
+    }
+    expect(readFileSync(join(at, E, 'f'), 'utf8')).toBe('one');
+    const health = async () => (await t.checks({ live: true })).find((c) => c.name === 'target-browse');
+    expect(await health()).toMatchObject({ ok: true, warnOnly: true });
+    // an older backup shown: a warning until the next backup
+    symlinkSync(join(dir, 'backups', '20240101_000000'), `${at}.x`);
+    renameSync(`${at}.x`, at);
+    expect(await health()).toMatchObject({ ok: false, detail: expect.stringContaining('not to the newest backup') });
+    rmSync(at);
+    mkdirSync(at);
+    writeFileSync(join(at, 'mine'), 'the operator\'s');
+    await expect(t.showLatest('20240102_000000')).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', details: { field: 'target.browse' } });
+    expect(readFileSync(join(at, 'mine'), 'utf8')).toBe('the operator\'s');
+    expect(await health()).toMatchObject({ ok: false, detail: expect.stringContaining('is not a symbolic link') });
+    // without target.browse nothing is shown
+    expect(await target.showLatest('20240102_000000')).toBeUndefined();
   });
 
   it('refuses to tag an incomplete or already tagged backup', async () => {

@@ -5,6 +5,7 @@ import { BACKUP_ID_RE, FfError, checkBackupId, namesIn, pathExists, writeFileAto
 import { CHECKSUMS_FILE } from '../../checksums.js';
 import { unescapeName } from '../../file-names.js';
 import { folderCheck, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
+import { browseLinkCheck, pointBrowseLink } from './browse.js';
 import { copyGroupsFrom } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
@@ -28,9 +29,11 @@ const DELETING = '.deleting';
 export class DirTarget implements TargetProvider {
   readonly kind = 'dir';
   private readonly root: string;
+  private readonly browse: string | undefined;
 
   constructor(cfg: DirConfig, private readonly log: Logger) {
     this.root = cfg.path;
+    this.browse = cfg.browse;
   }
 
   async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
@@ -206,7 +209,14 @@ export class DirTarget implements TargetProvider {
     const path = await folderCheck('target-path', 'target.path', this.root);
     const out = [path, await mountOptionsCheck('target-mount', `target ${this.root}`, this.root)];
     if (o.live && path.ok) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
+    if (this.browse && o.live && path.ok) out.push(await browseLinkCheck(this.browse, (await this.taggedIds()).map((id) => join(this.root, id)).pop()));
     return out;
+  }
+
+  async showLatest(backupId: string): Promise<string | undefined> {
+    if (!this.browse) return undefined;
+    await pointBrowseLink(this.browse, join(this.root, checkBackupId(backupId)));
+    return this.browse;
   }
 
   private async taggedIds(): Promise<string[]> {

@@ -68,6 +68,11 @@ export interface TargetProvider {
    * disappears from list() first. False when there was no such backup (idempotent).
    */
   destroy(backupId: string): Promise<boolean>;
+  /**
+   * `target.browse`: makes `backupId` (the newest) readable at the configured path, replacing the
+   * one shown before; returns where it is shown. Undefined when target.browse is not set.
+   */
+  showLatest?(backupId: string): Promise<string | undefined>;
   /** Removes what activate/list left behind for backups not in `keep` (clones, mounts); returns what it removed. Idempotent. */
   cleanup?(keep: ReadonlySet<string>, dryRun: boolean): Promise<string[]>;
 }

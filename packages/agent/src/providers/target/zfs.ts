@@ -51,6 +51,7 @@ export const HARDENING: Readonly<Record<string, string>> = { setuid: 'off', devi
 export class ZfsTarget implements TargetProvider {
   readonly kind = 'zfs';
   readonly dataset: string;
+  private readonly browse: string | undefined;
   private ready: Promise<string> | undefined;
   /** One at a time: temporary clones have fixed names. */
   private readonly once = createSerial();
@@ -67,6 +68,7 @@ export class ZfsTarget implements TargetProvider {
       });
     }
     this.dataset = cfg.dataset;
+    this.browse = cfg.browse;
   }
 
   /** Creates the dataset if missing, mounts it, returns its mountpoint. */
@@ -121,6 +123,28 @@ export class ZfsTarget implements TargetProvider {
   /** Where `freezeframe mount` shows a backup: its own clone, which a restore's deactivate never destroys. */
   private browseCloneOf(backupId: string): string {
     return `${this.dataset}-browse-${checkBackupId(backupId)}`;
+  }
+
+  /** target.browse: one clone, mounted at that path; its name carries no id, so cleanup never takes it for a leftover. */
+  private latestClone(): string {
+    return `${this.dataset}-latest`;
+  }
+
+  /**
+   * Replaces the clone at target.browse by one of `backupId`. Destroyed first: a mountpoint holds
+   * one dataset, so the path is empty for the second the swap takes.
+   */
+  async showLatest(backupId: string): Promise<string | undefined> {
+    if (!this.browse) return undefined;
+    const snapshot = this.snapshotOf(backupId);
+    const clone = this.latestClone();
+    const opts = { logger: this.log };
+    await this.once(async () => {
+      await zfsDestroy(clone, { ...opts, ifExists: true });
+      await zfsClone(snapshot, clone, { ...opts, properties: { readonly: 'on', ...HARDENING, mountpoint: this.browse!, [PROP_BACKUP]: backupId } });
+    });
+    this.log.info({ backup_id: backupId, clone, at: this.browse }, 'zfs target: newest backup shown at target.browse');
+    return this.browse;
   }
 
   async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
@@ -277,6 +301,22 @@ export class ZfsTarget implements TargetProvider {
     return true;
   }
 
+  /** target.browse shows the newest backup (a warning: backups work either way). */
+  private async browseCheck(): Promise<Check> {
+    const check = (ok: boolean, detail: string): Check => ({ name: 'target-browse', ok, warnOnly: true, detail });
+    try {
+      const newest = (await zfsListSnapshots(this.dataset, [], { logger: this.log })).filter((s) => BACKUP_ID_RE.test(s.snap)).pop();
+      if (!(await zfsExists(this.latestClone(), { logger: this.log }))) {
+        return check(newest === undefined, newest === undefined ? `target.browse: ${this.browse} appears with the first backup` : `target.browse: no clone ${this.latestClone()} (refreshed by the next backup)`);
+      }
+      const { origin, mountpoint } = await zfsGet(this.latestClone(), ['origin', 'mountpoint'], { logger: this.log });
+      if (mountpoint !== this.browse) return check(false, `target.browse: ${this.latestClone()} is mounted at ${mountpoint}, not ${this.browse}`);
+      return origin === newest?.name ? check(true, `target.browse: ${this.browse} shows ${origin}`) : check(false, `target.browse: ${this.browse} shows ${origin}, not the newest backup ${newest?.name ?? '(none)'} (refreshed by the next backup)`);
+    } catch (e) {
+      return check(false, `target.browse: ${firstLine(errorMessage(e))}`);
+    }
+  }
+
   storageRoot(): Promise<string> {
     return this.mountpoint();
   }
@@ -333,6 +373,7 @@ export class ZfsTarget implements TargetProvider {
       }
       out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));
     }
+    if (this.browse && o.live) out.push(await this.browseCheck());
     // after the set-up of a live check, a dataset the agent created is there too
     if (exists || o.live) {
       try {

@@ -77,6 +77,8 @@ export interface BedOptions {
    * pool, an agent with `target.replicaOf` naming the target, and the inventory's `replicate:`.
    */
   remote?: { name: string };
+  /** Keys added to the target agent's `target:` section (e.g. `browse`). */
+  targetExtra?: Record<string, unknown>;
 }
 
 export interface BedApp {
@@ -406,7 +408,7 @@ export async function startBed(opts: BedOptions): Promise<Bed> {
       await mkdir(join(targetDir, 'etc'));
       await writeFile(
         join(targetDir, 'etc/agent.yaml'),
-        agentConfigYaml({ ...agentBase(targetName, target.ip), target: { kind: 'zfs', dataset: target.dataset } }),
+        agentConfigYaml({ ...agentBase(targetName, target.ip), target: { kind: 'zfs', dataset: target.dataset, ...opts.targetExtra } }),
       );
       await docker([
         'exec', '-d', target.container, 'sh', '-c',

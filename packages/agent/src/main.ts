@@ -29,6 +29,7 @@ import {
 } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
 import { createDataChannel } from './datachannel/server.js';
+import { replicaReceiver } from './rpc/replica.js';
 import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
 import { createSourceVolumes, sourceConfigs } from './source-volumes.js';
@@ -164,7 +165,8 @@ async function main(): Promise<void> {
     await ctx.lease.recover();
   }
 
-  const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }) });
+  const receiveReplica = replicaReceiver(ctx);
+  const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }), ...(receiveReplica ? { receiveReplica } : {}) });
   ctx.activeSessions = data.active;
   ctx.receiveFailures = data.recentFailures;
   ctx.receiveResults = data.results;

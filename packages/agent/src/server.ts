@@ -3,7 +3,7 @@ import { FfError, MAX_MESSAGE_BYTES, certAudit, certIdentity, errorMessage, isFf
 import type { AgentHandlers } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
 import { createTlsListener, type HandshakeLimits } from './tls-listener.js';
-import { replicaNotYet } from './rpc/replica.js';
+import { openReplicaReceive, replicaSend, replicaSize } from './rpc/replica.js';
 import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
 import { describe } from './rpc/describe.js';
 import { volumeActivity } from './rpc/volume-activity.js';
@@ -157,9 +157,9 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     DrillSource: streaming(ctx, 'DrillSource', drillSource),
     CheckDrill: unary(ctx, 'CheckDrill', checkDrill),
     RemoveDrill: unary(ctx, 'RemoveDrill', removeDrill),
-    OpenReplicaReceive: unary(ctx, 'OpenReplicaReceive', replicaNotYet),
-    ReplicaSend: streaming(ctx, 'ReplicaSend', replicaNotYet),
-    ReplicaSize: unary(ctx, 'ReplicaSize', replicaNotYet),
+    OpenReplicaReceive: unary(ctx, 'OpenReplicaReceive', openReplicaReceive),
+    ReplicaSend: streaming(ctx, 'ReplicaSend', replicaSend),
+    ReplicaSize: unary(ctx, 'ReplicaSize', replicaSize),
   };
   server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return server;

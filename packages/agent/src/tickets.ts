@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { FfError, isTicket } from '@freezeframe/common';
 
-export type Direction = 'backup' | 'restore';
+/** replicate: a zfs/btrfs stream from the target this one is a replica of (datachannel stream mode). */
+export type Direction = 'backup' | 'restore' | 'replicate';
 
 /** What a ticket lets its holder do: send one tree into one folder on this agent, once. */
 export interface TicketGrant {
@@ -16,6 +17,8 @@ export interface TicketGrant {
   rsyncOptions: string[];
   /** What the receiving rsync may fail to store without failing the session (target.unsupported). */
   allowNotStored?: readonly string[];
+  /** replicate: the backup the stream must be incremental from ('' or absent: a full stream). */
+  baseId?: string;
 }
 
 export interface Ticket extends TicketGrant {

@@ -10,16 +10,11 @@
 import '@freezeframe/common/no-inspector';
 import { RevocationList } from '@freezeframe/common/crl';
 import { readFileSync } from 'node:fs';
-import * as tls from 'node:tls';
+import { connectDataChannel } from './datachannel/client.js';
 import { readLine } from './datachannel/header.js';
-import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './datachannel/tuning.js';
 
 // Only node built-ins here (no-inspector is one file of them, crl two): rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
-function certIdentity(cert: tls.PeerCertificate | undefined): string | undefined {
-  const cn = cert?.subject?.CN as string | string[] | undefined;
-  return Array.isArray(cn) ? cn[0] : cn || undefined;
-}
 
 function fail(msg: string, code: number): never {
   process.stderr.write(`freezeframe tunnel: ${msg}\n`);
@@ -58,27 +53,13 @@ async function main(): Promise<void> {
   // argv: [node, tunnel.js, <host>, rsync, --server, ...]
   const args = process.argv.slice(3);
 
-  const socket = tls.connect({
-    host,
-    port,
-    ca,
-    cert,
-    key,
-    servername: peer,
-    minVersion: 'TLSv1.2',
-    ciphers: DATA_CIPHERS,
-    // honoured by tls.connect (passed to the TLSSocket) though missing from @types/node's ConnectionOptions
-    ...({ highWaterMark: DATA_HIGH_WATER_MARK } as object),
-    checkServerIdentity: (_h, c) => {
-      const got = certIdentity(c);
-      if (got !== peer) return new Error(`receiver certificate names '${got ?? '(none)'}', expected '${peer}'`);
-      const revoked = crl?.check(c);
-      return revoked === undefined ? undefined : new Error(`receiver ${revoked}`);
-    },
-  });
+  let socket: Awaited<ReturnType<typeof connectDataChannel>>;
+  try {
+    socket = await connectDataChannel({ host, port, peer, ca, cert, key, ...(crl ? { crl } : {}) });
+  } catch (e) {
+    fail(`${host}:${port} (${peer}): ${(e as Error).message}`, 12);
+  }
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
-  socket.setNoDelay(true);
-  await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
   socket.write(JSON.stringify({ ticket, direction, args }) + '\n');
   let answer: { line: string; rest: Buffer };
   try {

@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
+import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
-import { certAudit, certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type Logger, type TlsMaterial } from '@freezeframe/common';
+import { FfError, certAudit, certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type Logger, type TlsMaterial } from '@freezeframe/common';
 import type { Ticket, TicketBook } from '../tickets.js';
 import { createTlsListener, type HandshakeLimits } from '../tls-listener.js';
 import { validateServerArgs } from './allowlist.js';
@@ -15,6 +16,11 @@ import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
  *
  * Protocol: the client sends one JSON line {ticket, direction, args}; the server answers
  * `OK\n` or `ERR <message>\n`; after OK the connection is rsync's stdin/stdout.
+ *
+ * Stream mode (replication): the line is {ticket, direction: 'replicate', backup, base}, whose
+ * backup and base must be the ticket's; after OK the connection carries a zfs/btrfs send stream
+ * into `receiveReplica` (the target decides where and how it lands), and the server ends with
+ * `DONE\n` or `ERR <message>\n` once the stream is received and checked.
  */
 export interface DataChannelOptions {
   tls: TlsMaterial;
@@ -27,6 +33,24 @@ export interface DataChannelOptions {
   onSession?: (t: Ticket, state: 'start' | 'end', ok: boolean) => void;
   /** Handshake timeout and cap on unauthenticated connections (default HANDSHAKE_LIMITS). */
   handshake?: HandshakeLimits;
+  /** Receives a replication stream (the target's replicaReceive); absent: stream mode is refused. */
+  receiveReplica?: ReplicaReceiver;
+}
+
+/** Receives one replication stream from `input` for `ticket`; rejects with the reason it was not kept. */
+export type ReplicaReceiver = (o: { ticket: Ticket; input: Readable; signal: AbortSignal; timeoutMs: number; log: Logger; resume: boolean }) => Promise<void>;
+
+/** A stream header must repeat what its ticket was issued for: the sender cannot pick another backup or base. */
+function checkStreamHeader(msg: { args?: unknown; backup?: unknown; base?: unknown }, t: Ticket): void {
+  const shown = (v: unknown) => JSON.stringify(v ?? null).slice(0, 80);
+  if (msg.args !== undefined) throw new FfError('INVALID_ARGUMENT', 'args: a replication stream takes no rsync arguments', { details: { field: 'args' } });
+  if (msg.backup !== t.backupId) {
+    throw new FfError('PERMISSION_DENIED', `backup: the ticket is for backup ${t.backupId}, the header names ${shown(msg.backup)}`, { details: { field: 'backup' } });
+  }
+  if ((msg.base ?? '') !== (t.baseId ?? '')) {
+    const want = t.baseId ? `a stream incremental from ${t.baseId}` : 'a full stream';
+    throw new FfError('PERMISSION_DENIED', `base: the ticket is for ${want}, the header names base ${shown(msg.base)}`, { details: { field: 'base' } });
+  }
 }
 
 /** A receiving rsync that failed: the sender only sees a broken pipe; the cause is here. */
@@ -90,8 +114,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     }
     let ticket: Ticket;
     let opts: string[];
+    let stream: { resume?: unknown } | undefined;
     try {
-      let msg: { ticket?: unknown; direction?: unknown; args?: unknown };
+      let msg: { ticket?: unknown; direction?: unknown; args?: unknown; backup?: unknown; base?: unknown; resume?: unknown };
       try {
         msg = JSON.parse(header.line) as typeof msg;
       } catch {
@@ -100,7 +125,13 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       const redeemed = o.tickets.redeem({ ticket: msg.ticket, peer, direction: msg.direction });
       ticket = redeemed;
       try {
-        opts = validateServerArgs(msg.args, redeemed.rsyncOptions);
+        if (redeemed.direction === 'replicate') {
+          checkStreamHeader(msg, redeemed);
+          stream = msg;
+          opts = [];
+        } else {
+          opts = validateServerArgs(msg.args, redeemed.rsyncOptions);
+        }
       } catch (e) {
         // the ticket is spent: its session ends here, and the director learns why
         results.finish(redeemed.ticket, { exitCode: -1, ok: false, message: `refused: ${errorMessage(e)}`, notStored: [], notStoredTotal: 0 });
@@ -111,6 +142,10 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       const result = isFfError(e) ? e.code : 'INVALID_ARGUMENT';
       o.log.warn({ audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result, duration_ms: Date.now() - connected, err: why }, 'data channel: refused');
       socket.end(`ERR ${why}\n`);
+      return;
+    }
+    if (ticket.direction === 'replicate') {
+      await receiveStream(socket, ticket, header.rest, { peer, peerCert, remote, resume: stream?.resume === true });
       return;
     }
     // The receiver's own options (link-dest, inplace, ignore-times) come from the ticket and go
@@ -157,6 +192,54 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message }].slice(-FAILURES_KEPT);
       socket.destroy();
     } finally {
+      active--;
+      o.onSession?.(ticket, 'end', ok);
+    }
+  }
+
+  async function receiveStream(socket: tls.TLSSocket, ticket: Ticket, rest: Buffer, who: { peer: string | undefined; peerCert: object; remote: string | undefined; resume: boolean }): Promise<void> {
+    const log = o.log.child({ backup_id: ticket.backupId, base_id: ticket.baseId || undefined, peer: who.peer, direction: ticket.direction });
+    if (!o.receiveReplica) {
+      const message = 'refused: this agent receives no replication streams';
+      results.finish(ticket.ticket, { exitCode: -1, ok: false, message, notStored: [], notStoredTotal: 0 });
+      socket.end(`ERR ${message}\n`);
+      return;
+    }
+    results.start(ticket.ticket);
+    log.info('data channel: receiving a replication stream');
+    socket.write('OK\n');
+    active++;
+    o.onSession?.(ticket, 'start', true);
+    const started = Date.now();
+    if (rest.length > 0) socket.unshift(rest);
+    // a sender that goes away mid-stream ends the receiving command (the target discards what it got)
+    const ac = new AbortController();
+    const onClose = () => ac.abort();
+    socket.once('close', onClose);
+    let ok = false;
+    try {
+      await o.receiveReplica({ ticket, input: socket, signal: ac.signal, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, log, resume: who.resume });
+      ok = true;
+      results.finish(ticket.ticket, { exitCode: 0, ok: true, message: '', notStored: [], notStoredTotal: 0 });
+      log.info(
+        { audit: true, caller: who.peer, ...who.peerCert, remote: who.remote, rpc: 'DataChannel', result: 'ok', duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
+        'data channel: replication stream received',
+      );
+      socket.end('DONE\n');
+    } catch (e) {
+      const stderr = isFfError(e) && typeof e.details?.stderr === 'string' ? e.details.stderr.trim() : '';
+      const exitCode = isFfError(e) && typeof e.details?.exitCode === 'number' ? e.details.exitCode : -1;
+      const first = errorMessage(e).split('\n')[0]!;
+      const message = `${first}${stderr && !first.includes(stderr.split('\n').pop() ?? '') ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
+      log.error(
+        { audit: true, caller: who.peer, ...who.peerCert, remote: who.remote, rpc: 'DataChannel', result: isFfError(e) ? e.code : 'INTERNAL', err: message.slice(0, 2000), duration_ms: Date.now() - started, bytes_in: socket.bytesRead },
+        'data channel: replication stream not kept',
+      );
+      results.finish(ticket.ticket, { exitCode, ok: false, message, notStored: [], notStoredTotal: 0 });
+      failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message }].slice(-FAILURES_KEPT);
+      if (!socket.destroyed) socket.end(`ERR ${message.replaceAll('\n', ' ').slice(0, 2000)}\n`);
+    } finally {
+      socket.off('close', onClose);
       active--;
       o.onSession?.(ticket, 'end', ok);
     }

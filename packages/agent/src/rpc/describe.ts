@@ -2,9 +2,10 @@ import { VERSION, errorMessage } from '@freezeframe/common';
 import type { DescribeResponse } from '@freezeframe/common/generated/freezeframe/v1/DescribeResponse.js';
 import { roles, type AgentContext } from '../context.js';
 import { rsyncVersion } from '../tools/rsync.js';
+import { replicaOf } from './replica.js';
 
 /** Request fields this agent acts on that older agents ignore (DescribeResponse.features). */
-export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry'];
+export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry', 'replicate'];
 
 export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
   const free = async (f: () => Promise<number>) => String(await f().catch(() => 0));
@@ -18,7 +19,7 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
     receive_failures: ctx.receiveFailures().map((f) => ({
       backup_id: f.backupId,
       source: f.source,
-      direction: f.direction === 'backup' ? 'DIRECTION_BACKUP' : 'DIRECTION_RESTORE',
+      direction: f.direction === 'backup' ? 'DIRECTION_BACKUP' : f.direction === 'replicate' ? 'DIRECTION_REPLICATE' : 'DIRECTION_RESTORE',
       at_unix_ms: String(f.atMs),
       message: f.message,
     })),
@@ -50,6 +51,8 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
       kind: ctx.target.kind,
       free_bytes: await free(() => ctx.target!.freeBytes()),
       limits: limits.map((l) => ({ class: l.class, detail: l.detail, allowed: allowed.includes(l.class) })),
+      replica_of: replicaOf(ctx),
+      resumable: await (ctx.target.replicaResumable?.() ?? Promise.resolve(false)).catch(() => false),
     };
   }
   return res;

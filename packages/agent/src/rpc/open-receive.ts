@@ -7,6 +7,7 @@ import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/f
 import type { OpenReceiveResponse } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveResponse.js';
 import { needSources, needTarget, type AgentContext } from '../context.js';
 import type { TicketGrant } from '../tickets.js';
+import { refuseOnReplica } from './replica.js';
 
 /** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
 const RECEIVER_OPTIONS = ['--sparse'];
@@ -36,6 +37,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     if (extra) throw new FfError('INVALID_ARGUMENT', `${extra} is for restores, not backups`, { details: { field: extra } });
     const entry = checkEntry(req.entry);
     const target = needTarget(ctx);
+    refuseOnReplica(ctx, `a backup of ${source} (DIRECTION_BACKUP)`);
     ctx.targetLock.receive(backupId);
     const { path, rsyncOptions } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];

@@ -6,6 +6,7 @@ import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v
 import { needTarget, type AgentContext } from '../context.js';
 import { CHECKSUMS_FILE, recordChecksums } from '../checksums.js';
 import type { TagInfo } from '../providers/target/types.js';
+import { refuseOnReplica } from './replica.js';
 
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 
@@ -14,6 +15,7 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   const backupId = checkBackupId(req.backup_id);
   const entries = req.entries.map((e, i) => checkEntry(e, `entries[${i}]`));
   const target = needTarget(ctx);
+  refuseOnReplica(ctx, `tagging backup ${backupId}`);
   const manifest = req.manifest?.json ?? '';
   if (manifest) {
     try {

@@ -131,6 +131,8 @@ export interface SubvolumeInfo {
   name: string;
   uuid: string;
   parentUuid: string | undefined;
+  /** Set on a subvolume made by `btrfs receive` (the sender's UUID); undefined otherwise. */
+  receivedUuid: string | undefined;
   readonly: boolean;
   /** From "Creation time", ms since the epoch; undefined if btrfs printed none. */
   createdUnixMs: number | undefined;
@@ -144,6 +146,7 @@ export function parseSubvolumeShow(text: string): SubvolumeInfo {
   const field = (key: string) => new RegExp(`^\\s*${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
   const created = field('Creation time');
   const parent = field('Parent UUID');
+  const received = field('Received UUID');
   const uuid = field('UUID');
   if (uuid === undefined) throw new Error(`btrfs subvolume show: no UUID in ${JSON.stringify(text.slice(0, 200))}`);
   const createdMs = created ? Date.parse(created.replace(/^(\S+) (\S+) ([+-]\d{2})(\d{2})$/, '$1T$2$3:$4')) : NaN;
@@ -151,6 +154,7 @@ export function parseSubvolumeShow(text: string): SubvolumeInfo {
     name: field('Name') ?? '',
     uuid,
     parentUuid: parent && parent !== '-' ? parent : undefined,
+    receivedUuid: received && received !== '-' ? received : undefined,
     readonly: /\breadonly\b/.test(field('Flags') ?? ''),
     createdUnixMs: Number.isNaN(createdMs) ? undefined : createdMs,
     id: Number(field('Subvolume ID') ?? NaN),
@@ -245,4 +249,71 @@ export async function isBtrfs(path: string): Promise<boolean> {
 export async function freeBytes(path: string): Promise<number> {
   const s = await statfs(path);
   return s.bavail * s.bsize;
+}
+
+/** argv of `btrfs send`: the read-only snapshot `path`, incremental from `parent` when given. */
+export function btrfsSendArgs(path: string, parent?: string): string[] {
+  return ['send', ...(parent !== undefined ? ['-p', parent] : []), '--', path];
+}
+
+/**
+ * argv of `btrfs receive` into `dir`: confined to it (chroot) and ending at the stream's first
+ * end marker, so nothing after it is read as another subvolume.
+ */
+export function btrfsReceiveArgs(dir: string): string[] {
+  return ['receive', '-e', '-C', '--', dir];
+}
+
+/** What a send stream's first command says: a whole subvolume or a snapshot of a parent, and its name. */
+export interface SendStreamHead {
+  kind: 'subvol' | 'snapshot';
+  name: string;
+  /** Bytes the head takes (magic, version, first command). */
+  bytes: number;
+}
+
+const STREAM_MAGIC = Buffer.from('btrfs-stream\0', 'latin1');
+const CMD_SUBVOL = 1;
+const CMD_SNAPSHOT = 2;
+const ATTR_PATH = 15;
+/** The first command holds a name and a few UUIDs: far less than this. */
+const MAX_FIRST_COMMAND = 8 << 10;
+
+/**
+ * Parses the beginning of a `btrfs send` stream (magic, version, then the SUBVOL or SNAPSHOT
+ * command naming the subvolume to create). Undefined while `buf` is too short; throws on a
+ * stream that is not one.
+ */
+export function parseSendStreamHead(buf: Buffer): SendStreamHead | undefined {
+  const fixed = STREAM_MAGIC.length + 4;
+  if (buf.length < STREAM_MAGIC.length) return undefined;
+  if (!buf.subarray(0, STREAM_MAGIC.length).equals(STREAM_MAGIC)) throw new FfError('INVALID_ARGUMENT', 'the stream is not a btrfs send stream (no btrfs-stream magic)');
+  if (buf.length < fixed + 10) return undefined;
+  const len = buf.readUInt32LE(fixed);
+  const cmd = buf.readUInt16LE(fixed + 4);
+  if (cmd !== CMD_SUBVOL && cmd !== CMD_SNAPSHOT) throw new FfError('INVALID_ARGUMENT', `the stream's first command is ${cmd}, not a subvolume or snapshot`);
+  if (len > MAX_FIRST_COMMAND) throw new FfError('INVALID_ARGUMENT', `the stream's first command is ${len} bytes long`);
+  const end = fixed + 10 + len;
+  if (buf.length < end) return undefined;
+  for (let at = fixed + 10; at + 4 <= end; ) {
+    const type = buf.readUInt16LE(at);
+    const tlen = buf.readUInt16LE(at + 2);
+    if (type === ATTR_PATH) {
+      return { kind: cmd === CMD_SUBVOL ? 'subvol' : 'snapshot', name: buf.subarray(at + 4, Math.min(at + 4 + tlen, end)).toString('utf8'), bytes: end };
+    }
+    at += 4 + tlen;
+  }
+  throw new FfError('INVALID_ARGUMENT', "the stream's first command names no subvolume");
+}
+
+/** `btrfs filesystem du -s --raw`: the Total column (bytes of file data the subvolume references). */
+export function parseFilesystemDu(text: string): number {
+  const line = text.split('\n').find((l) => /^\s*\d+\s+\d+\s+\d+\s+\S/.test(l));
+  if (!line) throw new FfError('TARGET_FAILED', `btrfs filesystem du: no total in ${JSON.stringify(text.slice(0, 200))}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
+export async function filesystemDu(path: string, opts: BtrfsOptions = {}): Promise<number> {
+  const r = await exec(['filesystem', 'du', '-s', '--raw', '--', path], path, 'filesystem du', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
+  return parseFilesystemDu(r.stdout);
 }

@@ -1,4 +1,4 @@
-import { FfError, ZFS_NAME_RE, findBinary, isFfError, run, silentLogger, type Logger, type RunResult } from '@freezeframe/common';
+import { FfError, ZFS_NAME_RE, findBinary, isFfError, run, silentLogger, spawnProcess, type Logger, type RunResult } from '@freezeframe/common';
 
 /**
  * The `zfs` and `zpool` programs: verbs build argv, parsers turn output into typed results, and
@@ -335,4 +335,150 @@ export async function zpoolHealth(pool: string, opts: ZfsOptions = {}): Promise<
 /** `pool/a/b` -> `pool`. */
 export function poolOf(dataset: string): string {
   return dataset.split(/[/@]/)[0]!;
+}
+
+/**
+ * What this `zfs` offers for replication, read from its usage text: OpenZFS has `receive -u`
+ * (do not mount), `-s` with `send -t` (resume a cut stream) and `send -nP` (parsable size
+ * estimate); zfs-fuse has none of them.
+ */
+export interface ZfsReplicaFeatures {
+  recvNoMount: boolean;
+  recvResumable: boolean;
+  sendResume: boolean;
+  sendEstimate: boolean;
+}
+
+/** The first bracketed flag cluster of every usage line of `verb`, joined (`receive [-FhMnsuv]` -> "FhMnsuv"). */
+function usageFlags(text: string, verb: string): string {
+  const re = new RegExp(`^\\s*${verb}\\s+\\[-([A-Za-z]+)\\]`, 'gm');
+  return [...text.matchAll(re)].map((m) => m[1]).join('');
+}
+
+/** Parses the usage text `zfs send` and `zfs receive` print when called without arguments. */
+export function parseZfsUsage(text: string): ZfsReplicaFeatures {
+  const recv = usageFlags(text, 'receive');
+  const send = usageFlags(text, 'send');
+  return {
+    recvNoMount: recv.includes('u'),
+    recvResumable: recv.includes('s') && /^\s*send\b.*\s-t\s/m.test(text),
+    sendResume: /^\s*send\b.*\s-t\s/m.test(text),
+    sendEstimate: send.includes('n') && send.includes('P'),
+  };
+}
+
+let features: Promise<ZfsReplicaFeatures> | undefined;
+
+/** The local `zfs`'s replication features, probed once per process (a failed probe is retried). */
+export function zfsReplicaFeatures(opts: ZfsOptions = {}): Promise<ZfsReplicaFeatures> {
+  features ??= (async () => {
+    const usage = async (verb: string) => {
+      // without arguments both print their usage and exit 2: nothing is sent or received
+      const r = await run({ bin: findBinary('zfs'), args: [verb], timeoutMs: 10_000, okExitCodes: [0, 1, 2], logger: opts.logger ?? silentLogger });
+      return `${r.stdout}\n${r.stderr}`;
+    };
+    return parseZfsUsage(`${await usage('send')}\n${await usage('receive')}`);
+  })().catch((e: unknown) => {
+    features = undefined;
+    throw e;
+  });
+  return features;
+}
+
+/** A resume token as `zfs get receive_resume_token` shows it (`1-<hex>-<hex>-<hex...>`): never an option. */
+const RESUME_TOKEN_RE = /^[0-9]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$/;
+
+export function checkResumeToken(token: string): string {
+  if (!RESUME_TOKEN_RE.test(token) || token.length > 65_536) {
+    throw new FfError('INVALID_ARGUMENT', 'resume_token is not a ZFS receive_resume_token', { details: { field: 'resume_token' } });
+  }
+  return token;
+}
+
+/**
+ * argv of `zfs send`: the whole snapshot, incremental from `base` (a snapshot of the same
+ * dataset), or the rest of a cut stream from its resume token. Never `-p`/`-R`: the stream
+ * carries no properties, so nothing the sender set (a mountpoint) reaches the receiver.
+ */
+export function zfsSendArgs(o: { snapshot: string; base?: string; token?: string; dryRun?: boolean }): string[] {
+  const dry = o.dryRun ? ['-nP'] : [];
+  if (o.token !== undefined) return ['send', '-t', checkResumeToken(o.token)];
+  checkZfsName(o.snapshot, 'snapshot');
+  if (o.base !== undefined) checkZfsName(o.base, 'snapshot');
+  return ['send', ...dry, ...(o.base !== undefined ? ['-i', o.base] : []), o.snapshot];
+}
+
+/**
+ * argv of `zfs receive` into exactly `snapshot` (the stream's own names are ignored). `force`
+ * (-F) only for a first full stream into an empty dataset; `noMount` (-u) and `resumable` (-s)
+ * where this zfs has them.
+ */
+export function zfsRecvArgs(o: { snapshot: string; force?: boolean; noMount?: boolean; resumable?: boolean }): string[] {
+  checkZfsName(o.snapshot, 'snapshot');
+  if (!o.snapshot.includes('@')) throw new FfError('INVALID_ARGUMENT', `${o.snapshot} is not a snapshot name (dataset@name)`);
+  return ['receive', ...(o.force ? ['-F'] : []), ...(o.noMount ? ['-u'] : []), ...(o.resumable ? ['-s'] : []), o.snapshot];
+}
+
+/** The `size` line of `zfs send -nP` (bytes the stream would have); undefined when absent. */
+export function parseSendEstimate(text: string): number | undefined {
+  const m = /^size\s+(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** What a resume token says, from `zfs send -nvt <token>`: the snapshot the stream is of. */
+export function parseResumeTokenInfo(text: string): { toname: string; fromguid?: string } {
+  const toname = /^\s*toname = (\S+)\s*$/m.exec(text)?.[1];
+  if (!toname) throw new FfError('TRANSFER_FAILED', `zfs send -nvt: no toname in ${JSON.stringify(text.slice(0, 300))}`);
+  const fromguid = /^\s*fromguid = (\S+)\s*$/m.exec(text)?.[1];
+  return fromguid ? { toname, fromguid } : { toname };
+}
+
+/** Decodes a resume token with `zfs send -nvt` (sends nothing). */
+export async function zfsResumeTokenInfo(token: string, opts: ZfsOptions = {}): Promise<{ toname: string; fromguid?: string }> {
+  const r = await exec('zfs', ['send', '-nvt', checkResumeToken(token)], 'resume token', opts);
+  return parseResumeTokenInfo(`${r.stdout}\n${r.stderr}`);
+}
+
+/** `zfs send -nP` of the stream zfsSendArgs would make: its size in bytes. */
+export async function zfsSendEstimate(o: { snapshot: string; base?: string }, opts: ZfsOptions = {}): Promise<number> {
+  const r = await exec('zfs', zfsSendArgs({ ...o, dryRun: true }), o.snapshot, opts);
+  const n = parseSendEstimate(`${r.stdout}\n${r.stderr}`);
+  if (n === undefined) throw new FfError('TARGET_FAILED', `zfs send -nP ${o.snapshot}: no size line in its output`);
+  return n;
+}
+
+/** The dataset's `receive_resume_token` ('' when none, or where the property does not exist). */
+export async function zfsResumeToken(dataset: string, opts: ZfsOptions = {}): Promise<string> {
+  const v = (await zfsGet(dataset, ['receive_resume_token'], opts)).receive_resume_token ?? '-';
+  return v === '-' ? '' : v;
+}
+
+/** A resume token is only used for the snapshot it was made for: this target's own `snapshot`. */
+export function checkResumeTokenFor(info: { toname: string }, snapshot: string): void {
+  if (info.toname !== snapshot) {
+    throw new FfError('PERMISSION_DENIED', `resume_token continues a stream of ${info.toname}, not of ${snapshot}`, { details: { field: 'resume_token' } });
+  }
+}
+
+/** Discards the partial state of a cut resumable receive (`zfs receive -A`). */
+export async function zfsRecvAbort(dataset: string, opts: ZfsOptions = {}): Promise<void> {
+  checkZfsName(dataset);
+  await exec('zfs', ['receive', '-A', dataset], dataset, opts);
+}
+
+/** Bytes of the stream `zfs send` makes, counted and discarded (where `send -nP` is missing). */
+export async function zfsSendCount(o: { snapshot: string; base?: string }, opts: ZfsOptions = {}): Promise<number> {
+  const proc = spawnProcess(
+    { bin: findBinary('zfs'), args: zfsSendArgs(o), timeoutMs: opts.timeoutMs ?? 3_600_000, logger: opts.logger ?? silentLogger, ...(opts.signal ? { signal: opts.signal } : {}) },
+    true,
+  );
+  let n = 0;
+  proc.child.stdout!.on('data', (b: Buffer) => (n += b.length));
+  try {
+    await proc.done;
+  } catch (e) {
+    if (isFfError(e, 'COMMAND_FAILED')) throw typedError(e, o.snapshot);
+    throw e;
+  }
+  return n;
 }

@@ -1,10 +1,14 @@
 import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, isFfError, namesIn, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, findBinary, isFfError, namesIn, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { creatableCheck, fileSystemCheck, firstLine, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import {
+  btrfsReceiveArgs,
+  btrfsSendArgs,
   bytesWrittenSince,
+  filesystemDu,
   freeBytes,
+  parseSendStreamHead,
   isBtrfs,
   isReadOnlySubvolume,
   isSubvolume,
@@ -15,7 +19,8 @@ import {
 } from '../../tools/btrfs.js';
 import { browseLinkCheck, pointBrowseLink } from './browse.js';
 import { splitLinkGroups } from './link-groups.js';
-import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
+import { peekHead, receiveInto, replicaToolCheck } from './replica-stream.js';
+import type { ReplicaCommand, ReplicaReceive, TagInfo, TargetBackup, TargetProvider } from './types.js';
 
 type BtrfsTargetConfig = Extract<TargetConfig, { kind: 'btrfs' }>;
 
@@ -45,12 +50,15 @@ export class BtrfsTarget implements TargetProvider {
   readonly root: string;
   readonly working: string;
   private readonly browse: string | undefined;
+  /** target.replicaOf: receives streams from that target, takes no backups from sources. */
+  readonly replicaOf: string | undefined;
   private ready: Promise<string> | undefined;
 
   constructor(cfg: BtrfsTargetConfig, private readonly log: Logger) {
     this.root = cfg.path;
     this.working = join(cfg.path, WORKING);
     this.browse = cfg.browse;
+    this.replicaOf = cfg.replicaOf;
   }
 
   /** Makes `<path>` (mode 700) and the working subvolume if missing; returns the working tree. */
@@ -205,6 +213,101 @@ export class BtrfsTarget implements TargetProvider {
     return true;
   }
 
+  async replicaSendCommand(backupId: string, baseId: string | undefined, resumeToken?: string): Promise<ReplicaCommand> {
+    if (resumeToken) throw new FfError('FAILED_PRECONDITION', 'a btrfs stream cannot resume; send it again whole', { details: { field: 'resume_token' } });
+    const path = this.snapshotOf(backupId);
+    if (!(await isReadOnlySubvolume(path))) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist in ${this.root}`, { details: { field: 'backup_id' } });
+    if (baseId === undefined) return { bin: findBinary('btrfs'), args: btrfsSendArgs(path) };
+    const base = this.snapshotOf(baseId);
+    if (!(await isReadOnlySubvolume(base))) throw new FfError('NOT_FOUND', `base_id: backup ${baseId} does not exist in ${this.root}`, { details: { field: 'base_id' } });
+    return { bin: findBinary('btrfs'), args: btrfsSendArgs(path, base) };
+  }
+
+  /** Incremental: what the working tree was written between the base and this backup (recorded at tag time); full: `btrfs filesystem du`. */
+  async replicaSize(backupId: string, baseId: string | undefined): Promise<{ bytes: number; how: string }> {
+    const path = this.snapshotOf(backupId);
+    if (!(await isReadOnlySubvolume(path))) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist in ${this.root}`, { details: { field: 'backup_id' } });
+    if (baseId === undefined) return { bytes: await filesystemDu(path, { logger: this.log }), how: 'btrfs filesystem du' };
+    const ids = await this.backupIds();
+    const from = ids.indexOf(checkBackupId(baseId, 'base_id'));
+    const to = ids.indexOf(backupId);
+    if (from < 0 || from >= to) throw new FfError('NOT_FOUND', `base_id: ${baseId} is not a backup older than ${backupId} in ${this.root}`, { details: { field: 'base_id' } });
+    let bytes = 0;
+    for (const id of ids.slice(from + 1, to + 1)) bytes += (await readBackupJson(join(this.root, id))).usedBytes ?? 0;
+    return { bytes, how: 'recorded usedBytes' };
+  }
+
+  async replicaResumable(): Promise<boolean> {
+    return false;
+  }
+
+  async replicaResumeToken(): Promise<string> {
+    return '';
+  }
+
+  /**
+   * `btrfs receive` confined to `<path>` (chroot), after the stream's first command is read and
+   * must create the subvolume named `backupId` (a snapshot of a parent exactly when incremental).
+   * A received subvolume cannot be moved out of a staging folder (its `..` is read-only: EROFS),
+   * so it lands as `<path>/<id>` directly: while incomplete it is writable, and list() shows only
+   * read-only subvolumes. Kept only if it is read-only with a received UUID; anything this
+   * session created otherwise is deleted.
+   */
+  async replicaReceive(o: ReplicaReceive): Promise<void> {
+    const opts = { logger: o.log };
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    if (!(await isBtrfs(this.root))) throw new FfError('FAILED_PRECONDITION', `target.path ${this.root} is not on a btrfs file system`);
+    const final = this.snapshotOf(o.backupId);
+    if (await isReadOnlySubvolume(final)) throw new FfError('ALREADY_EXISTS', `backup ${o.backupId} is already held in ${this.root}`, { details: { field: 'backup' } });
+    if (await isSubvolume(final)) {
+      // an incomplete receive of this backup (the agent stopped during it): never a backup
+      o.log.warn({ path: final }, 'btrfs replica: deleting an incomplete earlier receive of this backup');
+      await subvolumeDelete(final, opts);
+    } else if (await pathExists(final)) {
+      throw new FfError('FAILED_PRECONDITION', `${final} exists and is not a subvolume; a received backup lands there`, { hint: 'move it away' });
+    }
+    const held = await this.backupIds();
+    if (o.baseId === undefined && held.length > 0) {
+      throw new FfError('FAILED_PRECONDITION', `a full stream of ${o.backupId} is refused: ${this.root} already holds ${held.length} backups (newest ${held.at(-1)!}); its history is not overwritten`, { details: { field: 'base' } });
+    }
+    if (o.baseId !== undefined && held.at(-1) !== o.baseId) {
+      throw new FfError('FAILED_PRECONDITION', `a stream incremental from ${o.baseId} is refused: the newest backup in ${this.root} is ${held.at(-1) ?? '(none)'}`, { details: { field: 'base' } });
+    }
+    const head = await peekHead(o.input, parseSendStreamHead);
+    if (head.name !== o.backupId) {
+      throw new FfError('PERMISSION_DENIED', `the stream creates subvolume ${JSON.stringify(head.name.slice(0, 80))}, not backup ${o.backupId}`, { details: { field: 'backup' } });
+    }
+    if ((head.kind === 'snapshot') !== (o.baseId !== undefined)) {
+      throw new FfError('PERMISSION_DENIED', `the stream is ${head.kind === 'snapshot' ? 'incremental' : 'full'}, the ticket is for ${o.baseId ? `one incremental from ${o.baseId}` : 'a full one'}`, { details: { field: 'base' } });
+    }
+    const before = new Set(await namesIn(this.root));
+    try {
+      await receiveInto({ bin: findBinary('btrfs'), args: btrfsReceiveArgs(this.root) }, o);
+      const added = (await namesIn(this.root)).filter((n) => !before.has(n));
+      if (added.length !== 1 || added[0] !== o.backupId) throw new FfError('PERMISSION_DENIED', `the stream created ${JSON.stringify(added)}, not exactly ${o.backupId}`, { details: { field: 'backup' } });
+      const show = await subvolumeShow(final, opts);
+      if (!show.readonly || !show.receivedUuid) throw new FfError('TRANSFER_FAILED', `${final} is ${show.readonly ? 'read-only' : 'writable'} ${show.receivedUuid ? 'with' : 'without'} a received UUID: the stream did not complete`);
+    } catch (e) {
+      await this.discardNew(before, o.log);
+      throw e;
+    }
+    o.log.info({ path: final }, 'btrfs replica: backup received');
+  }
+
+  /** Deletes what a refused or failed receive created in `<path>` (subvolumes only: btrfs receive makes nothing else there). */
+  private async discardNew(before: ReadonlySet<string>, log: Logger): Promise<void> {
+    for (const n of (await namesIn(this.root)).filter((x) => !before.has(x))) {
+      const p = join(this.root, n);
+      try {
+        if (await isSubvolume(p)) await subvolumeDelete(p, { logger: log });
+        else log.error({ path: p }, 'btrfs replica: left a non-subvolume the receive made');
+        log.warn({ path: p }, 'btrfs replica: deleted what a refused or cut stream left');
+      } catch (e) {
+        log.error({ path: p, err: errorMessage(e) }, 'btrfs replica: cannot delete what a refused stream left');
+      }
+    }
+  }
+
   receivedRoot(): Promise<string> {
     return this.workingTree();
   }
@@ -231,7 +334,7 @@ export class BtrfsTarget implements TargetProvider {
       onBtrfs = fs.check.ok;
       if (!onBtrfs) path = fs.check;
     }
-    const out = [path];
+    const out = [path, ...(this.replicaOf ? [replicaToolCheck('btrfs', this.replicaOf)] : [])];
     if (onBtrfs) out.push(await this.workingCheck(), ...(await this.strayCheck()));
     out.push(await mountOptionsCheck('target-mount', `target ${this.root}`, this.root));
     if (o.live && onBtrfs) out.push(await spaceCheck('target-space', 'target', () => this.freeBytes()));

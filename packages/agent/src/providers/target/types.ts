@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from '@freezeframe/common';
 import type { Check, CheckOptions } from '../checks.js';
 
 export interface TargetBackup {
@@ -23,6 +25,25 @@ export interface TagInfo {
 /** `browse`: an activation for a person to look around (`freezeframe mount`), kept apart from a restore's. */
 export interface ActivateOptions {
   browse?: boolean;
+}
+
+/** A command whose stdout is one backup's replication stream. */
+export interface ReplicaCommand {
+  bin: string;
+  args: string[];
+}
+
+/** One replication stream to receive (see TargetProvider.replicaReceive). */
+export interface ReplicaReceive {
+  backupId: string;
+  /** The backup the stream is incremental from; undefined: a full stream. */
+  baseId: string | undefined;
+  /** The sender says it resumes a cut stream (ZFS resume token); otherwise a partial receive is discarded first. */
+  resume: boolean;
+  input: Readable;
+  signal: AbortSignal;
+  timeoutMs: number;
+  log: Logger;
 }
 
 /**
@@ -75,4 +96,22 @@ export interface TargetProvider {
   showLatest?(backupId: string): Promise<string | undefined>;
   /** Removes what activate/list left behind for backups not in `keep` (clones, mounts); returns what it removed. Idempotent. */
   cleanup?(keep: ReadonlySet<string>, dryRun: boolean): Promise<string[]>;
+  /**
+   * Replication, sender: the command that writes `backupId` as a stream, incremental from
+   * `baseId`, or the rest of a cut stream from `resumeToken` (refused unless the token names this
+   * target's own `backupId`). Kinds without it do not replicate.
+   */
+  replicaSendCommand?(backupId: string, baseId: string | undefined, resumeToken?: string): Promise<ReplicaCommand>;
+  /** Replication, sender: about how many bytes that stream has, and how that was found. */
+  replicaSize?(backupId: string, baseId: string | undefined): Promise<{ bytes: number; how: string }>;
+  /**
+   * Replication, receiver: receives the stream as backup `backupId` (the kind alone decides where
+   * and how), checks what landed and keeps it only if it is exactly that backup, complete;
+   * anything else is deleted and the reason thrown. Never overwrites a backup it holds.
+   */
+  replicaReceive?(o: ReplicaReceive): Promise<void>;
+  /** Replication, receiver: the resume token of a cut stream of `backupId` ('' when none or not supported). */
+  replicaResumeToken?(backupId: string): Promise<string>;
+  /** Replication, receiver: a cut stream can continue where it stopped. */
+  replicaResumable?(): Promise<boolean>;
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, createSerial, errorMessage, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, createSerial, errorMessage, findBinary, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { firstLine, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import {
   zfsClone,
@@ -17,10 +17,20 @@ import {
   zfsReasonOf,
   zfsSet,
   zfsSnapshot,
+  checkResumeTokenFor,
+  zfsRecvAbort,
+  zfsRecvArgs,
+  zfsReplicaFeatures,
+  zfsResumeToken,
+  zfsResumeTokenInfo,
+  zfsSendArgs,
+  zfsSendCount,
+  zfsSendEstimate,
   type ZfsSnapshotInfo,
 } from '../../tools/zfs.js';
+import { receiveInto, replicaToolCheck } from './replica-stream.js';
 import { splitLinkGroups } from './link-groups.js';
-import type { ActivateOptions, TargetBackup, TargetProvider } from './types.js';
+import type { ActivateOptions, ReplicaCommand, ReplicaReceive, TargetBackup, TargetProvider } from './types.js';
 
 type ZfsTargetConfig = Extract<TargetConfig, { kind: 'zfs' }>;
 
@@ -52,6 +62,8 @@ export class ZfsTarget implements TargetProvider {
   readonly kind = 'zfs';
   readonly dataset: string;
   private readonly browse: string | undefined;
+  /** target.replicaOf: receives streams from that target, takes no backups from sources. */
+  readonly replicaOf: string | undefined;
   private ready: Promise<string> | undefined;
   /** One at a time: temporary clones have fixed names. */
   private readonly once = createSerial();
@@ -69,6 +81,7 @@ export class ZfsTarget implements TargetProvider {
     }
     this.dataset = cfg.dataset;
     this.browse = cfg.browse;
+    this.replicaOf = cfg.replicaOf;
   }
 
   /** Creates the dataset if missing, mounts it, returns its mountpoint. */
@@ -317,6 +330,121 @@ export class ZfsTarget implements TargetProvider {
     }
   }
 
+  async replicaSendCommand(backupId: string, baseId: string | undefined, resumeToken?: string): Promise<ReplicaCommand> {
+    const snapshot = this.snapshotOf(backupId);
+    const opts = { logger: this.log };
+    if (!(await zfsExists(snapshot, opts))) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist on ${this.dataset}`, { details: { field: 'backup_id' } });
+    const bin = findBinary('zfs');
+    if (resumeToken) {
+      if (!(await zfsReplicaFeatures(opts)).sendResume) {
+        throw new FfError('FAILED_PRECONDITION', `this zfs cannot resume a stream (no zfs send -t)`, { hint: 'send again without resume_token', details: { field: 'resume_token' } });
+      }
+      checkResumeTokenFor(await zfsResumeTokenInfo(resumeToken, opts), snapshot);
+      return { bin, args: zfsSendArgs({ snapshot, token: resumeToken }) };
+    }
+    if (baseId === undefined) return { bin, args: zfsSendArgs({ snapshot }) };
+    const base = this.snapshotOf(baseId);
+    if (!(await zfsExists(base, opts))) throw new FfError('NOT_FOUND', `base_id: backup ${baseId} does not exist on ${this.dataset}`, { details: { field: 'base_id' } });
+    return { bin, args: zfsSendArgs({ snapshot, base }) };
+  }
+
+  /** `zfs send -nP` where the zfs has it; else an incremental stream counted, or the snapshot's `referenced` for a full one. */
+  async replicaSize(backupId: string, baseId: string | undefined): Promise<{ bytes: number; how: string }> {
+    const opts = { logger: this.log };
+    const snapshot = this.snapshotOf(backupId);
+    const base = baseId === undefined ? undefined : this.snapshotOf(baseId);
+    const o = base === undefined ? { snapshot } : { snapshot, base };
+    if ((await zfsReplicaFeatures(opts)).sendEstimate) return { bytes: await zfsSendEstimate(o, opts), how: 'zfs send -nP' };
+    if (base !== undefined) return { bytes: await zfsSendCount(o, opts), how: 'zfs send -i, counted' };
+    const [info] = (await zfsListSnapshots(this.dataset, [], opts)).filter((s) => s.name === snapshot);
+    if (!info) throw new FfError('NOT_FOUND', `backup ${backupId} does not exist on ${this.dataset}`, { details: { field: 'backup_id' } });
+    return { bytes: info.referencedBytes, how: 'referenced' };
+  }
+
+  async replicaResumable(): Promise<boolean> {
+    return (await zfsReplicaFeatures({ logger: this.log })).recvResumable;
+  }
+
+  async replicaResumeToken(): Promise<string> {
+    const opts = { logger: this.log };
+    if (!(await zfsReplicaFeatures(opts)).recvResumable || !(await zfsExists(this.dataset, opts))) return '';
+    return zfsResumeToken(this.dataset, opts);
+  }
+
+  /**
+   * `zfs receive` into exactly `<dataset>@<backupId>`: atomic (a cut stream leaves no snapshot,
+   * only, with `-s`, a resume token), unmounted where `-u` exists. A full stream only into a
+   * dataset without snapshots (`-F` only when it exists empty); an incremental only onto its base
+   * as the newest snapshot. Afterwards the dataset is read-only with the hardening properties, its
+   * mountpoint unchanged, and the snapshot labelled from its own tree.
+   */
+  async replicaReceive(o: ReplicaReceive): Promise<void> {
+    const snapshot = this.snapshotOf(o.backupId);
+    const opts = { logger: o.log };
+    const f = await zfsReplicaFeatures(opts);
+    const exists = await zfsExists(this.dataset, opts);
+    if (exists && f.recvResumable && !o.resume && (await zfsResumeToken(this.dataset, opts))) {
+      o.log.warn({ dataset: this.dataset }, 'zfs replica: discarding the partial state of a cut stream (the sender starts over)');
+      await zfsRecvAbort(this.dataset, opts);
+    }
+    const snaps = exists ? await zfsListSnapshots(this.dataset, [], opts) : [];
+    if (snaps.some((s) => s.name === snapshot)) throw new FfError('ALREADY_EXISTS', `backup ${o.backupId} is already held on ${this.dataset}`, { details: { field: 'backup' } });
+    let force = false;
+    const parent = this.dataset.slice(0, this.dataset.lastIndexOf('/'));
+    if (o.baseId === undefined) {
+      if (snaps.length > 0) {
+        throw new FfError('FAILED_PRECONDITION', `a full stream of ${o.backupId} is refused: ${this.dataset} already holds ${snaps.length} snapshots (newest ${snaps.at(-1)!.snap}); its history is not overwritten`, { details: { field: 'base' } });
+      }
+      if (exists) {
+        // the only -F: a dataset without any snapshot (the agent's own set-up made it) has no history to lose
+        force = true;
+        o.log.warn({ dataset: this.dataset }, 'zfs replica: first full stream into the existing empty dataset, receiving with -F (it holds no snapshot)');
+      } else if (!(await zfsExists(parent, opts))) {
+        await zfsCreate(parent, { ...opts, parents: true });
+      }
+    } else {
+      const newest = snaps.at(-1)?.snap;
+      if (newest !== o.baseId) {
+        throw new FfError('FAILED_PRECONDITION', `a stream incremental from ${o.baseId} is refused: the newest snapshot of ${this.dataset} is ${newest ?? '(none)'}`, { details: { field: 'base' } });
+      }
+    }
+    const mountpoint = exists
+      ? (await zfsGet(this.dataset, ['mountpoint'], opts)).mountpoint
+      : `${(await zfsGet(parent, ['mountpoint'], opts)).mountpoint}/${this.dataset.slice(parent.length + 1)}`;
+    await receiveInto({ bin: findBinary('zfs'), args: zfsRecvArgs({ snapshot, force, noMount: f.recvNoMount, resumable: f.recvResumable }) }, o);
+    if (!(await zfsExists(snapshot, opts))) throw new FfError('TRANSFER_FAILED', `zfs receive ended, but ${snapshot} does not exist`);
+    try {
+      await this.keepReceived(o.backupId, snapshot, mountpoint, o.log);
+    } catch (e) {
+      await zfsDestroy(snapshot, { ...opts, ifExists: true }).catch((d: unknown) => o.log.error({ snapshot, err: errorMessage(d) }, 'zfs replica: cannot destroy a refused snapshot'));
+      throw e;
+    }
+    o.log.info({ snapshot, forced: force }, 'zfs replica: backup received');
+  }
+
+  /** Checks a received snapshot, locks the dataset down and labels the snapshot for list(). */
+  private async keepReceived(backupId: string, snapshot: string, mountpoint: string | undefined, log: Logger): Promise<void> {
+    const opts = { logger: log };
+    const [info] = (await zfsListSnapshots(this.dataset, [PROP_BACKUP], opts)).filter((s) => s.name === snapshot);
+    const label = info?.props[PROP_BACKUP];
+    if (label !== undefined && label !== '-' && label !== backupId) {
+      throw new FfError('PERMISSION_DENIED', `the stream labels its snapshot backup ${JSON.stringify(label.slice(0, 80))}, not ${backupId}`, { details: { field: 'backup' } });
+    }
+    const now = (await zfsGet(this.dataset, ['mountpoint'], opts)).mountpoint;
+    if (mountpoint !== undefined && now !== mountpoint) {
+      await zfsSet(this.dataset, { mountpoint }, opts);
+      throw new FfError('PERMISSION_DENIED', `the stream set the mountpoint of ${this.dataset} to ${JSON.stringify(now)}; reset to ${mountpoint}`, { details: { field: 'mountpoint' } });
+    }
+    await zfsSet(this.dataset, { readonly: 'on', ...HARDENING }, opts);
+    const tree = await this.readFromSnapshot(backupId);
+    const props: Record<string, string> = { [PROP_BACKUP]: backupId };
+    const entriesJson = JSON.stringify(tree.entries);
+    if (entriesJson.length <= MAX_PROP_VALUE) props[PROP_ENTRIES] = entriesJson;
+    const manifest64 = Buffer.from(tree.manifestJson, 'utf8').toString('base64');
+    if (manifest64.length <= MAX_PROP_VALUE) props[PROP_MANIFEST] = manifest64;
+    await zfsSet(snapshot, props, opts);
+  }
+
   storageRoot(): Promise<string> {
     return this.mountpoint();
   }
@@ -352,7 +480,7 @@ export class ZfsTarget implements TargetProvider {
    */
   async checks(o: CheckOptions = {}): Promise<Check[]> {
     const pool = poolOf(this.dataset);
-    const out: Check[] = [];
+    const out: Check[] = this.replicaOf ? [replicaToolCheck('zfs', this.replicaOf)] : [];
     let exists: boolean;
     try {
       exists = await zfsExists(this.dataset, { logger: this.log });

@@ -138,6 +138,8 @@ export async function replicaSend(ctx: AgentContext, req: ReplicaSendRequest__Ou
     const proc = spawnProcess({ bin: cmd.bin, args: cmd.args, timeoutMs: SEND_TIMEOUT_MS, signal, logger: log, maxStderr: 1 << 20 }, true);
     proc.child.stdin!.end();
     const verdict = verdictOf(socket, answer.rest);
+    // read only on some paths (a cancelled send never asks)
+    verdict.catch(() => undefined);
     // the receiver going away (or refusing mid-stream) ends the send
     socket.once('close', () => proc.kill());
     let last = 0;

@@ -117,7 +117,10 @@ async function rawSession(pki: Pki, as: string, r: Rig, header: object, body?: (
     const first = await readLine(s, 10_000);
     if (first.line !== 'OK' || !body) return [first.line];
     body().pipe(s, { end: false });
-    const verdict = await readLine(s, 60_000).catch((e: Error) => ({ line: `(${e.message})` }));
+    const pending = readLine(s, 60_000).catch((e: Error) => ({ line: `(${e.message})` }));
+    // the first readLine paused the socket: a 'data' listener alone does not resume it
+    s.resume();
+    const verdict = await pending;
     return [first.line, verdict.line];
   } finally {
     s.destroy();
@@ -294,6 +297,7 @@ describe.skipIf(skip)('replication between two target agents', () => {
     scenario('btrfs', () => r, () => pki);
 
     it('refuses and deletes nothing when a stream would create a subvolume under another name', async () => {
+      attachAgentLogs(mine, 40);
       // a read-only snapshot of backup 3's content under another backup-shaped name, sent with a ticket for backup 4
       const other = join(fs!.mountPoint, 'elsewhere');
       await mkdir(other);

@@ -96,6 +96,8 @@ export function replicaReceiver(ctx: AgentContext): ReplicaReceiver | undefined 
   return async ({ ticket, input, signal, timeoutMs, log, resume }) => {
     await target.replicaReceive!({ backupId: ticket.backupId, baseId: ticket.baseId || undefined, resume, input, signal, timeoutMs, log });
     ctx.targetLock.tagged(ticket.backupId);
+    // as after a tag: the backup stands whether or not target.browse can show it
+    await target.showLatest?.(ticket.backupId).catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
   };
 }
 

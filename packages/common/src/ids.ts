@@ -174,6 +174,9 @@ export function checkRestoreId(value: unknown, field = 'restore_id'): string {
   return value;
 }
 
+/** A replication run's id, `replicate_<YYYYMMDD_HHMMSS>` (UTC): its run record (`freezeframe show`). */
+export const REPLICATE_ID_RE = /^replicate_[0-9]{8}_[0-9]{6}$/;
+
 /** At most this many `--path`s in one restore (each becomes rsync rules the target writes). */
 export const RESTORE_PATHS_MAX = 64;
 /** Linux limits: a whole path, one name (bytes). */

@@ -24,6 +24,7 @@ import { status } from '../engine/status.js';
 import { verify } from '../engine/verify.js';
 import { DETACHED_LOG_ENV, startDetached } from './detach.js';
 import { addDrillCommand } from './drill.js';
+import { addReplicateCommand } from './replicate.js';
 import { formatError, terminalText } from './format.js';
 import { progressPrinter } from './progress.js';
 import { addScheduleCommands } from './schedule.js';
@@ -120,7 +121,7 @@ export function buildProgram(io: CliIo): Command {
     const f = (program.opts().inventory as string | undefined) ?? io.env.FREEZEFRAME_INVENTORY;
     return f ? ['-i', resolve(f)] : [];
   };
-  async function runInForeground<T>(kind: 'backup' | 'restore' | 'drill', json: boolean, p: ReturnType<typeof progress>, fn: (signal: AbortSignal | undefined, onEvent: EventSink) => Promise<T>): Promise<T> {
+  async function runInForeground<T>(kind: 'backup' | 'restore' | 'drill' | 'replicate', json: boolean, p: ReturnType<typeof progress>, fn: (signal: AbortSignal | undefined, onEvent: EventSink) => Promise<T>): Promise<T> {
     let what = kind as string;
     const onEvent: EventSink = (e) => {
       if (e.type === 'run') {
@@ -130,7 +131,7 @@ export function buildProgram(io: CliIo): Command {
       }
       p?.(e);
     };
-    const cleanups = { backup: 'thaw, release snapshots, unlock', restore: 'cancel the transfer, deactivate the backup, unlock', drill: 'deactivate the backup, remove the drill folder, unlock' };
+    const cleanups = { backup: 'thaw, release snapshots, unlock', restore: 'cancel the transfer, deactivate the backup, unlock', drill: 'deactivate the backup, remove the drill folder, unlock', replicate: 'cancel the stream (the remote keeps no partial backup), unlock the remote' };
     const cleanup = { cleanup: cleanups[kind] };
     const watch = io.signals ? watchRunSignals(io.signals.source, { what: () => what, say: (l) => io.stderr.write(`${l}\n`), exitNow: io.signals.exit, ...cleanup }) : undefined;
     try {
@@ -199,9 +200,11 @@ export function buildProgram(io: CliIo): Command {
       if (rec?.result !== 'ok') throw new SoftFailure();
     });
 
-  cmd('list', 'list the backups on the target').action(async (o: { json?: boolean }) => {
-    emit(!!o.json, await list(inventory()), render.renderList);
-  });
+  cmd('list', 'list the backups on the target (or on a remote target of replicate:)')
+    .option('--target <name>', 'list the backups of this remote target (one of replicate.to) instead')
+    .action(async (o: { json?: boolean; target?: string }) => {
+      emit(!!o.json, await list(inventory(), o.target !== undefined ? { target: o.target } : {}), render.renderList);
+    });
 
   cmd('show', 'show the run record of a backup or restore (or the manifest stored on the target)')
     .argument('<id>', 'backup id, restore run id, or latest')
@@ -346,8 +349,9 @@ export function buildProgram(io: CliIo): Command {
 
   cmd('prune', 'delete the backups the inventory\'s retention policy no longer keeps (backups also prune after each run)')
     .option('--dry-run', 'only print what would be kept and deleted, and why')
-    .action(async (o: { json?: boolean; dryRun?: boolean }) => {
-      const r = await prune(inventory(), { ...(o.dryRun ? { dryRun: true } : {}), onEvent: (e) => e.type === 'warning' && io.stderr.write(`warning: ${terminalText(e.message)}\n`) });
+    .option('--target <name>', "apply a remote target's retention (its replicate.to[].retention, else the inventory's) on that remote instead")
+    .action(async (o: { json?: boolean; dryRun?: boolean; target?: string }) => {
+      const r = await prune(inventory(), { ...(o.dryRun ? { dryRun: true } : {}), ...(o.target !== undefined ? { target: o.target } : {}), onEvent: (e) => e.type === 'warning' && io.stderr.write(`warning: ${terminalText(e.message)}\n`) });
       emit(!!o.json, r, render.renderPrune);
       if (!r.ok) throw new SoftFailure();
     });
@@ -383,6 +387,17 @@ export function buildProgram(io: CliIo): Command {
       );
       if (!r.ok) throw new SoftFailure();
     });
+
+  addReplicateCommand({
+    cmd,
+    emit,
+    inventory,
+    progress,
+    runInForeground,
+    fail: () => {
+      throw new SoftFailure();
+    },
+  });
 
   addDrillCommand({
     cmd,

@@ -20,7 +20,7 @@ export type ProgressPrinter = EventSink & {
 const PLAIN_PROGRESS_EVERY_MS = 10_000;
 /** The rate is measured over this much of the recent past. */
 const RATE_WINDOW_MS = 5_000;
-const TRANSFER_PHASES: ReadonlySet<Phase> = new Set(['transfer', 'restore']);
+const TRANSFER_PHASES: ReadonlySet<Phase> = new Set(['transfer', 'restore', 'replicate']);
 
 /** Bytes per second over the last RATE_WINDOW_MS of samples; undefined until half a second is covered. */
 function rateMeter(now: () => number) {

@@ -1,6 +1,6 @@
 import type { DemoSummary } from '../engine/demo.js';
 import type { BackupCommandResult } from '../engine/backup.js';
-import type { RestoreScope, RunRecord } from '../engine/core/records.js';
+import type { ReplicateRecord, RestoreScope, RunRecord } from '../engine/core/records.js';
 import type { RetentionOutcome } from '../engine/core/retention.js';
 import type { BackupListing } from '../engine/core/types.js';
 import type { PauseResult } from '../engine/pause.js';
@@ -14,6 +14,7 @@ import type { StatusResult } from '../engine/status.js';
 import type { Detached } from './detach.js';
 import type { DrillResult } from '../engine/drill.js';
 import { formatBytes, formatDuration, formatRate, table, terminalText } from './format.js';
+import type { ReplicateDryRun, ReplicateResult } from '../engine/replicate.js';
 import { drillLines } from './render-drill.js';
 
 // One renderer per command's result, for humans.
@@ -74,6 +75,8 @@ function recordLines(r: RunRecord, detail = false): string[] {
       }
     }
   }
+  if (r.from) lines.push(`from remote target ${r.from} (--from)`);
+  if (r.replicate) lines.push(...replicaLines(r.replicate));
   if (r.snapshot) lines.push(`snapshot ${r.snapshot}`);
   if (r.retention) {
     lines.push(`retention: kept ${r.retention.kept.length}, pruned ${r.retention.pruned.length ? r.retention.pruned.map((x) => x.id).join(', ') : 'none'}`);
@@ -82,6 +85,42 @@ function recordLines(r: RunRecord, detail = false): string[] {
   if (versions.length > 0 && (detail || !oneVersion)) lines.push(`versions: ${versions.map(([n, v]) => `${n} ${v}`).join(', ')}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
+}
+
+/** What a replication sent to each remote, one line per remote and per stream (run summary and `show`). */
+export function replicaLines(x: ReplicateRecord): string[] {
+  const lines: string[] = [];
+  for (const r of x.remotes) {
+    lines.push(`${x.main} -> ${r.remote} (${r.address}): ${r.ok ? 'ok' : 'FAILED'}, sent ${r.sent.length} backup(s)${r.newest ? `, newest there ${r.newest}` : ''}${r.behind > 0 ? `, still ${r.behind} behind` : ''}`);
+    for (const s of r.sent) lines.push(`  ${s.backupId}  ${s.baseId ? `incremental from ${s.baseId}` : 'full'}  ${formatBytes(s.bytes)} in ${formatDuration(s.durationMs)}`);
+    if (r.skipped?.length) lines.push(`  not sent (older than its newest): ${r.skipped.join(', ')}`);
+    if (r.retention) lines.push(`  retention on ${r.remote}: kept ${r.retention.kept.length}, pruned ${r.retention.pruned.length ? r.retention.pruned.map((p) => p.id).join(', ') : 'none'}`);
+    if (r.error) lines.push(`  error ${r.error.code}: ${r.error.message}`);
+  }
+  return lines;
+}
+
+export function renderReplicate(r: ReplicateResult): string {
+  return [...recordLines(r.record), `record: ${r.recordFile}`].join('\n');
+}
+
+export function renderReplicatePlan(r: ReplicateDryRun): string {
+  const lines = warningLines(r.warnings);
+  for (const v of r.remotes) {
+    if (v.error) {
+      lines.push(`${r.main} -> ${v.remote} (${v.address}): REFUSED: ${v.error.message}${v.error.hint ? `\n  hint: ${v.error.hint}` : ''}`);
+      continue;
+    }
+    lines.push(`${r.main} -> ${v.remote} (${v.address}): ${v.steps.length === 0 ? 'up to date, nothing to send' : `would send ${v.steps.length} backup(s), about ${formatBytes(v.bytes)}`}${v.common ? ` (newest common backup ${v.common})` : ' (it holds none: the first goes full)'}`);
+    for (const s of v.steps) lines.push(`  ${s.backupId}  ${s.baseId ? `incremental from ${s.baseId}` : 'full'}  ${formatBytes(s.bytes)}${s.how ? ` (${s.how})` : ''}`);
+    if (v.skipped.length) lines.push(`  not sent (older than its newest): ${v.skipped.join(', ')}`);
+    if (v.retention) {
+      const p = v.retention.policy;
+      lines.push(`  retention on ${v.remote} (last ${p.last}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}) would delete: ${v.retention.prune.length ? v.retention.prune.map((x) => x.id).join(', ') : 'nothing'}`);
+    }
+  }
+  lines.push('dry run: nothing was sent or deleted');
+  return lines.join('\n');
 }
 
 /** How a restore was narrowed or redirected, one line each (run summary and `show`). */

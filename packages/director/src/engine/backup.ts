@@ -8,6 +8,7 @@ import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, sta
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { pruneBackups, type RetentionPolicy } from './core/retention.js';
+import { replicateAfterBackup } from './replicate.js';
 import { DEFAULT_RETRY, failpoint, failpointSlow, newHolder, type RetryPolicy } from './core/retry.js';
 import { holdTargetLock, lockLeaseFor, type HeldLock } from './core/target-lock.js';
 import { sendTree } from './core/transfer.js';
@@ -112,6 +113,8 @@ export async function backup(inv: Inventory, opts: BackupCommandOptions = {}): P
         ...(opts.signal ? { signal: opts.signal } : {}),
       }),
     );
+    // the backup is tagged and stands: a replication failure only warns (replicate: { after: backup })
+    if (inv.replicate?.after === 'backup' && !opts.signal?.aborted) await replicateAfterBackup(inv, r.record, live.sink, opts.signal);
     live.stop();
     return { ...r, recordFile: writeRunRecord(stateDir, r.record) };
   } catch (e) {

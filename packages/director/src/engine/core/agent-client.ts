@@ -33,6 +33,8 @@ import type { StartServicesResponse__Output } from '@freezeframe/common/generate
 import type { StopServicesResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/StopServicesResponse.js';
 import type { CheckDrillResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/CheckDrillResponse.js';
 import type { RemoveDrillResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/RemoveDrillResponse.js';
+import type { OpenReplicaReceiveResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReplicaReceiveResponse.js';
+import type { ReplicaSizeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ReplicaSizeResponse.js';
 import type { DrillCheckResult, DrillNode, DrillSample, OpenDrillArgs } from './drill-types.js';
 import type {
   AgentNode,
@@ -51,6 +53,9 @@ import type {
   NodeHealth,
   OpenReceiveArgs,
   ReceiveTicket,
+  ReplicaNode,
+  ReplicaSendArgs,
+  ReplicaTicket,
   Role,
   SendArgs,
   StreamOptions,
@@ -185,7 +190,7 @@ export function connectionFailure(name: string, address: string, text: string): 
  * The one client for one agent, for every RPC (backup, restore, and the application RPCs); the
  * server certificate must name `name`.
  */
-export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
+export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode {
   readonly name: string;
   readonly host: string;
   readonly address: string;
@@ -315,7 +320,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
       d.receiveFailures = r.receive_failures.map((f) => ({
         backupId: f.backup_id,
         source: f.source,
-        direction: f.direction === 'DIRECTION_RESTORE' ? 'restore' : 'backup',
+        direction: f.direction === 'DIRECTION_RESTORE' ? 'restore' : f.direction === 'DIRECTION_REPLICATE' ? 'replicate' : 'backup',
         atMs: num(f.at_unix_ms),
         message: f.message,
       }));
@@ -340,6 +345,8 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
         kind: r.target.kind,
         freeBytes: num(r.target.free_bytes),
         limits: r.target.limits.map((l) => ({ class: l.class, detail: l.detail, allowed: l.allowed })),
+        ...(r.target.replica_of ? { replicaOf: r.target.replica_of } : {}),
+        ...(r.target.resumable ? { resumable: true } : {}),
       };
     }
     return d;
@@ -621,6 +628,30 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode {
       TREE_DEADLINE_MS,
     );
     return r.removed;
+  }
+
+  async openReplicaReceive(a: { backupId: string; baseId: string; peer: string }): Promise<ReplicaTicket> {
+    const r = await this.unary<OpenReplicaReceiveResponse__Output>((o, cb) => this.client.OpenReplicaReceive({ backup_id: a.backupId, base_id: a.baseId, peer: a.peer }, o, cb));
+    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: false, resumeToken: r.resume_token };
+  }
+
+  async replicaSend(a: ReplicaSendArgs, opts?: StreamOptions): Promise<TransferStats> {
+    await this.ready();
+    const stream = this.client.ReplicaSend({
+      backup_id: a.backupId,
+      base_id: a.baseId,
+      ticket: a.ticket,
+      receiver_name: a.receiverName,
+      receiver_host: a.receiverHost,
+      receiver_data_port: a.receiverDataPort,
+      resume_token: a.resumeToken,
+    });
+    return this.drain(stream, 'replication stream', opts);
+  }
+
+  async replicaSize(backupId: string, baseId: string): Promise<{ bytes: number; how: string }> {
+    const r = await this.unary<ReplicaSizeResponse__Output>((o, cb) => this.client.ReplicaSize({ backup_id: backupId, base_id: baseId }, o, cb), TREE_DEADLINE_MS);
+    return { bytes: num(r.bytes), how: r.how };
   }
 
   close(): void {

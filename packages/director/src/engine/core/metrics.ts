@@ -10,10 +10,10 @@ import type { EventSink } from './types.js';
 // rewritten after every backup, restore, drill and prune. Everything in it comes from what is on disk
 // (the run records, the prune state), so a failed run still carries the last success.
 
-export type MetricsKind = 'backup' | 'restore' | 'prune' | 'drill';
-export const METRICS_KINDS: readonly MetricsKind[] = ['backup', 'restore', 'prune', 'drill'];
+export type MetricsKind = 'backup' | 'restore' | 'prune' | 'drill' | 'replicate';
+export const METRICS_KINDS: readonly MetricsKind[] = ['backup', 'restore', 'prune', 'drill', 'replicate'];
 /** Kinds whose runs write a run record (prune keeps prune.json instead). */
-const RECORD_KINDS = ['backup', 'restore', 'drill'] as const;
+const RECORD_KINDS = ['backup', 'restore', 'drill', 'replicate'] as const;
 const RESULTS = ['ok', 'failed', 'incomplete'] as const;
 
 /** One source's transfer in a run. */
@@ -46,6 +46,17 @@ export interface MetricsState {
   /** Backups the newest retention (a backup's phase 8, or prune) kept. */
   backupsKept?: number;
   target?: { node: string; freeBytes: number };
+  /** Per remote target (replicate, or a backup with replicate: { after: backup }): its newest replication. */
+  remotes?: Record<string, RemoteMetrics>;
+}
+
+export interface RemoteMetrics {
+  /** The newest replication to it: ended when, and whether it succeeded. */
+  endedMs: number;
+  ok: boolean;
+  lastSuccessMs?: number;
+  /** Backups of the main target it lacked after that replication. */
+  behind: number;
 }
 
 /** `<stateDir>/prune.json`: prune writes no run record, so its outcome is kept here. */
@@ -124,15 +135,28 @@ export function gatherMetrics(stateDir: string, deployment: string): MetricsStat
       }
     })
     .sort((a, b) => b.mtimeMs - a.mtimeMs);
-  const done = { backup: false, restore: false, drill: false };
+  const done = { backup: false, restore: false, drill: false, replicate: false };
+  // remotes seen without a success yet: the search goes on until each has one (or the records end)
+  const remotesPending = new Set<string>();
   let keptFrom = 0;
   let targetFrom = 0;
   for (const { file } of files) {
-    if (RECORD_KINDS.every((k) => done[k])) break;
+    if (RECORD_KINDS.every((k) => done[k]) && remotesPending.size === 0) break;
     const rec = readJson<RunRecord>(file);
     if (!rec || !(RECORD_KINDS as readonly string[]).includes(rec.kind) || rec.deployment !== deployment) continue;
     const m = runMetrics(rec);
     if (!m) continue;
+    for (const r of rec.replicate?.remotes ?? []) {
+      const remotes = (state.remotes ??= {});
+      const have = remotes[r.remote];
+      if (!have) {
+        remotes[r.remote] = { endedMs: m.endedMs, ok: r.ok, behind: r.behind, ...(r.ok ? { lastSuccessMs: m.endedMs } : {}) };
+        if (!r.ok) remotesPending.add(r.remote);
+      } else if (have.lastSuccessMs === undefined && r.ok) {
+        have.lastSuccessMs = m.endedMs;
+        remotesPending.delete(r.remote);
+      }
+    }
     // newest first: the first record that has a value gives it
     if (rec.target && targetFrom === 0) {
       state.target = rec.target;
@@ -186,6 +210,9 @@ export async function metricsText(state: MetricsState): Promise<string> {
   const drillBytes = gauge('last_drill_bytes_checked', 'Bytes of those files.', ['deployment']);
   const drillDiff = gauge('last_drill_differences', 'Files the newest finished restore drill found different, missing or not in the record (0 for a good drill).', ['deployment']);
   const kept = gauge('backups_kept', 'Backups the newest retention (after a backup, or prune) kept on the target.', ['deployment']);
+  const replSuccess = gauge('replicate_last_success_timestamp_seconds', 'When the newest successful replication to this remote target ended (Unix time).', ['deployment', 'remote']);
+  const replOk = gauge('replicate_last_run_success', '1 if the newest replication to this remote target succeeded, else 0.', ['deployment', 'remote']);
+  const replLag = gauge('replicate_lag_backups', "Backups of the deployment's target this remote target lacked after the newest replication to it.", ['deployment', 'remote']);
   const free = gauge('target_free_bytes', 'Free bytes on the target when the newest run began.', ['deployment', 'target']);
   for (const kind of METRICS_KINDS) {
     const r = state.runs[kind];
@@ -214,6 +241,11 @@ export async function metricsText(state: MetricsState): Promise<string> {
     }
   }
   if (state.backupsKept !== undefined) kept.set({ deployment }, state.backupsKept);
+  for (const [remote, r] of Object.entries(state.remotes ?? {})) {
+    if (r.lastSuccessMs !== undefined) replSuccess.set({ deployment, remote }, r.lastSuccessMs / 1000);
+    replOk.set({ deployment, remote }, r.ok ? 1 : 0);
+    replLag.set({ deployment, remote }, r.behind);
+  }
   if (state.target) free.set({ deployment, target: state.target.node }, state.target.freeBytes);
   return registry.metrics();
 }

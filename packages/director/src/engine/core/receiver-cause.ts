@@ -24,9 +24,9 @@ export function lowSpaceMessage(node: string, what: string, freeBytes: number): 
 
 export interface ReceiverCauseOptions {
   backupId: string;
-  /** The source whose transfer failed, as the receiver's ticket named it. */
-  source: string;
-  direction: 'backup' | 'restore';
+  /** The source whose transfer failed, as the receiver's ticket named it; a replication stream has none. */
+  source?: string;
+  direction: 'backup' | 'restore' | 'replicate';
   /** Also say so when the receiver (a target) is nearly full. */
   checkTargetSpace?: boolean;
 }
@@ -38,10 +38,10 @@ export interface ReceiverCauseOptions {
  * free space) into the error, so the error names the real cause.
  */
 export async function withReceiverCause(err: FfError, receiver: AgentNode, o: ReceiverCauseOptions): Promise<FfError> {
-  if (err.code !== 'TRANSFER_FAILED' && err.code !== 'RESTORE_FAILED' && err.code !== 'INTERNAL') return err;
+  if (err.code !== 'TRANSFER_FAILED' && err.code !== 'RESTORE_FAILED' && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE') return err;
   const desc = await receiver.describe().catch(() => undefined);
   if (!desc) return err;
-  const failure = (desc.receiveFailures ?? []).filter((f) => f.backupId === o.backupId && f.source === o.source && f.direction === o.direction).at(-1);
+  const failure = (desc.receiveFailures ?? []).filter((f) => f.backupId === o.backupId && (o.source === undefined || f.source === o.source) && f.direction === o.direction).at(-1);
   const free = o.checkTargetSpace ? desc.target?.freeBytes : undefined;
   const full = free !== undefined && free < LOW_SPACE_BYTES;
   if (!failure && !full) return err;

@@ -1,5 +1,5 @@
 import { FfError } from '@freezeframe/common';
-import type { AgentNode, ReceiveVerdict } from './types.js';
+import type { AgentNode, ReceiveVerdict, SessionKind } from './types.js';
 
 /** How long a receiving rsync may still be finishing after its sender returned. */
 const VERDICT_WAIT_MS = 30_000;
@@ -26,12 +26,13 @@ export function mergeNotHeld(a: NotHeld | undefined, b: NotHeld | undefined): No
  * so the receiver is asked how its rsync ended: anything but success (or a loss its config
  * allows) fails the transfer, naming the files it could not store. Returns what was allowed.
  */
-export async function receiverVerdict(receiver: AgentNode, ticket: string, o: { sender: string; direction: 'backup' | 'restore' }): Promise<NotHeld | undefined> {
+export async function receiverVerdict(receiver: AgentNode, ticket: string, o: { sender: string; direction: SessionKind; backupId?: string }): Promise<NotHeld | undefined> {
   const v: ReceiveVerdict = await receiver.receiveResult(ticket, VERDICT_WAIT_MS);
-  const code = o.direction === 'backup' ? 'TRANSFER_FAILED' : 'RESTORE_FAILED';
-  const what = `${o.direction === 'backup' ? 'backup' : 'restore'} of ${o.sender} into ${receiver.name}`;
+  const code = o.direction === 'restore' ? 'RESTORE_FAILED' : 'TRANSFER_FAILED';
+  const what = o.direction === 'replicate' ? `replication of backup ${o.backupId ?? ''} from ${o.sender} to ${receiver.name}`.replace('  ', ' ') : `${o.direction} of ${o.sender} into ${receiver.name}`;
+  const receiving = o.direction === 'replicate' ? 'the receiving stream' : 'the receiving rsync';
   if (v.state === 'running') {
-    throw new FfError(code, `${what}: the receiving rsync on ${receiver.name} was still running ${VERDICT_WAIT_MS / 1000} s after the sender finished`, { node: receiver.name });
+    throw new FfError(code, `${what}: ${receiving} on ${receiver.name} was still running ${VERDICT_WAIT_MS / 1000} s after the sender finished`, { node: receiver.name });
   }
   if (v.state !== 'done') {
     throw new FfError(code, `${what}: ${receiver.name} has no result for this transfer (${v.message || v.state})`, {

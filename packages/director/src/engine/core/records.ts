@@ -13,8 +13,8 @@ import type { EventSink, Phase, TransferStats } from './types.js';
  * freeze last?".
  */
 export interface RunRecord {
-  kind: 'backup' | 'restore' | 'drill';
-  /** File name under runs/: the backup id for backups, `restore_<time>` for restores, `drill_<time>` for drills. */
+  kind: 'backup' | 'restore' | 'drill' | 'replicate';
+  /** File name under runs/: the backup id for backups, `restore_<time>` for restores, `drill_<time>` for drills, `replicate_<time>` for replications. */
   id: string;
   backupId: string;
   deployment: string;
@@ -64,6 +64,34 @@ export interface RunRecord {
   drill?: DrillRecord;
   /** A restore narrowed or redirected by --path, --to-dir, --map or --from-deployment. */
   restoreScope?: RestoreScope;
+  /** What a replication (kind `replicate`, or a backup with `replicate: { after: backup }`) sent to each remote. */
+  replicate?: ReplicateRecord;
+  /** A restore or drill that read the backup from this remote target (`--from`). */
+  from?: string;
+}
+
+/** One remote target in a replication. */
+export interface ReplicaRemoteRecord {
+  remote: string;
+  address: string;
+  ok: boolean;
+  error?: { code: string; message: string; hint?: string };
+  /** Streams that arrived, in order; `baseId` empty: a full stream. */
+  sent: Array<{ backupId: string; baseId: string; bytes: number; durationMs: number }>;
+  /** Backups of the main target it still lacks after the run (replicate would send them). */
+  behind: number;
+  /** Its newest backup after the run. */
+  newest?: string;
+  /** Main-target backups older than the newest common one, which a stream cannot put under it. */
+  skipped?: string[];
+  /** The remote's retention after the streams (its replicate.to[].retention, else the inventory's). */
+  retention?: RetentionOutcome;
+}
+
+export interface ReplicateRecord {
+  /** The deployment's target the streams came from. */
+  main: string;
+  remotes: ReplicaRemoteRecord[];
 }
 
 /** How a restore was narrowed or redirected (restore-scope.ts checks the options). */

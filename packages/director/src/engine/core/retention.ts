@@ -105,7 +105,8 @@ export interface PruneOptions {
   dryRun?: boolean;
 }
 
-function deploymentOf(b: BackupListing): string | undefined {
+/** The deployment a backup's manifest names (undefined: none). */
+export function deploymentOf(b: BackupListing): string | undefined {
   const m = b.manifest as { deployment?: unknown } | undefined;
   return m && typeof m === 'object' && typeof m.deployment === 'string' ? m.deployment : undefined;
 }

@@ -42,6 +42,8 @@ export interface RetryOptions {
   policy?: RetryPolicy;
   signal?: AbortSignal;
   onRetry?: (attempt: number, error: FfError, delayMs: number) => void;
+  /** Which failures a new try may cure (default isTransientError). */
+  transient?: (e: FfError) => boolean;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -56,7 +58,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: Retry
       return await fn(attempt);
     } catch (e) {
       const err = asFfError(e);
-      if (attempt >= p.attempts || !isTransientError(err) || o.signal?.aborted) throw err;
+      if (attempt >= p.attempts || !(o.transient ?? isTransientError)(err) || o.signal?.aborted) throw err;
       const delay = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
       o.onRetry?.(attempt, err, delay);
       await sleep(delay);

@@ -1,10 +1,11 @@
 import type { FfError } from '@freezeframe/common';
 import { receiverVerdict, type NotHeld } from './receiver-verdict.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-import type { AgentNode, Direction, ReceiveTicket, SendArgs, TransferStats } from './types.js';
+import type { AgentNode, ReceiveTicket, SendArgs, SessionKind, TransferStats } from './types.js';
 
 export interface SendTreeOptions {
-  direction: Direction;
+  /** A replication stream ('replicate') needs `open`: the remote's OpenReplicaReceive. */
+  direction: SessionKind;
   backupId: string;
   /** The source node whose tree this is, as the receiver's ticket names it. */
   source: string;
@@ -22,6 +23,8 @@ export interface SendTreeOptions {
   retry: RetryPolicy;
   signal?: AbortSignal;
   onRetry: (attempt: number, e: FfError, delayMs: number) => void;
+  /** Which failures a new ticket may cure (default: the node unreachable, rsync's timeouts). */
+  transient?: (e: FfError) => boolean;
 }
 
 /**
@@ -34,10 +37,12 @@ export async function sendTree(o: SendTreeOptions): Promise<{ stats: TransferSta
   const receiver = o.receiver.node;
   return withRetry(
     async () => {
+      const direction = o.direction;
+      if (!o.open && direction === 'replicate') throw new Error('sendTree: a replication stream needs open()');
       const ticket = o.open ? await o.open() : await receiver.openReceive({
         backupId: o.backupId,
         source: o.source,
-        direction: o.direction,
+        direction: direction as 'backup' | 'restore',
         peer: o.sender.name,
         entry: o.entry,
         ...(o.recheck !== undefined ? { recheck: o.recheck } : {}),
@@ -50,9 +55,9 @@ export async function sendTree(o: SendTreeOptions): Promise<{ stats: TransferSta
         receiverDataPort: ticket.dataPort || o.receiver.desc.dataPort,
         inplace: ticket.inplace,
       });
-      const notHeld = await receiverVerdict(receiver, ticket.ticket, { sender: o.sender.name, direction: o.direction });
+      const notHeld = await receiverVerdict(receiver, ticket.ticket, { sender: o.sender.name, direction: o.direction, backupId: o.backupId });
       return { stats, ...(notHeld ? { notHeld } : {}) };
     },
-    { policy: o.retry, onRetry: o.onRetry, ...(o.signal ? { signal: o.signal } : {}) },
+    { policy: o.retry, onRetry: o.onRetry, ...(o.signal ? { signal: o.signal } : {}), ...(o.transient ? { transient: o.transient } : {}) },
   );
 }

@@ -66,13 +66,17 @@ export interface NodeDescription {
     freeBytes: number;
     /** What its file system cannot store (probed by the agent); `allowed`: listed in its target.unsupported. */
     limits?: Array<{ class: string; detail: string; allowed: boolean }>;
+    /** A remote target (its target.replicaOf): the certificate name of the target whose backups it receives. */
+    replicaOf?: string;
+    /** It continues a cut replication stream from a resume token (OpenZFS); otherwise a cut stream restarts. */
+    resumable?: boolean;
   };
   dataPort: number;
   rsyncVersion: string;
   /** Request fields the agent acts on that older agents ignore ("restore-paths", "restore-to-dir", "restore-into-entry"). */
   features?: string[];
   /** This node's receiving rsyncs that failed lately (their stderr), newest last. */
-  receiveFailures?: Array<{ backupId: string; source: string; direction: 'backup' | 'restore'; atMs: number; message: string }>;
+  receiveFailures?: Array<{ backupId: string; source: string; direction: 'backup' | 'restore' | 'replicate'; atMs: number; message: string }>;
 }
 
 export interface FreezeResult {
@@ -145,6 +149,8 @@ export interface BackupListing {
 }
 
 export type Direction = 'backup' | 'restore';
+/** Whose verdict a data-channel session gets: an rsync of a backup or restore, or a replication stream. */
+export type SessionKind = Direction | 'replicate';
 
 export interface OpenReceiveArgs {
   backupId: string;
@@ -264,6 +270,29 @@ export interface AgentNode {
   close(): void;
 }
 
+/** A remote target's ticket for one replication stream (OpenReplicaReceive). */
+export interface ReplicaTicket extends ReceiveTicket {
+  /** Where a cut stream of this backup stopped (OpenZFS); empty: the sender sends it all. */
+  resumeToken: string;
+}
+
+export interface ReplicaSendArgs extends SendArgs {
+  /** The newest backup both targets hold; empty: a full stream. */
+  baseId: string;
+  resumeToken: string;
+}
+
+/** The replication RPCs of a target agent (`freezeframe replicate`). Reject with an FfError naming the node. */
+export interface ReplicaNode {
+  readonly name: string;
+  /** Remote target: a one-time ticket for the stream of `backupId` (incremental from `baseId`) from `peer`. */
+  openReplicaReceive(a: { backupId: string; baseId: string; peer: string }): Promise<ReplicaTicket>;
+  /** Main target: sends the stream to the remote's data channel; the remote's ReceiveResult says how it ended. */
+  replicaSend(a: ReplicaSendArgs, opts?: StreamOptions): Promise<TransferStats>;
+  /** Main target: about how many bytes replicaSend would send. */
+  replicaSize(backupId: string, baseId: string): Promise<{ bytes: number; how: string }>;
+}
+
 /** One step of an agent's keyspace restore (RestoreKeyspace), as it reports it. */
 export interface KeyspaceStep {
   step: string;
@@ -291,12 +320,12 @@ export interface AppNode {
   startServices(): Promise<ServiceState[]>;
 }
 
-export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention' | 'check';
+export type Phase = 'preflight' | 'cleanup' | 'verify' | 'freeze' | 'snapshot' | 'thaw' | 'transfer' | 'tag' | 'release' | 'activate' | 'restore' | 'deactivate' | 'retention' | 'check' | 'replicate';
 
 /** What the engine reports while it works; the CLI turns these into progress lines. */
 export type EngineEvent =
   /** A backup or restore began: its id, said before anything else so an interrupted run can be named. */
-  | { type: 'run'; kind: 'backup' | 'restore' | 'drill'; id: string; backupId: string; deployment: string }
+  | { type: 'run'; kind: 'backup' | 'restore' | 'drill' | 'replicate'; id: string; backupId: string; deployment: string }
   | { type: 'phase-start'; phase: Phase; at: number }
   | { type: 'phase-end'; phase: Phase; at: number; durationMs: number; ok: boolean; error?: string }
   | { type: 'node'; phase: Phase; node: string; status: 'start' | 'done' | 'failed'; durationMs?: number; detail?: string }

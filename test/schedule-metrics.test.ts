@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DIRECTOR_MAIN, startRig, type Rig } from './support/fault-rig.js';
@@ -81,16 +81,30 @@ describe('schedule, metrics and the nagios age check', () => {
     expect((await rig.director(['schedule', 'remove', '--dir', units])).stdout).toMatch(/^no freezeframe units to remove in /);
   });
 
-  it('schedule install refuses hostile schedules naming the field, commands that do not exist yet, and units it did not write', async () => {
+  it('schedule install --replicate writes a timer running `freezeframe replicate` next to the backup one', async () => {
+    const dir = join(units, '..', 'replicate-units');
+    try {
+      const r = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--replicate', 'daily 04:00', '--dir', dir, '--json'], NO_WRAPPER);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res.units.map((u: { job: string; timer: string }) => [u.job, u.timer])).toEqual([['backup', 'freezeframe-backup.timer'], ['replicate', 'freezeframe-replicate.timer']]);
+      expect(res.units[1].execStart).toBe(`${process.execPath} ${DIRECTOR_MAIN} -i ${rig.inventory} replicate`);
+      expect(readFileSync(join(dir, 'freezeframe-replicate.service'), 'utf8')).toContain(`ExecStart=${process.execPath} ${DIRECTOR_MAIN} -i ${rig.inventory} replicate\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('schedule install refuses hostile schedules naming the field, and units it did not write', async () => {
     for (const hostile of ['daily 02:00; rm -rf /', 'daily 02:00\nExecStartPre=/bin/sh -c id', '$(reboot)', '%h']) {
       const r = await rig.director(['schedule', 'install', '--backup', hostile, '--dir', units, '--json'], NO_WRAPPER);
       expect(r.code).toBe(2);
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--backup' } });
       expect(r.stderr).toMatch(/^error INVALID_ARGUMENT: --backup: .* is not a schedule/);
     }
-    const replicate = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--replicate', 'weekly', '--dir', units], NO_WRAPPER);
-    expect(replicate.code).toBe(2);
-    expect(replicate.stderr).toContain('--replicate: `freezeframe replicate` is not available yet in this version, so it cannot be scheduled; nothing was written');
+    const hostileReplicate = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--replicate', 'hourly; id', '--dir', units, '--json'], NO_WRAPPER);
+    expect(hostileReplicate.code).toBe(2);
+    expect(JSON.parse(hostileReplicate.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--replicate' } });
     if (SYSTEMD_ANALYZE) {
       const typo = await rig.director(['schedule', 'install', '--backup', 'dialy 02:00', '--dir', units], NO_WRAPPER);
       expect(typo.code).toBe(2);

@@ -17,6 +17,20 @@ describe('nagiosStatus', () => {
     expect(nagiosStatus({ nodes: [row('a')], lastBackupMs: 0, maxAgeMs: 26 * HOUR, now: 30 * HOUR }).code).toBe(1);
   });
 
+  it('a remote target warns, never CRITICAL: its newest backup older than maxAge, none yet, or a problem; OK when it is young', () => {
+    const base = { nodes: [row('a', { roles: ['target'] })], lastBackupMs: 30 * HOUR - HOUR, maxAgeMs: 26 * HOUR, now: 30 * HOUR };
+    const young = nagiosStatus({ ...base, remotes: [{ remote: 'offsite', address: 'o:7450', behind: 0, newest: { id: '20260101_000000', createdMs: 30 * HOUR - 2 * HOUR } }] });
+    expect(young.code).toBe(0);
+    expect(young.line).toContain('remotes_behind=0;;;0');
+    const old = nagiosStatus({ ...base, remotes: [{ remote: 'offsite', address: 'o:7450', behind: 3, newest: { id: '20260101_000000', createdMs: 0 } }] });
+    expect(old.code).toBe(1);
+    expect(old.line).toContain('remote offsite: newest backup 20260101_000000 is 30h00m old (warning over 26h00m), 3 behind');
+    expect(nagiosStatus({ ...base, remotes: [{ remote: 'offsite', address: 'o:7450', behind: 2 }] }).line).toContain('remote offsite holds no backup yet');
+    const down = nagiosStatus({ ...base, remotes: [{ remote: 'offsite', address: 'o:7450', behind: 0, problem: 'offsite: o:7450 refused the connection' }] });
+    expect(down.code).toBe(1);
+    expect(down.line).toContain('remote offsite: o:7450 refused the connection');
+  });
+
   it('CRITICAL for an unreachable node, a node with problems, no backup or a very old one; pipes never leak into the text', () => {
     const r = nagiosStatus({ nodes: [row('a'), { node: 'b', address: 'b:7450', ok: false, roles: [], problems: ['b: UNAVAILABLE | connection refused'], frozen: [] }] });
     expect(r.code).toBe(2);

@@ -37,6 +37,10 @@ export function renderHealthReport(r: HealthReport): string {
     for (const w of n.warnings) lines.push(`  ${n.node} WARNING ${w}`);
     for (const l of n.targetLimits ?? []) lines.push(`  ${n.node} cannot store ${l.detail}${l.allowed ? ' (allowed by target.unsupported)' : ''}`);
   }
+  for (const x of r.remotes ?? []) {
+    const newest = x.newest ? `newest ${x.newest.id} (${ageText(Math.max(0, Date.now() - x.newest.createdMs))} old)` : 'no backup yet';
+    lines.push(`  remote ${x.remote} (${x.address}): ${x.problem ? `PROBLEM ${x.problem}` : `${newest}, ${x.behind} backup(s) behind`}`);
+  }
   lines.push(r.ok ? (r.nodes.some((n) => n.warnings.length > 0) ? 'all nodes healthy, with warnings' : 'all nodes healthy') : 'some nodes have problems');
   return lines.join('\n');
 }
@@ -104,6 +108,16 @@ export function nagiosStatus(i: NagiosInput): NagiosResult {
       warning.push(`last restore drill is ${ageText(drillAge)} old (warning over ${ageText(d.maxAgeMs)})`);
     }
   }
+  // a remote's trouble is a WARNING, never CRITICAL: the deployment's target still holds every backup
+  let remotesBehind = 0;
+  for (const x of i.remotes ?? []) {
+    remotesBehind += x.behind;
+    if (x.problem) warning.push(`remote ${x.problem.startsWith(`${x.remote}:`) ? x.problem : `${x.remote}: ${x.problem}`}`);
+    else if (!x.newest) warning.push(`remote ${x.remote} holds no backup yet (freezeframe replicate)`);
+    else if (maxAgeMs !== undefined && now - x.newest.createdMs > maxAgeMs) {
+      warning.push(`remote ${x.remote}: newest backup ${x.newest.id} is ${ageText(Math.max(0, now - x.newest.createdMs))} old (warning over ${ageText(maxAgeMs)}), ${x.behind} behind`);
+    }
+  }
   const code: NagiosCode = critical.length > 0 ? NAGIOS.CRITICAL : warning.length > 0 ? NAGIOS.WARNING : NAGIOS.OK;
   const detail = [...critical, ...warning];
   const summary =
@@ -115,6 +129,7 @@ export function nagiosStatus(i: NagiosInput): NagiosResult {
     `critical=${count.critical}`,
     // 'label'=value[UOM];warn;crit;min
     ...(age !== undefined && maxAgeMs !== undefined ? [`last_backup_age=${Math.round(age / 1000)}s;${Math.round(maxAgeMs / 1000)};${Math.round((2 * maxAgeMs) / 1000)};0`] : []),
+    ...(i.remotes?.length ? [`remotes_behind=${remotesBehind};;;0`] : []),
     ...(drillAge !== undefined && d ? [`last_drill_age=${Math.round(drillAge / 1000)}s;${Math.round(d.maxAgeMs / 1000)};;0`] : []),
   ];
   return { code, line: `FREEZEFRAME ${NAMES[code]} - ${summary.replace(/\|/g, '/').replace(/\n/g, ' ')} | ${perf.join(' ')}` };

@@ -63,7 +63,7 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     .description('write (and where systemd runs, enable) a service and a timer per job; the service runs the command with this inventory')
     .requiredOption('--backup <schedule>', 'when to back up: "daily 02:00", "weekly sun 03:30", "hourly", or a systemd calendar expression')
     .option('--drill <schedule>', 'when to run `freezeframe drill latest` (a restore drill of the newest backup; weekly is usual)')
-    .option('--replicate <schedule>', 'when to run `freezeframe replicate` (refused while that command does not exist)')
+    .option('--replicate <schedule>', 'when to run `freezeframe replicate` (copies to the remote targets of replicate:; after the backup, e.g. "daily 04:00")')
     .option('--randomized-delay <duration>', 'start each run up to this much later, at random (RandomizedDelaySec=, e.g. 10m)')
     .option('--dir <dir>', 'folder for the units (default /etc/systemd/system; elsewhere nothing is enabled)')
     .option('--name <name>', 'name this set of units freezeframe-<name>-<job> (one set per deployment when this director runs several)')

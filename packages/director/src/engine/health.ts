@@ -4,7 +4,9 @@ import { asFfError } from './core/phases.js';
 import { stateDirOf } from './core/records.js';
 import { pickLatest } from './core/resolve-backup.js';
 import { drillHistory, type DrillHistory } from './drill.js';
-import type { HealthCheck, NodeDescription, NodeHealth } from './core/types.js';
+import { checkRemote, withRemotes } from './core/remotes.js';
+import { replicaLag } from './core/replica-plan.js';
+import type { BackupListing, HealthCheck, NodeDescription, NodeHealth } from './core/types.js';
 
 // What `freezeframe health` and `health --nagios` report; cli/render-health.ts prints it.
 
@@ -46,6 +48,43 @@ export interface HealthReport {
   ok: boolean;
   directorVersion: string;
   nodes: HealthReportRow[];
+  /** The remote targets of replicate: (a remote's trouble warns: the deployment's target still holds every backup). */
+  remotes?: RemoteHealth[];
+}
+
+/** One remote target of replicate: as health sees it: its newest backup and how far behind it is. */
+export interface RemoteHealth {
+  remote: string;
+  address: string;
+  /** Its newest backup, and when that backup was taken. */
+  newest?: { id: string; createdMs: number };
+  /** Backups of the deployment's target it lacks (what `replicate` would send). */
+  behind: number;
+  /** Unreachable, not a remote of this target (target.replicaOf), or diverged: why replicate would fail. */
+  problem?: string;
+}
+
+/**
+ * Each remote's newest backup and lag against `mainList` (the deployment's target's backups);
+ * never throws for a remote, reports it.
+ */
+export async function remotesHealth(inv: Inventory, main: string, mainList: readonly BackupListing[]): Promise<RemoteHealth[]> {
+  const entries = inv.replicate?.to ?? [];
+  if (entries.length === 0) return [];
+  return withRemotes(inv, entries, (nodes) =>
+    Promise.all(
+      nodes.map(async (node, i): Promise<RemoteHealth> => {
+        const address = entries[i]!.address;
+        try {
+          await checkRemote(node, main);
+          const lag = replicaLag(mainList, await node.listBackups(), { deployment: inv.deployment, main, remote: node.name });
+          return { remote: node.name, address, behind: lag.behind, ...(lag.newest ? { newest: lag.newest } : {}), ...(lag.diverged ? { problem: lag.diverged } : {}) };
+        } catch (e) {
+          return { remote: node.name, address, behind: 0, problem: asFfError(e, node.name).message };
+        }
+      }),
+    ),
+  );
 }
 
 /** Pure: what only the director sees, from one agent's answers and the director's clock at the answer. */
@@ -65,7 +104,13 @@ export function skewWarnings(node: string, agentVersion: string, agentTimeMs: nu
  * `ok` is false when any node is unreachable or has problems; warnings never make it false.
  */
 export function healthReport(inv: Inventory): Promise<HealthReport> {
-  return withDeployment(inv, healthOf);
+  return withDeployment(inv, async (d) => {
+    const h = await healthOf(d);
+    if (!inv.replicate) return h;
+    const target = h.nodes.find((n) => n.roles.includes('target') && n.version !== undefined);
+    if (!target) return { ...h, remotes: inv.replicate.to.map((r) => ({ remote: r.name, address: r.address, behind: 0, problem: "the deployment's target did not answer: the lag is unknown" })) };
+    return { ...h, remotes: await remotesHealth(inv, target.node, await d.node(target.node).listBackups()) };
+  });
 }
 
 /** healthReport over nodes already connected (restore asks before and after, on one connection). */
@@ -129,6 +174,8 @@ export interface NagiosInput {
   maxAgeMs?: number;
   /** False when the target did not answer: the age is then unknown (the node is CRITICAL already), not "no backup". */
   targetReachable?: boolean;
+  /** With `replicate:`: each remote's newest backup and lag; WARNING when its newest is older than maxAgeMs, or it has a problem. */
+  remotes?: RemoteHealth[];
   /** With `drill:` in the inventory (and health.maxDrillAge > 0): the drills run by this director. */
   drill?: DrillHistory & { maxAgeMs: number };
   now?: number;
@@ -149,7 +196,9 @@ export async function nagiosInput(inv: Inventory, opts: { maxAgeMs?: number } = 
     // an unreachable target is CRITICAL already; its backups' age is then unknown, not "none"
     if (!h.nodes.some((n) => n.roles.includes('target') && n.version !== undefined)) return { nodes: h.nodes, maxAgeMs, targetReachable: false, ...drills };
     const { target } = await findTarget(d.nodes);
-    const latest = pickLatest(await target.node.listBackups());
-    return { nodes: h.nodes, maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}), ...drills };
+    const backups = await target.node.listBackups();
+    const latest = pickLatest(backups);
+    const remotes = inv.replicate ? { remotes: await remotesHealth(inv, target.name, backups) } : {};
+    return { nodes: h.nodes, maxAgeMs, ...(latest?.createdMs ? { lastBackupMs: latest.createdMs } : {}), ...drills, ...remotes };
   });
 }

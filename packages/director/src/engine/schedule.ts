@@ -216,7 +216,7 @@ async function systemctl(args: string[]): Promise<void> {
 export async function scheduleInstall(o: ScheduleInstallOptions): Promise<ScheduleInstallResult> {
   const dir = o.dir ?? SYSTEM_UNIT_DIR;
   const jobs = SCHEDULED_JOBS.filter((j) => o.jobs[j] !== undefined);
-  if (jobs.length === 0) throw new FfError('INVALID_ARGUMENT', 'nothing to schedule: give --backup (and --drill, --replicate once they exist)', { hint: 'freezeframe schedule install --backup "daily 02:00"' });
+  if (jobs.length === 0) throw new FfError('INVALID_ARGUMENT', 'nothing to schedule: give --backup (and --drill, --replicate)', { hint: 'freezeframe schedule install --backup "daily 02:00"' });
   for (const j of jobs) {
     if (!o.available.includes(j)) {
       throw new FfError('INVALID_ARGUMENT', `--${j}: \`freezeframe ${j}\` is not available yet in this version, so it cannot be scheduled; nothing was written`, {

@@ -221,19 +221,21 @@ export function buildProgram(io: CliIo): Command {
     .option('--to-dir <dir>', "restore into a new folder <dir>/<restore id>/<entry> on each node (inside one of its agent's restoreDirs) instead of the live volume; nothing live is written, no service needs to stop")
     .option('--map <pairs>', 'restore backup sources onto sources of other names: <backup source>=<source>, each a node or <node>:<volume> (comma-separated, repeatable)', splitList)
     .option('--from-deployment <name>', 'restore a backup another deployment took (its manifest names that deployment); such a backup is refused without it')
+    .option('--from <name>', "read the backup from this remote target (one of the inventory's replicate.to) instead of the deployment's target")
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
     .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
     .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
     .option('--dry-run', 'show which volumes would be overwritten with what, and change nothing')
     .option('--yes', 'do not ask before overwriting live data (on a terminal restore shows what it will overwrite and asks)')
     .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
-    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean; path?: string[]; toDir?: string; map?: string[]; fromDeployment?: string }) => {
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean; path?: string[]; toDir?: string; map?: string[]; fromDeployment?: string; from?: string }) => {
       const inv = inventory();
       const scope = {
         ...(o.path ? { paths: o.path } : {}),
         ...(o.toDir !== undefined ? { toDir: o.toDir } : {}),
         ...(o.map ? { map: o.map } : {}),
         ...(o.fromDeployment !== undefined ? { fromDeployment: o.fromDeployment } : {}),
+        ...(o.from !== undefined ? { from: o.from } : {}),
       };
       if (o.dryRun) {
         emit(!!o.json, await restorePlan(inv, { backup: id, ...(o.only ? { only: o.only } : {}), ...scope }), (x) => render.renderRestorePlan(x, { dryRun: true }));
@@ -268,6 +270,7 @@ export function buildProgram(io: CliIo): Command {
           ...(o.toDir !== undefined ? ['--to-dir', o.toDir] : []),
           ...(o.map ? ['--map', o.map.join(',')] : []),
           ...(o.fromDeployment !== undefined ? ['--from-deployment', o.fromDeployment] : []),
+          ...(o.from !== undefined ? ['--from', o.from] : []),
         ];
         emit(!!o.json, await startDetached({ kind: 'restore', id: runId, deployment: inv.deployment, stateDir: stateDirOf(inv), args, env: io.env }), render.renderDetached);
         return;

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { FfError, checkBackupId, checkSourceSelector, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment } from './core/deployment.js';
+import { withOptionalRemote } from './core/remotes.js';
 import { asFfError } from './core/phases.js';
 import { resolveBackup } from './core/resolve-backup.js';
 import { RECENT_SECONDS, activityWarning } from './core/volume-activity.js';
@@ -80,6 +81,8 @@ export interface RestorePlanOptions {
   toDir?: string;
   map?: string[];
   fromDeployment?: string;
+  /** `--from`: the remote target (one of replicate.to) the backup is read from. */
+  from?: string;
 }
 
 /**
@@ -92,8 +95,8 @@ export async function restorePlan(inv: Inventory, opts: RestorePlanOptions): Pro
   if (opts.backup !== 'latest') checkBackupId(opts.backup, 'backup id');
   for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
   const scope = checkScopeOptions(opts);
-  return withDeployment(inv, async ({ nodes }) => {
-    const { target } = await findTarget(nodes);
+  return withOptionalRemote(inv, opts.from, '--from', (remote) => withDeployment(inv, async ({ nodes }) => {
+    const target = remote ?? (await findTarget(nodes)).target;
     const chosen = resolveBackup(await target.node.listBackups(), opts.backup, target.node.name);
     if (!chosen.complete) throw new FfError('FAILED_PRECONDITION', `backup ${chosen.id} is incomplete and cannot be restored`, { node: target.node.name });
     const fromDeployment = crossDeployment(chosen, inv.deployment, scope.fromDeployment);
@@ -154,5 +157,5 @@ export async function restorePlan(inv: Inventory, opts: RestorePlanOptions): Pro
       ...(scope.toDir ? { toDir: scope.toDir } : {}),
       ...(fromDeployment ? { fromDeployment } : {}),
     };
-  });
+  }));
 }

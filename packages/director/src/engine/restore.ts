@@ -1,5 +1,6 @@
 import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, RESTORE_ID_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
-import { notNeeded, preflight, withDeployment, type Connected, type SourceMember } from './core/deployment.js';
+import { notNeeded, preflight, withDeployment, type Connected, type Member, type SourceMember } from './core/deployment.js';
+import { withOptionalRemote } from './core/remotes.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RestoreScope, type RunRecord } from './core/records.js';
@@ -42,6 +43,8 @@ export interface RestoreOptions {
   map?: string[];
   /** `--from-deployment`: the deployment that took the backup, when not this inventory's. */
   fromDeployment?: string;
+  /** `--from`: read the backup from this remote target (one of replicate.to) instead of the deployment's target. */
+  from?: string;
   onEvent?: EventSink;
   onStep?: (node: string, s: KeyspaceStep) => void;
   /** Run id (`restore_<time>`, chosen by the `restore --detach` that started this process) instead of a new one. */
@@ -118,7 +121,8 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   const live = liveRecord(stateDir, record, opts.onEvent);
   try {
     live.sink({ type: 'run', kind: 'restore', id: record.id, backupId: opts.backup, deployment: inv.deployment });
-    return await withDeployment(inv, (d) => restoreFlow(d, inv, { ...opts, onEvent: live.sink }, keyspaces, record, scopeArgs));
+    if (opts.from !== undefined) record.from = opts.from;
+    return await withOptionalRemote(inv, opts.from, '--from', (from) => withDeployment(inv, (d) => restoreFlow(d, inv, { ...opts, onEvent: live.sink }, keyspaces, record, scopeArgs, from)));
   } catch (e) {
     if (record.result === 'running' && record.phases.length > 0) {
       finishRecord(record, asFfError(e));
@@ -132,7 +136,7 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   }
 }
 
-async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined, record: RestoreRecord, scopeArgs: ScopeOptions): Promise<RestoreRunResult> {
+async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, keyspaces: string[] | undefined, record: RestoreRecord, scopeArgs: ScopeOptions, from?: Member): Promise<RestoreRunResult> {
   const warnings: string[] = [];
   const warn = (message: string, node?: string) => {
     warnings.push(message);
@@ -142,7 +146,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
   // ---- stability before: every agent reachable, nothing frozen, no lock left
   const before = await healthOf(d);
   // with --only, a node that does not answer is not needed, as long as the target answers
-  const targetAnswers = before.nodes.some((r) => r.version !== undefined && r.roles.includes('target'));
+  const targetAnswers = from !== undefined || before.nodes.some((r) => r.version !== undefined && r.roles.includes('target'));
   const onlyNodes = opts.only && opts.only.length > 0 ? [...new Set(opts.only.map(nodeOf))] : undefined;
   const absent = onlyNodes && targetAnswers ? before.nodes.filter((r) => r.version === undefined && !onlyNodes.includes(r.node)) : [];
   for (const r of absent) for (const p of r.problems) warn(notNeeded(p), r.node);
@@ -225,6 +229,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
         ...(opts.only && opts.only.length > 0 ? { only: opts.only } : only ? { only } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(from ? { from } : {}),
       },
     );
   } catch (e) {
@@ -337,6 +342,8 @@ export interface RestoreSourcesOptions {
   /** This inventory's deployment: a backup another one took is refused unless `fromDeployment` names it. Unset: no check (restore-keyspace). */
   deployment?: string;
   fromDeployment?: string;
+  /** `--from`: the remote target that sends the backup instead of the deployment's target. */
+  from?: Member;
 }
 
 export interface RestoreResult {
@@ -381,7 +388,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     if (backupId !== 'latest') checkBackupId(backupId, 'backup id');
     for (const n of opts.only ?? []) checkSourceSelector(n, '--only');
     interrupted();
-    const dep = await preflight(ctx, nodes, { forBackup: false });
+    const dep = await preflight(ctx, nodes, { forBackup: false, ...(opts.from ? { target: opts.from } : {}) });
     interrupted();
     const target = dep.target;
 

@@ -125,7 +125,7 @@ function spaceProblem(m: Member, problem: string): string | undefined {
  * wrong identity, not exactly one target, no source, target locked, a leftover freeze) stops
  * here, before anything is paused; the error lists every problem.
  */
-export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { forBackup: boolean; resumeOf?: string }): Promise<Deployment> {
+export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { forBackup: boolean; resumeOf?: string; target?: Member }): Promise<Deployment> {
   return runPhase(ctx, 'preflight', async (p) => {
     const limit = pLimit(FAN_OUT);
     const problems: string[] = [];
@@ -173,10 +173,11 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
         ctx.emit({ type: 'warning', node: name, message: msg });
       }
     }
-    const targets = members.filter((m) => m.desc.roles.includes('target'));
+    // a restore from a remote target (`--from`) reads from it: the deployment's own target is not needed
+    const targets = opts.target ? [opts.target] : members.filter((m) => m.desc.roles.includes('target'));
     const sources = sourceMembers(members);
     const freezeHosts = members.filter((m) => m.desc.roles.includes('freeze'));
-    if (members.length === nodes.length) {
+    if (members.length === nodes.length || opts.target) {
       if (targets.length === 0) problems.push('no node has the target role (configure `target:` on the backup node)');
       if (sources.length === 0) problems.push('no node has the source role');
     }

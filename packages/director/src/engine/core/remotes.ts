@@ -83,3 +83,19 @@ export async function checkRemote(node: Member['node'], main: string): Promise<N
   }
   return desc;
 }
+
+/**
+ * Runs `fn` with the remote target `name` connected (checked to be a target), or with none when
+ * `name` is undefined: the commands that read a backup from a remote instead of the deployment's
+ * target (`restore --from`, `drill --from`).
+ */
+export async function withOptionalRemote<T>(inv: Inventory, name: string | undefined, field: string, fn: (remote: Member | undefined) => Promise<T>): Promise<T> {
+  if (name === undefined) return fn(undefined);
+  const entries = remoteEntries(inv, name, field);
+  return withRemotes(inv, entries, async ([node]) => {
+    const desc = await node!.describe();
+    if (desc.name !== node!.name) throw new FfError('FAILED_PRECONDITION', `${node!.name}: agent calls itself '${desc.name}'`, { node: node!.name });
+    if (!desc.roles.includes('target') || !desc.target) throw new FfError('FAILED_PRECONDITION', `${field} ${node!.name}: not a target (its agent config has no target:)`, { node: node!.name, details: { field } });
+    return fn(remoteMember(node!, desc));
+  });
+}

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentConfigSchema, inventorySchema, loadAgentConfig, loadInventory, parseConfig } from './config.js';
@@ -15,6 +16,26 @@ describe('sample configs', () => {
       expect(() => load(join(examples, f))).not.toThrow();
     });
   }
+});
+
+describe('the commented replicate: block of examples/inventory.yaml', () => {
+  it('is a valid inventory once uncommented, and the remote example names the example target', () => {
+    const text = readFileSync(join(examples, 'inventory.yaml'), 'utf8');
+    const at = text.indexOf('# replicate:');
+    expect(at).toBeGreaterThan(0);
+    const tmp = mkdtempSync(join(tmpdir(), 'ff-inv-'));
+    try {
+      const file = join(tmp, 'inventory.yaml');
+      writeFileSync(file, text.slice(0, at) + text.slice(at).replace(/^# /gm, ''));
+      const inv = loadInventory(file);
+      expect(inv.replicate).toEqual({ to: [{ name: 'offsite-target', address: '203.0.113.7:7450', retention: { last: 30, daily: 30, weekly: 12, monthly: 24 } }], after: 'backup' });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    const remote = loadAgentConfig(join(examples, 'agent-target-remote-zfs.yaml'));
+    expect(remote.target).toMatchObject({ kind: 'zfs', replicaOf: 'backup-target' });
+    expect(loadAgentConfig(join(examples, 'agent-target-zfs.yaml')).name).toBe('backup-target');
+  });
 });
 
 describe('invalid configs', () => {

@@ -38,7 +38,7 @@ describe('YAML snippets in the README and docs/', () => {
   it.each(all.map((s) => [s.where, s.text]))('%s is accepted', (where, text) => {
     const doc = parseYaml(text) as Record<string, unknown>;
     expect(typeof doc, where).toBe('object');
-    const inventory = 'nodes' in doc || 'deployment' in doc;
+    const inventory = 'nodes' in doc || 'deployment' in doc || 'replicate' in doc;
     const schema = inventory ? inventorySchema : agentConfigSchema;
     const r = schema.safeParse({ ...(inventory ? INVENTORY_BASE : AGENT_BASE), ...doc });
     expect(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), where).toEqual([]);

@@ -152,6 +152,10 @@ function scenario(kind: 'zfs' | 'btrfs', rig: () => Rig, pki: () => Pki) {
     expect(b).toEqual(a);
     const d = await call(r.dr, 'Describe', {});
     expect(d.target).toMatchObject({ replica_of: MAIN, resumable: false });
+    // no probe writes a scratch folder into a replica (it broke a receive running beside it): no limits
+    expect(d.target.limits).toEqual([]);
+    const dm = await call(r.dm, 'Describe', {});
+    expect(dm.target.replica_of).toBe('');
   });
 
   it('a stream cut mid-way leaves no backup on the remote; a retry with a new ticket completes', async () => {

@@ -29,7 +29,7 @@ import {
 } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
 import { createDataChannel } from './datachannel/server.js';
-import { replicaReceiver } from './rpc/replica.js';
+import { replicaOf, replicaReceiver } from './rpc/replica.js';
 import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
 import { createSourceVolumes, sourceConfigs } from './source-volumes.js';
@@ -170,7 +170,10 @@ async function main(): Promise<void> {
   ctx.activeSessions = data.active;
   ctx.receiveFailures = data.recentFailures;
   ctx.receiveResults = data.results;
-  if (ctx.target) {
+  // A replica target takes streams, never rsync, so it has no limits to find; and a probe's scratch
+  // folder written into it while a stream is received breaks the receive (zfs receive -F: I/O error)
+  // or modifies the dataset the next incremental stream must find unchanged.
+  if (ctx.target && !replicaOf(ctx)) {
     const target = ctx.target;
     ctx.targetLimits = cachedProbe(() => target.storageRoot());
   }

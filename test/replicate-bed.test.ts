@@ -173,4 +173,25 @@ describe.skipIf(skip)('replicate to a remote target on the multi-host bed', () =
     expect(await bed.remote!.zfs(['zfs', 'list', '-H', '-o', 'name'])).not.toContain('-restore-');
     expect(await remoteIds()).toEqual(ids);
   });
+
+  it('replicate: { after: backup } replicates each backup; an unreachable remote is a warning of the backup, not its failure', async () => {
+    onTestFailed(() => console.error(bed.agentLogs()));
+    const inv = JSON.parse(readFileSync(bed.inventory, 'utf8')) as { replicate: { after?: string } };
+    inv.replicate.after = 'backup';
+    await writeFile(bed.inventory, JSON.stringify(inv, null, 2));
+    await change(MiB, 2 * MiB);
+    const b5 = await backup();
+    expect(await remoteIds()).toEqual([...ids.slice(0, -1), b5]);
+    const rec = JSON.parse(readFileSync(join(bed.stateDir, 'runs', `${b5}.json`), 'utf8')) as { warnings: string[]; replicate?: { remotes: RemoteView[] } };
+    expect(rec.warnings.filter((w) => w.includes('replicat'))).toEqual([]);
+    expect(rec.replicate?.remotes).toMatchObject([{ remote: REMOTE, ok: true, sent: [{ backupId: b5, baseId: ids.at(-2) }] }]);
+
+    await bed.docker(['exec', bed.remote!.container, 'pkill', '-KILL', '-f', 'packages/agent/dist/main.js']);
+    await change(MiB, 6 * MiB);
+    const r = await cli(['backup', '--json']);
+    const b6 = (r.json as { backupId: string }).backupId;
+    const warned = JSON.parse(readFileSync(join(bed.stateDir, 'runs', `${b6}.json`), 'utf8')) as { result: string; warnings: string[] };
+    expect(warned.result).toBe('ok');
+    expect(warned.warnings).toContainEqual(expect.stringContaining(`replication to ${REMOTE} failed (backup ${b6} itself is fine`));
+  });
 });

@@ -391,7 +391,7 @@ export function buildProgram(io: CliIo): Command {
       if (!r.ok) throw new SoftFailure();
     });
 
-  addReplicateCommand({
+  const commandDeps = {
     cmd,
     emit,
     inventory,
@@ -400,18 +400,9 @@ export function buildProgram(io: CliIo): Command {
     fail: () => {
       throw new SoftFailure();
     },
-  });
-
-  addDrillCommand({
-    cmd,
-    emit,
-    inventory,
-    progress,
-    runInForeground,
-    fail: () => {
-      throw new SoftFailure();
-    },
-  });
+  };
+  addReplicateCommand(commandDeps);
+  addDrillCommand(commandDeps);
 
   cmd('restore-keyspace', 'restore Cassandra keyspaces on one node: transfer, stop, clear commit log, replace sstables, start, wait, repair')
     .argument('<id>', 'backup id or latest')

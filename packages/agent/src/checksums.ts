@@ -165,6 +165,8 @@ export interface RecordOptions {
    * place (ZFS, --inplace) keeps inodes across content changes.
    */
   sameInodeIsSameContent?: boolean;
+  /** Given the regular files the walk found (fidelity.ts reads only those). */
+  onFiles?: (files: readonly FileStat[]) => void;
 }
 
 export interface RecordResult {
@@ -193,6 +195,7 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const prevInodes = new Set(o.sameInodeIsSameContent ? (prevSums ?? []).map((s) => s.i).filter((i) => i !== undefined) : []);
   const files: FileStat[] = [];
   for (const e of entries) await walk(root, e, files);
+  o.onFiles?.(files);
   let newBytes = 0;
   const counted = new Set<number>();
   const reused = files.map((f): string | undefined => {

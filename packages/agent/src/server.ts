@@ -4,6 +4,7 @@ import type { AgentHandlers } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
 import { createTlsListener, type HandshakeLimits } from './tls-listener.js';
 import { openReplicaReceive, replicaSend, replicaSize } from './rpc/replica.js';
+import { addSentChecksums, sentChecksums } from './rpc/sent-checksums.js';
 import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
 import { describe } from './rpc/describe.js';
 import { volumeActivity } from './rpc/volume-activity.js';
@@ -160,6 +161,8 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     OpenReplicaReceive: unary(ctx, 'OpenReplicaReceive', openReplicaReceive),
     ReplicaSend: streaming(ctx, 'ReplicaSend', replicaSend),
     ReplicaSize: unary(ctx, 'ReplicaSize', replicaSize),
+    SentChecksums: unary(ctx, 'SentChecksums', sentChecksums),
+    AddSentChecksums: unary(ctx, 'AddSentChecksums', addSentChecksums),
   };
   server.addService(loadProto().freezeframe.v1.Agent.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return server;

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'TRANSFER_FAILED',
   'TARGET_FAILED',
   'RESTORE_FAILED',
+  'FIDELITY_FAILED', // what landed on the target differs from what the sender read
   'INTERNAL',
 ] as const;
 

@@ -5,7 +5,7 @@ import { rsyncVersion } from '../tools/rsync.js';
 import { replicaOf } from './replica.js';
 
 /** Request fields this agent acts on that older agents ignore (DescribeResponse.features). */
-export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry', 'replicate'];
+export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry', 'replicate', 'sent-checksums'];
 
 export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
   const free = async (f: () => Promise<number>) => String(await f().catch(() => 0));

@@ -6,6 +6,7 @@ import type { TransferProgress } from '@freezeframe/common/generated/freezeframe
 import { needSource, type AgentContext } from '../context.js';
 import { includeRules } from '../file-names.js';
 import { filesIn } from '../recheck.js';
+import { openSentList } from '../sent-list.js';
 import { sendTree, type SendRequest } from './transfer.js';
 import { checkEntryField } from './entry-field.js';
 
@@ -54,7 +55,15 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     receiverPort: req.receiver_data_port,
     inplace: req.inplace,
     direction: 'backup',
+    sentList: await openSentList(ctx.config.runDir, backupId, volume.entry),
   };
+  if (req.deep) {
+    // every file is compared by content: nothing is left for a second pass
+    const started = Date.now();
+    await sendTree(ctx, { ...send, deep: true }, emit, signal);
+    if (!source.pointInTime) await ctx.snapshotTimes?.record(backupId, started, Date.now());
+    return;
+  }
   const listing = recheckListing(ctx, backupId, volume.entry, previous, from);
   if (!req.recheck) {
     const started = Date.now();

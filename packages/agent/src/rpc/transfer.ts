@@ -1,6 +1,7 @@
 import { FfError, checkName, errorMessage, isFfError, isHost, isTicket } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
+import type { SentListWriter } from '../sent-list.js';
 import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
 
 /** Progress messages per second, at most. */
@@ -22,6 +23,10 @@ export interface SendRequest {
   unmungeLinks?: boolean;
   /** Reported with the final stats: files the second pass must compare by content. */
   recheckFiles?: Promise<number>;
+  /** Compare every file by content (`backup --deep`). */
+  deep?: boolean;
+  /** Records every file sent with its checksum; closed (flushed) before the final stats go out, and on failure. */
+  sentList?: SentListWriter;
 }
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
@@ -47,7 +52,13 @@ export function checkReceiver(req: Pick<SendRequest, 'ticket' | 'receiverName' |
  * rsync's failure becomes TRANSFER_FAILED with its exit code and stderr, naming the receiver.
  */
 export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: TransferProgress) => void, signal: AbortSignal): Promise<void> {
-  const r = checkReceiver(req);
+  let r: ReturnType<typeof checkReceiver>;
+  try {
+    r = checkReceiver(req);
+  } catch (e) {
+    await req.sentList?.close().catch(() => undefined);
+    throw e;
+  }
   let last = 0;
   let pending: RsyncProgress | undefined;
   const send = (p: RsyncProgress) => {
@@ -56,7 +67,9 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
     pending = undefined;
   };
   const log = ctx.log.child({ backup_id: req.backupId, receiver: r.name, direction: req.direction });
-  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace }, 'sending');
+  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace, deep: !!req.deep }, 'sending');
+  let closed: Promise<number> | undefined;
+  const closeList = () => (closed ??= req.sentList?.close() ?? Promise.resolve(0));
   try {
     const res = await rsyncPush({
       from: req.from,
@@ -64,6 +77,8 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       deleteMode: req.direction === 'restore' ? 'delete-after' : 'delete',
       ...(req.only ? { only: req.only, ...(req.deleteSelected ? { deleteSelected: true } : {}) } : {}),
       ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
+      ...(req.deep ? { checksum: true } : {}),
+      ...(req.sentList ? { onSent: req.sentList.add } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
       signal,
       logger: log,
@@ -73,7 +88,8 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       },
     });
     if (pending) send(pending);
-    log.info({ ...res }, 'sent');
+    const recorded = await closeList();
+    log.info({ ...res, sentChecksums: recorded }, 'sent');
     emit({
       bytes: String(res.bytesTotal),
       percent: 100,
@@ -88,9 +104,12 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
         duration_ms: String(res.durationMs),
         exit_code: res.exitCode,
         recheck_files: String((await req.recheckFiles) ?? 0),
+        sent_checksums: String(recorded),
+        content_only: String(res.contentOnly),
       },
     });
   } catch (e) {
+    await closeList().catch(() => undefined);
     if (isFfError(e, 'COMMAND_FAILED')) {
       const exitCode = e.details?.exitCode;
       const stderr = String(e.details?.stderr ?? '').trim();

@@ -4,7 +4,9 @@ import { FfError, checkBackupId, checkEntry, errorMessage } from '@freezeframe/c
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { CHECKSUMS_FILE, recordChecksums } from '../checksums.js';
+import { CHECKSUMS_FILE, recordChecksums, type FileStat } from '../checksums.js';
+import { compareSent, fidelityError, readSentList } from '../fidelity.js';
+import { dropReceivedLists, receivedListFile } from '../sent-list.js';
 import type { TagInfo } from '../providers/target/types.js';
 import { refuseOnReplica } from './replica.js';
 
@@ -26,19 +28,45 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   }
   const started = Date.now();
   const info: TagInfo = {};
+  const lists = new Map<string, string>();
+  for (const e of entries) {
+    const file = await receivedListFile(ctx.config.runDir, backupId, e);
+    if (file) lists.set(e, file);
+    else if (req.require_sent_checksums) {
+      throw new FfError('FAILED_PRECONDITION', `the sender's list of the files it sent for ${e} did not arrive complete; backup ${backupId} not tagged`, { details: { entry: e } });
+    }
+  }
   if (target.receivedRoot) {
     const root = await target.receivedRoot(backupId);
     // a missing entry is refused by tag() below with the names; only a complete tree is summed
     if ((await Promise.all(entries.map((e) => isDir(join(root, e))))).every(Boolean)) {
       const previous = await target.previousRoot?.(backupId);
-      const sums = await recordChecksums(root, entries, previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {});
+      let files: readonly FileStat[] = [];
+      const sums = await recordChecksums(root, entries, {
+        ...(previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {}),
+        onFiles: (f) => (files = f),
+      });
       info.usedBytes = sums.newBytes;
       ctx.log.info({ backup_id: backupId, previous, duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
+      await checkFidelity(ctx, backupId, root, lists, new Set(files.map((f) => f.p)));
     }
+  } else if (lists.size > 0) {
+    throw new FfError('FAILED_PRECONDITION', `this target cannot show what landed, so the sender's checksums cannot be compared; backup ${backupId} not tagged`);
   }
   const r = await target.tag(backupId, manifest, entries, info);
   ctx.targetLock.tagged(backupId);
+  await dropReceivedLists(ctx.config.runDir, backupId);
   // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
   await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
+}
+
+/** Refuses the tag (FIDELITY_FAILED, naming the files) when a file the sender sent did not land as it was read. */
+async function checkFidelity(ctx: AgentContext, backupId: string, root: string, lists: Map<string, string>, regular: ReadonlySet<string>): Promise<void> {
+  for (const [entry, file] of lists) {
+    const started = Date.now();
+    const r = await compareSent(root, entry, await readSentList(file), regular, ctx.config.runDir);
+    ctx.log.info({ backup_id: backupId, entry, checked: r.checked, differ: r.differ.length, duration_ms: Date.now() - started }, 'fidelity: sender\'s checksums compared');
+    if (r.differ.length > 0) throw fidelityError(entry, r);
+  }
 }

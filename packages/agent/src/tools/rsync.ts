@@ -151,19 +151,82 @@ export interface RsyncPushOptions {
   logger?: Logger;
   /** The tunnel program (default: dist/tunnel.js of this package). */
   tunnelScript?: string;
+  /** Compare every file by content (`--checksum`): `backup --deep`. */
+  checksum?: boolean;
+  /** Called for every regular file sent, with its whole-file checksum (FILE_CHECKSUM) as the sender computed it. */
+  onSent?: (name: Buffer, sum: string) => void;
 }
 
 export interface RsyncPushResult extends RsyncStats {
   durationMs: number;
   exitCode: number;
+  /** Files sent because their content differed although size and mtime were equal (only with `checksum`). */
+  contentOnly: number;
 }
+
+/**
+ * The whole-file checksum both ends of the data channel use, pinned rather than negotiated: the
+ * target recomputes it over what landed (fidelity.ts), so a peer that negotiated another one
+ * must fail the transfer, not every comparison. Unsalted (rsync >= 3.2), so `%C` can print it.
+ */
+export const FILE_CHECKSUM = 'xxh128';
+/** Hex digits of a FILE_CHECKSUM. */
+export const FILE_CHECKSUM_HEX = 32;
+
+/** Marks the per-file lines of `--out-format` among progress and stats on stdout. */
+const ITEM_MARK = 'FFI';
+const ITEM_FORMAT = `${ITEM_MARK} %i %C %n`;
+const ITEM_RE = new RegExp(`^${ITEM_MARK} (.{11}) ([0-9a-f]{${FILE_CHECKSUM_HEX}}| {${FILE_CHECKSUM_HEX}}) (.+)$`);
+
+/** One `--out-format` line: rsync's itemized changes, the sender's checksum (when rsync knows it) and the name as bytes. */
+export interface RsyncItem {
+  itemize: string;
+  sum: string | undefined;
+  name: Buffer;
+}
+
+/**
+ * Decodes a name as rsync prints it in the C locale: every control and non-ASCII byte, and a
+ * literal backslash-hash-three-digits, is `\#ooo` (octal), so the text maps back to exactly one name.
+ */
+export function decodeRsyncName(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\' && s[i + 1] === '#' && /^[0-7]{3}$/.test(s.slice(i + 2, i + 5))) {
+      out.push(parseInt(s.slice(i + 2, i + 5), 8));
+      i += 4;
+    } else {
+      out.push(s.charCodeAt(i) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** Parses one of rsyncPush's `--out-format` lines; undefined for any other line. */
+export function parseItemLine(line: string): RsyncItem | undefined {
+  const m = ITEM_RE.exec(line);
+  if (!m) return undefined;
+  return { itemize: m[1]!, sum: m[2]!.startsWith(' ') ? undefined : m[2]!, name: decodeRsyncName(m[3]!) };
+}
+
+/** A regular file whose data was sent: '<' (pushed) or '>' (a local copy), then 'f'. */
+export const isSentFile = (i: RsyncItem) => (i.itemize[0] === '<' || i.itemize[0] === '>') && i.itemize[1] === 'f' && i.sum !== undefined;
+
+/**
+ * A file `--checksum` found different although its size and mtime were equal: the quick check
+ * alone would have skipped it. Itemized as `<fc.......`: 'c' set, 's' and 't'/'T' not.
+ */
+export const isContentOnlyChange = (i: RsyncItem) => isSentFile(i) && i.itemize[2] === 'c' && i.itemize[3] !== 's' && i.itemize[4] !== 't' && i.itemize[4] !== 'T';
+
+/** Pins FILE_CHECKSUM for both the transfer and `--checksum` without an option the receiver would have to accept. */
+export const CHECKSUM_ENV = { RSYNC_CHECKSUM_LIST: FILE_CHECKSUM, LC_ALL: 'C' };
 
 function rshQuote(s: string): string {
   // rsync splits --rsh on spaces and honours quotes
   return /[\s'"]/.test(s) ? `'${s.replaceAll("'", '')}'` : s;
 }
 
-export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks'>): string[] {
+export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum'>): string[] {
   const rsh = `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
     '-aHAX',
@@ -173,8 +236,11 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
     ...(!o.only || o.deleteSelected ? [`--${o.deleteMode}`] : []),
     ...(o.inplace ? ['--inplace'] : []),
     ...(o.unmungeLinks ? ['--munge-links'] : []),
+    ...(o.checksum ? ['--checksum'] : []),
     '--info=progress2',
     '--stats',
+    // one line per changed item with the sender's whole-file checksum (fidelity.ts)
+    `--out-format=${ITEM_FORMAT}`,
     '--rsh',
     rsh,
     `${o.from.replace(/\/+$/, '')}/`,
@@ -185,17 +251,49 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
 
 /** Runs the local rsync client sending `from` through the data-channel tunnel. */
 export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
+  let contentOnly = 0;
   const r = await run({
     bin: findBinary('rsync'),
     args: rsyncPushArgs(o),
-    env: tunnelEnvVars(o.tunnel),
+    env: { ...tunnelEnvVars(o.tunnel), ...CHECKSUM_ENV },
     timeoutMs: o.timeoutMs ?? 24 * 3_600_000,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
     onStdoutLine: (line) => {
+      const item = line.startsWith(ITEM_MARK) ? parseItemLine(line) : undefined;
+      if (item) {
+        if (!isSentFile(item)) return;
+        o.onSent?.(item.name, item.sum!);
+        if (isContentOnlyChange(item)) contentOnly++;
+        return;
+      }
       const p = parseProgressLine(line);
       if (p) o.onProgress?.(p);
     },
   });
-  return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code };
+  return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly };
+}
+
+/**
+ * FILE_CHECKSUM of each of `names` (relative to `root`) as rsync computes it, by a local dry run
+ * with `--checksum` into an empty folder: the same code that made the sender's sums. Keyed by the
+ * name's bytes as latin1 text; a name that is not a regular file under `root` gets no entry.
+ * Never follows a symlink to a file (no -L); callers pass only names a `find -P` walk listed.
+ */
+export async function rsyncFileSums(root: string, names: readonly Buffer[], emptyDir: string, timeoutMs = 6 * 3_600_000): Promise<Map<string, string>> {
+  const sums = new Map<string, string>();
+  if (names.length === 0) return sums;
+  await run({
+    bin: findBinary('rsync'),
+    // --files-from implies --relative: the printed names are the listed ones
+    args: ['--dry-run', '--checksum', `--checksum-choice=${FILE_CHECKSUM}`, '--from0', '--files-from=-', `--out-format=${ITEM_FORMAT}`, `${root.replace(/\/+$/, '')}/`, `${emptyDir}/`],
+    input: Buffer.concat(names.flatMap((n) => [n, Buffer.from([0])])),
+    env: { LC_ALL: 'C' },
+    timeoutMs,
+    onStdoutLine: (line) => {
+      const item = parseItemLine(line);
+      if (item?.sum !== undefined && item.itemize[1] === 'f') sums.set(item.name.toString('latin1'), item.sum);
+    },
+  });
+  return sums;
 }

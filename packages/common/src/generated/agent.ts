@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from './freezeframe/v1/ActivateBackupRequest.js';
 import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from './freezeframe/v1/ActivateBackupResponse.js';
+import type { AddSentChecksumsRequest as _freezeframe_v1_AddSentChecksumsRequest, AddSentChecksumsRequest__Output as _freezeframe_v1_AddSentChecksumsRequest__Output } from './freezeframe/v1/AddSentChecksumsRequest.js';
+import type { AddSentChecksumsResponse as _freezeframe_v1_AddSentChecksumsResponse, AddSentChecksumsResponse__Output as _freezeframe_v1_AddSentChecksumsResponse__Output } from './freezeframe/v1/AddSentChecksumsResponse.js';
 import type { AgentClient as _freezeframe_v1_AgentClient, AgentDefinition as _freezeframe_v1_AgentDefinition } from './freezeframe/v1/Agent.js';
 import type { BackupInfo as _freezeframe_v1_BackupInfo, BackupInfo__Output as _freezeframe_v1_BackupInfo__Output } from './freezeframe/v1/BackupInfo.js';
 import type { CheckDrillRequest as _freezeframe_v1_CheckDrillRequest, CheckDrillRequest__Output as _freezeframe_v1_CheckDrillRequest__Output } from './freezeframe/v1/CheckDrillRequest.js';
@@ -49,6 +51,8 @@ import type { ReplicaSizeResponse as _freezeframe_v1_ReplicaSizeResponse, Replic
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from './freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep as _freezeframe_v1_RestoreKeyspaceStep, RestoreKeyspaceStep__Output as _freezeframe_v1_RestoreKeyspaceStep__Output } from './freezeframe/v1/RestoreKeyspaceStep.js';
 import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from './freezeframe/v1/RestoreSourceRequest.js';
+import type { SentChecksumsRequest as _freezeframe_v1_SentChecksumsRequest, SentChecksumsRequest__Output as _freezeframe_v1_SentChecksumsRequest__Output } from './freezeframe/v1/SentChecksumsRequest.js';
+import type { SentChecksumsResponse as _freezeframe_v1_SentChecksumsResponse, SentChecksumsResponse__Output as _freezeframe_v1_SentChecksumsResponse__Output } from './freezeframe/v1/SentChecksumsResponse.js';
 import type { ServiceState as _freezeframe_v1_ServiceState, ServiceState__Output as _freezeframe_v1_ServiceState__Output } from './freezeframe/v1/ServiceState.js';
 import type { SourceInfo as _freezeframe_v1_SourceInfo, SourceInfo__Output as _freezeframe_v1_SourceInfo__Output } from './freezeframe/v1/SourceInfo.js';
 import type { StartServicesRequest as _freezeframe_v1_StartServicesRequest, StartServicesRequest__Output as _freezeframe_v1_StartServicesRequest__Output } from './freezeframe/v1/StartServicesRequest.js';
@@ -80,6 +84,8 @@ export interface ProtoGrpcType {
     v1: {
       ActivateBackupRequest: MessageTypeDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupRequest__Output>
       ActivateBackupResponse: MessageTypeDefinition<_freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupResponse__Output>
+      AddSentChecksumsRequest: MessageTypeDefinition<_freezeframe_v1_AddSentChecksumsRequest, _freezeframe_v1_AddSentChecksumsRequest__Output>
+      AddSentChecksumsResponse: MessageTypeDefinition<_freezeframe_v1_AddSentChecksumsResponse, _freezeframe_v1_AddSentChecksumsResponse__Output>
       Agent: SubtypeConstructor<typeof grpc.Client, _freezeframe_v1_AgentClient> & { service: _freezeframe_v1_AgentDefinition }
       BackupInfo: MessageTypeDefinition<_freezeframe_v1_BackupInfo, _freezeframe_v1_BackupInfo__Output>
       CheckDrillRequest: MessageTypeDefinition<_freezeframe_v1_CheckDrillRequest, _freezeframe_v1_CheckDrillRequest__Output>
@@ -127,6 +133,8 @@ export interface ProtoGrpcType {
       RestoreKeyspaceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceRequest__Output>
       RestoreKeyspaceStep: MessageTypeDefinition<_freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceStep__Output>
       RestoreSourceRequest: MessageTypeDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_RestoreSourceRequest__Output>
+      SentChecksumsRequest: MessageTypeDefinition<_freezeframe_v1_SentChecksumsRequest, _freezeframe_v1_SentChecksumsRequest__Output>
+      SentChecksumsResponse: MessageTypeDefinition<_freezeframe_v1_SentChecksumsResponse, _freezeframe_v1_SentChecksumsResponse__Output>
       ServiceState: MessageTypeDefinition<_freezeframe_v1_ServiceState, _freezeframe_v1_ServiceState__Output>
       SourceInfo: MessageTypeDefinition<_freezeframe_v1_SourceInfo, _freezeframe_v1_SourceInfo__Output>
       StartServicesRequest: MessageTypeDefinition<_freezeframe_v1_StartServicesRequest, _freezeframe_v1_StartServicesRequest__Output>

@@ -145,13 +145,14 @@ export function buildProgram(io: CliIo): Command {
     .option('--label <label>', 'suffix for the backup id (a-z, 0-9, -)')
     .option('--resume <id>', 'finish an interrupted backup with the same id, reusing what already arrived')
     .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
+    .option('--deep', 'compare every file by content (rsync --checksum), not by size and mtime; reports the files found different')
     .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
-    .action(async (o: { json?: boolean; label?: string; resume?: string; detach?: boolean; runId?: string }) => {
+    .action(async (o: { json?: boolean; label?: string; resume?: string; detach?: boolean; runId?: string; deep?: boolean }) => {
       const inv = inventory();
       if (o.detach) {
         if (o.resume) checkBackupId(o.resume, '--resume');
         const id = o.resume ?? (await unusedBackupId(stateDirOf(inv), new Date(), o.label));
-        const args = [...runArgs(), 'backup', '--run-id', id, ...(o.resume ? ['--resume', o.resume] : [])];
+        const args = [...runArgs(), 'backup', '--run-id', id, ...(o.resume ? ['--resume', o.resume] : []), ...(o.deep ? ['--deep'] : [])];
         emit(!!o.json, await startDetached({ kind: 'backup', id, deployment: inv.deployment, stateDir: stateDirOf(inv), args, env: io.env }), render.renderDetached);
         return;
       }
@@ -162,6 +163,7 @@ export function buildProgram(io: CliIo): Command {
             ...(o.label ? { label: o.label } : {}),
             ...(o.resume ? { resume: o.resume } : {}),
             ...(o.runId ? { id: o.runId } : {}),
+            ...(o.deep ? { deep: true } : {}),
             ...(io.env[DETACHED_LOG_ENV] ? { log: io.env[DETACHED_LOG_ENV] } : {}),
             ...(signal ? { signal } : {}),
             onEvent,

@@ -64,6 +64,13 @@ function recordLines(r: RunRecord, detail = false): string[] {
           ),
       `total: ${r.filesTotal} files, ${formatBytes(r.bytesTotal)}, ${formatBytes(r.bytesTransferred)} sent`,
     );
+    if (r.deep) {
+      const found = t.filter(([, x]) => x.contentOnly);
+      lines.push(
+        `deep: every file compared by content; ${r.deep.contentOnly} file(s) differed though size and mtime were equal${found.length ? ` (${found.map(([s, x]) => `${s} ${x.contentOnly}`).join(', ')})` : ''}`,
+      );
+    }
+    if (r.fidelity) lines.push(`fidelity: ${r.fidelity.files} file(s) sent checked on the target against the sender's checksums`);
     const rechecked = t.filter(([, x]) => x.rechecked);
     if (rechecked.length > 0) {
       lines.push(`compared by content (mtime in the second of an earlier snapshot): ${rechecked.map(([s, x]) => `${s} ${x.rechecked} file(s)`).join(', ')}`);

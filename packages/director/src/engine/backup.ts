@@ -40,6 +40,8 @@ export interface BackupOptions {
   retry?: RetryPolicy;
   /** Phase 8: after a successful tag and release, prune the target's backups by this policy (inventory `retention`); none when absent. */
   retention?: RetentionPolicy;
+  /** Compare every file by content (rsync --checksum), not by size and mtime: `backup --deep`. */
+  deep?: boolean;
   /**
    * Stops the run cleanly when aborted (the reason, e.g. `SIGINT`, is recorded): transfers are
    * cancelled, every host thawed, snapshots released, the target unlocked, and the record says
@@ -69,6 +71,8 @@ export interface BackupCommandOptions {
   signal?: AbortSignal;
   /** Where this run's output goes when it runs detached: shown by `freezeframe status`. */
   log?: string;
+  /** See BackupOptions.deep. */
+  deep?: boolean;
 }
 
 /**
@@ -111,6 +115,7 @@ export async function backup(inv: Inventory, opts: BackupCommandOptions = {}): P
         onEvent: live.sink,
         ...(opts.resume ? { resume: true } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.deep ? { deep: true } : {}),
       }),
     );
     // the backup is tagged and stands: a replication failure only warns (replicate: { after: backup })
@@ -159,6 +164,9 @@ interface SentSource {
   notHeld?: NotHeld;
 }
 
+/** Agents that record and compare the sender's checksums (SentChecksums, AddSentChecksums). */
+const FIDELITY_FEATURE = 'sent-checksums';
+
 /**
  * One backup run: one method per phase, and the state the phases leave for the clean-up.
  * Whatever fails, every freeze host is thawed and every snapshot taken is removed before run()
@@ -175,6 +183,8 @@ export class BackupRun {
   private tagged: BackupListing[] = [];
   /** Each source's entry (by source id), as its snapshot named it. */
   private readonly entries = new Map<string, string>();
+  /** Sources whose sender's list reached the target (checked at the tag), with its lines. */
+  private readonly relayed = new Map<string, number>();
   private readonly freezeAttempted: Member[] = [];
   private readonly pauses: FreezeResult[] = [];
   private thawed = false;
@@ -207,6 +217,7 @@ export class BackupRun {
 
   async run(): Promise<BackupResult> {
     if (this.opts.resume) this.rec.resumed = true;
+    if (this.opts.deep) this.rec.deep = { contentOnly: 0 };
     const signal = this.opts.signal;
     signal?.addEventListener('abort', this.onAbort, { once: true });
     try {
@@ -402,6 +413,8 @@ export class BackupRun {
         const classes = Object.entries(sent.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ');
         this.warn(`${name}: ${target.node.name} does not hold ${classes} of this source (allowed by its target.unsupported)`, name);
       }
+      if (this.rec.deep) this.rec.deep.contentOnly += stats.contentOnly ?? 0;
+      await this.relaySentChecksums(m, target, entry);
       addTransfer(this.rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
     } catch (e) {
       this.transfersAbort.abort();
@@ -432,7 +445,7 @@ export class BackupRun {
         send: async (args) => {
           await failpointSlow('transfer', this.transfersAbort.signal);
           return m.node.performRsync(
-            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}) },
+            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}), ...(this.opts.deep ? { deep: true } : {}) },
             { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
           );
         },
@@ -452,10 +465,35 @@ export class BackupRun {
         bytesTransferred: first.stats.bytesTransferred + second.stats.bytesTransferred,
         bytesSent: first.stats.bytesSent + second.stats.bytesSent,
         durationMs: first.stats.durationMs + second.stats.durationMs,
+        sentChecksums: (first.stats.sentChecksums ?? 0) + (second.stats.sentChecksums ?? 0),
       },
       rechecked,
       ...(notHeld ? { notHeld } : {}),
     };
+  }
+
+  /**
+   * Copies the sender's list of files sent (with their checksums) to the target page by page, so
+   * the tag compares it with what landed. Skipped, with a warning, when either agent predates it.
+   */
+  private async relaySentChecksums(m: SourceMember, target: Member, entry: string): Promise<void> {
+    const src = m.node;
+    const tgt = target.node;
+    const has = (x: Member | SourceMember) => (x.desc.features ?? []).includes(FIDELITY_FEATURE);
+    if (!has(m) || !has(target) || !src.sentChecksums || !tgt.addSentChecksums) {
+      this.warn(`${m.id}: the sender's checksums are not compared with what landed (${!has(m) ? m.node.name : tgt.name} is an older agent)`, m.id);
+      return;
+    }
+    let offset = 0;
+    let lines = 0;
+    for (;;) {
+      const page = await src.sentChecksums(this.backupId, m.vol.entry, offset);
+      await tgt.addSentChecksums(this.backupId, entry, offset, page);
+      for (const b of page.chunk) if (b === 0x0a) lines++;
+      offset = page.nextOffset;
+      if (page.eof) break;
+    }
+    this.relayed.set(m.id, lines);
   }
 
   private async endHeldFreeze(dep: Deployment): Promise<void> {
@@ -501,17 +539,41 @@ export class BackupRun {
         target.node.name,
         async () => {
           const manifest = buildManifest(this.opts, this.rec, dep, this.entries);
-          const r = await target.node.tag(this.backupId, { deployment: this.opts.deployment, json: JSON.stringify(manifest) }, [...this.entries.values()]);
+          const sources = dep.sources.map((s) => s.id);
+          const requireSentChecksums = sources.every((s) => this.relayed.has(s));
+          const r = await target.node
+            .tag(this.backupId, { deployment: this.opts.deployment, json: JSON.stringify(manifest) }, [...this.entries.values()], { requireSentChecksums })
+            .catch((e: unknown) => {
+              throw this.namedFidelityError(asFfError(e, target.node.name), dep);
+            });
+          if (this.relayed.size > 0) this.rec.fidelity = { files: [...this.relayed.values()].reduce((a, b) => a + b, 0), sources: [...this.relayed.keys()] };
           this.snapshot = r.snapshot;
           this.rec.snapshot = r.snapshot;
           return r;
         },
         (r) => r.snapshot,
       ).catch((e: unknown) => {
-        throw combineErrors('tag', 'TARGET_FAILED', [{ node: target.node.name, error: asFfError(e, target.node.name) }]);
+        const err = asFfError(e, target.node.name);
+        // the files named and their count stay machine-readable in details
+        if (err.code === 'FIDELITY_FAILED') throw err;
+        throw combineErrors('tag', 'TARGET_FAILED', [{ node: target.node.name, error: err }]);
       }),
     );
     failpoint('after-tag');
+  }
+
+  /** The target's FIDELITY_FAILED, naming the source (node and volume) its entry belongs to. */
+  private namedFidelityError(e: FfError, dep: Deployment): FfError {
+    if (e.code !== 'FIDELITY_FAILED') return e;
+    const entry = e.details?.entry;
+    const source = dep.sources.find((s) => (this.entries.get(s.id) ?? s.vol.entry) === entry);
+    if (!source) return e;
+    return new FfError(e.code, `tag refused on ${dep.target.node.name}: source ${source.id} (node ${source.node.name}), entry ${e.message}`, {
+      cause: e,
+      node: e.node ?? dep.target.node.name,
+      details: { ...e.details, source: source.id, sourceNode: source.node.name },
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
   }
 
   /** Undoes what the phases left (freeze, snapshots), runs retention after a tag, and releases the target lock. */

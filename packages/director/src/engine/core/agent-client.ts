@@ -19,6 +19,8 @@ import type { PrepareSnapshotResponse__Output } from '@freezeframe/common/genera
 import type { RemoveSnapshotResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/RemoveSnapshotResponse.js';
 import type { ThawResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ThawResponse.js';
 import type { ZfsTagResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
+import type { SentChecksumsResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/SentChecksumsResponse.js';
+import type { AddSentChecksumsResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/AddSentChecksumsResponse.js';
 import type { TransferProgress__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { TransferStats__Output } from '@freezeframe/common/generated/freezeframe/v1/TransferStats.js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
@@ -58,6 +60,7 @@ import type {
   ReplicaTicket,
   Role,
   SendArgs,
+  SentPage,
   StreamOptions,
   TransferProgress,
   TransferStats,
@@ -118,6 +121,8 @@ function toStats(s: TransferStats__Output): TransferStats {
     durationMs: num(s.duration_ms),
     exitCode: s.exit_code,
     recheckFiles: num(s.recheck_files),
+    sentChecksums: num(s.sent_checksums),
+    contentOnly: num(s.content_only),
   };
 }
 
@@ -431,16 +436,34 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       previous_backup_id: a.previousBackupId ?? '',
       recheck: !!a.recheck,
       entry: a.entry ?? '',
+      deep: !!a.deep,
     });
     return this.drain(stream, 'transfer', opts);
   }
 
-  async tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]) {
+  async tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[], opts: { requireSentChecksums?: boolean } = {}) {
     const r = await this.unary<ZfsTagResponse__Output>(
-      (o, cb) => this.client.ZfsTag({ backup_id: backupId, manifest: { backup_id: backupId, deployment: manifest.deployment, json: manifest.json }, entries }, o, cb),
+      (o, cb) =>
+        this.client.ZfsTag(
+          { backup_id: backupId, manifest: { backup_id: backupId, deployment: manifest.deployment, json: manifest.json }, entries, require_sent_checksums: !!opts.requireSentChecksums },
+          o,
+          cb,
+        ),
       HASH_DEADLINE_MS,
     );
     return { snapshot: r.snapshot, durationMs: num(r.duration_ms) };
+  }
+
+  async sentChecksums(backupId: string, entry: string, offset: number): Promise<SentPage> {
+    const r = await this.unary<SentChecksumsResponse__Output>((o, cb) => this.client.SentChecksums({ backup_id: backupId, entry, offset: String(offset) }, o, cb));
+    return { chunk: Buffer.from(r.chunk), nextOffset: num(r.next_offset), eof: r.eof, algorithm: r.algorithm };
+  }
+
+  async addSentChecksums(backupId: string, entry: string, offset: number, page: SentPage): Promise<number> {
+    const r = await this.unary<AddSentChecksumsResponse__Output>((o, cb) =>
+      this.client.AddSentChecksums({ backup_id: backupId, entry, offset: String(offset), chunk: page.chunk, eof: page.eof, algorithm: page.algorithm }, o, cb),
+    );
+    return num(r.bytes);
   }
 
   async listBackups(): Promise<BackupListing[]> {

@@ -68,6 +68,13 @@ export interface RunRecord {
   replicate?: ReplicateRecord;
   /** A restore or drill that read the backup from this remote target (`--from`). */
   from?: string;
+  /**
+   * `backup --deep`: every file compared by content; `contentOnly` counts the files that differed
+   * although their size and mtime were equal (rsync's quick check alone would have kept the stale copy).
+   */
+  deep?: { contentOnly: number };
+  /** End-to-end fidelity: files whose sender's checksum the target compared with what landed before the tag, and the sources checked. */
+  fidelity?: { files: number; sources: string[] };
 }
 
 /** One remote target in a replication. */

@@ -118,6 +118,18 @@ export interface TransferStats {
   exitCode: number;
   /** Files a second pass must compare by content (PerformRsync only). */
   recheckFiles?: number;
+  /** Files the sender recorded with their checksum (PerformRsync only; see SentChecksums). */
+  sentChecksums?: number;
+  /** `--deep`: files sent because their content differed though size and mtime were equal. */
+  contentOnly?: number;
+}
+
+/** One page of a source's list of files sent (SentChecksums). */
+export interface SentPage {
+  chunk: Buffer;
+  nextOffset: number;
+  eof: boolean;
+  algorithm: string;
 }
 
 /** How the receiving end of one data-channel session ended (ReceiveResult). */
@@ -181,6 +193,8 @@ export interface SendArgs {
   recheck?: boolean;
   /** PerformRsync: the volume to send (empty: the node's only one). */
   entry?: string;
+  /** PerformRsync: compare every file by content (`backup --deep`). */
+  deep?: boolean;
 }
 
 export interface StreamOptions {
@@ -249,7 +263,12 @@ export interface AgentNode {
   /** As receiver: how the session of `ticket` ended, waiting up to `waitMs` for one still running. */
   receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict>;
   performRsync(args: SendArgs, opts?: StreamOptions): Promise<TransferStats>;
-  tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[]): Promise<{ snapshot: string; durationMs: number }>;
+  /** `requireSentChecksums`: refuse unless every entry's sender's list arrived (addSentChecksums). */
+  tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[], opts?: { requireSentChecksums?: boolean }): Promise<{ snapshot: string; durationMs: number }>;
+  /** Source: a page of the list of files sent for `entry` of `backupId` (feature `sent-checksums`). */
+  sentChecksums?(backupId: string, entry: string, offset: number): Promise<SentPage>;
+  /** Target: stores a page of a source's list, compared with what landed at the tag; the list's length. */
+  addSentChecksums?(backupId: string, entry: string, offset: number, page: SentPage): Promise<number>;
   listBackups(): Promise<BackupListing[]>;
   activateBackup(backupId: string): Promise<string[]>;
   deactivateBackup(backupId: string): Promise<boolean>;

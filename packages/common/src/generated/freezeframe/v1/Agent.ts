@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ActivateBackupRequest as _freezeframe_v1_ActivateBackupRequest, ActivateBackupRequest__Output as _freezeframe_v1_ActivateBackupRequest__Output } from '../../freezeframe/v1/ActivateBackupRequest.js';
 import type { ActivateBackupResponse as _freezeframe_v1_ActivateBackupResponse, ActivateBackupResponse__Output as _freezeframe_v1_ActivateBackupResponse__Output } from '../../freezeframe/v1/ActivateBackupResponse.js';
+import type { AddSentChecksumsRequest as _freezeframe_v1_AddSentChecksumsRequest, AddSentChecksumsRequest__Output as _freezeframe_v1_AddSentChecksumsRequest__Output } from '../../freezeframe/v1/AddSentChecksumsRequest.js';
+import type { AddSentChecksumsResponse as _freezeframe_v1_AddSentChecksumsResponse, AddSentChecksumsResponse__Output as _freezeframe_v1_AddSentChecksumsResponse__Output } from '../../freezeframe/v1/AddSentChecksumsResponse.js';
 import type { CheckDrillRequest as _freezeframe_v1_CheckDrillRequest, CheckDrillRequest__Output as _freezeframe_v1_CheckDrillRequest__Output } from '../../freezeframe/v1/CheckDrillRequest.js';
 import type { CheckDrillResponse as _freezeframe_v1_CheckDrillResponse, CheckDrillResponse__Output as _freezeframe_v1_CheckDrillResponse__Output } from '../../freezeframe/v1/CheckDrillResponse.js';
 import type { CleanupRequest as _freezeframe_v1_CleanupRequest, CleanupRequest__Output as _freezeframe_v1_CleanupRequest__Output } from '../../freezeframe/v1/CleanupRequest.js';
@@ -43,6 +45,8 @@ import type { ReplicaSizeResponse as _freezeframe_v1_ReplicaSizeResponse, Replic
 import type { RestoreKeyspaceRequest as _freezeframe_v1_RestoreKeyspaceRequest, RestoreKeyspaceRequest__Output as _freezeframe_v1_RestoreKeyspaceRequest__Output } from '../../freezeframe/v1/RestoreKeyspaceRequest.js';
 import type { RestoreKeyspaceStep as _freezeframe_v1_RestoreKeyspaceStep, RestoreKeyspaceStep__Output as _freezeframe_v1_RestoreKeyspaceStep__Output } from '../../freezeframe/v1/RestoreKeyspaceStep.js';
 import type { RestoreSourceRequest as _freezeframe_v1_RestoreSourceRequest, RestoreSourceRequest__Output as _freezeframe_v1_RestoreSourceRequest__Output } from '../../freezeframe/v1/RestoreSourceRequest.js';
+import type { SentChecksumsRequest as _freezeframe_v1_SentChecksumsRequest, SentChecksumsRequest__Output as _freezeframe_v1_SentChecksumsRequest__Output } from '../../freezeframe/v1/SentChecksumsRequest.js';
+import type { SentChecksumsResponse as _freezeframe_v1_SentChecksumsResponse, SentChecksumsResponse__Output as _freezeframe_v1_SentChecksumsResponse__Output } from '../../freezeframe/v1/SentChecksumsResponse.js';
 import type { StartServicesRequest as _freezeframe_v1_StartServicesRequest, StartServicesRequest__Output as _freezeframe_v1_StartServicesRequest__Output } from '../../freezeframe/v1/StartServicesRequest.js';
 import type { StartServicesResponse as _freezeframe_v1_StartServicesResponse, StartServicesResponse__Output as _freezeframe_v1_StartServicesResponse__Output } from '../../freezeframe/v1/StartServicesResponse.js';
 import type { StopServicesRequest as _freezeframe_v1_StopServicesRequest, StopServicesRequest__Output as _freezeframe_v1_StopServicesRequest__Output } from '../../freezeframe/v1/StopServicesRequest.js';
@@ -74,6 +78,21 @@ export interface AgentClient extends grpc.Client {
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
   activateBackup(argument: _freezeframe_v1_ActivateBackupRequest, callback: grpc.requestCallback<_freezeframe_v1_ActivateBackupResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Target: stores one page of a source's list for the backup it receives.
+   */
+  AddSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  AddSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  AddSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  AddSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Target: stores one page of a source's list for the backup it receives.
+   */
+  addSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  addSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  addSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  addSentChecksums(argument: _freezeframe_v1_AddSentChecksumsRequest, callback: grpc.requestCallback<_freezeframe_v1_AddSentChecksumsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Drill node: hashes the restored files (never following a link) and compares them with the
@@ -422,6 +441,27 @@ export interface AgentClient extends grpc.Client {
   restoreSource(argument: _freezeframe_v1_RestoreSourceRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_freezeframe_v1_TransferProgress__Output>;
   
   /**
+   * End-to-end fidelity (docs/reliability.md): the source records each file it sent with the
+   * checksum it computed while reading it; the director copies that list page by page to the
+   * target, which compares it with what landed before it tags.
+   * Source: one page of its list for a backup's entry.
+   */
+  SentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  SentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  SentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  SentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * End-to-end fidelity (docs/reliability.md): the source records each file it sent with the
+   * checksum it computed while reading it; the director copies that list page by page to the
+   * target, which compares it with what landed before it tags.
+   * Source: one page of its list for a backup's entry.
+   */
+  sentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  sentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  sentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  sentChecksums(argument: _freezeframe_v1_SentChecksumsRequest, callback: grpc.requestCallback<_freezeframe_v1_SentChecksumsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Starts exactly what StopServices recorded, in reverse order, and forgets the record.
    */
   StartServices(argument: _freezeframe_v1_StartServicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_freezeframe_v1_StartServicesResponse__Output>): grpc.ClientUnaryCall;
@@ -525,6 +565,11 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
    * Target: makes a backup readable for restore (ZFS clone) and releases it again.
    */
   ActivateBackup: grpc.handleUnaryCall<_freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse>;
+  
+  /**
+   * Target: stores one page of a source's list for the backup it receives.
+   */
+  AddSentChecksums: grpc.handleUnaryCall<_freezeframe_v1_AddSentChecksumsRequest__Output, _freezeframe_v1_AddSentChecksumsResponse>;
   
   /**
    * Drill node: hashes the restored files (never following a link) and compares them with the
@@ -655,6 +700,14 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   RestoreSource: grpc.handleServerStreamingCall<_freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress>;
   
   /**
+   * End-to-end fidelity (docs/reliability.md): the source records each file it sent with the
+   * checksum it computed while reading it; the director copies that list page by page to the
+   * target, which compares it with what landed before it tags.
+   * Source: one page of its list for a backup's entry.
+   */
+  SentChecksums: grpc.handleUnaryCall<_freezeframe_v1_SentChecksumsRequest__Output, _freezeframe_v1_SentChecksumsResponse>;
+  
+  /**
    * Starts exactly what StopServices recorded, in reverse order, and forgets the record.
    */
   StartServices: grpc.handleUnaryCall<_freezeframe_v1_StartServicesRequest__Output, _freezeframe_v1_StartServicesResponse>;
@@ -689,6 +742,7 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
   ActivateBackup: MethodDefinition<_freezeframe_v1_ActivateBackupRequest, _freezeframe_v1_ActivateBackupResponse, _freezeframe_v1_ActivateBackupRequest__Output, _freezeframe_v1_ActivateBackupResponse__Output>
+  AddSentChecksums: MethodDefinition<_freezeframe_v1_AddSentChecksumsRequest, _freezeframe_v1_AddSentChecksumsResponse, _freezeframe_v1_AddSentChecksumsRequest__Output, _freezeframe_v1_AddSentChecksumsResponse__Output>
   CheckDrill: MethodDefinition<_freezeframe_v1_CheckDrillRequest, _freezeframe_v1_CheckDrillResponse, _freezeframe_v1_CheckDrillRequest__Output, _freezeframe_v1_CheckDrillResponse__Output>
   Cleanup: MethodDefinition<_freezeframe_v1_CleanupRequest, _freezeframe_v1_CleanupResponse, _freezeframe_v1_CleanupRequest__Output, _freezeframe_v1_CleanupResponse__Output>
   DeactivateBackup: MethodDefinition<_freezeframe_v1_DeactivateBackupRequest, _freezeframe_v1_DeactivateBackupResponse, _freezeframe_v1_DeactivateBackupRequest__Output, _freezeframe_v1_DeactivateBackupResponse__Output>
@@ -711,6 +765,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   ReplicaSize: MethodDefinition<_freezeframe_v1_ReplicaSizeRequest, _freezeframe_v1_ReplicaSizeResponse, _freezeframe_v1_ReplicaSizeRequest__Output, _freezeframe_v1_ReplicaSizeResponse__Output>
   RestoreKeyspace: MethodDefinition<_freezeframe_v1_RestoreKeyspaceRequest, _freezeframe_v1_RestoreKeyspaceStep, _freezeframe_v1_RestoreKeyspaceRequest__Output, _freezeframe_v1_RestoreKeyspaceStep__Output>
   RestoreSource: MethodDefinition<_freezeframe_v1_RestoreSourceRequest, _freezeframe_v1_TransferProgress, _freezeframe_v1_RestoreSourceRequest__Output, _freezeframe_v1_TransferProgress__Output>
+  SentChecksums: MethodDefinition<_freezeframe_v1_SentChecksumsRequest, _freezeframe_v1_SentChecksumsResponse, _freezeframe_v1_SentChecksumsRequest__Output, _freezeframe_v1_SentChecksumsResponse__Output>
   StartServices: MethodDefinition<_freezeframe_v1_StartServicesRequest, _freezeframe_v1_StartServicesResponse, _freezeframe_v1_StartServicesRequest__Output, _freezeframe_v1_StartServicesResponse__Output>
   StopServices: MethodDefinition<_freezeframe_v1_StopServicesRequest, _freezeframe_v1_StopServicesResponse, _freezeframe_v1_StopServicesRequest__Output, _freezeframe_v1_StopServicesResponse__Output>
   Thaw: MethodDefinition<_freezeframe_v1_ThawRequest, _freezeframe_v1_ThawResponse, _freezeframe_v1_ThawRequest__Output, _freezeframe_v1_ThawResponse__Output>

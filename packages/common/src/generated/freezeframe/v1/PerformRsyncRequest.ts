@@ -31,6 +31,11 @@ export interface PerformRsyncRequest {
    * the volume to send (its entry, from Describe); empty: the node's only one
    */
   'entry'?: (string);
+  /**
+   * `backup --deep`: compare every file by content (rsync --checksum), not by size and mtime;
+   * the second pass (recheck) is then not needed.
+   */
+  'deep'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -63,4 +68,9 @@ export interface PerformRsyncRequest__Output {
    * the volume to send (its entry, from Describe); empty: the node's only one
    */
   'entry': (string);
+  /**
+   * `backup --deep`: compare every file by content (rsync --checksum), not by size and mtime;
+   * the second pass (recheck) is then not needed.
+   */
+  'deep': (boolean);
 }

@@ -23,6 +23,14 @@ export interface TransferStats {
    * files the second pass must compare by content (see PerformRsyncRequest)
    */
   'recheck_files'?: (number | string | Long);
+  /**
+   * files this pass recorded with their checksum (SentChecksums)
+   */
+  'sent_checksums'?: (number | string | Long);
+  /**
+   * deep: files sent because their content differed though size and mtime were equal
+   */
+  'content_only'?: (number | string | Long);
 }
 
 export interface TransferStats__Output {
@@ -46,4 +54,12 @@ export interface TransferStats__Output {
    * files the second pass must compare by content (see PerformRsyncRequest)
    */
   'recheck_files': (string);
+  /**
+   * files this pass recorded with their checksum (SentChecksums)
+   */
+  'sent_checksums': (string);
+  /**
+   * deep: files sent because their content differed though size and mtime were equal
+   */
+  'content_only': (string);
 }

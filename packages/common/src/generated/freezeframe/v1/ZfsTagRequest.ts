@@ -9,6 +9,11 @@ export interface ZfsTagRequest {
    * entries that must be present (all-or-nothing)
    */
   'entries'?: (string)[];
+  /**
+   * Every entry must have a complete sender's list (AddSentChecksums with eof); without it the
+   * tag compares the lists that did arrive.
+   */
+  'require_sent_checksums'?: (boolean);
 }
 
 export interface ZfsTagRequest__Output {
@@ -18,4 +23,9 @@ export interface ZfsTagRequest__Output {
    * entries that must be present (all-or-nothing)
    */
   'entries': (string)[];
+  /**
+   * Every entry must have a complete sender's list (AddSentChecksums with eof); without it the
+   * tag compares the lists that did arrive.
+   */
+  'require_sent_checksums': (boolean);
 }

@@ -1,0 +1,85 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FfError } from '@freezeframe/common';
+import { unescapeName } from './file-names.js';
+import { FILE_CHECKSUM_HEX, rsyncFileSums } from './tools/rsync.js';
+
+// End-to-end fidelity: before a backup is tagged, every file the sender says it sent must be on
+// the target with the checksum the sender computed while reading it. This catches what rsync's
+// own per-file check cannot: a byte path or receiver that drops files and still reports success
+// (a short copy), a file changed or cut on the target after rsync verified and closed it, a
+// storage layer that loses writes. It proves nothing about files the sender did not send this
+// time (rsync's quick check judged them unchanged): `backup --deep` compares those by content.
+
+/** Files named in an error at most; details carry the count. */
+export const NAMED_MAX = 20;
+/** Names hashed per rsync run: bounds the argv-free stdin list and the map of one batch. */
+const BATCH = 50_000;
+
+/** Reads a list (see sent-list.ts) into name -> checksum; a later line for a name supersedes an earlier one. */
+export async function readSentList(file: string): Promise<Map<string, string>> {
+  const sums = new Map<string, string>();
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (!line) continue;
+    const sp = line.indexOf(' ');
+    const sum = line.slice(0, sp);
+    if (sp !== FILE_CHECKSUM_HEX || !/^[0-9a-f]+$/.test(sum)) throw new FfError('INVALID_ARGUMENT', `the sender's list ${file} has a malformed line: ${JSON.stringify(line.slice(0, 80))}`);
+    sums.set(line.slice(sp + 1), sum);
+  }
+  return sums;
+}
+
+/** A name relative to an entry that stays inside it: no absolute path, no '.', '..' or empty component. */
+export function isPlainRelative(name: Buffer): boolean {
+  if (name.length === 0 || name[0] === 0x2f || name.includes(0)) return false;
+  return name
+    .toString('latin1')
+    .split('/')
+    .every((c) => c !== '' && c !== '.' && c !== '..');
+}
+
+export interface FidelityResult {
+  /** Files the sender reported and the target compared. */
+  checked: number;
+  /** Names (escaped, relative to the entry) whose content differs or that are not regular files on the target, sorted. */
+  differ: string[];
+}
+
+/**
+ * Compares the sender's list for `entry` with what landed under `root/entry`. `regular` holds the
+ * entry's regular files as the target's own `find -P` walk listed them (escaped, `<entry>/...`):
+ * only those are read, so a symlink planted in the tree is never followed.
+ */
+export async function compareSent(root: string, entry: string, sent: Map<string, string>, regular: ReadonlySet<string>, scratchDir: string): Promise<FidelityResult> {
+  const differ: string[] = [];
+  const toHash: Array<[string, Buffer]> = [];
+  for (const name of sent.keys()) {
+    const raw = unescapeName(name);
+    if (!isPlainRelative(raw) || !regular.has(`${entry}/${name}`)) differ.push(name);
+    else toHash.push([name, raw]);
+  }
+  const empty = await mkdtemp(join(scratchDir, 'fidelity-'));
+  try {
+    for (let i = 0; i < toHash.length; i += BATCH) {
+      const batch = toHash.slice(i, i + BATCH);
+      const landed = await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty);
+      for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
+    }
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
+  return { checked: sent.size, differ: differ.sort() };
+}
+
+/** FIDELITY_FAILED naming the entry and up to NAMED_MAX of its files. */
+export function fidelityError(entry: string, r: FidelityResult): FfError {
+  const named = r.differ.slice(0, NAMED_MAX);
+  const more = r.differ.length > named.length ? ` and ${r.differ.length - named.length} more` : '';
+  return new FfError('FIDELITY_FAILED', `${entry}: ${r.differ.length} of ${r.checked} file(s) sent differ on the target from what the sender read: ${named.join(', ')}${more}`, {
+    details: { entry, files: named, count: r.differ.length, checked: r.checked },
+    hint: 'the backup was not tagged; check the target\'s storage (dmesg, scrub), then back up again',
+  });
+}

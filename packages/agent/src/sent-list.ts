@@ -1,0 +1,124 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FfError, checkBackupId, checkEntry } from '@freezeframe/common';
+import { escapeName } from './file-names.js';
+
+// The sender's record of every file it sent for a backup, with the whole-file checksum rsync
+// computed while reading it (tools/rsync.ts, FILE_CHECKSUM). One line per file,
+// `<hex> <escapeName(name)>\n`, name relative to the entry; appended by every pass and retry of
+// the backup, so a later line for a name supersedes an earlier one. The source keeps it under its
+// runDir; the director copies it page by page to the target (bounded messages, one page in memory
+// at a time), which compares it with what landed before it tags (fidelity.ts).
+
+/** Bytes per page at most: far below MAX_MESSAGE_BYTES (4 MiB). */
+export const PAGE_BYTES = 1 << 20;
+/** Backups whose lists a source keeps (a resumed backup appends to its list). */
+const KEPT = 16;
+
+const SENT = 'sent';
+const RECEIVED = 'sent-received';
+
+const listFile = (runDir: string, kind: string, backupId: string, entry: string) => join(runDir, kind, checkBackupId(backupId), `${checkEntry(entry)}.list`);
+
+export interface SentListWriter {
+  add(name: Buffer, sum: string): void;
+  /** Flushes; resolves with the number of lines this writer added. */
+  close(): Promise<number>;
+}
+
+/** Appends to the source's list of `backupId`/`entry`; drops the lists of older backups beyond KEPT. */
+export async function openSentList(runDir: string, backupId: string, entry: string): Promise<SentListWriter> {
+  const file = listFile(runDir, SENT, backupId, entry);
+  await mkdir(join(runDir, SENT, backupId), { recursive: true, mode: 0o700 });
+  await pruneOld(join(runDir, SENT));
+  const out = createWriteStream(file, { flags: 'a', mode: 0o600 });
+  let failed: Error | undefined;
+  out.on('error', (e) => (failed = e));
+  let lines = 0;
+  return {
+    add(name, sum) {
+      lines++;
+      out.write(`${sum} ${escapeName(name)}\n`);
+    },
+    close: () =>
+      new Promise((resolve, reject) =>
+        out.end(() => {
+          if (failed) reject(new FfError('TRANSFER_FAILED', `could not record the files sent in ${file}: ${failed.message}`));
+          else resolve(lines);
+        }),
+      ),
+  };
+}
+
+async function pruneOld(dir: string): Promise<void> {
+  const ids = (await readdir(dir)).filter((n) => /^[0-9]{8}_[0-9]{6}/.test(n)).sort();
+  for (const id of ids.slice(0, Math.max(0, ids.length - KEPT))) await rm(join(dir, id), { recursive: true, force: true });
+}
+
+export interface SentPage {
+  chunk: Buffer;
+  nextOffset: number;
+  eof: boolean;
+}
+
+/** The page of the source's list starting at `offset`, cut after its last whole line. NOT_FOUND without a list. */
+export async function readSentPage(runDir: string, backupId: string, entry: string, offset: number): Promise<SentPage> {
+  const file = listFile(runDir, SENT, backupId, entry);
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FfError('NOT_FOUND', `no record of the files sent for backup ${backupId} of ${entry} (was the agent's run folder emptied?)`);
+    }
+    throw e;
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) throw new FfError('INVALID_ARGUMENT', `offset ${offset} is outside the list (${size} bytes)`, { details: { field: 'offset' } });
+    const buf = Buffer.alloc(Math.min(PAGE_BYTES, size - offset));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    const eofHere = offset + bytesRead >= size;
+    const cut = eofHere ? bytesRead : buf.lastIndexOf(0x0a, bytesRead - 1) + 1;
+    if (cut === 0 && bytesRead > 0) throw new FfError('INTERNAL', `a line of ${file} is longer than ${PAGE_BYTES} bytes`);
+    return { chunk: buf.subarray(0, cut), nextOffset: offset + cut, eof: offset + cut >= size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Stores a page of a source's list on the target at `offset` (a retried page overwrites); `eof` marks the list complete. */
+export async function writeReceivedPage(runDir: string, backupId: string, entry: string, offset: number, chunk: Buffer, eof: boolean): Promise<number> {
+  const file = listFile(runDir, RECEIVED, backupId, entry);
+  if (chunk.length > PAGE_BYTES) throw new FfError('INVALID_ARGUMENT', `a page holds at most ${PAGE_BYTES} bytes`, { details: { field: 'chunk' } });
+  if (chunk.length > 0 && chunk[chunk.length - 1] !== 0x0a) throw new FfError('INVALID_ARGUMENT', 'a page ends with a whole line', { details: { field: 'chunk' } });
+  await mkdir(join(runDir, RECEIVED, backupId), { recursive: true, mode: 0o700 });
+  await pruneOld(join(runDir, RECEIVED));
+  const size = await stat(file).then((s) => s.size, () => 0);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
+    throw new FfError('FAILED_PRECONDITION', `page at ${offset} of the list of ${entry} would leave a gap (${size} bytes held)`, { details: { field: 'offset' } });
+  }
+  await rm(`${file}.eof`, { force: true });
+  const fh = await open(file, size === 0 ? 'w' : 'r+', 0o600);
+  try {
+    await fh.write(chunk, 0, chunk.length, offset);
+  } finally {
+    await fh.close();
+  }
+  const end = offset + chunk.length;
+  await truncate(file, end);
+  if (eof) await (await open(`${file}.eof`, 'w', 0o600)).close();
+  return end;
+}
+
+/** The complete list the target received for `entry`, or undefined (none, or its last page never came). */
+export async function receivedListFile(runDir: string, backupId: string, entry: string): Promise<string | undefined> {
+  const file = listFile(runDir, RECEIVED, backupId, entry);
+  return (await stat(`${file}.eof`).then(() => true, () => false)) ? file : undefined;
+}
+
+/** Forgets the lists the target received for a backup (after its tag). */
+export async function dropReceivedLists(runDir: string, backupId: string): Promise<void> {
+  await rm(join(runDir, RECEIVED, checkBackupId(backupId)), { recursive: true, force: true });
+}

@@ -8,6 +8,9 @@ const RECORDED = [
   'rsync --server -lHogDtpAXre.iLsfxCIvu --delete-after --stats --numeric-ids . /tmp/rs/dst22180/',
   'rsync --server -lHogDtpAXrze.iLsfxCIvu --delete --stats --partial --numeric-ids . /tmp/rs/dst/',
   'rsync --server -lHogDtpAXre.iLsfxCIvu --delete --stats --numeric-ids --inplace . .',
+  // --out-format with %i (the sender's per-file checksums), and --checksum (backup --deep)
+  'rsync --server -lHogDtpAXre.iLsfxCIvu --log-format=%i --delete --stats --numeric-ids . .',
+  'rsync --server -lHogDtpAXrce.iLsfxCIvu --log-format=%i --delete --stats --numeric-ids --inplace . .',
 ];
 
 describe('rsync server argument allowlist', () => {
@@ -33,6 +36,7 @@ describe('rsync server argument allowlist', () => {
     ['rsync --server -logDtpre.iLsfxCIvu --write-devices . x', /devices/],
     ['rsync --server -logDtpre.iLsfxCIvu --rsync-path=/bin/sh . x', /runs a program/],
     ['rsync --server -logDtpre.iLsfxCIvu --whatever . x', /unknown option/],
+    ['rsync --server -logDtpre.iLsfxCIvu --log-format=%f%n . x', /log-format.*bad value/],
     ['rsync --server -logDtpre.iLsfxCIvu --compress-level=x9 . x', /bad value/],
     ['rsync --server -logDtpre.iLsfxCIvu -T /tmp . x', /-T/],
     ['rsync --server -logDtpre.iLsfxCIvu -B . x', /-B/],

@@ -51,6 +51,9 @@ const LONG_WITH_VALUE: Record<string, RegExp> = {
   '--timeout': /^\d{1,6}$/,
   '--block-size': /^\d{1,10}$/,
   '--max-size': /^[0-9.]+[kmgtKMGT]?$/,
+  // what rsync's client passes when its --out-format itemizes (the sender's per-file checksums):
+  // it only asks the receiver to report its changes, never names a file or sets a format of its own
+  '--log-format': /^(?:%i|%i%I|%o|X)$/,
   '--min-size': /^[0-9.]+[kmgtKMGT]?$/,
 };
 

@@ -29,6 +29,7 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   const started = Date.now();
   const info: TagInfo = {};
   const lists = new Map<string, string>();
+  let checked = 0;
   for (const e of entries) {
     const file = await receivedListFile(ctx.config.runDir, backupId, e);
     if (file) lists.set(e, file);
@@ -48,7 +49,7 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
       });
       info.usedBytes = sums.newBytes;
       ctx.log.info({ backup_id: backupId, previous, duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
-      await checkFidelity(ctx, backupId, root, lists, new Set(files.map((f) => f.p)));
+      checked = await checkFidelity(ctx, backupId, root, lists, new Set(files.map((f) => f.p)));
     }
   } else if (lists.size > 0) {
     throw new FfError('FAILED_PRECONDITION', `this target cannot show what landed, so the sender's checksums cannot be compared; backup ${backupId} not tagged`);
@@ -58,15 +59,18 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   await dropReceivedLists(ctx.config.runDir, backupId);
   // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
   await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
-  return { snapshot: r.snapshot, duration_ms: String(Date.now() - started) };
+  return { snapshot: r.snapshot, duration_ms: String(Date.now() - started), sent_checked: String(checked) };
 }
 
 /** Refuses the tag (FIDELITY_FAILED, naming the files) when a file the sender sent did not land as it was read. */
-async function checkFidelity(ctx: AgentContext, backupId: string, root: string, lists: Map<string, string>, regular: ReadonlySet<string>): Promise<void> {
+async function checkFidelity(ctx: AgentContext, backupId: string, root: string, lists: Map<string, string>, regular: ReadonlySet<string>): Promise<number> {
+  let checked = 0;
   for (const [entry, file] of lists) {
     const started = Date.now();
     const r = await compareSent(root, entry, await readSentList(file), regular, ctx.config.runDir);
     ctx.log.info({ backup_id: backupId, entry, checked: r.checked, differ: r.differ.length, duration_ms: Date.now() - started }, 'fidelity: sender\'s checksums compared');
     if (r.differ.length > 0) throw fidelityError(entry, r);
+    checked += r.checked;
   }
+  return checked;
 }

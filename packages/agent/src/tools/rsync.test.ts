@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseProgressLine, parseStats, parseVersion, rsyncPushArgs, rsyncVersion } from './rsync.js';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeRsyncName, isContentOnlyChange, isSentFile, parseItemLine, parseProgressLine, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
 
 // Recorded from rsync 3.5.0 (protocol 32): `rsync -aHAX --numeric-ids --delete --inplace
 // --info=progress2 --stats` of a 50 MB tree, '\r' shown as line breaks.
@@ -77,10 +80,11 @@ describe('rsync output parsers', () => {
   it('builds the push argv with the tunnel as rsh', () => {
     const args = rsyncPushArgs({ from: '/snap/vol/', inplace: true, deleteMode: 'delete-after', tunnelScript: '/opt/ff/tunnel.js' });
     expect(args).toEqual([
-      '-aHAX', '--numeric-ids', '--delete-after', '--inplace', '--info=progress2', '--stats',
+      '-aHAX', '--numeric-ids', '--delete-after', '--inplace', '--info=progress2', '--stats', '--out-format=FFI %i %C %n',
       '--rsh', `${process.execPath} /opt/ff/tunnel.js`, '/snap/vol/', 'ff:.',
     ]);
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/x y/t.js' })).toContain(`${process.execPath} '/x y/t.js'`);
+    expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', checksum: true })).toContain('--checksum');
   });
 
   it('an include list deletes nothing, unless a partial restore asks to delete inside what it selects', () => {
@@ -90,5 +94,58 @@ describe('rsync output parsers', () => {
     const partial = rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete-after', only: '/run/l', deleteSelected: true, tunnelScript: '/t.js' });
     expect(partial.slice(0, 6)).toEqual(['-aHAX', '--numeric-ids', '--from0', '--include-from=/run/l', '--exclude=*', '--delete-after']);
     expect(partial).not.toContain('--delete-excluded');
+  });
+
+  // Recorded from rsync 3.5.0 pushing through an --rsh (LC_ALL=C, RSYNC_CHECKSUM_LIST=xxh128,
+  // --out-format='FFI %i %C %n'), first a new tree, then with --checksum after 'a' was rewritten
+  // with another size, then with the same size and mtime.
+  const ITEMS = [
+    'FFI <f+++++++++ b8158829212ae7d92bea8533baad38eb caf\\#303\\#251',
+    'FFI <f+++++++++ 385806999be32a71ab7a25fe17cd5512 hl',
+    'FFI cL+++++++++                                  l',
+    'FFI <f+++++++++ 06b05ab6733a618578af5f94892f3950 we\\#ird\\#012name',
+    'FFI cd+++++++++                                  d/',
+    'FFI hf+++++++++                                  a',
+    'FFI <fcs....... 1985d1914b19d80248451278d616786a a',
+    'FFI hf.s....... 1985d1914b19d80248451278d616786a hl',
+    'FFI <fc........ 6a9912dd5d8a965d661eb013761f9563 a',
+    'FFI hf          6a9912dd5d8a965d661eb013761f9563 hl',
+  ];
+
+  it('parses the per-file lines: names back to bytes, the sender\'s checksum, what was sent, what only --checksum found', () => {
+    const items = ITEMS.map((l) => parseItemLine(l)!);
+    expect(items.every(Boolean)).toBe(true);
+    expect(items[0]!.name).toEqual(Buffer.from('caf\xc3\xa9', 'latin1'));
+    expect(items[3]!.name.toString('latin1')).toBe('we\\#ird\nname');
+    expect(items[2]!.sum).toBeUndefined();
+    expect(items.map(isSentFile)).toEqual([true, true, false, true, false, false, true, false, true, false]);
+    expect(items.map(isContentOnlyChange)).toEqual([false, false, false, false, false, false, false, false, true, false]);
+    expect(parseItemLine('     50,000,000  99%  213.69MB/s    0:00:00 (xfr#1, to-chk=4/7)')).toBeUndefined();
+    expect(parseItemLine('FFI <f+++++++++ 1234 short')).toBeUndefined();
+  });
+
+  it('decodes \\#ooo escapes only, so a literal backslash-hash stays', () => {
+    expect(decodeRsyncName('a\\#134#123b')).toEqual(Buffer.from('a\\#123b', 'latin1'));
+    expect(decodeRsyncName('x\\#9z')).toEqual(Buffer.from('x\\#9z', 'latin1'));
+  });
+
+  it('rsyncFileSums: the same xxh128 the sender printed, for regular files only (real rsync)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-rsync-sums-'));
+    try {
+      const root = join(dir, 'root');
+      const empty = join(dir, 'empty');
+      mkdirSync(root);
+      mkdirSync(empty);
+      writeFileSync(join(root, 'a'), 'S\n');
+      writeFileSync(Buffer.from(join(root, 'caf\xc3\xa9'), 'latin1'), Buffer.from('\xc3\xa9t\xe9', 'latin1'));
+      symlinkSync('a', join(root, 'link'));
+      const sums = await rsyncFileSums(root, [Buffer.from('a'), Buffer.from('caf\xc3\xa9', 'latin1'), Buffer.from('link'), Buffer.from('absent')], empty);
+      expect(sums.get('a')).toBe('6a9912dd5d8a965d661eb013761f9563');
+      expect(sums.get('caf\xc3\xa9')).toBe('b8158829212ae7d92bea8533baad38eb');
+      expect(sums.has('link')).toBe(false);
+      expect(sums.has('absent')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

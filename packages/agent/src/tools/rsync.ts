@@ -290,6 +290,8 @@ export async function rsyncFileSums(root: string, names: readonly Buffer[], empt
     input: Buffer.concat(names.flatMap((n) => [n, Buffer.from([0])])),
     env: { LC_ALL: 'C' },
     timeoutMs,
+    // a name that vanished or could not be read gets no sum (23, 24): the caller counts it as different
+    okExitCodes: [0, 23, 24],
     onStdoutLine: (line) => {
       const item = parseItemLine(line);
       if (item?.sum !== undefined && item.itemize[1] === 'f') sums.set(item.name.toString('latin1'), item.sum);

@@ -183,8 +183,8 @@ export class BackupRun {
   private tagged: BackupListing[] = [];
   /** Each source's entry (by source id), as its snapshot named it. */
   private readonly entries = new Map<string, string>();
-  /** Sources whose sender's list reached the target (checked at the tag), with its lines. */
-  private readonly relayed = new Map<string, number>();
+  /** Sources whose sender's list reached the target (checked at the tag). */
+  private readonly relayed = new Set<string>();
   private readonly freezeAttempted: Member[] = [];
   private readonly pauses: FreezeResult[] = [];
   private thawed = false;
@@ -485,15 +485,13 @@ export class BackupRun {
       return;
     }
     let offset = 0;
-    let lines = 0;
     for (;;) {
       const page = await src.sentChecksums(this.backupId, m.vol.entry, offset);
       await tgt.addSentChecksums(this.backupId, entry, offset, page);
-      for (const b of page.chunk) if (b === 0x0a) lines++;
       offset = page.nextOffset;
       if (page.eof) break;
     }
-    this.relayed.set(m.id, lines);
+    this.relayed.add(m.id);
   }
 
   private async endHeldFreeze(dep: Deployment): Promise<void> {
@@ -531,6 +529,8 @@ export class BackupRun {
     const lost = this.lock?.lost();
     if (lost) throw new FfError('FAILED_PRECONDITION', `target lock lost before tagging: ${lost.message}`, { cause: lost, node: target.node.name });
     failpoint('before-tag');
+    // the fidelity tests change a file on the target here, after it landed and before the tag
+    await failpointSlow('tag', this.opts.signal);
     this.tagging = true;
     await runPhase(this.ctx, 'tag', (p) =>
       onNode(
@@ -546,7 +546,7 @@ export class BackupRun {
             .catch((e: unknown) => {
               throw this.namedFidelityError(asFfError(e, target.node.name), dep);
             });
-          if (this.relayed.size > 0) this.rec.fidelity = { files: [...this.relayed.values()].reduce((a, b) => a + b, 0), sources: [...this.relayed.keys()] };
+          if (this.relayed.size > 0) this.rec.fidelity = { files: r.sentChecked ?? 0, sources: [...this.relayed] };
           this.snapshot = r.snapshot;
           this.rec.snapshot = r.snapshot;
           return r;
@@ -568,7 +568,8 @@ export class BackupRun {
     const entry = e.details?.entry;
     const source = dep.sources.find((s) => (this.entries.get(s.id) ?? s.vol.entry) === entry);
     if (!source) return e;
-    return new FfError(e.code, `tag refused on ${dep.target.node.name}: source ${source.id} (node ${source.node.name}), entry ${e.message}`, {
+    const bare = e.message.startsWith(`${dep.target.node.name}: `) ? e.message.slice(dep.target.node.name.length + 2) : e.message;
+    return new FfError(e.code, `tag refused on ${dep.target.node.name}: source ${source.id} (node ${source.node.name}), entry ${bare}`, {
       cause: e,
       node: e.node ?? dep.target.node.name,
       details: { ...e.details, source: source.id, sourceNode: source.node.name },

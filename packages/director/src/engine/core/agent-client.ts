@@ -451,7 +451,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
         ),
       HASH_DEADLINE_MS,
     );
-    return { snapshot: r.snapshot, durationMs: num(r.duration_ms) };
+    return { snapshot: r.snapshot, durationMs: num(r.duration_ms), sentChecked: num(r.sent_checked) };
   }
 
   async sentChecksums(backupId: string, entry: string, offset: number): Promise<SentPage> {

@@ -264,7 +264,7 @@ export interface AgentNode {
   receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict>;
   performRsync(args: SendArgs, opts?: StreamOptions): Promise<TransferStats>;
   /** `requireSentChecksums`: refuse unless every entry's sender's list arrived (addSentChecksums). */
-  tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[], opts?: { requireSentChecksums?: boolean }): Promise<{ snapshot: string; durationMs: number }>;
+  tag(backupId: string, manifest: { deployment: string; json: string }, entries: string[], opts?: { requireSentChecksums?: boolean }): Promise<{ snapshot: string; durationMs: number; sentChecked?: number }>;
   /** Source: a page of the list of files sent for `entry` of `backupId` (feature `sent-checksums`). */
   sentChecksums?(backupId: string, entry: string, offset: number): Promise<SentPage>;
   /** Target: stores a page of a source's list, compared with what landed at the tag; the list's length. */

@@ -8,6 +8,10 @@ export interface ZfsTagResponse {
    */
   'snapshot'?: (string);
   'duration_ms'?: (number | string | Long);
+  /**
+   * files the senders' lists named, compared with what landed
+   */
+  'sent_checked'?: (number | string | Long);
 }
 
 export interface ZfsTagResponse__Output {
@@ -16,4 +20,8 @@ export interface ZfsTagResponse__Output {
    */
   'snapshot': (string);
   'duration_ms': (string);
+  /**
+   * files the senders' lists named, compared with what landed
+   */
+  'sent_checked': (string);
 }

@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { entryName } from '@freezeframe/common';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { startRig, type Rig } from './support/fault-rig.js';
+import { needsRoot } from './support/privileges.js';
+
+// End-to-end fidelity (docs/reliability.md): the sender's per-file checksums are compared with
+// what landed on the target before the tag, and `backup --deep` compares by content what rsync's
+// quick check would skip. Real agents, the real director CLI and real rsync on loopback; a dir
+// source and a dir target.
+
+const skip = needsRoot('end-to-end fidelity checks', ['rsync']);
+
+const json = (s: string) => JSON.parse(s) as Record<string, any>;
+const SIZE = 256 << 10;
+/** An mtime no snapshot window of these tests comes near, so only --deep can see a change under it. */
+const OLD = new Date('2020-01-02T03:04:05Z');
+
+describe.skipIf(skip)('end-to-end fidelity and backup --deep (dir target)', () => {
+  let rig: Rig;
+  let vol = '';
+  const entry = () => entryName('src-1', vol);
+  const backupDir = (id: string) => join(rig.root, 'tgt', 'backups', id, entry());
+  const partialDir = () => join(rig.root, 'tgt', 'backups', '.partial');
+
+  const backup = async (extra: string[] = [], env?: Record<string, string>) => {
+    const r = await rig.director(['backup', '--json', ...extra], env);
+    return { ...r, out: r.stdout ? json(r.stdout) : {} };
+  };
+
+  beforeAll(async () => {
+    rig = await startRig(
+      (root) => {
+        vol = join(root, 'src-1', 'data');
+        mkdirSync(join(vol, 'sub'), { recursive: true });
+        mkdirSync(join(root, 'tgt', 'backups'), { recursive: true });
+        return [
+          { name: 'tgt', roles: `target: { kind: dir, path: ${join(root, 'tgt', 'backups')} }\n` },
+          { name: 'src-1', roles: `source: { kind: dir, volume: ${vol} }\n` },
+        ];
+      },
+      { prefix: 'ff-fidelity-' },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it('a normal backup passes the check: every file sent is compared on the target', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    for (let i = 0; i < 20; i++) writeFileSync(join(vol, 'sub', `f${i}`), `file ${i}\n`.repeat(i + 1));
+    // a name rsync escapes in its output (newline, non-UTF-8 byte, a literal \#)
+    writeFileSync(Buffer.from(join(vol, 'odd\n\xff \\#123 name'), 'latin1'), 'odd');
+    writeFileSync(join(vol, 'quiet'), Buffer.alloc(SIZE, 'a'));
+    utimesSync(join(vol, 'quiet'), OLD, OLD);
+    const b = await backup();
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.out.record.fidelity, JSON.stringify(b.out.record)).toEqual({ files: 22, sources: ['src-1'] });
+    expect(b.out.record.transfers['src-1'].sentChecksums).toBe(22);
+    // an incremental backup checks only what it sent
+    writeFileSync(join(vol, 'sub', 'f3'), 'changed\n');
+    const b2 = await backup();
+    expect(b2.code, b2.stderr).toBe(0);
+    expect(b2.out.record.fidelity).toEqual({ files: 1, sources: ['src-1'] });
+    expect(rig.logs()).toMatch(/fidelity: sender's checksums compared/);
+  });
+
+  it('without --deep a same-size change under a restored mtime is not sent; --deep finds it, counts 1 and stores it', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    writeFileSync(join(vol, 'quiet'), Buffer.alloc(SIZE, 'b'));
+    utimesSync(join(vol, 'quiet'), OLD, OLD);
+    expect(statSync(join(vol, 'quiet')).mtimeMs).toBe(OLD.getTime());
+
+    const plain = await backup();
+    expect(plain.code, plain.stderr).toBe(0);
+    // rsync's quick check saw the same size and mtime: the backup keeps the stale copy
+    expect(readFileSync(join(backupDir(plain.out.backupId), 'quiet'))).toEqual(Buffer.alloc(SIZE, 'a'));
+    expect(plain.out.record.deep).toBeUndefined();
+
+    const deep = await backup(['--deep']);
+    expect(deep.code, deep.stderr).toBe(0);
+    expect(deep.out.record.deep, JSON.stringify(deep.out.record)).toEqual({ contentOnly: 1 });
+    expect(deep.out.record.transfers['src-1'].contentOnly).toBe(1);
+    expect(readFileSync(join(backupDir(deep.out.backupId), 'quiet'))).toEqual(Buffer.alloc(SIZE, 'b'));
+    // and its record says so for `show`
+    const shown = await rig.director(['show', deep.out.backupId]);
+    expect(shown.stdout).toMatch(/deep: every file compared by content; 1 file\(s\) differed though size and mtime were equal/);
+  });
+
+  it('a file altered on the target after it landed and before the tag: the tag is refused, naming the file, and nothing is tagged', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    writeFileSync(join(vol, 'victim'), Buffer.alloc(SIZE, 'v'));
+    const before = readdirSync(join(rig.root, 'tgt', 'backups')).filter((n) => !n.startsWith('.'));
+    const d = rig.directorProc(['backup', '--json'], { FREEZEFRAME_FAILPOINT: 'slow-tag', FREEZEFRAME_FAILPOINT_MS: '6000' });
+    const exit = d.proc.done.then(
+      () => 0,
+      (e: { details?: { exitCode?: number } }) => e.details?.exitCode ?? -1,
+    );
+    // wait for the file to land in the target's working tree, then flip one byte (same size, same mtime)
+    let landed = '';
+    for (let i = 0; i < 200 && !landed; i++) {
+      await sleep(50);
+      const ids = existsSync(partialDir()) ? readdirSync(partialDir()) : [];
+      for (const id of ids) {
+        const f = join(partialDir(), id, entry(), 'victim');
+        if (existsSync(f) && statSync(f).size === SIZE) landed = f;
+      }
+    }
+    expect(landed, 'victim never landed on the target').not.toBe('');
+    const st = statSync(landed);
+    const bytes = readFileSync(landed);
+    bytes[1000] = 0x58;
+    writeFileSync(landed, bytes);
+    utimesSync(landed, st.atime, st.mtime);
+    const r = await exit;
+    const out = d.out() + d.err();
+    expect(r, out).toBe(1);
+    expect(out).toMatch(/FIDELITY_FAILED/);
+    expect(out).toMatch(/tag refused on tgt: source src-1 \(node src-1\), entry src-1@\S+: 1 of 1 file\(s\) sent differ on the target from what the sender read: victim/);
+    // not tagged: the target holds no new backup
+    expect(readdirSync(join(rig.root, 'tgt', 'backups')).filter((n) => !n.startsWith('.'))).toEqual(before);
+  });
+});

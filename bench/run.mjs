@@ -3,7 +3,8 @@
 // tool on the same data in the same run, paired A B A B, and reports median and spread.
 //   node bench/run.mjs                  full run -> bench/results/latest.{json,md}
 //   node bench/run.mjs --quick          smoke run (small data, 1-2 runs) -> bench/results/quick/
-//   options: --out DIR, --only freeze,transfer,scale (sections), --reps N, --work DIR (scratch parent)
+//   options: --out DIR, --only freeze,transfer,scale,deep (sections), --reps N, --work DIR (scratch parent)
+//   `deep` (backup --deep vs an incremental backup) is measured only when --only names it
 // Needs root (loop mounts, btrfs, zfs-fuse, the cgroup v1 freezer) and the built packages (pnpm build).
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
@@ -14,10 +15,12 @@ import { exec, log, now, round } from './lib/util.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ['freeze', 'transfer', 'scale'];
+const SECTIONS = ['freeze', 'transfer', 'scale', 'deep'];
+/** Sections a run without --only measures. */
+const DEFAULT_SECTIONS = ['freeze', 'transfer', 'scale'];
 
 function parseArgs(argv) {
-  const o = { quick: false, out: undefined, only: SECTIONS, reps: undefined, work: tmpdir() };
+  const o = { quick: false, out: undefined, only: DEFAULT_SECTIONS, reps: undefined, work: tmpdir() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -114,6 +117,7 @@ async function main() {
     freeze: async () => (await import('./sections/freeze.mjs')).runFreeze(cfg, work, results),
     transfer: async () => (await import('./sections/data-channel.mjs')).runDataChannel(cfg, work, results),
     scale: async () => (await import('./sections/scale.mjs')).runScale(cfg, work, results),
+    deep: async () => (await import('./sections/deep.mjs')).runDeep(cfg, work, results),
   };
   for (const s of o.only) {
     log(`== ${s}`);

@@ -39,6 +39,8 @@ export async function runDeep(cfg, work, results) {
     const ms = { incremental: [], deep: [] };
     const cold = { incremental: [], deep: [] };
     const phaseRuns = { incremental: [], deep: [] };
+    /** Per run: files sent, and files the second pass compared by content (an incremental backup's recheck). */
+    const sent = { incremental: [], deep: [] };
     let contentOnly = 0;
     let changedFiles = 0;
     let round_ = 1;
@@ -60,6 +62,9 @@ export async function runDeep(cfg, work, results) {
       (dropped ? cold : ms)[which].push(now() - t0);
       if (!dropped) phaseRuns[which].push(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
       if (which === 'deep') contentOnly = r.record.deep?.contentOnly ?? -1;
+      const t = r.record.transfers['src-small'];
+      sent[which].push({ files: t?.filesTransferred ?? 0, rechecked: t?.rechecked ?? 0, cold: dropped });
+      log(`    ${which}${dropped ? ' (cold)' : ''}: ${round(now() - t0)} ms, ${t?.filesTransferred} files sent, ${t?.rechecked ?? 0} rechecked, phases ${r.record.phases.map((p) => `${p.phase} ${p.durationMs}`).join(' ')}`);
       await sync();
     };
     for (let i = 0; i < cfg.reps.incremental; i++) {
@@ -77,8 +82,8 @@ export async function runDeep(cfg, work, results) {
       bytes: small.bytes,
       changedFiles,
       firstFullBackupMs: first.record.durationMs,
-      incremental: { ms: inc, phasesMedianMs: phases(phaseRuns.incremental) },
-      deep: { ms: deep, phasesMedianMs: phases(phaseRuns.deep), contentOnlyLastRun: contentOnly },
+      incremental: { ms: inc, phasesMedianMs: phases(phaseRuns.incremental), sent: sent.incremental },
+      deep: { ms: deep, phasesMedianMs: phases(phaseRuns.deep), contentOnlyLastRun: contentOnly, sent: sent.deep },
       coldCache: { incrementalMs: cold.incremental[0], deepMs: cold.deep[0] },
       ratio: round(deep.median / inc.median, 3),
       note: 'whole `backup --deep` divided by a whole ordinary incremental backup after the same change (warm page cache); contentOnly: files a deep run found changed under the same size and mtime (1 planted per run)',

@@ -13,8 +13,11 @@ import { escapeName } from './file-names.js';
 
 /** Bytes per page at most: far below MAX_MESSAGE_BYTES (4 MiB). */
 export const PAGE_BYTES = 1 << 20;
-/** Backups whose lists a source keeps (a resumed backup appends to its list). */
-const KEPT = 16;
+/**
+ * Backups whose lists a source keeps (a resumed backup appends to its list). The run folder is
+ * usually a tmpfs: a first backup of a million files leaves ~80 MB here until it ages out.
+ */
+const KEPT = 4;
 
 const SENT = 'sent';
 const RECEIVED = 'sent-received';

@@ -72,7 +72,7 @@ describe('transient versus permanent errors', () => {
  * A source, a target: the source's first transfers fail as scripted, then succeed. The target's
  * receiving side ends as `verdicts` says (then ok); the first pass reports `recheck` files.
  */
-function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: number; tagged?: string[] } = {}) {
+function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: number; tagged?: string[]; sentPages?: number; tagError?: FfError; deep?: boolean } = {}) {
   const calls: string[] = [];
   const verdicts = [...(o.verdicts ?? [])];
   const mk = (name: string, roles: Role[]): AgentNode => {
@@ -82,6 +82,7 @@ function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: 
       roles,
       dataPort: 1,
       rsyncVersion: '3',
+      ...(o.sentPages !== undefined ? { features: ['sent-checksums'] } : {}),
       ...(roles.includes('source') ? { source: { kind: 'btrfs', volume: '/d', entry: `${name}@+d`, pointInTime: true, freeBytes: 1e9 } } : {}),
       ...(roles.includes('target') ? { target: { kind: 'dir', freeBytes: 1e9 } } : {}),
     };
@@ -98,12 +99,22 @@ function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: 
       openReceive: async (a) => (await log(`openReceive${a.recheck ? '(recheck)' : ''}`), { ticket: 't', dataPort: 1, expiresAtMs: 0, inplace: false }),
       receiveResult: async () => (await log('receiveResult'), verdicts.shift() ?? { state: 'done', exitCode: 0, ok: true, message: '', notStored: [], notStoredTotal: 0 }),
       performRsync: async (a) => {
-        await log(`performRsync${a.recheck ? '(recheck)' : ''}${a.previousBackupId ? `<${a.previousBackupId}` : ''}`);
+        await log(`performRsync${a.recheck ? '(recheck)' : ''}${a.deep ? '(deep)' : ''}${a.previousBackupId ? `<${a.previousBackupId}` : ''}`);
         const f = failures.shift();
         if (f) throw f;
-        return { ...STATS, recheckFiles: a.recheck ? 0 : (o.recheck ?? 0) };
+        return { ...STATS, recheckFiles: a.recheck ? 0 : (o.recheck ?? 0), ...(a.deep ? { contentOnly: 3 } : {}) };
       },
-      tag: async (id) => (await log('tag'), { snapshot: id, durationMs: 1 }),
+      tag: async (id, _m, entries, opts) => {
+        await log(`tag${opts?.requireSentChecksums ? '(require)' : ''}`);
+        if (o.tagError) throw o.tagError;
+        return { snapshot: id, durationMs: 1, sentChecked: 5 };
+      },
+      sentChecksums: async (_id, entry, offset) => {
+        await log(`sentChecksums(${entry}@${offset})`);
+        const last = offset + 1 >= (o.sentPages ?? 1);
+        return { chunk: Buffer.from(`${'0'.repeat(32)} f${offset}\n`), nextOffset: offset + 1, eof: last, algorithm: 'xxh128' };
+      },
+      addSentChecksums: async (_id, entry, offset, page) => (await log(`addSentChecksums(${entry}@${offset}${page.eof ? ',eof' : ''})`), offset + 1),
       listBackups: async () => (o.tagged ?? []).map((id) => ({ id, createdMs: 1, entries: ['src-1@+d'], usedBytes: 1, manifest: {}, complete: true })),
       activateBackup: async () => [],
       deactivateBackup: async () => false,
@@ -216,3 +227,58 @@ describe('runBackup retries', () => {
     expect(n.calls.filter((c) => c === 'performRsync:src-1')).toHaveLength(1);
   });
 });
+
+describe('end-to-end fidelity and --deep in runBackup', () => {
+  it('copies the sender\'s list page by page to the target and requires it at the tag', async () => {
+    const n = nodes([], { sentPages: 3 });
+    const r = await run(n.list);
+    expect(n.calls.filter((c) => /Checksums|^tag/.test(c))).toEqual([
+      'sentChecksums(src-1@+d@0):src-1',
+      'addSentChecksums(src-1@+d@0):tgt',
+      'sentChecksums(src-1@+d@1):src-1',
+      'addSentChecksums(src-1@+d@1):tgt',
+      'sentChecksums(src-1@+d@2):src-1',
+      'addSentChecksums(src-1@+d@2,eof):tgt',
+      'tag(require):tgt',
+    ]);
+    expect(r.record.fidelity).toEqual({ files: 5, sources: ['src-1'] });
+  });
+
+  it('an older agent is not compared: a warning names it, and the tag does not require lists', async () => {
+    const n = nodes([]);
+    const r = await run(n.list);
+    expect(n.calls.some((c) => c.includes('Checksums'))).toBe(false);
+    expect(n.calls).toContain('tag:tgt');
+    expect(r.record.warnings.join('\n')).toMatch(/src-1: the sender's checksums are not compared with what landed \(src-1 is an older agent\)/);
+    expect(r.record.fidelity).toBeUndefined();
+  });
+
+  it('a refused tag keeps FIDELITY_FAILED and names the source and its node', async () => {
+    const refusal = new FfError('FIDELITY_FAILED', 'tgt: src-1@+d: 1 of 2 file(s) sent differ on the target from what the sender read: a/b', {
+      node: 'tgt',
+      details: { entry: 'src-1@+d', files: ['a/b'], count: 1, checked: 2 },
+    });
+    const n = nodes([], { sentPages: 1, tagError: refusal });
+    const err = (await run(n.list).catch((e: unknown) => e)) as FfError;
+    expect(err.code).toBe('FIDELITY_FAILED');
+    expect(err.message).toMatch(/^tag refused on tgt: source src-1 \(node src-1\), entry src-1@\+d: 1 of 2 file\(s\) sent differ .*: a\/b/);
+    expect(err.details).toMatchObject({ files: ['a/b'], count: 1, source: 'src-1', sourceNode: 'src-1' });
+  });
+
+  it('--deep asks every transfer to compare by content and counts what it found', async () => {
+    const n = nodes([], { tagged: ['20231231_000000'], recheck: 2 });
+    const r = await runBackup(n.list, {
+      deployment: 'd',
+      backupId: '20240101_000000',
+      leaseMs: 1000,
+      concurrency: 1,
+      directorVersion: 't',
+      record: newRunRecord('backup', '20240101_000000', '20240101_000000', 'd'),
+      deep: true,
+    });
+    expect(n.calls.filter((c) => c.startsWith('performRsync'))[0]).toBe('performRsync(deep)<20231231_000000:src-1');
+    expect(r.record.deep).toEqual({ contentOnly: 3 });
+    expect(r.record.transfers['src-1']!.contentOnly).toBe(3);
+  });
+});
+

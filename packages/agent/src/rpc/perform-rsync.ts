@@ -55,7 +55,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     receiverPort: req.receiver_data_port,
     inplace: req.inplace,
     direction: 'backup',
-    sentList: await openSentList(ctx.config.runDir, backupId, volume.entry),
+    ...(req.sent_checksums ? { sentList: await openSentList(ctx.config.runDir, backupId, volume.entry) } : {}),
   };
   if (req.deep) {
     // every file is compared by content: nothing is left for a second pass

@@ -78,7 +78,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.only ? { only: req.only, ...(req.deleteSelected ? { deleteSelected: true } : {}) } : {}),
       ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
       ...(req.deep ? { checksum: true } : {}),
-      ...(req.sentList ? { onSent: req.sentList.add } : {}),
+      ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
       signal,
       logger: log,

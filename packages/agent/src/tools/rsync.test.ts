@@ -80,11 +80,13 @@ describe('rsync output parsers', () => {
   it('builds the push argv with the tunnel as rsh', () => {
     const args = rsyncPushArgs({ from: '/snap/vol/', inplace: true, deleteMode: 'delete-after', tunnelScript: '/opt/ff/tunnel.js' });
     expect(args).toEqual([
-      '-aHAX', '--numeric-ids', '--delete-after', '--inplace', '--info=progress2', '--stats', '--out-format=FFI %i %C %n',
+      '-aHAX', '--numeric-ids', '--delete-after', '--inplace', '--info=progress2', '--stats',
       '--rsh', `${process.execPath} /opt/ff/tunnel.js`, '/snap/vol/', 'ff:.',
     ]);
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/x y/t.js' })).toContain(`${process.execPath} '/x y/t.js'`);
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', checksum: true })).toContain('--checksum');
+    // only a backup to a receiver with the feature itemizes: rsync then passes it --log-format=%i
+    expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', itemize: true })).toContain('--out-format=FFI %i %C %n');
   });
 
   it('an include list deletes nothing, unless a partial restore asks to delete inside what it selects', () => {

@@ -153,14 +153,16 @@ export interface RsyncPushOptions {
   tunnelScript?: string;
   /** Compare every file by content (`--checksum`): `backup --deep`. */
   checksum?: boolean;
-  /** Called for every regular file sent, with its whole-file checksum (FILE_CHECKSUM) as the sender computed it. */
+  /** Print every changed item (`--out-format`): needed by onSent and by the `contentOnly` count. */
+  itemize?: boolean;
+  /** Called for every regular file sent, with its whole-file checksum (FILE_CHECKSUM) as the sender computed it (with `itemize`). */
   onSent?: (name: Buffer, sum: string) => void;
 }
 
 export interface RsyncPushResult extends RsyncStats {
   durationMs: number;
   exitCode: number;
-  /** Files sent because their content differed although size and mtime were equal (only with `checksum`). */
+  /** Files sent because their content differed although size and mtime were equal (only with `checksum` and `itemize`). */
   contentOnly: number;
 }
 
@@ -226,7 +228,7 @@ function rshQuote(s: string): string {
   return /[\s'"]/.test(s) ? `'${s.replaceAll("'", '')}'` : s;
 }
 
-export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum'>): string[] {
+export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum' | 'itemize'>): string[] {
   const rsh = `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
     '-aHAX',
@@ -239,8 +241,9 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
     ...(o.checksum ? ['--checksum'] : []),
     '--info=progress2',
     '--stats',
-    // one line per changed item with the sender's whole-file checksum (fidelity.ts)
-    `--out-format=${ITEM_FORMAT}`,
+    // one line per changed item with the sender's whole-file checksum (fidelity.ts); rsync then
+    // passes the receiver --log-format=%i, which receivers older than the feature refuse
+    ...(o.itemize ? [`--out-format=${ITEM_FORMAT}`] : []),
     '--rsh',
     rsh,
     `${o.from.replace(/\/+$/, '')}/`,
@@ -255,7 +258,7 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
   const r = await run({
     bin: findBinary('rsync'),
     args: rsyncPushArgs(o),
-    env: { ...tunnelEnvVars(o.tunnel), ...CHECKSUM_ENV },
+    env: { ...tunnelEnvVars(o.tunnel), ...(o.itemize ? CHECKSUM_ENV : {}) },
     timeoutMs: o.timeoutMs ?? 24 * 3_600_000,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.logger ? { logger: o.logger } : {}),

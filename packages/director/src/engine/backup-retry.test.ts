@@ -99,7 +99,7 @@ function nodes(failures: FfError[], o: { verdicts?: ReceiveVerdict[]; recheck?: 
       openReceive: async (a) => (await log(`openReceive${a.recheck ? '(recheck)' : ''}`), { ticket: 't', dataPort: 1, expiresAtMs: 0, inplace: false }),
       receiveResult: async () => (await log('receiveResult'), verdicts.shift() ?? { state: 'done', exitCode: 0, ok: true, message: '', notStored: [], notStoredTotal: 0 }),
       performRsync: async (a) => {
-        await log(`performRsync${a.recheck ? '(recheck)' : ''}${a.deep ? '(deep)' : ''}${a.previousBackupId ? `<${a.previousBackupId}` : ''}`);
+        await log(`performRsync${a.recheck ? '(recheck)' : ''}${a.deep ? '(deep)' : ''}${a.sentChecksums ? '(sent)' : ''}${a.previousBackupId ? `<${a.previousBackupId}` : ''}`);
         const f = failures.shift();
         if (f) throw f;
         return { ...STATS, recheckFiles: a.recheck ? 0 : (o.recheck ?? 0), ...(a.deep ? { contentOnly: 3 } : {}) };
@@ -232,6 +232,7 @@ describe('end-to-end fidelity and --deep in runBackup', () => {
   it('copies the sender\'s list page by page to the target and requires it at the tag', async () => {
     const n = nodes([], { sentPages: 3 });
     const r = await run(n.list);
+    expect(n.calls).toContain('performRsync(sent):src-1');
     expect(n.calls.filter((c) => /Checksums|^tag/.test(c))).toEqual([
       'sentChecksums(src-1@+d@0):src-1',
       'addSentChecksums(src-1@+d@0):tgt',
@@ -247,6 +248,8 @@ describe('end-to-end fidelity and --deep in runBackup', () => {
   it('an older agent is not compared: a warning names it, and the tag does not require lists', async () => {
     const n = nodes([]);
     const r = await run(n.list);
+    // the sender does not itemize either: an older receiver refuses --log-format
+    expect(n.calls).toContain('performRsync:src-1');
     expect(n.calls.some((c) => c.includes('Checksums'))).toBe(false);
     expect(n.calls).toContain('tag:tgt');
     expect(r.record.warnings.join('\n')).toMatch(/src-1: the sender's checksums are not compared with what landed \(src-1 is an older agent\)/);

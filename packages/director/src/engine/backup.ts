@@ -167,6 +167,10 @@ interface SentSource {
 /** Agents that record and compare the sender's checksums (SentChecksums, AddSentChecksums). */
 const FIDELITY_FEATURE = 'sent-checksums';
 
+/** Both ends can: the sender records (its rsync then passes --log-format=%i, which older receivers refuse) and the target compares. */
+const fidelityBetween = (source: SourceMember, target: Member) =>
+  [source, target].every((x) => (x.desc.features ?? []).includes(FIDELITY_FEATURE)) && !!source.node.sentChecksums && !!target.node.addSentChecksums;
+
 /**
  * One backup run: one method per phase, and the state the phases leave for the clean-up.
  * Whatever fails, every freeze host is thawed and every snapshot taken is removed before run()
@@ -432,6 +436,7 @@ export class BackupRun {
     const name = m.id;
     // the basis the target compares the source with: the newest tagged backup holding its entry
     const previous = this.tagged.filter((b) => b.id < this.backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
+    const fidelity = fidelityBetween(m, target);
     const pass = (recheck: boolean) =>
       sendTree({
         direction: 'backup',
@@ -445,7 +450,7 @@ export class BackupRun {
         send: async (args) => {
           await failpointSlow('transfer', this.transfersAbort.signal);
           return m.node.performRsync(
-            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}), ...(this.opts.deep ? { deep: true } : {}) },
+            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}), ...(this.opts.deep ? { deep: true } : {}), ...(fidelity ? { sentChecksums: true } : {}) },
             { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
           );
         },
@@ -479,9 +484,12 @@ export class BackupRun {
   private async relaySentChecksums(m: SourceMember, target: Member, entry: string): Promise<void> {
     const src = m.node;
     const tgt = target.node;
-    const has = (x: Member | SourceMember) => (x.desc.features ?? []).includes(FIDELITY_FEATURE);
-    if (!has(m) || !has(target) || !src.sentChecksums || !tgt.addSentChecksums) {
-      this.warn(`${m.id}: the sender's checksums are not compared with what landed (${!has(m) ? m.node.name : tgt.name} is an older agent)`, m.id);
+    if (!fidelityBetween(m, target) || !src.sentChecksums || !tgt.addSentChecksums) {
+      const older = (x: Member | SourceMember) => !(x.desc.features ?? []).includes(FIDELITY_FEATURE);
+      this.warn(
+        `${m.id}: the sender's checksums are not compared with what landed${this.opts.deep ? ', and --deep cannot count what it found' : ''} (${older(m) ? m.node.name : tgt.name} is an older agent)`,
+        m.id,
+      );
       return;
     }
     let offset = 0;

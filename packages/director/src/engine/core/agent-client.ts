@@ -437,6 +437,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       recheck: !!a.recheck,
       entry: a.entry ?? '',
       deep: !!a.deep,
+      sent_checksums: !!a.sentChecksums,
     });
     return this.drain(stream, 'transfer', opts);
   }

@@ -195,6 +195,8 @@ export interface SendArgs {
   entry?: string;
   /** PerformRsync: compare every file by content (`backup --deep`). */
   deep?: boolean;
+  /** PerformRsync: record every file sent with its checksum (both ends have feature `sent-checksums`). */
+  sentChecksums?: boolean;
 }
 
 export interface StreamOptions {

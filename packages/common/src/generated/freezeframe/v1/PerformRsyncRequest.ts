@@ -36,6 +36,11 @@ export interface PerformRsyncRequest {
    * the second pass (recheck) is then not needed.
    */
   'deep'?: (boolean);
+  /**
+   * Record every file sent with its checksum (SentChecksums). Set only when the receiver has the
+   * feature "sent-checksums": rsync then passes it --log-format=%i, which older receivers refuse.
+   */
+  'sent_checksums'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -73,4 +78,9 @@ export interface PerformRsyncRequest__Output {
    * the second pass (recheck) is then not needed.
    */
   'deep': (boolean);
+  /**
+   * Record every file sent with its checksum (SentChecksums). Set only when the receiver has the
+   * feature "sent-checksums": rsync then passes it --log-format=%i, which older receivers refuse.
+   */
+  'sent_checksums': (boolean);
 }

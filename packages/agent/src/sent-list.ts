@@ -26,7 +26,7 @@ const listFile = (runDir: string, kind: string, backupId: string, entry: string)
 
 export interface SentListWriter {
   add(name: Buffer, sum: string): void;
-  /** Flushes; resolves with the number of lines this writer added. */
+  /** Flushes; resolves with the number of lines this writer added. Idempotent. */
   close(): Promise<number>;
 }
 
@@ -39,18 +39,19 @@ export async function openSentList(runDir: string, backupId: string, entry: stri
   let failed: Error | undefined;
   out.on('error', (e) => (failed = e));
   let lines = 0;
+  let closed: Promise<number> | undefined;
   return {
     add(name, sum) {
       lines++;
       out.write(`${sum} ${escapeName(name)}\n`);
     },
     close: () =>
-      new Promise((resolve, reject) =>
+      (closed ??= new Promise((resolve, reject) =>
         out.end(() => {
           if (failed) reject(new FfError('TRANSFER_FAILED', `could not record the files sent in ${file}: ${failed.message}`));
           else resolve(lines);
         }),
-      ),
+      )),
   };
 }
 

@@ -57,6 +57,24 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     direction: 'backup',
     ...(req.sent_checksums ? { sentList: await openSentList(ctx.config.runDir, backupId, volume.entry) } : {}),
   };
+  try {
+    await sendPasses(ctx, req, send, emit, signal, { source, previous, from, entry: volume.entry });
+  } finally {
+    // sendTree closes it; this covers a failure before it ran (the listing, the include list)
+    await send.sentList?.close().catch(() => undefined);
+  }
+}
+
+async function sendPasses(
+  ctx: AgentContext,
+  req: PerformRsyncRequest__Output,
+  send: SendRequest,
+  emit: (m: TransferProgress) => void,
+  signal: AbortSignal,
+  v: { source: { pointInTime: boolean }; previous: string | undefined; from: string; entry: string },
+): Promise<void> {
+  const { backupId } = send;
+  const { source, previous, from } = v;
   if (req.deep) {
     // every file is compared by content: nothing is left for a second pass
     const started = Date.now();
@@ -64,7 +82,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     if (!source.pointInTime) await ctx.snapshotTimes?.record(backupId, started, Date.now());
     return;
   }
-  const listing = recheckListing(ctx, backupId, volume.entry, previous, from);
+  const listing = recheckListing(ctx, backupId, v.entry, previous, from);
   if (!req.recheck) {
     const started = Date.now();
     // the listing walks the snapshot beside the first pass (~0.3 s per 200k files), not before it
@@ -75,7 +93,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     return;
   }
   const recheck = await listing;
-  listings.delete(listingKey(backupId, volume.entry, previous));
+  listings.delete(listingKey(backupId, v.entry, previous));
   if (recheck.length > RECHECK_LIST_MAX || !previous) {
     await sendTree(ctx, send, emit, signal);
     return;

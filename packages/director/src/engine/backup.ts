@@ -157,6 +157,15 @@ export function runBackup(nodes: readonly AgentNode[], opts: BackupOptions): Pro
   return new BackupRun(nodes, opts).run();
 }
 
+/**
+ * The control plane of a backup alone, for the scale benchmark: the phases up to thaw (preflight,
+ * target lock, freeze, snapshot, thaw), then the usual clean-up (snapshots released, target
+ * unlocked). Nothing is sent or tagged; the record's phases say what each took.
+ */
+export function runBackupUntilThaw(nodes: readonly AgentNode[], opts: BackupOptions): Promise<BackupResult> {
+  return new BackupRun(nodes, opts).run('thaw');
+}
+
 /** What one source's transfer sent, over both passes. */
 interface SentSource {
   stats: TransferStats;
@@ -219,7 +228,8 @@ export class BackupRun {
     this.retry = opts.retry ?? DEFAULT_RETRY;
   }
 
-  async run(): Promise<BackupResult> {
+  /** `until: 'thaw'` stops after the thaw (runBackupUntilThaw). */
+  async run(until?: 'thaw'): Promise<BackupResult> {
     if (this.opts.resume) this.rec.resumed = true;
     if (this.opts.deep) this.rec.deep = { contentOnly: 0 };
     const signal = this.opts.signal;
@@ -237,11 +247,13 @@ export class BackupRun {
       await this.takeSnapshots(dep);
       this.checkInterrupted();
       await this.holdOrThaw(dep);
-      await this.transfer(dep);
-      this.checkInterrupted();
-      await this.endHeldFreeze(dep);
-      this.checkInterrupted();
-      await this.tag(dep);
+      if (until !== 'thaw') {
+        await this.transfer(dep);
+        this.checkInterrupted();
+        await this.endHeldFreeze(dep);
+        this.checkInterrupted();
+        await this.tag(dep);
+      }
     } catch (e) {
       // a transfer cancelled by the interruption failed because of it: the interruption is the cause
       this.failure = this.interruption() ?? asFfError(e);

@@ -1,0 +1,28 @@
+// The director of the simulated-scale benchmark, in its own process so its peak RSS is its own:
+//   node sim-director.mjs <inventory> <runs>
+// Each run is what `freezeframe backup` does up to thaw (runBackupUntilThaw: preflight, target
+// lock, leftovers, freeze, snapshot, thaw, then snapshots released and the lock dropped) on
+// fresh channels, as a new director process would. Prints one JSON line: per run the phase
+// durations and the wall time, then the process's peak RSS.
+import { readFileSync } from 'node:fs';
+import { VERSION, loadInventory, newBackupId } from '@freezeframe/common';
+import { runBackupUntilThaw } from '@freezeframe/director/engine/backup.js';
+import { withDeployment } from '@freezeframe/director/engine/core/deployment.js';
+import { newRunRecord } from '@freezeframe/director/engine/core/records.js';
+
+const [file, runsArg] = process.argv.slice(2);
+const inv = loadInventory(file);
+const runs = [];
+const base = Date.now();
+for (let i = 0; i < Number(runsArg ?? 1); i++) {
+  const backupId = newBackupId(new Date(base + i * 1000), `sim-${i}`);
+  const record = newRunRecord('backup', backupId, backupId, inv.deployment);
+  const t0 = performance.now();
+  await withDeployment(inv, ({ nodes }) =>
+    runBackupUntilThaw(nodes, { deployment: inv.deployment, backupId, leaseMs: inv.freeze.lease, concurrency: inv.transfer.concurrency, directorVersion: VERSION, record }),
+  );
+  runs.push({ wallMs: performance.now() - t0, phases: Object.fromEntries(record.phases.map((p) => [p.phase, p.durationMs ?? 0])) });
+}
+const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+process.stdout.write(JSON.stringify({ runs, peakRssMb: hwm / 1024 }) + '\n');
+process.exit(0);

@@ -3,7 +3,7 @@
 // Each run is what `freezeframe backup` does up to thaw (runBackupUntilThaw: preflight, target
 // lock, leftovers, freeze, snapshot, thaw, then snapshots released and the lock dropped) on
 // fresh channels, as a new director process would. Prints one JSON line: per run the phase
-// durations and the wall time, then the process's peak RSS.
+// durations, the wall time and this process's CPU time, then the process's peak RSS.
 import { readFileSync } from 'node:fs';
 import { VERSION, loadInventory, newBackupId } from '@freezeframe/common';
 import { runBackupUntilThaw } from '@freezeframe/director/engine/backup.js';
@@ -18,10 +18,12 @@ for (let i = 0; i < Number(runsArg ?? 1); i++) {
   const backupId = newBackupId(new Date(base + i * 1000), `sim-${i}`);
   const record = newRunRecord('backup', backupId, backupId, inv.deployment);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await withDeployment(inv, ({ nodes }) =>
     runBackupUntilThaw(nodes, { deployment: inv.deployment, backupId, leaseMs: inv.freeze.lease, concurrency: inv.transfer.concurrency, directorVersion: VERSION, record }),
   );
-  runs.push({ wallMs: performance.now() - t0, phases: Object.fromEntries(record.phases.map((p) => [p.phase, p.durationMs ?? 0])) });
+  const cpu = process.cpuUsage(cpu0);
+  runs.push({ wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, phases: Object.fromEntries(record.phases.map((p) => [p.phase, p.durationMs ?? 0])) });
 }
 const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 process.stdout.write(JSON.stringify({ runs, peakRssMb: hwm / 1024 }) + '\n');

@@ -2,7 +2,7 @@
 // with its own certificate on its own loopback address, mutual TLS required, answering the
 // calls a backup makes up to thaw (and the clean-up after it) the way an agent would,
 // without doing the work: no freezer, no snapshot, no disk.
-// Messages: {start: {caPem, nodes: [{name, ip, role, cert, key}]}} -> {ready: [{name, address}]};
+// Messages: {start: {caPem, nodes: [{name, ip, role, legacy, cert, key}]}} -> {ready: [{name, address}]};
 // {calls: true} -> {calls: {name: [rpc, ...]}}; {stop: true} -> exits.
 import * as grpc from '@grpc/grpc-js';
 import { VERSION, certIdentity, entryName, loadProto } from '@freezeframe/common';
@@ -55,7 +55,8 @@ function simNode(n) {
   });
   const impl = {
     Health: () => health(),
-    Describe: () => describe(),
+    // an agent from before DescribeRequest.with_health (n.legacy) ignores it
+    Describe: (r) => ({ ...describe(), ...(r.with_health && !n.legacy ? { health: health() } : {}) }),
     LockTarget: (r) => {
       const renewed = lock?.backupId === r.backup_id && lock?.holder === r.holder;
       if (lock && !renewed && lock.expires > Date.now() && !r.takeover) throw Object.assign(new Error(`target locked by ${lock.backupId}`), { code: grpc.status.FAILED_PRECONDITION });

@@ -4,7 +4,7 @@
 // a machine that could never host 1000 real agents. Node 0 is the target; every other node is a
 // source that is also its own freeze host.
 import { fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simCa } from './sim-certs.mjs';
@@ -37,15 +37,16 @@ function request(child, msg, key, timeoutMs = 120_000) {
 
 /**
  * Starts `count` simulated nodes named `<prefix>-NNNN` in `processes` processes; `pkiDir` holds a
- * freezeframe CA (ca.pem, ca-key.pem). Stop them with stop() whatever happens.
+ * freezeframe CA (ca.pem, ca-key.pem). Nodes whose index is in `legacy` answer as agents from
+ * before DescribeRequest.with_health. Stop them with stop() whatever happens.
  */
-export async function startSimNodes({ pkiDir, count, processes = 4, prefix = 'sim' }) {
+export async function startSimNodes({ pkiDir, count, processes = 4, prefix = 'sim', legacy = [] }) {
   const ca = simCa(pkiDir);
   const t0 = performance.now();
   const specs = Array.from({ length: count }, (_, i) => {
     const name = `${prefix}-${String(i).padStart(4, '0')}`;
     const ip = simIp(i);
-    return { name, ip, role: i === 0 ? 'target' : 'source', ...ca.issue(name, ip) };
+    return { name, ip, role: i === 0 ? 'target' : 'source', legacy: legacy.includes(i), ...ca.issue(name, ip) };
   });
   const certsMs = performance.now() - t0;
   const hosts = [];
@@ -80,6 +81,14 @@ export async function startSimNodes({ pkiDir, count, processes = 4, prefix = 'si
       nodes: ready.map((r) => ({ ...r, role: roleOf.get(r.name) })),
       certsMs,
       pids: hosts.map((c) => c.pid),
+      /** CPU time (user + system) the hosting processes used so far, in ms. */
+      cpuMs() {
+        const tick = 10; // USER_HZ is 100 on Linux
+        return hosts.reduce((sum, c) => {
+          const f = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+          return sum + (Number(f[11]) + Number(f[12])) * tick;
+        }, 0);
+      },
       /** Every RPC each node answered, in order. */
       async calls() {
         return Object.assign({}, ...(await Promise.all(hosts.map((c) => request(c, { calls: true }, 'calls')))));

@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { FfError, MAX_MESSAGE_BYTES, certAudit, certIdentity, errorMessage, isFfError, loadProto, splitHostPort, toGrpcError } from '@freezeframe/common';
 import type { AgentHandlers } from '@freezeframe/common';
+import type { DescribeRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/DescribeRequest.js';
 import type { AgentContext } from './context.js';
-import { createTlsListener, type HandshakeLimits } from './tls-listener.js';
+import { createTlsListener, rememberPeerCertificate, type HandshakeLimits } from './tls-listener.js';
 import { openReplicaReceive, replicaSend, replicaSize } from './rpc/replica.js';
 import { addSentChecksums, sentChecksums } from './rpc/sent-checksums.js';
 import { activateBackup, deactivateBackup } from './rpc/activate-backup.js';
@@ -78,16 +79,23 @@ function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext,
   return (call, callback) => {
     const started = Date.now();
     const ac = new AbortController();
-    call.on('cancelled', () => ac.abort());
+    // grpc-js also says 'cancelled' when a finished call's stream closes: aborting then would
+    // only build a DOMException per call for nobody (measured: ~0.1 ms of agent CPU per RPC)
+    let answered = false;
+    call.on('cancelled', () => {
+      if (!answered) ac.abort();
+    });
     (async () => {
       authorize(ctx, call);
       return fn(ctx, call.request, ac.signal);
     })().then(
       (res) => {
+        answered = true;
         audit(ctx, rpc, call, call.request, started);
         callback(null, res);
       },
       (e: unknown) => {
+        answered = true;
         audit(ctx, rpc, call, call.request, started, e);
         callback(toGrpcError(e, ctx.config.name) as grpc.ServiceError);
       },
@@ -129,10 +137,12 @@ export function createGrpcServer(ctx: AgentContext): grpc.Server {
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    // channelz (introspection we never serve) would record every call and connection
+    'grpc.enable_channelz': 0,
   });
   const handlers: AgentHandlers = {
     Health: unary(ctx, 'Health', (c) => health(c)),
-    Describe: unary(ctx, 'Describe', (c) => describe(c)),
+    Describe: unary(ctx, 'Describe', (c, req: DescribeRequest__Output) => describe(c, !!req?.with_health)),
     Freeze: unary(ctx, 'Freeze', freeze),
     Thaw: unary(ctx, 'Thaw', thaw),
     PrepareSnapshot: unary(ctx, 'PrepareSnapshot', prepareSnapshot),
@@ -184,6 +194,7 @@ export async function listenGrpc(server: grpc.Server, ctx: AgentContext, limits?
   const front = createTlsListener(limits ? { ...options, limits } : options, (socket) => {
     // the HTTP/2 session handles the socket's errors too, but one before it attaches must not crash the agent
     socket.on('error', (e) => ctx.log.debug({ remote: socket.remoteAddress, err: e.message }, 'grpc: socket error'));
+    rememberPeerCertificate(socket);
     injector.injectConnection(socket);
   });
   const { host, port } = splitHostPort(ctx.config.listen);

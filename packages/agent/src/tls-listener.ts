@@ -140,3 +140,17 @@ export function createTlsListener(o: TlsListenerOptions, onAuthenticated: (socke
   front.on('close', () => clearInterval(sweep));
   return front;
 }
+
+/**
+ * Makes `socket` answer getPeerCertificate() (the short form) from one reading taken now:
+ * grpc-js asks the socket on every call (getAuthContext), and each RPC asks three times
+ * (authorize and the audit line), each time building a new object from the certificate.
+ * Renegotiation is refused from here on, so the certificate the answer came from is the
+ * connection's for its whole life; the detailed form is still read from the socket.
+ */
+export function rememberPeerCertificate(socket: tls.TLSSocket): void {
+  socket.disableRenegotiation();
+  const cert = socket.getPeerCertificate();
+  const read = socket.getPeerCertificate.bind(socket);
+  socket.getPeerCertificate = ((detailed?: boolean) => (detailed ? read(true) : cert)) as tls.TLSSocket['getPeerCertificate'];
+}

@@ -3,11 +3,16 @@ import type { DescribeResponse } from '@freezeframe/common/generated/freezeframe
 import { roles, type AgentContext } from '../context.js';
 import { rsyncVersion } from '../tools/rsync.js';
 import { replicaOf } from './replica.js';
+import { health } from './health.js';
 
 /** Request fields this agent acts on that older agents ignore (DescribeResponse.features). */
 export const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry', 'replicate', 'sent-checksums'];
 
-export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
+/** `withHealth`: the Health answer too (DescribeRequest.with_health), made at the same time. */
+export async function describe(ctx: AgentContext, withHealth = false): Promise<DescribeResponse> {
+  const healthNow = withHealth ? health(ctx) : undefined;
+  // settled now, awaited at the end: a failure must not go unhandled while the rest runs
+  healthNow?.catch(() => {});
   const free = async (f: () => Promise<number>) => String(await f().catch(() => 0));
   const res: DescribeResponse = {
     name: ctx.config.name,
@@ -55,5 +60,6 @@ export async function describe(ctx: AgentContext): Promise<DescribeResponse> {
       resumable: await (ctx.target.replicaResumable?.() ?? Promise.resolve(false)).catch(() => false),
     };
   }
+  if (healthNow) res.health = await healthNow;
   return res;
 }

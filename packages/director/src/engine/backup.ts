@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
 import { preflight, withDeployment, type Deployment, type Member, type SourceMember } from './core/deployment.js';
-import { asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
+import { FAN_OUT, asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { mergeNotHeld, type NotHeld } from './core/receiver-verdict.js';
 import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type PhaseRecord, type RunRecord } from './core/records.js';
@@ -321,7 +321,8 @@ export class BackupRun {
 
   /** Not a phase of its own: leftovers are rare, and their removal is reported as warnings. */
   private async removeLeftovers(dep: Deployment): Promise<void> {
-    const results = await Promise.allSettled(dep.members.map((m) => m.node.cleanup([this.backupId])));
+    const limit = pLimit(FAN_OUT);
+    const results = await Promise.allSettled(dep.members.map((m) => limit(() => m.node.cleanup([this.backupId]))));
     const removed: string[] = [];
     results.forEach((r, i) => {
       const name = dep.members[i]!.node.name;

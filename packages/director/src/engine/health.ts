@@ -1,5 +1,5 @@
 import { VERSION, type Inventory } from '@freezeframe/common';
-import { findTarget, withDeployment, type Connected } from './core/deployment.js';
+import { findTarget, healthAndDescription, withDeployment, type Connected } from './core/deployment.js';
 import { asFfError } from './core/phases.js';
 import { stateDirOf } from './core/records.js';
 import { pickLatest } from './core/resolve-backup.js';
@@ -119,7 +119,7 @@ export async function healthOf({ nodes }: Connected): Promise<HealthReport> {
     nodes.map(async (n): Promise<HealthReportRow> => {
       const address = n.address;
       try {
-        const [h, d]: [NodeHealth, NodeDescription] = await Promise.all([n.health(), n.describe()]);
+        const { health: h, desc: d }: { health: NodeHealth; desc: NodeDescription } = await healthAndDescription(n);
         const answeredAt = Date.now();
         const skew = skewWarnings(n.name, h.version, h.timeUnixMs, answeredAt);
         const row: HealthReportRow = {

@@ -100,6 +100,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_permit_without_calls': 0,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  // channelz (grpc-js's introspection service, which we never serve) records every call and
+  // connection of every channel: at hundreds of nodes that is director time for nothing
+  'grpc.enable_channelz': 0,
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 2_000,
 };
@@ -293,10 +296,9 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
     return done;
   }
 
-  async health(): Promise<NodeHealth> {
-    const r = await this.unary<HealthResponse__Output>((o, cb) =>
-      this.client.Health({}, o, cb),
-    );
+  /** `answered`: the Health answer a Describe with_health carried (describeWithHealth). */
+  async health(answered?: HealthResponse__Output): Promise<NodeHealth> {
+    const r = answered ?? (await this.unary<HealthResponse__Output>((o, cb) => this.client.Health({}, o, cb)));
     return {
       name: r.name,
       version: r.version,
@@ -316,10 +318,9 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
     };
   }
 
-  async describe(): Promise<NodeDescription> {
-    const r = await this.unary<DescribeResponse__Output>((o, cb) =>
-      this.client.Describe({}, o, cb),
-    );
+  /** `answered`: a Describe answer already received (describeWithHealth). */
+  async describe(answered?: DescribeResponse__Output): Promise<NodeDescription> {
+    const r = answered ?? (await this.unary<DescribeResponse__Output>((o, cb) => this.client.Describe({}, o, cb)));
     const d: NodeDescription = { name: r.name, version: r.version, roles: toRoles(r.roles), dataPort: r.data_port, rsyncVersion: r.rsync_version, features: r.features ?? [] };
     if (r.receive_failures?.length) {
       d.receiveFailures = r.receive_failures.map((f) => ({
@@ -355,6 +356,15 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       };
     }
     return d;
+  }
+
+  /**
+   * Health and Describe in one round trip (DescribeRequest.with_health); an agent older than
+   * that field answers without health, and gets a Health call after it.
+   */
+  async describeWithHealth(): Promise<{ health: NodeHealth; desc: NodeDescription }> {
+    const r = await this.unary<DescribeResponse__Output>((o, cb) => this.client.Describe({ with_health: true }, o, cb));
+    return { health: await this.health(r.health ?? undefined), desc: await this.describe(r) };
   }
 
   async freeze(backupId: string, leaseMs: number) {

@@ -49,6 +49,13 @@ export function notNeeded(message: string): string {
   return `${message} (not needed for this command; going on without it)`;
 }
 
+/** A node's Health and Describe answers: one round trip when its client can, else two at once. */
+export async function healthAndDescription(node: AgentNode): Promise<{ health: NodeHealth; desc: NodeDescription }> {
+  if (node.describeWithHealth) return node.describeWithHealth();
+  const [health, desc] = await Promise.all([node.health(), node.describe()]);
+  return { health, desc };
+}
+
 export interface Member {
   name: string;
   node: AgentNode;
@@ -134,7 +141,7 @@ export async function preflight(ctx: Ctx, nodes: readonly AgentNode[], opts: { f
       nodes.map((node) =>
         limit(() =>
           onNode(ctx, p, node.name, async () => {
-            const [health, desc] = await Promise.all([node.health(), node.describe()]);
+            const { health, desc } = await healthAndDescription(node);
             return { name: node.name, node, health, desc } satisfies Member;
           }),
         ),

@@ -255,6 +255,8 @@ export interface AgentNode {
   readonly host: string;
   health(): Promise<NodeHealth>;
   describe(): Promise<NodeDescription>;
+  /** Both in one round trip, where the client can (healthAndDescription falls back to the two calls). */
+  describeWithHealth?(): Promise<{ health: NodeHealth; desc: NodeDescription }>;
   freeze(backupId: string, leaseMs: number): Promise<FreezeResult>;
   thaw(backupId: string): Promise<ThawResult>;
   /** Snapshots the volume `entry` (empty: the node's only one). */

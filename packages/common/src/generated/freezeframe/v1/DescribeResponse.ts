@@ -4,6 +4,7 @@ import type { SourceInfo as _freezeframe_v1_SourceInfo, SourceInfo__Output as _f
 import type { FreezeInfo as _freezeframe_v1_FreezeInfo, FreezeInfo__Output as _freezeframe_v1_FreezeInfo__Output } from '../../freezeframe/v1/FreezeInfo.js';
 import type { TargetInfo as _freezeframe_v1_TargetInfo, TargetInfo__Output as _freezeframe_v1_TargetInfo__Output } from '../../freezeframe/v1/TargetInfo.js';
 import type { ReceiveFailure as _freezeframe_v1_ReceiveFailure, ReceiveFailure__Output as _freezeframe_v1_ReceiveFailure__Output } from '../../freezeframe/v1/ReceiveFailure.js';
+import type { HealthResponse as _freezeframe_v1_HealthResponse, HealthResponse__Output as _freezeframe_v1_HealthResponse__Output } from '../../freezeframe/v1/HealthResponse.js';
 
 export interface DescribeResponse {
   'name'?: (string);
@@ -33,6 +34,10 @@ export interface DescribeResponse {
    * "restore-into-entry" (OpenReceive.into_entry).
    */
   'features'?: (string)[];
+  /**
+   * Set when the request asked with_health: the node's Health answer, taken at the same time.
+   */
+  'health'?: (_freezeframe_v1_HealthResponse | null);
 }
 
 export interface DescribeResponse__Output {
@@ -63,4 +68,8 @@ export interface DescribeResponse__Output {
    * "restore-into-entry" (OpenReceive.into_entry).
    */
   'features': (string)[];
+  /**
+   * Set when the request asked with_health: the node's Health answer, taken at the same time.
+   */
+  'health': (_freezeframe_v1_HealthResponse__Output | null);
 }

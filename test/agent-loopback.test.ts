@@ -79,7 +79,46 @@ describe('two agents on loopback', () => {
     const h = await call(toTgt, 'Health', {});
     expect(h).toMatchObject({ name: 'tgt', roles: ['target'], ok: true, problems: [] });
     expect(Math.abs(Number(h.time_unix_ms) - Date.now())).toBeLessThan(5_000);
+    // preflight's one round trip: Describe carries Health's answer when asked, and only then
+    expect(d.health ?? null).toBeNull();
+    const both = await call(toTgt, 'Describe', { with_health: true });
+    expect(both).toMatchObject({ name: 'tgt', roles: ['target'], health: { name: 'tgt', roles: ['target'], ok: true, problems: [], frozen: [] } });
+    expect(both.health.checks.map((c: { name: string }) => c.name)).toEqual(h.checks.map((c: { name: string }) => c.name));
   });
+
+  it('refuses TLS renegotiation on the control port: the caller it authorized stays the one it checked', async () => {
+    attachLogs();
+    // the agent reads the caller's certificate once per connection (rememberPeerCertificate); a
+    // renegotiation could present another one on the same connection, so it must never complete
+    // (OpenSSL 3 refuses a client's renegotiation by default, and the agent disables it per socket:
+    // measured, the attempt goes unanswered either way)
+    const files = pki.files('director');
+    const sock = tls.connect({
+      host: '127.0.0.1',
+      port: src.port,
+      servername: 'src-1',
+      ca: readFileSync(files.ca),
+      cert: readFileSync(files.cert),
+      key: readFileSync(files.key),
+      maxVersion: 'TLSv1.2', // TLS 1.3 has no renegotiation at all
+      ALPNProtocols: ['h2'],
+      checkServerIdentity: () => undefined,
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      setTimeout(() => resolve('no answer in 5 s'), 5_000).unref();
+      sock.once('error', (e) => resolve(`error: ${e.message}`));
+      sock.once('close', () => resolve('closed'));
+      sock.once('secureConnect', () => {
+        const ok = sock.renegotiate({ rejectUnauthorized: false }, (err) => resolve(err ? `error: ${err.message}` : 'renegotiated'));
+        if (!ok) resolve('not sent');
+      });
+    });
+    sock.destroy();
+    expect(outcome).not.toBe('renegotiated');
+    expect(outcome).not.toBe('not sent');
+    // the agent is fine and serves the next connection
+    expect((await call(toSrc, 'Health', {})).ok).toBe(true);
+  }, 30_000);
 
   it('freezes with a lease, renews, refuses another backup, thaws idempotently, and expires by itself', async () => {
     attachLogs();

@@ -40,6 +40,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });
     expect(res.scale.directorRssMb).toBeGreaterThan(0);
     expect(res.scale.agentIdleRssMb).toBeGreaterThan(0);
+    expect(res.scale.simulated).toMatchObject({ nodes: 100, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number) });
+    expect(res.scale.simulated.freezePhaseMs).toBeGreaterThan(0);
     expect(res.storage.zfsOverDir).toBeGreaterThan(0);
 
     const md = readFileSync(join(out, 'latest.md'), 'utf8');

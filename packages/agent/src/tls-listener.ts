@@ -150,6 +150,10 @@ export function createTlsListener(o: TlsListenerOptions, onAuthenticated: (socke
  */
 export function rememberPeerCertificate(socket: tls.TLSSocket): void {
   socket.disableRenegotiation();
+  // node only reports the attempt (an 'error' event); the connection itself must end
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ERR_TLS_RENEGOTIATION_DISABLED') socket.destroy();
+  });
   const cert = socket.getPeerCertificate();
   const read = socket.getPeerCertificate.bind(socket);
   socket.getPeerCertificate = ((detailed?: boolean) => (detailed ? read(true) : cert)) as tls.TLSSocket['getPeerCertificate'];

@@ -30,7 +30,7 @@ describe('scale harness: the director against 50 simulated nodes', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs preflight, freeze, snapshot and thaw on every node, each node freezing before it thaws', async () => {
+  it('runs preflight, freeze, snapshot and thaw on every node on one connection each, each node freezing before it thaws', async () => {
     const nodes = sim!.nodes;
     expect(nodes).toHaveLength(COUNT);
     expect(new Set(nodes.map((n) => n.address.replace(/:\d+$/, ''))).size).toBe(COUNT);
@@ -62,5 +62,8 @@ describe('scale harness: the director against 50 simulated nodes', () => {
       const preflight = LEGACY.includes(i) ? ['Describe', 'Health'] : ['Describe'];
       expect(c, n.name).toEqual([...preflight, 'Cleanup', 'Freeze', 'PrepareSnapshot', 'Thaw', 'RemoveSnapshot']);
     }
+    // one connection per node for the whole run: every call of a node came from one client address
+    const peers = await sim!.peers();
+    for (const n of nodes) expect(peers[n.name], n.name).toHaveLength(1);
   });
 });

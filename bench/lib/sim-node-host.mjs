@@ -3,7 +3,8 @@
 // calls a backup makes up to thaw (and the clean-up after it) the way an agent would,
 // without doing the work: no freezer, no snapshot, no disk.
 // Messages: {start: {caPem, nodes: [{name, ip, role, legacy, cert, key}]}} -> {ready: [{name, address}]};
-// {calls: true} -> {calls: {name: [rpc, ...]}}; {stop: true} -> exits.
+// {calls: true} -> {calls: {name: [rpc, ...]}}; {peers: true} -> {peers: {name: [ip:port, ...]}};
+// {stop: true} -> exits.
 import * as grpc from '@grpc/grpc-js';
 import { VERSION, certIdentity, entryName, loadProto } from '@freezeframe/common';
 
@@ -11,10 +12,14 @@ const VOLUME = '/srv/data';
 const FEATURES = ['restore-paths', 'restore-to-dir', 'restore-into-entry'];
 const servers = [];
 const log = new Map();
+/** Per node, the client addresses (ip:port) calls came from: one per connection. */
+const peers = new Map();
 
 function simNode(n) {
   const calls = [];
   log.set(n.name, calls);
+  const from = new Set();
+  peers.set(n.name, from);
   const isTarget = n.role === 'target';
   const roles = isTarget ? ['target'] : ['source', 'freeze'];
   const entry = entryName(n.name, VOLUME);
@@ -93,6 +98,7 @@ function simNode(n) {
         return;
       }
       calls.push(rpc);
+      from.add(call.getPeer());
       try {
         cb(null, fn(call.request));
       } catch (e) {
@@ -120,6 +126,8 @@ process.on('message', async (m) => {
     }
   } else if (m.calls) {
     process.send({ calls: Object.fromEntries(log) });
+  } else if (m.peers) {
+    process.send({ peers: Object.fromEntries([...peers].map(([k, v]) => [k, [...v]])) });
   } else if (m.stop) {
     for (const s of servers) s.forceShutdown();
     process.exit(0);

@@ -12,6 +12,8 @@ export interface SimNodes {
   cpuMs(): number;
   /** Every RPC each node answered, in order. */
   calls(): Promise<Record<string, string[]>>;
+  /** Per node, the client addresses its calls came from: one per connection. */
+  peers(): Promise<Record<string, string[]>>;
   stop(): Promise<void>;
 }
 export declare function simIp(i: number): string;

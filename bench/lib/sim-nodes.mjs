@@ -93,6 +93,10 @@ export async function startSimNodes({ pkiDir, count, processes = 4, prefix = 'si
       async calls() {
         return Object.assign({}, ...(await Promise.all(hosts.map((c) => request(c, { calls: true }, 'calls')))));
       },
+      /** Per node, the client addresses its calls came from: one per connection the director made. */
+      async peers() {
+        return Object.assign({}, ...(await Promise.all(hosts.map((c) => request(c, { peers: true }, 'peers')))));
+      },
       stop,
     };
   } catch (e) {

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// One real agent (dir source, freeze none) and the director's own client on one channel:
+// the agent's CPU per call for Freeze + Thaw pairs, 3 rounds.   node bench/tools/agent-calls.mjs [pairs=1000]
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+
+const n = Number(process.argv[2] ?? 1000);
+const root = mkdtempSync(join(tmpdir(), 'ff-agent-calls-'));
+const pki = join(root, 'pki');
+await makeCerts(pki, ['n1']);
+mkdirSync(join(root, 'data'));
+const agents = await startAgents(root, pki, [{ name: 'n1', extra: { source: { kind: 'dir', volume: join(root, 'data') }, freeze: { kind: 'none' } } }]);
+try {
+  const { inv } = writeInventory(root, pki, agents);
+  const [node] = connectInventory(inv);
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${agents[0].proc.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  };
+  await node.describe();
+  for (let round = 0; round < 3; round++) {
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await node.freeze('20260101_000000-calls', 60_000);
+      await node.thaw('20260101_000000-calls');
+    }
+    console.log(`agent CPU per call ${((cpuMs() - c0) / (2 * n)).toFixed(3)} ms, wall per call ${((performance.now() - t0) / (2 * n)).toFixed(3)} ms`);
+  }
+  closeAll([node]);
+} finally {
+  await stopAgents(agents);
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,43 @@ async function remoteIds(r: Rig): Promise<string[]> {
   return (await call(r.dr, 'ListBackups', {})).backups.map((b: any) => b.backup_id);
 }
 
+/**
+ * A TCP relay to `port` that forwards the sender's first `limit` bytes, then holds the rest
+ * (the sender blocks on a full socket); `close` drops both sides, as a cut link would.
+ */
+async function cuttingRelay(port: number, limit: number) {
+  let forwarded = 0;
+  const sockets: Socket[] = [];
+  let onCut = () => {};
+  const cut = new Promise<void>((res) => (onCut = res));
+  const server = createServer((from) => {
+    const to = connect(port, '127.0.0.1');
+    sockets.push(from, to);
+    to.pipe(from);
+    from.on('data', (b: Buffer) => {
+      const room = limit - forwarded;
+      if (room <= 0) return;
+      forwarded += Math.min(room, b.length);
+      to.write(b.subarray(0, room));
+      if (forwarded >= limit) {
+        from.pause();
+        onCut();
+      }
+    });
+    for (const s of [from, to]) s.on('error', () => undefined);
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut,
+    forwarded: () => forwarded,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
 /** Both sides' trees of `id`, activated through the agents. */
 async function bothTrees(r: Rig, id: string): Promise<[string[], string[]]> {
   const a = await call(r.dm, 'ActivateBackup', { backup_id: id });
@@ -162,17 +200,24 @@ function scenario(kind: 'zfs' | 'btrfs', rig: () => Rig, pki: () => Pki) {
     const r = rig();
     attachAgentLogs([r.main, r.remote], 40);
     const t = await open(r, ID3, ID2);
-    const cutAt = await new Promise<number>((res, rej) => {
-      const s = send(r, { backupId: ID3, baseId: ID2, ticket: t.ticket, dataPort: t.data_port });
-      s.on('data', (m: any) => {
-        if (Number(m.bytes) > 4 << 20) {
-          s.cancel();
-          res(Number(m.bytes));
-        }
+    // the stream goes through a relay that stops forwarding after 4 MiB, so the cut lands
+    // mid-stream however fast the machine is (a 40 MiB btrfs stream once finished in 0.3 s,
+    // before a cut made on the sender's progress could reach it)
+    const relay = await cuttingRelay(r.remote.dataPort, 4 << 20);
+    try {
+      const s = send(r, { backupId: ID3, baseId: ID2, ticket: t.ticket, dataPort: relay.port });
+      const ended = new Promise<void>((res, rej) => {
+        s.on('error', (e: any) => (e.code === 1 ? res() : rej(e)));
+        s.on('end', () => rej(new Error('the stream finished although the relay held it back')));
       });
-      s.on('error', (e: any) => (e.code === 1 ? undefined : rej(e)));
-      s.on('end', () => rej(new Error('the stream finished before it could be cut')));
-    });
+      ended.catch(() => undefined);
+      await relay.cut;
+      s.cancel();
+      await ended;
+    } finally {
+      relay.close();
+    }
+    const cutAt = relay.forwarded();
     const verdict = await call(r.dr, 'ReceiveResult', { ticket: t.ticket, wait_ms: 20_000 });
     expect(verdict).toMatchObject({ state: 'done', ok: false });
     expect(await remoteIds(r)).toEqual([ID1, ID2]);

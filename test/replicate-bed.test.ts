@@ -132,15 +132,21 @@ describe.skipIf(skip)('replicate to a remote target on the multi-host bed', () =
     proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
     proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number>((resolve) => proc.once('close', (code) => resolve(code ?? -1)));
+    // the target's agent relays the stream: killing it cuts the link mid-stream (and the retry's
+    // too). It is killed by its host pid the moment the remote logs the stream's start: a
+    // `docker exec pkill` takes long enough for a fast stream to finish first.
+    const agentMain = 'packages/agent/dist/main.js';
+    const top = await bed.docker(['top', bed.target.container, '-eo', 'pid,args']);
+    const agentPids = top.split('\n').filter((l) => l.includes(agentMain)).map((l) => Number(l.trim().split(/\s+/)[0]));
+    expect(agentPids, top).toHaveLength(1);
     const log = join(bed.dir, 'logs', `${REMOTE}.log`);
     const deadline = Date.now() + 60_000;
-    while (!readFileSync(log, 'utf8').includes('receiving a replication stream') || !readFileSync(log, 'utf8').includes(b4)) {
+    const started = () => readFileSync(log, 'utf8').split('\n').some((l) => l.includes('receiving a replication stream') && l.includes(b4));
+    while (!started()) {
       if (Date.now() > deadline) throw new Error(`the stream of ${b4} never started:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 10));
     }
-    // the target's agent relays the stream: killing it cuts the link mid-stream (and the retry's too)
-    const agentMain = 'packages/agent/dist/main.js';
-    await bed.docker(['exec', bed.target.container, 'pkill', '-KILL', '-f', agentMain]);
+    process.kill(agentPids[0]!, 'SIGKILL');
     const code = await exited;
     expect(code, out).not.toBe(0);
     expect(await remoteIds()).toEqual(before);

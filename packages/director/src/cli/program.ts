@@ -6,7 +6,7 @@ import { backup, unusedBackupId } from '../engine/backup.js';
 import { cleanup } from '../engine/cleanup.js';
 import { openInventory } from '../engine/core/inventory.js';
 import { asFfError } from '../engine/core/phases.js';
-import { stateDirOf } from '../engine/core/records.js';
+import { stateDirOf, unusedRunId } from '../engine/core/records.js';
 import type { EventSink } from '../engine/core/types.js';
 import { runDemo } from '../engine/demo.js';
 import { healthReport } from '../engine/health.js';
@@ -14,7 +14,7 @@ import { restoreKeyspace } from '../engine/keyspace.js';
 import { list } from '../engine/list.js';
 import { pause, unpause } from '../engine/pause.js';
 import { prune } from '../engine/prune.js';
-import { newRestoreId, restore } from '../engine/restore.js';
+import { restore } from '../engine/restore.js';
 import { restorePlan } from '../engine/restore-plan.js';
 import { mountBackup, umountBackup } from '../engine/mount.js';
 import { checkScopeOptions } from '../engine/restore-scope.js';
@@ -256,7 +256,7 @@ export function buildProgram(io: CliIo): Command {
         if (id !== 'latest') checkBackupId(id, 'backup id');
         // refused here, not in the detached process's log
         checkScopeOptions({ ...(o.only ? { only: o.only } : {}), ...scope, ...(o.keyspace ? { keyspaces: o.keyspace } : {}), ...(o.stagingOnly ? { stagingOnly: true } : {}), ...(o.stopServices ? { stopServices: true } : {}) });
-        const runId = newRestoreId();
+        const runId = await unusedRunId(stateDirOf(inv), 'restore');
         const args = [
           ...runArgs(),
           'restore',

@@ -6,7 +6,8 @@ import { FfError, inventorySchema } from '@freezeframe/common';
 import type { DrillCheckResult } from './core/drill-types.js';
 import { gatherMetrics, metricsText } from './core/metrics.js';
 import { newRunRecord, writeRunRecord, type RunRecord } from './core/records.js';
-import { differencesText, drillHistory, drillShare, namingDrillDir, unusedDrillId } from './drill.js';
+import { differencesText, drillHistory, drillShare, namingDrillDir } from './drill.js';
+import { unusedRunId } from './core/records.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -75,14 +76,15 @@ describe('drill', () => {
     expect(namingDrillDir(other, '/x')).toBe(other);
   });
 
-  it('unusedDrillId waits for the next second when this one has a record', async () => {
+  it('unusedRunId waits for the next second when this one has a record', async () => {
     const dir = stateDir();
     let t = Date.parse('2024-03-01T10:00:00.900Z');
     const now = () => new Date(t);
-    expect(await unusedDrillId(dir, now)).toBe('drill_20240301_100000');
+    expect(await unusedRunId(dir, 'drill', now)).toBe('drill_20240301_100000');
     drillRecord(dir, 'drill_20240301_100000', '2024-03-01T10:00:00.000Z', 'ok');
     setTimeout(() => (t += 1000), 10);
-    expect(await unusedDrillId(dir, now)).toBe('drill_20240301_100001');
+    expect(await unusedRunId(dir, 'drill', now)).toBe('drill_20240301_100001');
+    expect(await unusedRunId(dir, 'restore', now)).toBe('restore_20240301_100001');
   });
 
   it('drillHistory: the newest finished drill and the newest success; running ones and other deployments do not count', () => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DRILL_ID_RE, FfError, checkBackupId, errorMessage, formatBytes, newBackupId, parseSamplePercent, type Inventory } from '@freezeframe/common';
+import { DRILL_ID_RE, FfError, checkBackupId, errorMessage, formatBytes, parseSamplePercent, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment, type Connected, type Member } from './core/deployment.js';
 import type { DrillCheckResult, DrillRecord, DrillSample } from './core/drill-types.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { asFfError, onNode, runPhase, type Ctx } from './core/phases.js';
-import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, stateDirOf, unusedRunId, writeRunRecord, type RunRecord } from './core/records.js';
 import { resolveBackup } from './core/resolve-backup.js';
 import { DEFAULT_RETRY, failpointSlow, newHolder, type RetryPolicy } from './core/retry.js';
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
@@ -57,15 +57,6 @@ export interface DrillResult {
 
 /** Names kept in the error of a drill that found differences. */
 const SHOWN = 10;
-
-/** A drill id not yet used in `stateDir`: `drill_<YYYYMMDD_HHMMSS>`, waiting for the next second if needed. */
-export async function unusedDrillId(stateDir: string, now: () => Date = () => new Date()): Promise<string> {
-  for (;;) {
-    const id = `drill_${newBackupId(now())}`;
-    if (!existsSync(join(stateDir, 'runs', `${id}.json`))) return id;
-    await new Promise((r) => setTimeout(r, 1000 - (now().getTime() % 1000) + 5));
-  }
-}
 
 /** The share of a drill: `--sample`, else the inventory's `drill.sample`; undefined (and 100) for the whole backup. */
 export function drillShare(inv: Pick<Inventory, 'drill'>, samplePercent?: number): number | undefined {
@@ -127,7 +118,7 @@ export async function drill(inv: Inventory, opts: DrillOptions): Promise<DrillRe
   const stateDir = stateDirOf(inv);
   const held = readRunningJob(stateDir);
   if (held?.alive) throw runningError(held.job);
-  const id = await unusedDrillId(stateDir);
+  const id = await unusedRunId(stateDir, 'drill');
   const record = newRunRecord('drill', id, opts.backup, inv.deployment);
   const info: DrillRecord = { node: cfg.node, dir: cfg.dir, folder: join(cfg.dir, id, 'restored'), removed: false, ...(sample ? { sample } : {}) };
   record.drill = info;

@@ -1,7 +1,7 @@
-import { FfError, checkBackupId, checkName, newBackupId, type Inventory } from '@freezeframe/common';
+import { FfError, checkBackupId, checkName, type Inventory } from '@freezeframe/common';
 import { withDeployment } from './core/deployment.js';
 import { asFfError } from './core/phases.js';
-import { finishRecord, newRunRecord, stateDirOf, writeRunRecord, type RunRecord } from './core/records.js';
+import { finishRecord, newRunRecord, stateDirOf, unusedRunId, writeRunRecord, type RunRecord } from './core/records.js';
 import { lockLeaseFor } from './core/target-lock.js';
 import type { EventSink, KeyspaceStep } from './core/types.js';
 import { checkKeyspaces, restoreSources, type RestoreResult } from './restore.js';
@@ -43,7 +43,7 @@ export async function restoreKeyspace(
     }
 
     const stateDir = stateDirOf(inv);
-    const record: KeyspaceRestoreResult['record'] = newRunRecord('restore', `restore_${newBackupId()}`, opts.backup, inv.deployment);
+    const record: KeyspaceRestoreResult['record'] = newRunRecord('restore', await unusedRunId(stateDir, 'restore'), opts.backup, inv.deployment);
     let staged: RestoreResult;
     try {
       staged = await restoreSources(d.nodes, {

@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { FfError, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment, type Member } from './core/deployment.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
-import { finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type ReplicaRemoteRecord, type RunRecord } from './core/records.js';
+import { finishRecord, liveRecord, newRunRecord, stateDirOf, unusedRunId, writeRunRecord, type ReplicaRemoteRecord, type RunRecord } from './core/records.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { checkRemote, remoteEntries, remoteMember, remotePolicy, withRemotes, type RemoteEntry } from './core/remotes.js';
 import { planReplication, previewRetention, replicaLag, type ReplicaStep, type RetentionPreview } from './core/replica-plan.js';
@@ -73,15 +71,6 @@ export interface ReplicateDryRun {
 }
 
 export type ReplicaTarget = AgentNode & ReplicaNode;
-
-/** A replicate id not yet used in `stateDir`: `replicate_<YYYYMMDD_HHMMSS>`, waiting for the next second if needed. */
-export async function unusedReplicateId(stateDir: string, now: () => Date = () => new Date()): Promise<string> {
-  for (;;) {
-    const id = `replicate_${newBackupId(now())}`;
-    if (!existsSync(join(stateDir, 'runs', `${id}.json`))) return id;
-    await new Promise((r) => setTimeout(r, 1000 - (now().getTime() % 1000) + 5));
-  }
-}
 
 const errorOf = (e: FfError) => ({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
 
@@ -223,7 +212,7 @@ async function sendStep(o: ReplicateToOptions, node: ReplicaTarget, member: Memb
 export async function replicate(inv: Inventory, opts: ReplicateOptions = {}): Promise<ReplicateResult> {
   const entries = remoteEntries(inv, opts.to, '--to');
   const stateDir = stateDirOf(inv);
-  const id = await unusedReplicateId(stateDir);
+  const id = await unusedRunId(stateDir, 'replicate');
   const record = newRunRecord('replicate', id, '', inv.deployment);
   const live = liveRecord(stateDir, record, opts.onEvent);
   const ctx: Ctx = { record, emit: live.sink };

@@ -1,9 +1,9 @@
-import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, RESTORE_ID_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { CASSANDRA_SYSTEM_KEYSPACES, FfError, KEYSPACE_RE, RESTORE_ID_RE, checkBackupId, checkSourceSelector, errorMessage, nodeOf, formatBytes, type Inventory } from '@freezeframe/common';
 import { notNeeded, preflight, withDeployment, type Connected, type Member, type SourceMember } from './core/deployment.js';
 import { withOptionalRemote } from './core/remotes.js';
 import { asFfError, combineErrors, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
-import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, writeRunRecord, type RestoreScope, type RunRecord } from './core/records.js';
+import { addTransfer, finishRecord, liveRecord, newRunRecord, stateDirOf, unusedRunId, writeRunRecord, type RestoreScope, type RunRecord } from './core/records.js';
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
 import { resolveBackup } from './core/resolve-backup.js';
@@ -55,10 +55,6 @@ export interface RestoreOptions {
   log?: string;
 }
 
-/** A new restore run id: the file name of its record. */
-export function newRestoreId(now = new Date()): string {
-  return `restore_${newBackupId(now)}`;
-}
 
 export interface RestoreCommandResult extends RestoreResult {
   recordFile: string;
@@ -113,7 +109,7 @@ export async function restore(inv: Inventory, opts: RestoreOptions): Promise<Res
   const stateDir = stateDirOf(inv);
   const held = readRunningJob(stateDir);
   if (held?.alive) throw runningError(held.job);
-  const record: RestoreRecord = newRunRecord('restore', opts.id ?? newRestoreId(), opts.backup, inv.deployment);
+  const record: RestoreRecord = newRunRecord('restore', opts.id ?? (await unusedRunId(stateDir, 'restore')), opts.backup, inv.deployment);
   const runLock = takeRunLock(stateDir, { kind: 'restore', id: record.id, ...(opts.log ? { log: opts.log } : {}) }, (old) =>
     opts.onEvent?.({ type: 'warning', message: `the run lock of ${old.kind} ${old.id} (pid ${old.pid}) was stale: its director is gone` }),
   );

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FfError, RUN_ID_RE, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
+import { FfError, RUN_ID_RE, newBackupId, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
 import type { NotHeld } from './receiver-verdict.js';
 import type { DrillRecord } from './drill-types.js';
@@ -200,6 +200,19 @@ export function stateDirOf(inv: Pick<Inventory, 'stateDir' | 'deployment'>): str
 function recordPath(stateDir: string, id: string): string {
   if (!RUN_ID_RE.test(id) || id.includes('..')) throw new FfError('INVALID_ARGUMENT', `run id ${JSON.stringify(id)} is not valid`);
   return join(stateDir, 'runs', `${id}.json`);
+}
+
+/**
+ * A run id not yet used in `stateDir`: `<kind>_<YYYYMMDD_HHMMSS>`, waiting for the next second
+ * when this one has a record already (two runs in one second would share a record, and two
+ * restores --to-dir a folder).
+ */
+export async function unusedRunId(stateDir: string, kind: 'restore' | 'drill' | 'replicate', now: () => Date = () => new Date()): Promise<string> {
+  for (;;) {
+    const id = `${kind}_${newBackupId(now())}`;
+    if (!existsSync(recordPath(stateDir, id))) return id;
+    await new Promise((r) => setTimeout(r, 1000 - (now().getTime() % 1000) + 5));
+  }
 }
 
 /** Written atomically and durably: a reader never sees half a record. Returns the path. */

@@ -131,7 +131,7 @@ async function main() {
     log(`== ${s} done in ${round((now() - t0) / 1000, 1)} s`);
   }
   results.durationS = round((now() - started) / 1000, 1);
-  await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
+  if (!process.env.FF_BENCH_KEEP)   await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
   mkdirSync(o.out, { recursive: true });
   const jsonFile = join(o.out, 'latest.json');
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');

@@ -59,6 +59,8 @@ const ROLES = [
     // rsync: the data channel (3.4.0 is the agent's minimum, packages/agent/src/rsync-version.ts);
     // find (findutils) and sha256sum (coreutils): rechecks, link groups and checksums
     depends: `${NODE_DEPENDS}, rsync (>= 3.4), findutils, coreutils`,
+    // stunnel4: the native byte path (nativeBytePath: auto); without it node relays, slower
+    recommends: 'stunnel4',
     suggests: 'btrfs-progs, zfsutils-linux | zfs-fuse, docker.io',
     summary: 'backup agent for freezeframe (one per node)',
     description: [
@@ -217,6 +219,7 @@ function debPackage(role, exe, version, arch) {
       `Maintainer: ${MAINTAINER}`,
       `Installed-Size: ${installedKb}`,
       `Depends: ${role.depends}`,
+      ...(role.recommends ? [`Recommends: ${role.recommends}`] : []),
       `Suggests: ${role.suggests}`,
       'Section: admin',
       'Priority: optional',

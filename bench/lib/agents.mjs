@@ -28,6 +28,8 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
     authorizedDirectors: ['director'],
     runDir: join(dir, 'run'),
     allowRestore: true,
+    // FF_BENCH_BYTE_PATH=off: node relays (the A/B of PROFILE.md's fifth pass)
+    ...(process.env.FF_BENCH_BYTE_PATH ? { nativeBytePath: process.env.FF_BENCH_BYTE_PATH } : {}),
     ...extra,
   };
   const file = join(dir, 'agent.yaml');

@@ -4,13 +4,30 @@
 //   node relay.mjs client                               rsync's --rsh: pipes stdin/stdout to RELAY_PORT
 //   node relay.mjs sink tcp|tls <port-file>            counts bytes of every connection (throughput)
 //   node relay.mjs source tcp|tls <port> <MiB> [cipher] writes MiB from memory, prints MB/s
+//   node relay.mjs checker <dest>                      behind a TLS terminator (socat EXEC): reads the
+//                                                      header line from fd 0 byte by byte (nothing past
+//                                                      it), then runs rsync --server on the inherited fds
 // TLS uses RELAY_CA/RELAY_CERT/RELAY_KEY (the bench's agent certificates).
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 
 const [mode, kind, a1, a2, a3] = process.argv.slice(2);
+
+if (mode === 'checker') {
+  const one = Buffer.alloc(1);
+  const line = [];
+  for (;;) {
+    if (readSync(0, one, 0, 1, null) !== 1) process.exit(12);
+    if (one[0] === 10) break;
+    line.push(one[0]);
+  }
+  const { args } = JSON.parse(Buffer.from(line).toString());
+  const srvArgs = args.slice(args.indexOf('--server'));
+  const child = spawn('/usr/bin/rsync', [...srvArgs.slice(0, -2), '.', `${kind}/`], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 1));
+}
 const creds = () => ({ ca: readFileSync(process.env.RELAY_CA), cert: readFileSync(process.env.RELAY_CERT), key: readFileSync(process.env.RELAY_KEY) });
 const listen = (k, onConn) => {
   const srv = k === 'tls' ? tls.createServer({ ...creds(), requestCert: true, rejectUnauthorized: true }, onConn) : net.createServer(onConn);

@@ -29,6 +29,8 @@ export interface AgentContext {
   tickets: TicketBook;
   /** The data channel's port as bound. */
   dataPort: number;
+  /** stunnel, when found and `nativeBytePath` is auto: transfers this node sends ask for the native byte path. */
+  stunnel?: string;
   /** Data-channel sessions running now. */
   activeSessions(): number;
   /** Receiving rsyncs of the data channel that failed lately. */

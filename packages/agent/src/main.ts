@@ -29,6 +29,7 @@ import {
 } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
 import { createDataChannel } from './datachannel/server.js';
+import { findStunnel } from './datachannel/native.js';
 import { replicaOf, replicaReceiver } from './rpc/replica.js';
 import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
@@ -166,7 +167,12 @@ async function main(): Promise<void> {
   }
 
   const receiveReplica = replicaReceiver(ctx);
-  const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }), ...(receiveReplica ? { receiveReplica } : {}) });
+  const da = dataAddress(config);
+  const stunnel = config.nativeBytePath === 'auto' ? findStunnel() : undefined;
+  if (stunnel) ctx.stunnel = stunnel;
+  else if (config.nativeBytePath === 'auto') log.warn('stunnel is not installed (Debian package stunnel4): the data channel relays bytes through node, which is slower');
+  const native = stunnel ? { stunnel, cert: config.tls.cert, key: config.tls.key, ca: tlsMaterial.ca, host: da.host } : undefined;
+  const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }), ...(receiveReplica ? { receiveReplica } : {}), ...(native ? { native } : {}) });
   ctx.activeSessions = data.active;
   ctx.receiveFailures = data.recentFailures;
   ctx.receiveResults = data.results;
@@ -177,7 +183,6 @@ async function main(): Promise<void> {
     const target = ctx.target;
     ctx.targetLimits = cachedProbe(() => target.storageRoot());
   }
-  const da = dataAddress(config);
   try {
     ctx.dataPort = await data.listen(da.host, da.port);
   } catch (e) {

@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { access, constants, lstat } from 'node:fs/promises';
 import { errorMessage, findBinary, type AgentConfig, type TlsFiles, type TlsMaterial } from '@freezeframe/common';
 import type { AgentContext } from './context.js';
+import { findStunnel } from './datachannel/native.js';
 import { creatableCheck, firstLine, folderCheck, type Check, type CheckOptions } from './providers/checks.js';
 import { createDockerApi } from './tools/docker-api.js';
 import { cassandraConfig, volumeChecks } from './source-volumes.js';
@@ -36,7 +37,7 @@ async function restoreDirCheck(key: string, dir: string): Promise<Check> {
 }
 
 /**
- * Checks that belong to no provider: rsync, runDir, every Docker engine the config uses (once per
+ * Checks that belong to no provider: rsync, stunnel (nativeBytePath), runDir, every Docker engine the config uses (once per
  * socket: freeze, services and Cassandra's service may share one). Exported for `--check`.
  */
 export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOptions = {}): Promise<Check[]> {
@@ -45,6 +46,14 @@ export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOpt
     out.push({ name: 'rsync', ok: true, detail: `rsync at ${findBinary('rsync')}` });
   } catch (e) {
     out.push({ name: 'rsync', ok: false, detail: errorMessage(e) });
+  }
+  if (ctx.config.nativeBytePath === 'auto') {
+    const stunnel = findStunnel();
+    out.push(
+      stunnel
+        ? { name: 'stunnel', ok: true, detail: `native byte path: stunnel at ${stunnel}` }
+        : { name: 'stunnel', ok: false, warnOnly: true, detail: 'stunnel is not installed (Debian package stunnel4): the data channel relays every byte through node, which is slower; install it, or set nativeBytePath: off' },
+    );
   }
   for (const [i, dir] of ctx.config.restoreDirs.entries()) out.push(await restoreDirCheck(`restoreDirs[${i}]`, dir));
   if (!o.live) {

@@ -5,13 +5,22 @@
  * (FF_TUNNEL_*, FF_TLS_*, FF_TLS_CRL if the agent has a tls.crl), never from argv: argv is
  * readable by every user via ps, and the host rsync passes is a placeholder. Exit 12 when the
  * receiver refuses (or its certificate is revoked), 2 when a file cannot be used.
+ *
+ * With FF_TUNNEL_STUNNEL (the agent found stunnel) it asks for the native byte path; a receiver
+ * that answers `OK native <port>` gets rsync's bytes from stunnel on rsync's own pipes, and this
+ * process only waits (datachannel/stunnel.ts).
  */
 // first: rsync sends this root process SIGUSR1 when it fails, which would open node's inspector
 import '@freezeframe/common/no-inspector';
 import { RevocationList } from '@freezeframe/common/crl';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { connectDataChannel } from './datachannel/client.js';
 import { readLine } from './datachannel/header.js';
+import { NATIVE_OK_RE, clientConfig, pinnedTrust } from './datachannel/stunnel.js';
 
 // Only node built-ins here (no-inspector is one file of them, crl two): rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
@@ -60,12 +69,23 @@ async function main(): Promise<void> {
     fail(`${host}:${port} (${peer}): ${(e as Error).message}`, 12);
   }
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
-  socket.write(JSON.stringify({ ticket, direction, args }) + '\n');
+  const stunnel = process.env.FF_TUNNEL_STUNNEL;
+  socket.write(JSON.stringify({ ticket, direction, args, ...(stunnel ? { native: true } : {}) }) + '\n');
   let answer: { line: string; rest: Buffer };
   try {
     answer = await readLine(socket, 30_000);
   } catch (e) {
     fail(`${peer} did not answer: ${(e as Error).message}`, 12);
+  }
+  const native = NATIVE_OK_RE.exec(answer.line);
+  if (native && stunnel) {
+    // from here on the transfer's fate is stunnel's: the control connection closing (the
+    // receiver ends it once its rsync is done) must not end this process before stunnel's
+    socket.removeAllListeners('error');
+    socket.on('error', () => undefined);
+    const code = await viaStunnel(stunnel, socket, { host, port: Number(native[1]), ca, cert: env('FF_TLS_CERT'), key: env('FF_TLS_KEY') });
+    socket.destroy();
+    process.exit(code);
   }
   if (answer.line !== 'OK') fail(`${peer} refused: ${answer.line.replace(/^ERR /, '')}`, 12);
   if (answer.rest.length > 0) process.stdout.write(answer.rest);
@@ -73,6 +93,33 @@ async function main(): Promise<void> {
   socket.pipe(process.stdout);
   socket.resume();
   socket.once('end', () => process.stdout.write('', () => process.exit(0)));
+}
+
+/**
+ * Runs the sender's stunnel on this process's stdin and stdout (rsync's pipes), trusting only
+ * the receiver's certificate this data-channel connection was verified with; returns the exit
+ * code for rsync (12 when stunnel failed).
+ */
+async function viaStunnel(bin: string, socket: TLSSocket, o: { host: string; port: number; ca: Buffer; cert: string; key: string }): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ff-tunnel-'));
+  try {
+    const trust = join(dir, 'trust.pem');
+    writeFileSync(trust, pinnedTrust(o.ca, socket.getPeerCertificate(true).raw), { mode: 0o600, flag: 'wx' });
+    // not common's runner (its imports would cost every transfer about a second, see above):
+    // argv array, no shell; stunnel ends when rsync closes its pipes or the receiver its socket
+    const child = spawn(bin, ['-fd', '3'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], shell: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+    (child.stdio[3] as NodeJS.WritableStream).end(clientConfig({ host: o.host, port: o.port, tls: { cert: o.cert, key: o.key, trust } }));
+    const code = await new Promise<number>((resolve) => {
+      child.once('error', (e) => {
+        process.stderr.write(`freezeframe tunnel: cannot start ${bin}: ${e.message}\n`);
+        resolve(12);
+      });
+      child.once('exit', (c) => resolve(c === 0 ? 0 : 12));
+    });
+    return code;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e), 12));

@@ -49,6 +49,10 @@ const agent: Record<string, KeyText> = {
   name: { text: "This node's name: the common name of its certificate (`freezeframe certs issue --name`) and its `nodes[].name` in the inventory; it appears in logs, errors and backup entries.", example: 'cassandra-1' },
   listen: { text: 'Address and port of the gRPC server the director calls; `0.0.0.0:7450` for every interface.', example: '0.0.0.0:7450' },
   dataListen: { text: "Address of the data channel (rsync through TLS, between agents); without it: the host of `listen` with its port + 1 (`0.0.0.0:7451`).", example: '0.0.0.0:7451' },
+  nativeBytePath: {
+    text: "How rsync's bytes cross the data channel. `auto`: when both agents have stunnel (Debian package stunnel4), node checks the session and stunnel (OpenSSL in C) carries the bytes, on a port the receiver opens for that session only (any free port of the data channel's address: a firewall between agents must let them through); otherwise node relays them. `off`: node always relays (slower, one port only).",
+    example: 'auto',
+  },
   tls: { text: "The node's certificate and the CA that every peer's certificate must come from; the agent does not start without them.", example: '{ ca: ca.pem, cert: cassandra-1.pem, key: cassandra-1-key.pem }' },
   'tls.ca': { text: 'PEM file of the private CA (`ca.pem` from `freezeframe certs init`); peers are checked against it only, never the system roots.', example: '/etc/freezeframe/ca.pem' },
   'tls.cert': { text: "PEM file of this node's certificate (`<node>.pem` from `freezeframe certs issue`).", example: '/etc/freezeframe/cassandra-1.pem' },

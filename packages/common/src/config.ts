@@ -272,6 +272,8 @@ export const agentConfigSchema = z
     listen: hostPort,
     /** The data channel's TLS listener; default: the listen host with port + 1 (or 0 when listen's port is 0). */
     dataListen: hostPort.optional(),
+    /** auto: rsync's bytes go through stunnel when both agents have it (datachannel/stunnel.ts); off: through node. */
+    nativeBytePath: z.enum(['auto', 'off']).default('auto'),
     tls,
     authorizedDirectors: z.array(name).min(1).default(['director']),
     /** Where the agent records what it froze and what it left behind, so a restart can undo it. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, lstatSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { FfError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
@@ -29,6 +30,11 @@ export interface RunOptions {
   maxStdout?: number;
   maxStderr?: number;
   logger?: Logger;
+  /**
+   * The child's stdin and stdout are this socket: it reads and writes the descriptor itself and
+   * node does neither (the data channel's native byte path hands rsync its connection so).
+   */
+  inOut?: Socket;
 }
 
 export interface RunResult {
@@ -144,7 +150,7 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
     env: baseEnv(opts.env),
     shell: false,
     detached: true, // own process group, so a kill reaches rsync's children too
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: opts.inOut ? [opts.inOut, opts.inOut, 'pipe'] : ['pipe', 'pipe', 'pipe'],
   });
   const stdout = new Tail(opts.maxStdout ?? 1 << 20);
   const stderr = new Tail(opts.maxStderr ?? 64 << 10);
@@ -171,19 +177,19 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
 
   if (!pipeStdio) {
     const outLine = opts.onStdoutLine ? lineSplitter(opts.onStdoutLine) : undefined;
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout?.on('data', (b: Buffer) => {
       stdout.push(b);
       outLine?.(b);
     });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
   }
   const errLine = opts.onStderrLine ? lineSplitter(opts.onStderrLine) : undefined;
   child.stderr!.on('data', (b: Buffer) => {
     stderr.push(b);
     errLine?.(b);
   });
-  child.stdin!.on('error', () => {
+  child.stdin?.on('error', () => {
     // EPIPE when the program exits before reading its input; the exit code tells the story
   });
   log.debug({ cmd: commandLine(opts) }, 'exec start');

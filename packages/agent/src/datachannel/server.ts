@@ -6,6 +6,7 @@ import type { Ticket, TicketBook } from '../tickets.js';
 import { createTlsListener, type HandshakeLimits } from '../tls-listener.js';
 import { validateServerArgs } from './allowlist.js';
 import { readLine } from './header.js';
+import { openNativeSession, type NativeReceiver } from './native.js';
 import { ReceiveResults, judge } from './receive-results.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
 
@@ -16,6 +17,10 @@ import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
  *
  * Protocol: the client sends one JSON line {ticket, direction, args}; the server answers
  * `OK\n` or `ERR <message>\n`; after OK the connection is rsync's stdin/stdout.
+ *
+ * Native mode (stunnel.ts): a client that can run stunnel adds `native: true`; a receiver that
+ * can too answers `OK native <port>` instead, and rsync's bytes go through both sides' stunnel
+ * on that port. This connection then carries nothing more and is closed when rsync ends.
  *
  * Stream mode (replication): the line is {ticket, direction: 'replicate', backup, base}, whose
  * backup and base must be the ticket's; after OK the connection carries a zfs/btrfs send stream
@@ -35,6 +40,8 @@ export interface DataChannelOptions {
   handshake?: HandshakeLimits;
   /** Receives a replication stream (the target's replicaReceive); absent: stream mode is refused. */
   receiveReplica?: ReplicaReceiver;
+  /** Takes rsync sessions to stunnel when the sender asks (native.ts); absent: node relays. */
+  native?: NativeReceiver;
 }
 
 /** Receives one replication stream from `input` for `ticket`; rejects with the reason it was not kept. */
@@ -115,8 +122,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     let ticket: Ticket;
     let opts: string[];
     let stream: { resume?: unknown } | undefined;
+    let wantsNative = false;
     try {
-      let msg: { ticket?: unknown; direction?: unknown; args?: unknown; backup?: unknown; base?: unknown; resume?: unknown };
+      let msg: { ticket?: unknown; direction?: unknown; args?: unknown; backup?: unknown; base?: unknown; resume?: unknown; native?: unknown };
       try {
         msg = JSON.parse(header.line) as typeof msg;
       } catch {
@@ -131,6 +139,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
           opts = [];
         } else {
           opts = validateServerArgs(msg.args, redeemed.rsyncOptions);
+          wantsNative = msg.native === true;
         }
       } catch (e) {
         // the ticket is spent: its session ends here, and the director learns why
@@ -155,25 +164,51 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     const args = ['--server', ...own, ...opts.filter((x) => !own.includes(x)), '.', `${ticket.path.replace(/\/+$/, '')}/`];
     results.start(ticket.ticket);
     const log = o.log.child({ backup_id: ticket.backupId, peer, entry: ticket.entry, direction: ticket.direction });
-    log.info({ args }, 'data channel: receiving');
-    socket.write('OK\n');
+    let native: Awaited<ReturnType<typeof openNativeSession>> | undefined;
+    if (wantsNative && o.native) {
+      try {
+        native = await openNativeSession(o.native, socket.getPeerCertificate(true).raw, log);
+      } catch (e) {
+        // the session is spent with its ticket: it ends here, and the director learns why
+        const message = `native byte path: ${errorMessage(e)}`;
+        log.error({ err: message }, 'data channel: cannot start stunnel');
+        results.finish(ticket.ticket, { exitCode: -1, ok: false, message, notStored: [], notStoredTotal: 0 });
+        socket.end(`ERR ${message.replaceAll('\n', ' ').slice(0, 500)}\n`);
+        return;
+      }
+    }
+    log.info({ args, native: native !== undefined }, 'data channel: receiving');
+    socket.write(native ? `OK native ${native.port}\n` : 'OK\n');
     active++;
     o.onSession?.(ticket, 'start', true);
     const started = Date.now();
-    const proc = spawnProcess({ bin: findBinary('rsync'), args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20 }, true);
-    if (header.rest.length > 0) proc.child.stdin!.write(header.rest);
-    socket.pipe(proc.child.stdin!);
-    proc.child.stdout!.pipe(socket);
-    socket.resume();
-    // a peer that vanishes mid-transfer must not leave rsync waiting for the rest
-    socket.once('close', () => proc.kill());
     let ok = false;
     try {
+      let conn: net.Socket | undefined;
+      if (native) {
+        // the sender closing this connection before its stunnel connects ends the wait
+        const closed = new Promise<never>((_, reject) => socket.once('close', () => reject(new Error('the sender closed the data channel before its stunnel connected'))));
+        closed.catch(() => undefined);
+        conn = await Promise.race([native.connection, closed]);
+      }
+      const proc = spawnProcess({ bin: findBinary('rsync'), args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20, ...(conn ? { inOut: conn } : {}) }, true);
+      if (conn) {
+        // rsync has its own copy of the descriptor; node's is closed without reading a byte
+        conn.destroy();
+      } else {
+        if (header.rest.length > 0) proc.child.stdin!.write(header.rest);
+        socket.pipe(proc.child.stdin!);
+        proc.child.stdout!.pipe(socket);
+        socket.resume();
+        // a peer that vanishes mid-transfer must not leave rsync waiting for the rest (native: stunnel
+        // closes rsync's socket when its TLS connection breaks)
+        socket.once('close', () => proc.kill());
+      }
       const r = await proc.done;
       ok = true;
       results.finish(ticket.ticket, judge(0, r.stderr, ticket.path, ticket.allowNotStored ?? []));
       log.info(
-        { audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten },
+        { audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, ...(native ? { native: true } : { bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten }) },
         'data channel: received',
       );
     } catch (e) {
@@ -193,6 +228,8 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       socket.destroy();
     } finally {
       active--;
+      await native?.close();
+      if (native) socket.end();
       o.onSession?.(ticket, 'end', ok);
     }
   }

@@ -79,7 +79,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
       ...(req.deep ? { checksum: true } : {}),
       ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
-      tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls },
+      tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls, stunnel: ctx.stunnel },
       signal,
       logger: log,
       onProgress: (p) => {

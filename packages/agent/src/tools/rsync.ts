@@ -108,6 +108,8 @@ export interface TunnelEnv {
   direction: 'backup' | 'restore';
   /** `crl`: the receiver's certificate must not be in it. */
   tls: { ca: string; cert: string; key: string; crl?: string | undefined };
+  /** stunnel's path: ask the receiver for the native byte path. */
+  stunnel?: string | undefined;
 }
 
 export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
@@ -121,6 +123,7 @@ export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
     FF_TLS_CERT: t.tls.cert,
     FF_TLS_KEY: t.tls.key,
     ...(t.tls.crl !== undefined ? { FF_TLS_CRL: t.tls.crl } : {}),
+    ...(t.stunnel ? { FF_TUNNEL_STUNNEL: t.stunnel } : {}),
   };
 }
 

@@ -1,0 +1,89 @@
+import { X509Certificate } from 'node:crypto';
+
+// Node built-ins only: the tunnel imports this, and its start-up is paid once per transfer.
+
+/**
+ * The native byte path (bench/PROFILE.md, "Fifth pass"). Node still takes every session on the
+ * data channel: client certificate, ticket, rsync's arguments, the receiver's destination. Then,
+ * instead of relaying every byte through node's one thread, the receiver answers
+ * `OK native <port>` and both sides start stunnel (OpenSSL in C): the sender's in inetd mode on
+ * rsync's own pipes, the receiver's on a port of its own for this one session, handing the
+ * decrypted stream to the receiving rsync through a Unix socket. Each stunnel trusts exactly one
+ * certificate, the peer's that node has just verified on the data channel (`verifyPeer`, with
+ * its chain to the freezeframe CA: `verifyChain`); any other certificate, even one from the same
+ * CA, is refused.
+ */
+
+/** `OK native <port>`: the receiver's answer that takes the session to stunnel. */
+export const NATIVE_OK_RE = /^OK native (\d{1,5})$/;
+
+export interface StunnelTls {
+  /** Our certificate and key (files). */
+  cert: string;
+  key: string;
+  /** A file holding the CA and the one peer certificate this stunnel accepts (pinnedTrust). */
+  trust: string;
+}
+
+/** The trust file of one session: the CA's PEM and the peer's certificate, and nothing else. */
+export function pinnedTrust(caPem: Buffer | string, peerDer: Buffer): string {
+  return `${String(caPem).trim()}\n${new X509Certificate(peerDer).toString().trim()}\n`;
+}
+
+function line(key: string, value: string): string {
+  // a line break in a value would add configuration lines of its own
+  if (/[\0-\x1f\x7f]/.test(value)) throw new Error(`stunnel ${key}: control character in ${JSON.stringify(value)}`);
+  return `${key} = ${value}`;
+}
+
+const TLS_LINES = [
+  'sslVersionMin = TLSv1.2',
+  // the data channel's preference (tuning.ts): AES-128-GCM first, nothing weaker than OpenSSL's defaults
+  'ciphersuites = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
+  'ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384',
+  'verifyChain = yes',
+  'verifyPeer = yes',
+  'requireCert = yes',
+  // rsync ends the session itself: no wait for the peer's close_notify after it
+  'TIMEOUTclose = 0',
+  // the handshake's limit (stunnel uses TIMEOUTidle, default 12 h, once data flows): a
+  // connection that does not authenticate within it is closed, as on the data channel
+  'TIMEOUTbusy = 10',
+];
+
+function tlsLines(t: StunnelTls): string[] {
+  return [line('cert', t.cert), line('key', t.key), line('CAfile', t.trust), ...TLS_LINES];
+}
+
+/**
+ * The receiver's stunnel for one session: listens on `host` port 0 (the kernel picks; stunnel
+ * logs which, see boundPort) and hands the decrypted connection to the Unix socket `connect`.
+ */
+export function serverConfig(o: { host: string; connect: string; tls: StunnelTls }): string {
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return [
+    'foreground = yes',
+    'pid =',
+    'syslog = no',
+    // 6 (info) logs the bound port, which boundPort reads
+    'debug = 6',
+    '[session]',
+    line('accept', `${host}:0`),
+    line('connect', o.connect),
+    'socket = l:TCP_NODELAY=1',
+    ...tlsLines(o.tls),
+    '',
+  ].join('\n');
+}
+
+/** The sender's stunnel, in inetd mode: rsync's pipes on one side, `host:port` on the other (foreground: its log goes to stderr, which rsync passes on). */
+export function clientConfig(o: { host: string; port: number; tls: StunnelTls }): string {
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return ['pid =', 'syslog = no', 'foreground = yes', 'debug = 4', 'client = yes', line('connect', `${host}:${o.port}`), 'socket = r:TCP_NODELAY=1', ...tlsLines(o.tls), ''].join('\n');
+}
+
+/** The port in stunnel's "Service [session] (FD=8) bound to 127.0.0.1:33385", if this is that line. */
+export function boundPort(logLine: string): number | undefined {
+  const m = /Service \[session\] \(FD=\d+\) bound to .*:(\d{1,5})$/.exec(logLine.trim());
+  return m ? Number(m[1]) : undefined;
+}

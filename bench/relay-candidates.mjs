@@ -4,9 +4,10 @@
 // interleaved rounds next to raw rsync to a daemon. Stand-ins, not the product: no agent, no
 // ticket, no gRPC; each candidate is only its byte path.
 //   node bench/relay-candidates.mjs [--reps N] [--large-mib M] [--small N] [--out FILE]
-// Needs root (a loop filesystem), socat and stunnel4 (scripts/setup.sh --bench installs them).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Needs root (a loop filesystem), stunnel4 (scripts/setup.sh installs it) and socat (apt-get install socat).
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,12 +31,9 @@ async function daemon(bin, args, port, env) {
   p.done.catch(() => {});
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((res) => {
-      const s = import('node:net').then(({ connect }) => {
-        const c = connect(port, '127.0.0.1');
-        c.once('connect', () => (c.destroy(), res(true)));
-        c.once('error', () => res(false));
-      });
-      void s;
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), res(true)));
+      c.once('error', () => res(false));
     });
     if (ok) return { stop: () => p.kill('SIGKILL') };
     await sleep(25);
@@ -65,7 +63,7 @@ try {
   const argsFile = join(work, 'server-args.json');
   writeFileSync(join(work, 'print-args.mjs'), `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(argsFile)}, JSON.stringify(process.argv.slice(3))); process.exit(1);\n`);
   await exec(rsync, [...FF_FLAGS, '--rsh', `${process.execPath} ${join(work, 'print-args.mjs')}`, `${fs.mnt}/small/`, 'x:.'], { okExitCodes: [12, 255, 1, 5] }).catch(() => {});
-  const serverArgs = JSON.parse((await import('node:fs')).readFileSync(argsFile, 'utf8')).filter((a) => a !== 'rsync');
+  const serverArgs = JSON.parse(readFileSync(argsFile, 'utf8')).filter((a) => a !== 'rsync');
   // serverArgs: --server <flags...> . .  -> the receiver replaces the last with its own destination
   const serverArgv = (dest) => [...serverArgs.slice(0, -1), `${dest}/`];
   log(`server argv: ${serverArgv('DEST').join(' ')}`);
@@ -81,18 +79,16 @@ try {
 
   // 1. today's byte path: node TLS on both sides (the tunnel and the agent's data channel, minus ticket and gRPC)
   {
-    const port = await freePort();
     const pf = join(work, 'node-port');
     const p = spawnProcess({ bin: process.execPath, args: [relay, 'server', 'tls', pf, dst('node')], timeoutMs: 3600_000, env: { ...process.env, ...relayEnv }, okExitCodes: [0, -1, 143] }, true);
     p.done.catch(() => {});
     let nodePort = 0;
     for (let i = 0; i < 200 && !nodePort; i++) {
       try {
-        nodePort = Number((await import('node:fs')).readFileSync(pf, 'utf8'));
+        nodePort = Number(readFileSync(pf, 'utf8'));
       } catch {}
       if (!nodePort) await sleep(25);
     }
-    void port;
     stopAll.push(() => p.kill('SIGKILL'));
     candidates['node TLS both sides (today: tunnel + data channel)'] = {
       args: (set) => [...FF_FLAGS, '--rsh', `${process.execPath} ${relay} client`, `${fs.mnt}/${set}/`, 'x:.'],
@@ -166,7 +162,7 @@ try {
     log(`${set}:`);
     for (const l of labels) log(`  ${String(out.candidates[set][l].median).padStart(9)} ms  ratio ${String(out.candidates[set][l].ratioOfRaw).padEnd(5)} ${l}`);
   }
-  out.load = (await import('node:os')).loadavg().map((x) => round(x));
+  out.load = loadavg().map((x) => round(x));
 } finally {
   for (const s of stopAll.reverse()) await s();
   await fs.destroy();

@@ -131,7 +131,8 @@ async function main() {
     log(`== ${s} done in ${round((now() - t0) / 1000, 1)} s`);
   }
   results.durationS = round((now() - started) / 1000, 1);
-  if (!process.env.FF_BENCH_KEEP)   await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
+  // FF_BENCH_KEEP=1 keeps the scratch folder (the agents' logs) to look at a failed run
+  if (!process.env.FF_BENCH_KEEP) await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
   mkdirSync(o.out, { recursive: true });
   const jsonFile = join(o.out, 'latest.json');
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');

@@ -95,6 +95,27 @@ describe('schedule, metrics and the nagios age check', () => {
     }
   });
 
+  it('schedule install --deep writes a timer running `freezeframe backup --deep`; list shows it and remove deep takes only it', async () => {
+    const dir = join(units, '..', 'deep-units');
+    try {
+      const r = await rig.director(['schedule', 'install', '--backup', 'daily 02:00', '--deep', 'monthly 01:00', '--dir', dir, '--json'], NO_WRAPPER);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res.units.map((u: { job: string; timer: string }) => [u.job, u.timer])).toEqual([['backup', 'freezeframe-backup.timer'], ['deep', 'freezeframe-deep.timer']]);
+      expect(res.units[1].execStart).toBe(`${process.execPath} ${DIRECTOR_MAIN} -i ${rig.inventory} backup --deep`);
+      const service = readFileSync(join(dir, 'freezeframe-deep.service'), 'utf8');
+      expect(service).toContain(`ExecStart=${process.execPath} ${DIRECTOR_MAIN} -i ${rig.inventory} backup --deep\n`);
+      expect(service).toContain(`Description=freezeframe backup --deep of deployment fault\n`);
+      const list = JSON.parse((await rig.director(['schedule', 'list', '--dir', dir, '--json'], NO_WRAPPER)).stdout);
+      expect(list.units.map((t: { job: string }) => t.job).sort()).toEqual(['backup', 'deep']);
+      const removed = await rig.director(['schedule', 'remove', 'deep', '--dir', dir, '--json'], NO_WRAPPER);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(readdirSync(dir).sort()).toEqual(['freezeframe-backup.service', 'freezeframe-backup.timer']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('schedule install refuses hostile schedules naming the field, and units it did not write', async () => {
     for (const hostile of ['daily 02:00; rm -rf /', 'daily 02:00\nExecStartPre=/bin/sh -c id', '$(reboot)', '%h']) {
       const r = await rig.director(['schedule', 'install', '--backup', hostile, '--dir', units, '--json'], NO_WRAPPER);

@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { FfError, parseDuration, type Inventory } from '@freezeframe/common';
-import { SCHEDULED_JOBS, scheduleInstall, scheduleList, scheduleRemove, type ScheduleEntry, type ScheduleInstallResult, type ScheduledJob } from '../engine/schedule.js';
+import { scheduleInstall, scheduleList, scheduleRemove, type ScheduleEntry, type ScheduleInstallResult, type ScheduledJob } from '../engine/schedule.js';
 
 // `freezeframe schedule install|list|remove`: the commander wiring and the human output; the
 // units themselves are engine/schedule.ts's.
@@ -64,13 +64,14 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     .requiredOption('--backup <schedule>', 'when to back up: "daily 02:00", "weekly sun 03:30", "hourly", or a systemd calendar expression')
     .option('--drill <schedule>', 'when to run `freezeframe drill latest` (a restore drill of the newest backup; weekly is usual)')
     .option('--replicate <schedule>', 'when to run `freezeframe replicate` (copies to the remote targets of replicate:; after the backup, e.g. "daily 04:00")')
+    .option('--deep <schedule>', 'when to run `freezeframe backup --deep` (a backup comparing every file by content, which finds what the size-and-time check skips; monthly is usual)')
     .option('--randomized-delay <duration>', 'start each run up to this much later, at random (RandomizedDelaySec=, e.g. 10m)')
     .option('--dir <dir>', 'folder for the units (default /etc/systemd/system; elsewhere nothing is enabled)')
     .option('--name <name>', 'name this set of units freezeframe-<name>-<job> (one set per deployment when this director runs several)')
     .option('--no-enable', 'only write the units: do not run systemctl daemon-reload and enable --now')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (o: { backup: string; drill?: string; replicate?: string; randomizedDelay?: string; dir?: string; name?: string; enable: boolean; json?: boolean }) => {
+    .action(async (o: { backup: string; drill?: string; replicate?: string; deep?: string; randomizedDelay?: string; dir?: string; name?: string; enable: boolean; json?: boolean }) => {
       let randomizedDelayMs: number | undefined;
       if (o.randomizedDelay !== undefined) {
         try {
@@ -80,8 +81,13 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
         }
       }
       const { file, inv } = ctx.inventory();
-      const available = program.commands.map((c) => c.name()).filter((n): n is ScheduledJob => (SCHEDULED_JOBS as readonly string[]).includes(n));
-      const jobs: Partial<Record<ScheduledJob, string>> = { backup: o.backup, ...(o.drill !== undefined ? { drill: o.drill } : {}), ...(o.replicate !== undefined ? { replicate: o.replicate } : {}) };
+      const available = program.commands.map((c) => c.name());
+      const jobs: Partial<Record<ScheduledJob, string>> = {
+        backup: o.backup,
+        ...(o.drill !== undefined ? { drill: o.drill } : {}),
+        ...(o.replicate !== undefined ? { replicate: o.replicate } : {}),
+        ...(o.deep !== undefined ? { deep: o.deep } : {}),
+      };
       const r = await scheduleInstall({
         inventory: resolve(file),
         deployment: inv.deployment,
@@ -106,8 +112,8 @@ export function addScheduleCommands(program: Command, ctx: ScheduleCliContext): 
     });
   schedule
     .command('remove')
-    .description('disable and delete the units of one job (backup, drill, replicate), or of every job')
-    .argument('[job]', 'backup, drill or replicate (default: every job)')
+    .description('disable and delete the units of one job (backup, drill, replicate, deep), or of every job')
+    .argument('[job]', 'backup, drill, replicate or deep (default: every job)')
     .option('--dir <dir>', 'folder of the units (default /etc/systemd/system)')
     .option('--name <name>', 'the set install --name wrote (default: the units without a name)')
     .option('--json', 'print the result as JSON')

@@ -55,6 +55,12 @@ describe('scheduleInstall', () => {
     try {
       const o = { inventory: '/etc/freezeframe/inventory.yaml', deployment: 'uat', jobs: { backup: 'daily 02:00', drill: 'weekly sun 12:00' }, command: ['/usr/bin/freezeframe'], dir, enable: false };
       await expect(scheduleInstall({ ...o, available: ['backup'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: '--drill' } });
+      // deep runs `backup --deep`: the backup command is all it needs
+      const deep = await scheduleInstall({ ...o, jobs: { backup: 'daily 02:00', deep: 'monthly' }, available: ['backup'] });
+      expect(deep.units.map((u) => [u.job, u.service, u.execStart])).toEqual([
+        ['backup', 'freezeframe-backup.service', '/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml backup'],
+        ['deep', 'freezeframe-deep.service', '/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml backup --deep'],
+      ]);
       const r = await scheduleInstall({ ...o, available: ['backup', 'drill'] });
       expect(r.units.map((u) => [u.job, u.execStart])).toEqual([
         ['backup', '/usr/bin/freezeframe -i /etc/freezeframe/inventory.yaml backup'],

@@ -7,7 +7,7 @@ import { FfError, checkName, errorMessage, findBinary, parseDuration, run, write
 // module writes and parses itself; systemd (or `systemd-analyze verify`) is their only reader.
 
 /** The commands a timer can run, each with its own pair of units. */
-export const SCHEDULED_JOBS = ['backup', 'drill', 'replicate'] as const;
+export const SCHEDULED_JOBS = ['backup', 'drill', 'replicate', 'deep'] as const;
 export type ScheduledJob = (typeof SCHEDULED_JOBS)[number];
 
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
@@ -21,8 +21,14 @@ const PATH_CHARS = /^\/[A-Za-z0-9_./@+-]{1,4000}$/;
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const MAX_DELAY_MS = 24 * 3_600_000;
 
-/** What each job's service runs after `freezeframe -i <inventory>`: a drill checks the newest backup. */
-const JOB_ARGS: Record<ScheduledJob, readonly string[]> = { backup: ['backup'], drill: ['drill', 'latest'], replicate: ['replicate'] };
+/**
+ * What each job's service runs after `freezeframe -i <inventory>`: a drill checks the newest
+ * backup; `deep` is a backup that compares every file by content (`backup --deep`), the periodic
+ * check of what the quick check skips.
+ */
+const JOB_ARGS: Record<ScheduledJob, readonly string[]> = { backup: ['backup'], drill: ['drill', 'latest'], replicate: ['replicate'], deep: ['backup', '--deep'] };
+/** The director command a job runs (it must exist in this version to be scheduled). */
+export const jobCommand = (job: ScheduledJob) => JOB_ARGS[job][0]!;
 
 /** `freezeframe-<job>`, or `freezeframe-<name>-<job>` for a named set (one per deployment on a director that runs several). */
 export const unitNames = (job: ScheduledJob, name?: string) => {
@@ -116,7 +122,8 @@ export interface ScheduleInstallOptions {
   /** Schedule string per job (`--backup "daily 02:00"`). */
   jobs: Partial<Record<ScheduledJob, string>>;
   /** Jobs whose command exists in this CLI; the others are refused. */
-  available: readonly ScheduledJob[];
+  /** Director commands this CLI has (a job whose command is missing is refused). */
+  available: readonly string[];
   /** The freezeframe command: its binary, then arguments before `-i` (e.g. node and main.js). */
   command: readonly string[];
   /** RandomizedDelaySec=, in ms (at most 24 h). */
@@ -143,10 +150,11 @@ export interface ScheduleInstallResult {
 export function renderUnits(o: { job: ScheduledJob; deployment: string; schedule: string; onCalendar: string; execStart: string[]; randomizedDelaySec?: number; name?: string }): { service: string; timer: string } {
   const names = unitNames(o.job, o.name);
   const remove = `\`freezeframe schedule remove ${o.job}${o.name ? ` --name ${o.name}` : ''}\` removes it.`;
+  const title = o.job === 'deep' ? 'backup --deep' : o.job;
   const service = [
     `${MARK}; ${remove}`,
     '[Unit]',
-    `Description=freezeframe ${o.job} of deployment ${o.deployment}`,
+    `Description=freezeframe ${title} of deployment ${o.deployment}`,
     'Wants=network-online.target',
     'After=network-online.target',
     '',
@@ -164,7 +172,7 @@ export function renderUnits(o: { job: ScheduledJob; deployment: string; schedule
     `${MARK}; ${remove}`,
     `# schedule: ${o.schedule}`,
     '[Unit]',
-    `Description=freezeframe ${o.job} of deployment ${o.deployment} on schedule`,
+    `Description=freezeframe ${title} of deployment ${o.deployment} on schedule`,
     '',
     '[Timer]',
     `OnCalendar=${o.onCalendar}`,
@@ -216,10 +224,10 @@ async function systemctl(args: string[]): Promise<void> {
 export async function scheduleInstall(o: ScheduleInstallOptions): Promise<ScheduleInstallResult> {
   const dir = o.dir ?? SYSTEM_UNIT_DIR;
   const jobs = SCHEDULED_JOBS.filter((j) => o.jobs[j] !== undefined);
-  if (jobs.length === 0) throw new FfError('INVALID_ARGUMENT', 'nothing to schedule: give --backup (and --drill, --replicate)', { hint: 'freezeframe schedule install --backup "daily 02:00"' });
+  if (jobs.length === 0) throw new FfError('INVALID_ARGUMENT', 'nothing to schedule: give --backup (and --drill, --replicate, --deep)', { hint: 'freezeframe schedule install --backup "daily 02:00"' });
   for (const j of jobs) {
-    if (!o.available.includes(j)) {
-      throw new FfError('INVALID_ARGUMENT', `--${j}: \`freezeframe ${j}\` is not available yet in this version, so it cannot be scheduled; nothing was written`, {
+    if (!o.available.includes(jobCommand(j))) {
+      throw new FfError('INVALID_ARGUMENT', `--${j}: \`freezeframe ${jobCommand(j)}\` is not available yet in this version, so it cannot be scheduled; nothing was written`, {
         details: { field: `--${j}` },
         hint: `schedule the other jobs without --${j}`,
       });

@@ -84,7 +84,7 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'ff-native-test-'));
-    pki = await makePki(join(root, 'pki'), ['director', 'src-1', 'src-2', 'tgt', 'stranger']);
+    pki = await makePki(join(root, 'pki'), ['director', 'src-1', 'src-2', 'tgt', 'tgt-2', 'stranger']);
     for (const s of ['src-1', 'src-2']) {
       mkdirSync(join(data(s), 'sub'), { recursive: true });
       writeFileSync(join(data(s), 'sub', 'big.bin'), randomBytes(8 << 20));
@@ -205,6 +205,26 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     await session.close();
     await received;
     expect(got).toBe(4_000_000);
+  });
+
+  it('an agent that dies leaves no session port listening', async () => {
+    attachLogs();
+    mkdirSync(join(root, 'tgt-2', 'backups'), { recursive: true });
+    const t2 = await startAgent('tgt-2', writeAgentConfig(root, pki, 'tgt-2', `target: { kind: dir, path: ${join(root, 'tgt-2', 'backups')} }\n`));
+    agents.push(t2);
+    const to2 = client(pki, 'director', t2);
+    try {
+      const rcv = await call(to2, 'OpenReceive', { backup_id: HAND_ID, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry: entryName('src-1', data('src-1')) });
+      const hello = await nativeHello(t2.dataPort, { ticket: rcv.ticket, direction: 'backup', args: ARGS, native: true }, pki.files('src-1'));
+      const port = Number(/^OK native (\d+)$/.exec(hello.line)![1]);
+      // the port is node's: it dies with the agent (a stunnel per session port would outlive it)
+      t2.proc.kill('SIGKILL');
+      await t2.proc.done.catch(() => undefined);
+      hello.socket.destroy();
+      expect((await tryPort(port, { files: pki.files('src-1') })).ended).toMatch(/ECONNREFUSED/);
+    } finally {
+      to2.close();
+    }
   });
 
   it('a sender that closes the data channel before its stunnel connects ends the session, and the director learns why', async () => {

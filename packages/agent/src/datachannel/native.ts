@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FfError, errorMessage, findBinary, spawnProcess, type Logger } from '@freezeframe/common';
-import { boundPort, pinnedTrust, serverConfig } from './stunnel.js';
+import { FfError, findBinary, spawnProcess, type Logger, type Spawned } from '@freezeframe/common';
+import { pinnedTrust, serverConfig } from './stunnel.js';
 
 /** What a receiver needs to take sessions to stunnel (see stunnel.ts). */
 export interface NativeReceiver {
@@ -13,7 +13,7 @@ export interface NativeReceiver {
   cert: string;
   key: string;
   ca: Buffer;
-  /** Address the session's stunnel listens on: the data channel's. */
+  /** Address the session's port listens on: the data channel's. */
   host: string;
 }
 
@@ -26,9 +26,9 @@ export interface NativeSession {
    */
   connection: Promise<Socket>;
   /**
-   * Stops stunnel and removes the session's files. After a connection, first lets stunnel
-   * finish it (up to FLUSH_WAIT_MS): rsync's last words to the sender may still be in its
-   * buffers when rsync exits, and killing it then cuts them off.
+   * Closes the port, lets the stunnel that carried the session finish (up to FLUSH_WAIT_MS:
+   * what rsync wrote last may still be in its buffers when rsync exits), stops any other, and
+   * removes the session's files.
    */
   close(): Promise<void>;
 }
@@ -45,50 +45,91 @@ export function findStunnel(): string | undefined {
   return undefined;
 }
 
-/** How long stunnel may take to listen, and the sender to connect after `OK native`. */
-const LISTEN_TIMEOUT_MS = 10_000;
-const FLUSH_WAIT_MS = 5_000;
-/** stunnel's notice lines (debug 5+) for the connection that reached the Unix socket, and its end. */
-const SERVED_RE = /LOG\d\[(\d+)\]: Service \[session\] connected remote server/;
-const ENDED_RE = /LOG\d\[(\d+)\]: Connection (?:closed|reset)/;
+/** How long the sender may take to connect after `OK native`. */
 export const CONNECT_TIMEOUT_MS = 30_000;
+const FLUSH_WAIT_MS = 5_000;
+/** Connections still in their handshake at once (each has a stunnel; a silent one ends after TIMEOUTbusy). */
+const MAX_HANDSHAKES = 8;
+/** stunnel's notice (debug 5) that its connection reached the Unix socket. */
+const SERVED_RE = /LOG\d\[\d+\]: Service \[[^\]]+\] connected remote server/;
+
+function listen(server: Server, ...at: [string] | [number, string]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(...(at as [number, string]), () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
 
 /**
- * Starts stunnel for one session of the peer whose certificate is `peerDer` (just verified by
- * the data channel). Only the first connection reaches the Unix socket: the socket's server
- * closes after it, so a second connection, even from the same peer, ends at stunnel.
+ * Opens one session's port for the peer whose certificate is `peerDer` (just verified by the
+ * data channel). Node listens (port 0: the kernel picks) and gives each accepted connection to
+ * a stunnel of its own in inetd mode, which does the TLS handshake trusting only that
+ * certificate and connects to the session's Unix socket. The first connection there is the
+ * session's: the port and the Unix socket close, and later connections end at stunnel.
  */
 export async function openNativeSession(n: NativeReceiver, peerDer: Buffer, log: Logger, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<NativeSession> {
-  // private to root (0700): the trust file and the socket rsync's bytes pass through
+  // private to root (0700): the trust file, stunnel's config and the socket rsync's bytes pass through
   const dir = await mkdtemp(join(tmpdir(), 'ff-native-'));
   const sock = join(dir, 's.sock');
   const trust = join(dir, 'trust.pem');
-  const server = createServer({ pauseOnConnect: true });
-  let proc: ReturnType<typeof spawnProcess> | undefined;
-  let served: string | undefined;
-  let onEnded = () => {};
-  const ended = new Promise<void>((resolve) => (onEnded = resolve));
+  const conf = join(dir, 'stunnel.conf');
+  const unix = createServer({ pauseOnConnect: true });
+  const tcp = createServer({ pauseOnConnect: true });
+  const stunnels = new Set<Spawned>();
+  let served: Spawned | undefined;
+  const stopListening = () => {
+    if (tcp.listening) tcp.close();
+    if (unix.listening) unix.close();
+  };
   const close = async () => {
-    server.close();
-    if (served !== undefined) await Promise.race([ended, new Promise((r) => setTimeout(r, FLUSH_WAIT_MS).unref())]);
-    proc?.kill('SIGTERM');
-    await proc?.done.catch(() => undefined);
+    stopListening();
+    if (served) await Promise.race([served.done.catch(() => undefined), new Promise((r) => setTimeout(r, FLUSH_WAIT_MS).unref())]);
+    for (const p of stunnels) p.kill('SIGKILL');
+    await Promise.all([...stunnels].map((p) => p.done.catch(() => undefined)));
     await rm(dir, { recursive: true, force: true });
   };
   try {
     await writeFile(trust, pinnedTrust(n.ca, peerDer), { mode: 0o600, flag: 'wx' });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(sock, () => resolve());
+    await writeFile(conf, serverConfig({ connect: sock, tls: { cert: n.cert, key: n.key, trust } }), { mode: 0o600, flag: 'wx' });
+    await listen(unix, sock);
+    await listen(tcp, 0, n.host);
+    const address = tcp.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    tcp.on('connection', (raw) => {
+      if (stunnels.size >= MAX_HANDSHAKES) {
+        raw.destroy();
+        return;
+      }
+      const p = spawnProcess({
+        bin: n.stunnel,
+        args: [conf],
+        inOut: raw,
+        // the session's own limit: close() ends it sooner
+        timeoutMs: 25 * 3_600_000,
+        okExitCodes: [0, 1],
+        logger: log,
+        onStderrLine: (l) => {
+          if (SERVED_RE.test(l)) served ??= p;
+          // refusals (another certificate, no TLS) and errors: the audit trail of the port
+          else if (/LOG[0-4]\[/.test(l)) log.warn({ remote: raw.remoteAddress, stunnel: l.replace(/^\S+ \S+ /, '') }, 'native byte path: stunnel');
+        },
+      });
+      // stunnel has its own copy of the descriptor
+      raw.destroy();
+      stunnels.add(p);
+      void p.done.catch(() => undefined).finally(() => stunnels.delete(p));
     });
     const connection = new Promise<Socket>((resolve, reject) => {
       const timer = setTimeout(() => reject(new FfError('DEADLINE_EXCEEDED', `the sender did not connect to the native byte path within ${connectTimeoutMs} ms`)), connectTimeoutMs);
       timer.unref();
-      server.on('connection', (c) => {
+      unix.on('connection', (c) => {
         // one connection per session: anything after the first is dropped here
-        if (server.listening) {
+        if (unix.listening) {
           clearTimeout(timer);
-          server.close();
+          stopListening();
           resolve(c);
         } else {
           c.destroy();
@@ -96,36 +137,7 @@ export async function openNativeSession(n: NativeReceiver, peerDer: Buffer, log:
       });
     });
     connection.catch(() => undefined);
-    let onPort: (p: number) => void = () => {};
-    const port = new Promise<number>((resolve) => (onPort = resolve));
-    proc = spawnProcess({
-      bin: n.stunnel,
-      args: ['-fd', '0'],
-      input: serverConfig({ host: n.host, connect: sock, tls: { cert: n.cert, key: n.key, trust } }),
-      // the session's own limit: stunnel lives as long as the transfer, which close() ends
-      timeoutMs: 25 * 3_600_000,
-      okExitCodes: [0],
-      logger: log,
-      onStderrLine: (l) => {
-        const p = boundPort(l);
-        const s = SERVED_RE.exec(l)?.[1];
-        if (s !== undefined) served ??= s;
-        if (served !== undefined && ENDED_RE.exec(l)?.[1] === served) onEnded();
-        if (p !== undefined) onPort(p);
-        else if (/LOG[0-4]\[/.test(l)) log.warn({ stunnel: l.replace(/^\S+ \S+ /, '') }, 'native byte path: stunnel');
-      },
-    });
-    const exited = proc.done.then(
-      (r) => Promise.reject(new FfError('INTERNAL', `stunnel exited (${r.code}) before it listened: ${r.stderr.trim().split('\n').slice(-3).join('; ')}`)),
-      (e: unknown) => Promise.reject(new FfError('INTERNAL', `stunnel did not start: ${errorMessage(e)}`, { cause: e })),
-    );
-    exited.catch(() => undefined);
-    const listening = await Promise.race([
-      port,
-      exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new FfError('DEADLINE_EXCEEDED', `stunnel did not listen within ${LISTEN_TIMEOUT_MS} ms`)), LISTEN_TIMEOUT_MS).unref()),
-    ]);
-    return { port: listening, connection, close };
+    return { port, connection, close };
   } catch (e) {
     await close();
     throw e;

@@ -7,8 +7,8 @@ import { X509Certificate } from 'node:crypto';
  * data channel: client certificate, ticket, rsync's arguments, the receiver's destination. Then,
  * instead of relaying every byte through node's one thread, the receiver answers
  * `OK native <port>` and both sides start stunnel (OpenSSL in C): the sender's in inetd mode on
- * rsync's own pipes, the receiver's on a port of its own for this one session, handing the
- * decrypted stream to the receiving rsync through a Unix socket. Each stunnel trusts exactly one
+ * rsync's own pipes, the receiver's (one per connection, in inetd mode) behind a port of its own
+ * for this one session, handing the decrypted stream to the receiving rsync through a Unix socket. Each stunnel trusts exactly one
  * certificate, the peer's that node has just verified on the data channel (`verifyPeer`, with
  * its chain to the freezeframe CA: `verifyChain`); any other certificate, even one from the same
  * CA, is refused.
@@ -56,19 +56,19 @@ function tlsLines(t: StunnelTls): string[] {
 }
 
 /**
- * The receiver's stunnel for one session: listens on `host` port 0 (the kernel picks; stunnel
- * logs which, see boundPort) and hands the decrypted connection to the Unix socket `connect`.
+ * The receiver's stunnel for one connection of a session, in inetd mode: the accepted TCP
+ * connection is its stdin and stdout, and the decrypted stream goes to the Unix socket
+ * `connect`. One process per connection (native.ts owns the listening port): nothing of a
+ * session outlives its agent except a connection still running.
  */
-export function serverConfig(o: { host: string; connect: string; tls: StunnelTls }): string {
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+export function serverConfig(o: { connect: string; tls: StunnelTls }): string {
   return [
-    'foreground = yes',
     'pid =',
     'syslog = no',
-    // 6 (info) logs the bound port, which boundPort reads
-    'debug = 6',
-    '[session]',
-    line('accept', `${host}:0`),
+    // foreground: the log goes to stderr, which the agent reads; 5 (notice) names the connection
+    // that reached the Unix socket (SERVED_RE in native.ts)
+    'foreground = yes',
+    'debug = 5',
     line('connect', o.connect),
     'socket = l:TCP_NODELAY=1',
     ...tlsLines(o.tls),
@@ -80,10 +80,4 @@ export function serverConfig(o: { host: string; connect: string; tls: StunnelTls
 export function clientConfig(o: { host: string; port: number; tls: StunnelTls }): string {
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return ['pid =', 'syslog = no', 'foreground = yes', 'debug = 4', 'client = yes', line('connect', `${host}:${o.port}`), 'socket = r:TCP_NODELAY=1', ...tlsLines(o.tls), ''].join('\n');
-}
-
-/** The port in stunnel's "Service [session] (FD=8) bound to 127.0.0.1:33385", if this is that line. */
-export function boundPort(logLine: string): number | undefined {
-  const m = /Service \[session\] \(FD=\d+\) bound to .*:(\d{1,5})$/.exec(logLine.trim());
-  return m ? Number(m[1]) : undefined;
 }

@@ -72,9 +72,11 @@ export async function openDrillDir(cfg: Pick<AgentConfig, 'name' | 'restoreDirs'
       try {
         next = await d.dir(name, opts.create && i >= rootDepth ? { create: 0o700 } : {});
       } catch (e) {
-        if (isFfError(e, 'FAILED_PRECONDITION') && typeof e.details?.path === 'string') {
+        if (isFfError(e, 'FAILED_PRECONDITION') && e.details?.reason === 'link') {
           throw refuse(use, 'FAILED_PRECONDITION', `${field} ${path}: ${shown} is a symbolic link; a ${use.what} is never reached through a link`, `name the real folder (no links on the way) in restoreDirs and as ${use.namedBy}`, shown);
         }
+        // another user's folder, or one swapped in while it was made (safe-fs says which)
+        if (isFfError(e, 'FAILED_PRECONDITION') && typeof e.details?.path === 'string') throw refuse(use, 'FAILED_PRECONDITION', `${field} ${path}: ${e.message}`, e.hint ?? `name a folder root owns as ${use.namedBy}`, shown);
         if (codeOf(e) === 'ENOTDIR') throw refuse(use, 'FAILED_PRECONDITION', `${field} ${path}: ${shown} is not a folder`, `name a folder as ${use.namedBy}`, shown);
         throw e;
       }

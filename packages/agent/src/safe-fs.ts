@@ -23,7 +23,7 @@ const mayBeLink = (e: unknown) => codeOf(e) === 'ELOOP' || codeOf(e) === 'ENOTDI
 export function linkRefused(path: string): FfError {
   return new FfError('FAILED_PRECONDITION', `${path} is a symbolic link where the layout has none; the agent (root) does not follow links that another user could have placed`, {
     hint: 'replace the link with the folder or file itself (tables on another disk: mount the disk there instead)',
-    details: { path },
+    details: { path, reason: 'link' },
   });
 }
 
@@ -33,6 +33,63 @@ function onlyRootCanReplace(parent: Stats, entry: Stats): boolean {
   if ((parent.mode & 0o022) === 0) return true;
   // sticky (like /tmp): others may add names, but only the owner can replace this one
   return (parent.mode & 0o1000) !== 0 && entry.uid === 0;
+}
+
+// Tests only: runs between a mkdir and the open of the same name that follows it, the moment a
+// user who can write the parent would rename a folder of theirs in. No hook-free test lands a
+// rename inside that window every time (both calls wait their turn in libuv's thread pool), yet
+// a test must show the check after the open refusing what lands there. Reachable only through
+// `safeFsTestSeam`, never from config or env.
+let afterMkdir: ((path: string) => Promise<void> | void) | undefined;
+
+/** For tests only (see afterMkdir above): `fn` runs right after each mkdir of this module. */
+export const safeFsTestSeam = {
+  afterMkdir(fn: ((path: string) => Promise<void> | void) | undefined): void {
+    afterMkdir = fn;
+  },
+};
+
+const agentUid = (): number => process.geteuid?.() ?? 0;
+
+/** The error for a folder the agent made that was something else by the time it opened it; names the path. */
+function replacedRefused(path: string, why: string): FfError {
+  return new FfError('FAILED_PRECONDITION', `${path} was replaced while the agent (root) created it (${why}); refused: another user can write the folder holding it`, {
+    hint: `find who can write ${join(path, '..')} and why they touched it; remove ${path} and try again`,
+    details: { path },
+  });
+}
+
+/**
+ * Checks that `fh`, opened by name after mkdir(name, mode), is the folder that mkdir made: a
+ * user who can write the parent could rename a folder of theirs in between. Only the agent
+ * can own a folder it just made, with no mode bits beyond those asked and nothing in it yet.
+ */
+async function checkJustMade(fh: FileHandle, path: string, mode: number): Promise<void> {
+  const st = await fh.stat();
+  const uid = agentUid();
+  let why: string | undefined;
+  if (!st.isDirectory()) why = 'not a folder';
+  else if (st.uid !== uid) why = `owned by uid ${st.uid}, not ${uid}`;
+  // setgid may come from the parent (Linux passes it on to new folders); the permission bits may not
+  else if ((st.mode & 0o777 & ~mode) !== 0) why = `mode 0${(st.mode & 0o777).toString(8)}, asked 0${mode.toString(8)}`;
+  // a new folder has no subfolder (nlink 2; btrfs says 1) and no entry
+  else if (st.nlink > 2 || (await readdir(`/proc/self/fd/${fh.fd}`)).length > 0) why = 'not empty';
+  if (why) throw replacedRefused(path, why);
+}
+
+/**
+ * A folder the agent would have made, found already there: the agent's own (a retry) or
+ * `owner`'s (the application's folder it places files in). Another user's would have the
+ * agent work, as root, in a folder that user controls.
+ */
+async function checkOwnFolder(fh: FileHandle, path: string, owner?: { uid: number }): Promise<void> {
+  const st = await fh.stat();
+  const uid = agentUid();
+  if (st.uid === uid || st.uid === owner?.uid) return;
+  throw new FfError('FAILED_PRECONDITION', `${path} is owned by uid ${st.uid}, not by the agent (uid ${uid})${owner ? ` or uid ${owner.uid}` : ''}; the agent makes this folder itself and does not use one another user placed there`, {
+    hint: `remove ${path} (or give it to uid ${uid}) and try again`,
+    details: { path },
+  });
 }
 
 /** A folder held open; `path` is only for messages. Close it when done. */
@@ -91,9 +148,12 @@ export class SafeDir {
   /**
    * Opens the folder `name` inside, refusing a link. Missing: undefined, or with `create`
    * made with that mode (and, when `owner` is given, given to that owner: the agent made it).
+   * With `create`, the folder is one the agent makes for itself: one found there already must
+   * be the agent's (a retry) or `owner`'s, never a folder another user placed.
    */
   async dir(name: string, opts: { create?: number; owner?: { uid: number; gid: number } } = {}): Promise<SafeDir | undefined> {
     let fh: FileHandle;
+    let made = false;
     try {
       fh = await this.openDir(name);
     } catch (e) {
@@ -102,12 +162,21 @@ export class SafeDir {
         throw e;
       }
       await mkdir(this.at(name), { mode: opts.create });
+      await afterMkdir?.(this.show(name));
       fh = await this.openDir(name);
-      // fchown on the folder just opened with O_NOFOLLOW: no name is resolved again
-      if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid).catch(async (e2: unknown) => {
-        await fh.close();
-        throw e2;
-      });
+      made = true;
+    }
+    try {
+      if (made) {
+        await checkJustMade(fh, this.show(name), opts.create!);
+        // fchown on the folder just opened with O_NOFOLLOW and checked: no name is resolved again
+        if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
+      } else if (opts.create !== undefined) {
+        await checkOwnFolder(fh, this.show(name), opts.owner);
+      }
+    } catch (e) {
+      await fh.close();
+      throw e;
     }
     return SafeDir.fromHandle(this.show(name), fh);
   }
@@ -187,6 +256,8 @@ export async function openTrustedDir(path: string, opts: { create?: boolean } = 
   let dir = await rootFh();
   const todo = path.split('/').filter((c) => c !== '' && c !== '.');
   let links = 0;
+  /** The name just made, still to be checked once opened. */
+  let made: string | undefined;
   try {
     while (todo.length > 0) {
       const name = todo.shift()!;
@@ -195,13 +266,28 @@ export async function openTrustedDir(path: string, opts: { create?: boolean } = 
         fh = await open(name === '..' ? `${dir.fdPath}/..` : dir.at(name), DIR_FLAGS);
       } catch (e) {
         if (codeOf(e) === 'ENOENT' && opts.create) {
-          await mkdir(dir.at(name), { mode: 0o700 }).catch((e2: unknown) => {
-            if (codeOf(e2) !== 'EEXIST') throw e2;
-          });
+          made = await mkdir(dir.at(name), { mode: 0o700 }).then(
+            () => name,
+            (e2: unknown) => {
+              // made by someone else meanwhile: an existing folder, taken as one
+              if (codeOf(e2) !== 'EEXIST') throw e2;
+              return undefined;
+            },
+          );
+          if (made) await afterMkdir?.(dir.show(name));
           todo.unshift(name);
           continue;
         }
+        made = undefined;
         if (!mayBeLink(e) || name === '..') throw e;
+      }
+      if (fh && made === name) {
+        made = undefined;
+        const opened = fh;
+        await checkJustMade(opened, dir.show(name), 0o700).catch(async (e: unknown) => {
+          await opened.close();
+          throw e;
+        });
       }
       if (!fh) {
         const shown = dir.show(name);

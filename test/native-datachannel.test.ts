@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { entryName, findBinary, silentLogger, spawnProcess, type AgentClient } from '@freezeframe/common';
@@ -136,6 +136,9 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     await sleep(200);
     expect(descendants(tgt.proc.child.pid!, 'stunnel4')).toEqual([]);
     expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
+    // both sides' files are under runDir, and gone
+    expect(readdirSync(join(root, 'tgt', 'run', 'native'))).toEqual([]);
+    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
   });
 
   it('a sender with nativeBytePath: off does not ask, and node relays as before', async () => {
@@ -180,17 +183,21 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
   });
 
   it('what the receiving side wrote last reaches the sender before the session is closed', async () => {
-    // a program writes 4 MB into the session and exits, and the session is closed at once: what
-    // is still in the Unix socket and stunnel's buffers then must not be cut off (close() lets
-    // stunnel finish its connection first; stopping it at once did not lose data in six tries
-    // here either, so this guards the property rather than proving the wait)
+    // rsync's last bytes are still on their way when it exits and the session is closed: held
+    // here by stopping the session's stunnel until close() has begun, so a close() that stopped
+    // stunnel at once would cut them off
     const files = pki.files('tgt');
     const peer = pki.files('src-1');
+    const dir = join(root, 'sessions');
+    mkdirSync(dir, { mode: 0o700 });
     const session = await openNativeSession(
-      { stunnel: findStunnel()!, cert: files.cert, key: files.key, ca: readFileSync(files.ca), host: '127.0.0.1' },
+      { stunnel: findStunnel()!, cert: files.cert, key: files.key, ca: readFileSync(files.ca), host: '127.0.0.1', dir },
       new X509Certificate(readFileSync(peer.cert)).raw,
       silentLogger,
     );
+    const total = 4_000_000;
+    // fits in the Unix socket's buffer while stunnel is stopped
+    const last = 64 << 10;
     let got = 0;
     const received = new Promise<void>((resolve, reject) => {
       const c = tls.connect({ host: '127.0.0.1', port: session.port, ca: readFileSync(peer.ca), cert: readFileSync(peer.cert), key: readFileSync(peer.key), checkServerIdentity: () => undefined });
@@ -199,12 +206,26 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
       c.on('close', () => resolve());
     });
     const conn = await session.connection;
-    const writer = spawnProcess({ bin: findBinary('head'), args: ['-c', String(4_000_000), '/dev/zero'], timeoutMs: 30_000, inOut: conn });
+    const write = (bytes: number) => spawnProcess({ bin: findBinary('head'), args: ['-c', String(bytes), '/dev/zero'], timeoutMs: 30_000, inOut: conn }).done;
+    await write(total - last);
+    // all of it arrived: the bytes written next are the only ones in flight
+    while (got < total - last) await sleep(10);
+    const stunnels = descendants(process.pid, basename(findStunnel()!));
+    expect(stunnels).toHaveLength(1);
+    process.kill(stunnels[0]!, 'SIGSTOP');
+    await write(last);
     conn.destroy();
-    await writer.done;
-    await session.close();
+    const closed = session.close();
+    await sleep(300);
+    try {
+      process.kill(stunnels[0]!, 'SIGCONT');
+    } catch {
+      // already killed by close()
+    }
+    await closed;
     await received;
-    expect(got).toBe(4_000_000);
+    expect(got).toBe(total);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('an agent that dies leaves no session port listening', async () => {
@@ -222,6 +243,12 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
       await t2.proc.done.catch(() => undefined);
       hello.socket.destroy();
       expect((await tryPort(port, { files: pki.files('src-1') })).ended).toMatch(/ECONNREFUSED/);
+      // the session's files stay under runDir (not in /tmp) until the agent starts again
+      const left = join(root, 'tgt-2', 'run', 'native');
+      expect(readdirSync(left)).toHaveLength(1);
+      const again = await startAgent('tgt-2', join(root, 'tgt-2', 'agent.yaml'));
+      agents.push(again);
+      expect(readdirSync(left)).toEqual([]);
     } finally {
       to2.close();
     }

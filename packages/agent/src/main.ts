@@ -10,7 +10,8 @@
  */
 // first: no inspector may open, by SIGUSR1 or an inherited --inspect (see the module)
 import '@freezeframe/common/no-inspector';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   FfError,
@@ -30,6 +31,7 @@ import {
 import type { AgentContext } from './context.js';
 import { createDataChannel } from './datachannel/server.js';
 import { findStunnel } from './datachannel/native.js';
+import { NATIVE_RUN_DIR } from './datachannel/stunnel.js';
 import { replicaOf, replicaReceiver } from './rpc/replica.js';
 import { FreezeLease } from './lease.js';
 import { createFreeze } from './providers/freeze/index.js';
@@ -160,6 +162,14 @@ async function main(): Promise<void> {
   } catch (e) {
     die(2, `${values.config}: runDir: cannot create ${config.runDir}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
+  const nativeDir = join(config.runDir, NATIVE_RUN_DIR);
+  try {
+    // what the sessions and transfers of an agent that was killed left there
+    await rm(nativeDir, { recursive: true, force: true });
+    await mkdir(nativeDir, { mode: 0o700 });
+  } catch (e) {
+    die(2, `${values.config}: runDir: cannot empty ${nativeDir}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+  }
   if (ctx.freeze) {
     ctx.lease = new FreezeLease({ provider: ctx.freeze, runDir: config.runDir, maxLeaseMs: config.freezeLeaseMaxMs, log });
     // a previous run that died while frozen must not leave the applications paused
@@ -171,7 +181,7 @@ async function main(): Promise<void> {
   const stunnel = config.nativeBytePath === 'auto' ? findStunnel() : undefined;
   if (stunnel) ctx.stunnel = stunnel;
   else if (config.nativeBytePath === 'auto') log.warn('stunnel is not installed (Debian package stunnel4): the data channel relays bytes through node, which is slower');
-  const native = stunnel ? { stunnel, cert: config.tls.cert, key: config.tls.key, ca: tlsMaterial.ca, host: da.host } : undefined;
+  const native = stunnel ? { stunnel, cert: config.tls.cert, key: config.tls.key, ca: tlsMaterial.ca, host: da.host, dir: nativeDir } : undefined;
   const data = createDataChannel({ tls: tlsMaterial, tickets: ctx.tickets, log: log.child({ part: 'data' }), ...(receiveReplica ? { receiveReplica } : {}), ...(native ? { native } : {}) });
   ctx.activeSessions = data.active;
   ctx.receiveFailures = data.recentFailures;

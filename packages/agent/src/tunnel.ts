@@ -8,14 +8,14 @@
  *
  * With FF_TUNNEL_STUNNEL (the agent found stunnel) it asks for the native byte path; a receiver
  * that answers `OK native <port>` gets rsync's bytes from stunnel on rsync's own pipes, and this
- * process only waits (datachannel/stunnel.ts).
+ * process only waits (datachannel/stunnel.ts). Its files for stunnel go in FF_TUNNEL_DIR, the
+ * transfer's folder under the agent's runDir, which the agent removes when rsync ends.
  */
 // first: rsync sends this root process SIGUSR1 when it fails, which would open node's inspector
 import '@freezeframe/common/no-inspector';
 import { RevocationList } from '@freezeframe/common/crl';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { connectDataChannel } from './datachannel/client.js';
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   }
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
   const stunnel = process.env.FF_TUNNEL_STUNNEL;
+  const dir = stunnel ? env('FF_TUNNEL_DIR') : undefined;
   socket.write(JSON.stringify({ ticket, direction, args, ...(stunnel ? { native: true } : {}) }) + '\n');
   let answer: { line: string; rest: Buffer };
   try {
@@ -78,12 +79,12 @@ async function main(): Promise<void> {
     fail(`${peer} did not answer: ${(e as Error).message}`, 12);
   }
   const native = NATIVE_OK_RE.exec(answer.line);
-  if (native && stunnel) {
+  if (native && stunnel && dir) {
     // from here on the transfer's fate is stunnel's: the control connection closing (the
     // receiver ends it once its rsync is done) must not end this process before stunnel's
     socket.removeAllListeners('error');
     socket.on('error', () => undefined);
-    const code = await viaStunnel(stunnel, socket, { host, port: Number(native[1]), ca, cert: env('FF_TLS_CERT'), key: env('FF_TLS_KEY') });
+    const code = await viaStunnel(stunnel, socket, { host, port: Number(native[1]), ca, cert: env('FF_TLS_CERT'), key: env('FF_TLS_KEY'), dir });
     socket.destroy();
     process.exit(code);
   }
@@ -100,8 +101,9 @@ async function main(): Promise<void> {
  * the receiver's certificate this data-channel connection was verified with; returns the exit
  * code for rsync (12 when stunnel failed).
  */
-async function viaStunnel(bin: string, socket: TLSSocket, o: { host: string; port: number; ca: Buffer; cert: string; key: string }): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'ff-tunnel-'));
+async function viaStunnel(bin: string, socket: TLSSocket, o: { host: string; port: number; ca: Buffer; cert: string; key: string; dir: string }): Promise<number> {
+  // 0700; a kill of rsync's process group skips the removal below, the agent's of o.dir does not
+  const dir = mkdtempSync(join(o.dir, 'ff-tunnel-'));
   try {
     const trust = join(dir, 'trust.pem');
     writeFileSync(trust, pinnedTrust(o.ca, socket.getPeerCertificate(true).raw), { mode: 0o600, flag: 'wx' });

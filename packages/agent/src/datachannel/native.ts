@@ -1,6 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FfError, findBinary, spawnProcess, type Logger, type Spawned } from '@freezeframe/common';
 import { pinnedTrust, serverConfig } from './stunnel.js';
@@ -15,6 +14,11 @@ export interface NativeReceiver {
   ca: Buffer;
   /** Address the session's port listens on: the data channel's. */
   host: string;
+  /**
+   * Folder in which each session makes its own (NATIVE_RUN_DIR under the agent's runDir, 0700,
+   * emptied at agent start): what an agent killed mid-session leaves is removed at its next start.
+   */
+  dir: string;
 }
 
 export interface NativeSession {
@@ -26,9 +30,9 @@ export interface NativeSession {
    */
   connection: Promise<Socket>;
   /**
-   * Closes the port, lets the stunnel that carried the session finish (up to FLUSH_WAIT_MS:
-   * what rsync wrote last may still be in its buffers when rsync exits), stops any other, and
-   * removes the session's files.
+   * Closes the port, lets the session's stunnels finish (up to FLUSH_WAIT_MS: what rsync wrote
+   * last may still be in their buffers when rsync exits), stops what is left, and removes the
+   * session's files.
    */
   close(): Promise<void>;
 }
@@ -50,8 +54,6 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 const FLUSH_WAIT_MS = 5_000;
 /** Connections still in their handshake at once (each has a stunnel; a silent one ends after TIMEOUTbusy). */
 const MAX_HANDSHAKES = 8;
-/** stunnel's notice (debug 5) that its connection reached the Unix socket. */
-const SERVED_RE = /LOG\d\[\d+\]: Service \[[^\]]+\] connected remote server/;
 
 function listen(server: Server, ...at: [string] | [number, string]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -72,23 +74,25 @@ function listen(server: Server, ...at: [string] | [number, string]): Promise<voi
  */
 export async function openNativeSession(n: NativeReceiver, peerDer: Buffer, log: Logger, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<NativeSession> {
   // private to root (0700): the trust file, stunnel's config and the socket rsync's bytes pass through
-  const dir = await mkdtemp(join(tmpdir(), 'ff-native-'));
+  const dir = await mkdtemp(join(n.dir, 'ff-native-'));
   const sock = join(dir, 's.sock');
   const trust = join(dir, 'trust.pem');
   const conf = join(dir, 'stunnel.conf');
   const unix = createServer({ pauseOnConnect: true });
   const tcp = createServer({ pauseOnConnect: true });
   const stunnels = new Set<Spawned>();
-  let served: Spawned | undefined;
   const stopListening = () => {
     if (tcp.listening) tcp.close();
     if (unix.listening) unix.close();
   };
   const close = async () => {
     stopListening();
-    if (served) await Promise.race([served.done.catch(() => undefined), new Promise((r) => setTimeout(r, FLUSH_WAIT_MS).unref())]);
+    const ended = () => Promise.all([...stunnels].map((p) => p.done.catch(() => undefined)));
+    // all of them, not only the one that carried the session: any other is still in its
+    // handshake, which TIMEOUTbusy ends anyway
+    await Promise.race([ended(), new Promise((r) => setTimeout(r, FLUSH_WAIT_MS).unref())]);
     for (const p of stunnels) p.kill('SIGKILL');
-    await Promise.all([...stunnels].map((p) => p.done.catch(() => undefined)));
+    await ended();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -112,9 +116,8 @@ export async function openNativeSession(n: NativeReceiver, peerDer: Buffer, log:
         okExitCodes: [0, 1],
         logger: log,
         onStderrLine: (l) => {
-          if (SERVED_RE.test(l)) served ??= p;
           // refusals (another certificate, no TLS) and errors: the audit trail of the port
-          else if (/LOG[0-4]\[/.test(l)) log.warn({ remote: raw.remoteAddress, stunnel: l.replace(/^\S+ \S+ /, '') }, 'native byte path: stunnel');
+          if (/LOG[0-4]\[/.test(l)) log.warn({ remote: raw.remoteAddress, stunnel: l.replace(/^\S+ \S+ /, '') }, 'native byte path: stunnel');
         },
       });
       // stunnel has its own copy of the descriptor

@@ -17,6 +17,13 @@ import { X509Certificate } from 'node:crypto';
 /** `OK native <port>`: the receiver's answer that takes the session to stunnel. */
 export const NATIVE_OK_RE = /^OK native (\d{1,5})$/;
 
+/**
+ * The folder under the agent's runDir that holds both sides' files of the native byte path (trust
+ * files, stunnel's config, the receiver's Unix socket), each session's or transfer's in a folder
+ * of its own. The agent empties it at start: what a killed agent or tunnel left goes then.
+ */
+export const NATIVE_RUN_DIR = 'native';
+
 export interface StunnelTls {
   /** Our certificate and key (files). */
   cert: string;
@@ -65,8 +72,7 @@ export function serverConfig(o: { connect: string; tls: StunnelTls }): string {
   return [
     'pid =',
     'syslog = no',
-    // foreground: the log goes to stderr, which the agent reads; 5 (notice) names the connection
-    // that reached the Unix socket (SERVED_RE in native.ts)
+    // foreground: the log goes to stderr, which the agent reads (native.ts logs levels 0-4)
     'foreground = yes',
     'debug = 5',
     line('connect', o.connect),

@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { FfError, checkName, errorMessage, isFfError, isHost, isTicket } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
+import { NATIVE_RUN_DIR } from '../datachannel/stunnel.js';
 import type { SentListWriter } from '../sent-list.js';
 import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
 
@@ -80,6 +82,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.deep ? { checksum: true } : {}),
       ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls, stunnel: ctx.stunnel },
+      tunnelDir: join(ctx.config.runDir, NATIVE_RUN_DIR),
       signal,
       logger: log,
       onProgress: (p) => {

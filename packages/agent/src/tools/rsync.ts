@@ -1,3 +1,4 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +111,8 @@ export interface TunnelEnv {
   tls: { ca: string; cert: string; key: string; crl?: string | undefined };
   /** stunnel's path: ask the receiver for the native byte path. */
   stunnel?: string | undefined;
+  /** With stunnel: the transfer's own folder for the tunnel's files (rsyncPush makes it in `tunnelDir`). */
+  dir?: string | undefined;
 }
 
 export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
@@ -124,6 +127,7 @@ export function tunnelEnvVars(t: TunnelEnv): Record<string, string> {
     FF_TLS_KEY: t.tls.key,
     ...(t.tls.crl !== undefined ? { FF_TLS_CRL: t.tls.crl } : {}),
     ...(t.stunnel ? { FF_TUNNEL_STUNNEL: t.stunnel } : {}),
+    ...(t.dir ? { FF_TUNNEL_DIR: t.dir } : {}),
   };
 }
 
@@ -148,6 +152,11 @@ export interface RsyncPushOptions {
   /** Symlinks stored munged by a receiver (`/rsyncd-munged/...`, dir targets) are sent back as they were. */
   unmungeLinks?: boolean;
   tunnel: TunnelEnv;
+  /**
+   * With tunnel.stunnel: a private folder (under runDir) in which each transfer gets one for the
+   * tunnel's files, removed when rsync ends, also when it was killed.
+   */
+  tunnelDir?: string;
   onProgress?: (p: RsyncProgress) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -257,27 +266,33 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
 
 /** Runs the local rsync client sending `from` through the data-channel tunnel. */
 export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
-  let contentOnly = 0;
-  const r = await run({
-    bin: findBinary('rsync'),
-    args: rsyncPushArgs(o),
-    env: { ...tunnelEnvVars(o.tunnel), ...(o.itemize ? CHECKSUM_ENV : {}) },
-    timeoutMs: o.timeoutMs ?? 24 * 3_600_000,
-    ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.logger ? { logger: o.logger } : {}),
-    onStdoutLine: (line) => {
-      const item = line.startsWith(ITEM_MARK) ? parseItemLine(line) : undefined;
-      if (item) {
-        if (!isSentFile(item)) return;
-        o.onSent?.(item.name, item.sum!);
-        if (isContentOnlyChange(item)) contentOnly++;
-        return;
-      }
-      const p = parseProgressLine(line);
-      if (p) o.onProgress?.(p);
-    },
-  });
-  return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly };
+  // the tunnel removes its own files, except when a cancel kills rsync's process group
+  const dir = o.tunnel.stunnel && o.tunnelDir ? await mkdtemp(join(o.tunnelDir, 'send-')) : undefined;
+  try {
+    let contentOnly = 0;
+    const r = await run({
+      bin: findBinary('rsync'),
+      args: rsyncPushArgs(o),
+      env: { ...tunnelEnvVars(dir ? { ...o.tunnel, dir } : o.tunnel), ...(o.itemize ? CHECKSUM_ENV : {}) },
+      timeoutMs: o.timeoutMs ?? 24 * 3_600_000,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.logger ? { logger: o.logger } : {}),
+      onStdoutLine: (line) => {
+        const item = line.startsWith(ITEM_MARK) ? parseItemLine(line) : undefined;
+        if (item) {
+          if (!isSentFile(item)) return;
+          o.onSent?.(item.name, item.sum!);
+          if (isContentOnlyChange(item)) contentOnly++;
+          return;
+        }
+        const p = parseProgressLine(line);
+        if (p) o.onProgress?.(p);
+      },
+    });
+    return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly };
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

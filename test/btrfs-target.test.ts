@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { BtrfsTarget } from '@freezeframe/agent/providers/target/btrfs.js';
 import { isReadOnlySubvolume, isSubvolume, subvolumeCreate } from '@freezeframe/agent/tools/btrfs.js';
 import { call, client, waitForLog } from './support/agents.js';
-import { startRig, type Rig } from './support/fault-rig.js';
+import { readRecord, recordIds, startRig, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/security-rig.js';
@@ -340,6 +340,80 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
     expect(readFileSync(join(vol, 'big.bin')).equals(before)).toBe(true);
     expect(readFileSync(join(vol, 'small.txt'), 'utf8')).toBe('small\n');
     expect(existsSync(join(vol, 'new.txt'))).toBe(false);
+  });
+
+  it("a restore's check re-reads a random sample of an unchanged snapshot; --verify-all re-reads every file", async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    mkdirSync(join(vol, 'many'), { recursive: true });
+    for (let i = 0; i < 250; i++) writeFileSync(join(vol, 'many', `f-${i}`), `file ${i}\n`);
+    const id = await backup();
+    const verified = async (args: string[]) => {
+      const r = await rig.director(['restore', id, '--json', ...args]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      return json(r.stdout).record.verified as { filesChecked: number; method: string };
+    };
+    const sampled = await verified([]);
+    expect(sampled.filesChecked).toBe(100);
+    expect(sampled.method).toMatch(/^100 of \d+ files re-read, chosen at random; read-only snapshot unchanged since it was taken \(generation \d+\)/);
+    const all = await verified(['--verify-all']);
+    expect(all.filesChecked).toBeGreaterThan(250);
+    expect(all.method).toBe('every file re-read');
+  });
+
+  it('a damaged block of a stored file: the restore fails naming the file, and the next one re-reads every file', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    const victim = randomBytes(256 << 10);
+    writeFileSync(join(vol, 'victim.bin'), victim);
+    const id = await backup();
+    await run({ bin: findBinary('sync'), args: [], timeoutMs: 60_000 });
+    // the file's first 4 KiB are in one data block of the image (btrfs keeps data sector-aligned)
+    const img = await open(fs!.image, 'r+');
+    let at = -1;
+    try {
+      const chunk = Buffer.alloc(16 * MiB);
+      for (let pos = 0; at < 0; pos += chunk.length) {
+        const { bytesRead } = await img.read(chunk, 0, chunk.length, pos);
+        if (bytesRead === 0) break;
+        for (let off = 0; off + 4096 <= bytesRead; off += 4096) {
+          if (chunk.subarray(off, off + 4096).equals(victim.subarray(0, 4096))) {
+            at = pos + off;
+            break;
+          }
+        }
+      }
+      expect(at, 'victim.bin found in the image').toBeGreaterThanOrEqual(0);
+      // as a failing disk would: one byte changes under the file system
+      const flip = async () => {
+        const b = Buffer.alloc(1);
+        await img.read(b, 0, 1, at + 100);
+        b[0] = b[0]! ^ 0xff;
+        await img.write(b, 0, 1, at + 100);
+        await img.sync();
+        writeFileSync('/proc/sys/vm/drop_caches', '1');
+      };
+      await flip();
+      try {
+        // the live copy differs, so the restore has to read the stored one
+        writeFileSync(join(vol, 'victim.bin'), 'live\n');
+        const r = await rig.director(['restore', id, '--json']);
+        expect(r.code, r.stdout + r.stderr).not.toBe(0);
+        expect(r.stdout + r.stderr).toContain('victim.bin');
+        // btrfs counted the bad block: no sample is trusted any more
+        const again = await rig.director(['restore', id, '--json']);
+        expect(again.code).not.toBe(0);
+        expect(again.stdout + again.stderr).toContain('victim.bin');
+        const rec = readRecord(rig, recordIds(rig).filter((x) => x.startsWith('restore_')).pop()!);
+        expect(rec.verified?.method ?? JSON.stringify(rec)).toMatch(/^every file re-read \(not a sample: btrfs device stats reports errors \([^)]*corruption_errs/);
+      } finally {
+        await flip();
+        await btrfs(['device', 'stats', '-z', fs!.mountPoint]);
+      }
+    } finally {
+      await img.close();
+    }
+    const ok = await rig.director(['restore', id, '--json']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(readFileSync(join(vol, 'victim.bin')).equals(victim)).toBe(true);
   });
 
   it('a same-size rewrite in the same second as the snapshot reaches the next backup', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKSUMS_FILE, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
+import { CHECKSUMS_FILE, randomSample, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
 import { escapeName } from './file-names.js';
 
 const E = 'src@+data';
@@ -115,6 +115,26 @@ describe('recordChecksums', () => {
     rmSync(join(root, E, 'sub', 'f7'));
     const oddFile = Buffer.concat([Buffer.from(`${root}/${E}/`), Buffer.from([0x6e, 0xff, 0x61])]);
     writeFileSync(oddFile, 'changed');
-    expect(await verifyChecksums(root)).toEqual({ hasChecksums: true, checked: 20 + odd.length, bad: [`${E}/n\\xffa`, `${E}/new\\x0aline`], missing: [`${E}/sub/f7`] });
+    expect(await verifyChecksums(root)).toEqual({ hasChecksums: true, checked: 20 + odd.length, recorded: 21 + odd.length, bad: [`${E}/n\\xffa`, `${E}/new\\x0aline`], missing: [`${E}/sub/f7`], unreadable: [] });
+
+    // a sample reads only that many, and still finds what it reads
+    const sampled = await verifyChecksums(root, [], { sample: (n) => n - 1 });
+    expect(sampled.recorded).toBe(21 + odd.length);
+    expect(sampled.checked + sampled.missing.length).toBe(20 + odd.length);
+    expect(sampled.bad.length + sampled.missing.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('randomSample takes n distinct items in their order, each of them sometimes', () => {
+    const items = Array.from({ length: 10 }, (_, i) => i);
+    const seen = new Set<number>();
+    for (let k = 0; k < 200; k++) {
+      const s = randomSample(items, 3);
+      expect(s).toHaveLength(3);
+      expect(new Set(s).size).toBe(3);
+      expect([...s].sort((a, b) => a - b)).toEqual(s);
+      s.forEach((x) => seen.add(x));
+    }
+    expect(seen.size).toBe(10);
+    expect(randomSample(items, 20)).toEqual(items);
   });
 });

@@ -18,8 +18,8 @@ describe('mountinfo', () => {
 
   it('parses per-mount options, type and source; unescapes mount points', () => {
     expect(mounts).toHaveLength(9);
-    expect(mounts[2]).toEqual({ mountPoint: '/', options: ['rw', 'relatime'], fsType: 'ext4', source: '/dev/vda' });
-    expect(mounts.at(-1)).toEqual({ mountPoint: '/tmp/ff mi', options: ['rw', 'nosuid', 'nodev', 'relatime'], fsType: 'tmpfs', source: 'tmpfs' });
+    expect(mounts[2]).toEqual({ mountPoint: '/', options: ['rw', 'relatime'], fsType: 'ext4', source: '/dev/vda', superOptions: ['rw', 'discard', 'resv_strict', 'resuid=65534', 'resgid=65534'] });
+    expect(mounts.at(-1)).toEqual({ mountPoint: '/tmp/ff mi', options: ['rw', 'nosuid', 'nodev', 'relatime'], fsType: 'tmpfs', source: 'tmpfs', superOptions: ['rw', 'size=1024k'] });
     // optional fields (shared:, master:) before the separator
     expect(mounts[6]).toMatchObject({ mountPoint: '/srv/backup', fsType: 'ext4', source: '/dev/vdb' });
   });

@@ -10,6 +10,8 @@ export interface MountEntry {
   options: string[];
   fsType: string;
   source: string;
+  /** The file system's own options (after ' - '): btrfs's nodatasum, ... */
+  superOptions: string[];
 }
 
 /** Mount points escape space, tab, newline and backslash as octal (`\040`). */
@@ -21,7 +23,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const f = line.split(' ');
     const sep = f.indexOf('-', 6);
     if (f.length < 10 || sep < 0) continue;
-    out.push({ mountPoint: unescape(f[4]!), options: f[5]!.split(','), fsType: f[sep + 1]!, source: unescape(f[sep + 2]!) });
+    out.push({ mountPoint: unescape(f[4]!), options: f[5]!.split(','), fsType: f[sep + 1]!, source: unescape(f[sep + 2]!), superOptions: (f[sep + 3] ?? '').split(',') });
   }
   return out;
 }

@@ -11,6 +11,7 @@ import {
   bytesWrittenSince,
   isReadOnlySubvolume,
   parseFindNewLine,
+  parseDeviceStats,
   parseSubvolumeShow,
   subvolumeCreate,
   subvolumeDelete,
@@ -44,8 +45,17 @@ describe('btrfs parsers', () => {
       createdUnixMs: Date.UTC(2026, 10, 25, 14, 52, 58),
       id: 257,
       genAtCreation: 7,
+      generation: 7,
     });
     expect(parseSubvolumeShow(SHOW.replace('readonly', '-')).readonly).toBe(false);
+    expect(parseSubvolumeShow(SHOW.replace('Generation: \t\t7', 'Generation: \t\t12'))).toMatchObject({ generation: 12, genAtCreation: 7 });
+  });
+
+  it('reads the device error counters that are not zero', () => {
+    // recorded from btrfs-progs v6.2 after a flipped data block was read
+    const stats = '[/dev/loop3].write_io_errs    0\n[/dev/loop3].read_io_errs     0\n[/dev/loop3].flush_io_errs    0\n[/dev/loop3].corruption_errs  2\n[/dev/loop3].generation_errs  0\n';
+    expect(parseDeviceStats(stats)).toEqual(['/dev/loop3 corruption_errs 2']);
+    expect(parseDeviceStats(stats.replace(' 2', ' 0'))).toEqual([]);
   });
 
   it('reads subvolume find-new lines; the name after the flags is not read', () => {

@@ -139,6 +139,8 @@ export interface SubvolumeInfo {
   id: number;
   /** The transaction that created it ("Gen at creation"): a snapshot holds every write of a generation up to this one. */
   genAtCreation: number;
+  /** The newest transaction that changed it ("Generation"): equal to genAtCreation while nothing was written to it. */
+  generation: number;
 }
 
 /** Parses `btrfs subvolume show <path>`. */
@@ -159,6 +161,7 @@ export function parseSubvolumeShow(text: string): SubvolumeInfo {
     createdUnixMs: Number.isNaN(createdMs) ? undefined : createdMs,
     id: Number(field('Subvolume ID') ?? NaN),
     genAtCreation: Number(field('Gen at creation') ?? NaN),
+    generation: Number(field('Generation') ?? NaN),
   };
 }
 
@@ -316,4 +319,22 @@ export function parseFilesystemDu(text: string): number {
 export async function filesystemDu(path: string, opts: BtrfsOptions = {}): Promise<number> {
   const r = await exec(['filesystem', 'du', '-s', '--raw', '--', path], path, 'filesystem du', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
   return parseFilesystemDu(r.stdout);
+}
+
+/**
+ * `btrfs device stats`: the counters that are not zero ("/dev/loop3 corruption_errs 2"). btrfs
+ * keeps them across mounts until `btrfs device stats -z`, so an old error still shows.
+ */
+export function parseDeviceStats(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\[(.+)\]\.(\w+)\s+(\d+)\s*$/.exec(line);
+    if (m && m[3] !== '0') out.push(`${m[1]} ${m[2]} ${m[3]}`);
+  }
+  return out;
+}
+
+export async function deviceStatsErrors(path: string, opts: BtrfsOptions = {}): Promise<string[]> {
+  const r = await exec(['device', 'stats', '--', path], path, 'device stats', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
+  return parseDeviceStats(r.stdout);
 }

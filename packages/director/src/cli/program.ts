@@ -226,11 +226,12 @@ export function buildProgram(io: CliIo): Command {
     .option('--from <name>', "read the backup from this remote target (one of the inventory's replicate.to) instead of the deployment's target")
     .option('--stop-services', 'stop the configured services of the nodes restored first, and start them again after a successful restore')
     .option('--force', 'restore anyway: while services run, when the deployment is not stable, or when the backup fails verification')
+    .option('--verify-all', 're-read every file of the backup before restoring; by default a btrfs target whose snapshot is unchanged since it was taken (its file system checksums every block it reads) re-reads a random sample')
     .option('--detach', 'run as a process of its own (a systemd unit where systemd runs), print its id and return; see `status`')
     .option('--dry-run', 'show which volumes would be overwritten with what, and change nothing')
     .option('--yes', 'do not ask before overwriting live data (on a terminal restore shows what it will overwrite and asks)')
     .addOption(new Option('--run-id <id>', 'the id --detach chose for this run').hideHelp())
-    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean; path?: string[]; toDir?: string; map?: string[]; fromDeployment?: string; from?: string }) => {
+    .action(async (id: string, o: { json?: boolean; only?: string[]; keyspace?: string[]; stagingOnly?: boolean; force?: boolean; verifyAll?: boolean; stopServices?: boolean; detach?: boolean; runId?: string; dryRun?: boolean; yes?: boolean; path?: string[]; toDir?: string; map?: string[]; fromDeployment?: string; from?: string }) => {
       const inv = inventory();
       const scope = {
         ...(o.path ? { paths: o.path } : {}),
@@ -268,6 +269,7 @@ export function buildProgram(io: CliIo): Command {
           ...(o.stagingOnly ? ['--staging-only'] : []),
           ...(o.stopServices ? ['--stop-services'] : []),
           ...(o.force ? ['--force'] : []),
+          ...(o.verifyAll ? ['--verify-all'] : []),
           ...(o.path ? ['--path', o.path.join(',')] : []),
           ...(o.toDir !== undefined ? ['--to-dir', o.toDir] : []),
           ...(o.map ? ['--map', o.map.join(',')] : []),
@@ -288,6 +290,7 @@ export function buildProgram(io: CliIo): Command {
           ...(o.keyspace ? { keyspaces: o.keyspace } : {}),
           ...(o.stagingOnly ? { stagingOnly: true } : {}),
           ...(o.force ? { force: true } : {}),
+          ...(o.verifyAll ? { verifyAll: true } : {}),
           ...(o.stopServices ? { stopServices: true } : {}),
           ...scope,
           onEvent,

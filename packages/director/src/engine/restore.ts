@@ -35,6 +35,8 @@ export interface RestoreOptions {
   stopServices?: boolean;
   /** Restore although services run, the stability check failed, or the backup fails verification. */
   force?: boolean;
+  /** `--verify-all`: re-read every file of the backup before restoring, even where the target's file system proves it unchanged (then a sample is read). */
+  verifyAll?: boolean;
   /** `--path`: only these subtrees of the one source `only` names; every other file stays as it is. */
   paths?: string[];
   /** `--to-dir`: restore into `<toDir>/<run id>/<entry>` on each node (inside its restoreDirs), not into the live volumes. */
@@ -219,6 +221,7 @@ async function restoreFlow(d: Connected, inv: Inventory, opts: RestoreOptions, k
         lockLeaseMs: lockLeaseFor(inv.freeze.lease),
         ...(absent.length > 0 ? { absent: absent.map((a) => a.node) } : {}),
         ...(opts.force ? { force: true } : {}),
+        ...(opts.verifyAll ? { verifyAll: true } : {}),
         ...scopeArgs,
         deployment: inv.deployment,
         // the sources themselves: a node's volumes, or one of them (`node:volume`)
@@ -323,6 +326,8 @@ export interface RestoreSourcesOptions {
   onEvent?: EventSink;
   /** Restore even when the backup fails verification against its recorded checksums. */
   force?: boolean;
+  /** Re-read every file before restoring, also where a sample would do (see RestoreOptions.verifyAll). */
+  verifyAll?: boolean;
   /** Target lock lease (default 90 s); the lock is renewed while the restore runs. */
   lockLeaseMs?: number;
   holder?: string;
@@ -446,15 +451,15 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
     const wanted = selected.map(entryOf).filter((e) => chosen.entries.length === 0 || chosen.entries.includes(e));
     await runPhase(ctx, 'verify', (p) =>
       onNode(ctx, p, target.node.name, async () => {
-        const v = await target.node.verifyBackup(backupId, wanted);
-        rec.verified = { ok: v.ok, filesChecked: v.filesChecked, bad: v.bad, missing: v.missing, problems: v.problems };
+        const v = await target.node.verifyBackup(backupId, wanted, { forRestore: !opts.verifyAll });
+        rec.verified = { ok: v.ok, filesChecked: v.filesChecked, bad: v.bad, missing: v.missing, problems: v.problems, ...(v.method ? { method: v.method } : {}) };
         if (v.ok) return v;
         const what = [...v.bad, ...v.missing, ...v.problems];
         const msg = `backup ${backupId} fails verification on ${target.node.name}: ${what.slice(0, 10).join('; ')}${what.length > 10 ? `; and ${what.length - 10} more` : ''}`;
         if (!opts.force) throw new FfError('FAILED_PRECONDITION', msg, { node: target.node.name, hint: 'restore another backup, or pass --force to restore this one anyway', details: { bad: v.bad, missing: v.missing, problems: v.problems } });
         warn(`${msg} (restoring anyway: --force)`, target.node.name);
         return v;
-      }, (v) => `${v.filesChecked} files checked${v.ok ? '' : ', FAILED'}`),
+      }, (v) => `${v.method ? `${v.method}` : `${v.filesChecked} files checked`}${v.ok ? '' : ', FAILED'}`),
     );
 
     interrupted();

@@ -1,11 +1,12 @@
 import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, findBinary, isFfError, namesIn, pathExists, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
+import { BACKUP_ID_RE, FfError, checkBackupId, checkEntry, errorMessage, findBinary, isFfError, namesIn, pathExists, run, silentLogger, writeFileAtomic, type Logger, type TargetConfig } from '@freezeframe/common';
 import { creatableCheck, fileSystemCheck, firstLine, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import {
   btrfsReceiveArgs,
   btrfsSendArgs,
   bytesWrittenSince,
+  deviceStatsErrors,
   filesystemDu,
   freeBytes,
   parseSendStreamHead,
@@ -17,10 +18,11 @@ import {
   subvolumeShow,
   subvolumeSnapshot,
 } from '../../tools/btrfs.js';
+import { mountHolding } from '../../mountinfo.js';
 import { browseLinkCheck, pointBrowseLink } from './browse.js';
 import { splitLinkGroups } from './link-groups.js';
 import { peekHead, receiveInto, replicaToolCheck } from './replica-stream.js';
-import type { ReplicaCommand, ReplicaReceive, TagInfo, TargetBackup, TargetProvider } from './types.js';
+import type { ReplicaCommand, ReplicaReceive, StorageIntegrity, TagInfo, TargetBackup, TargetProvider } from './types.js';
 
 type BtrfsTargetConfig = Extract<TargetConfig, { kind: 'btrfs' }>;
 
@@ -193,6 +195,29 @@ export class BtrfsTarget implements TargetProvider {
 
   async deactivate(): Promise<boolean> {
     return false;
+  }
+
+  /**
+   * A read-only snapshot nothing wrote to since it was taken keeps "Generation" equal to "Gen at
+   * creation" (any write, even after flipping it writable and back, raises the first); btrfs
+   * checks every data block against its checksum as it reads it, unless the file system or the
+   * tree was told not to keep them (nodatasum, nodatacow, the C attribute).
+   */
+  async integrity(backupId: string): Promise<StorageIntegrity> {
+    const dir = this.snapshotOf(backupId);
+    const info = await subvolumeShow(dir, { logger: this.log });
+    if (!info.readonly) return { why: `${dir} is not read-only` };
+    if (info.receivedUuid) return { why: `${dir} was received from another target (btrfs receive writes into it after creating it)` };
+    if (!(info.generation === info.genAtCreation)) return { why: `${dir} was written after it was taken (generation ${info.generation}, taken at ${info.genAtCreation})` };
+    const mount = await mountHolding(dir);
+    const off = mount?.superOptions.filter((o) => o === 'nodatasum' || o === 'nodatacow') ?? [];
+    if (!mount) return { why: `no mount holds ${dir}` };
+    if (off.length > 0) return { why: `${mount.mountPoint} is mounted ${off.join(',')}: its data has no checksums` };
+    const noCow = await noCowFolders(dir, await entriesOf(dir));
+    if (noCow.length > 0) return { why: `${noCow.join(', ')} ${noCow.length === 1 ? 'has' : 'have'} the C attribute (nodatacow): files made there have no checksums` };
+    const errors = await deviceStatsErrors(dir, { logger: this.log });
+    if (errors.length > 0) return { why: `btrfs device stats reports errors (${errors.join(', ')})` };
+    return { proven: `read-only snapshot unchanged since it was taken (generation ${info.generation}); btrfs checks every data block it reads against its checksum` };
   }
 
   /**
@@ -416,4 +441,15 @@ async function readBackupJson(dir: string): Promise<BackupJson> {
 async function entriesOf(dir: string): Promise<string[]> {
   const dirents = await readdir(dir, { withFileTypes: true });
   return dirents.filter((d) => d.isDirectory() && d.name.includes('@+')).map((d) => d.name).sort();
+}
+
+/** Of `dir` and its entry folders, those with the C attribute (`lsattr -d`): files created below them skip data checksums. */
+async function noCowFolders(dir: string, entries: readonly string[]): Promise<string[]> {
+  const paths = [dir, ...entries.map((e) => join(dir, e))];
+  const r = await run({ bin: findBinary('lsattr'), args: ['-d', '--', ...paths], timeoutMs: 30_000, logger: silentLogger });
+  return r.stdout
+    .split('\n')
+    .map((l) => /^(\S+) (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && m[1]!.includes('C'))
+    .map((m) => m[2]!);
 }

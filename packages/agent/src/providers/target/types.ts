@@ -70,6 +70,14 @@ export interface TargetProvider {
   activate(backupId: string, o?: ActivateOptions): Promise<{ root: string; entries: string[] }>;
   /** Releases what activate made (ZFS clone). Idempotent; false when nothing was active. */
   deactivate(backupId: string, o?: ActivateOptions): Promise<boolean>;
+  /**
+   * What the file system itself proves about a tagged backup, for the check before a restore:
+   * nothing was written to it since it was tagged, and every block read is checked against the
+   * file system's own checksum (a damaged block fails the read instead of returning other
+   * bytes). Then a sample of the files is re-hashed instead of every file. Absent, or `why`:
+   * every file is re-hashed.
+   */
+  integrity?(backupId: string): Promise<StorageIntegrity>;
   freeBytes(): Promise<number>;
   /** What this kind relies on (the path or dataset, its pool, mount options), checked on the real system; never throws. */
   checks(o?: CheckOptions): Promise<Check[]>;
@@ -115,3 +123,5 @@ export interface TargetProvider {
   /** Replication, receiver: a cut stream can continue where it stopped. */
   replicaResumable?(): Promise<boolean>;
 }
+
+export type StorageIntegrity = { proven: string } | { why: string };

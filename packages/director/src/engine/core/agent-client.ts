@@ -557,8 +557,8 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
     return { removed: r.removed, problems: r.problems };
   }
 
-  async verifyBackup(backupId: string, entries: string[] = []): Promise<VerifyResult> {
-    const r = await this.unary<VerifyBackupResponse__Output>((o, cb) => this.client.VerifyBackup({ backup_id: backupId, entries }, o, cb), HASH_DEADLINE_MS);
+  async verifyBackup(backupId: string, entries: string[] = [], o: { forRestore?: boolean } = {}): Promise<VerifyResult> {
+    const r = await this.unary<VerifyBackupResponse__Output>((opts, cb) => this.client.VerifyBackup({ backup_id: backupId, entries, for_restore: !!o.forRestore }, opts, cb), HASH_DEADLINE_MS);
     return {
       ok: r.ok,
       filesChecked: num(r.files_checked),
@@ -567,6 +567,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       hasChecksums: r.has_checksums,
       poolState: r.pool_state,
       problems: r.problems,
+      ...(r.method ? { method: r.method } : {}),
     };
   }
 

@@ -47,7 +47,8 @@ export interface RunRecord {
   /** Sources a restore wrote. */
   restored?: string[];
   /** A restore's check of the backup against its recorded checksums. */
-  verified?: { ok: boolean; filesChecked: number; bad: string[]; missing: string[]; problems: string[] };
+  /** The check before a restore; `method` says whether every file or a sample was re-read, and why. */
+  verified?: { ok: boolean; filesChecked: number; bad: string[]; missing: string[]; problems: string[]; method?: string };
   /** Sources whose transfer did not complete (result `incomplete`). */
   missingSources?: string[];
   /** Set when this run resumed an interrupted backup of the same id. */

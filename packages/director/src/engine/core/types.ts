@@ -236,6 +236,8 @@ export interface VerifyResult {
   hasChecksums: boolean;
   poolState: string;
   problems: string[];
+  /** How the files were checked (agents from before it: absent, every file). */
+  method?: string;
 }
 
 /** Writers and recent changes under a source volume's live folder (VolumeActivity). */
@@ -281,7 +283,8 @@ export interface AgentNode {
   lockTarget(args: LockArgs): Promise<LockResult>;
   unlockTarget(backupId: string, holder: string): Promise<boolean>;
   cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;
-  verifyBackup(backupId: string, entries?: string[]): Promise<VerifyResult>;
+  /** `forRestore`: the check before a restore (a sample where the target's file system proves the rest; see VerifyBackupRequest). */
+  verifyBackup(backupId: string, entries?: string[], o?: { forRestore?: boolean }): Promise<VerifyResult>;
   /** Target: keeps backup `backupId` readable for a person (`freezeframe mount`) until browseOff; where it is. */
   browseOn?(backupId: string): Promise<{ root: string; entries: string[] }>;
   /** Target: ends browseOn's activation; false when there was none to end. */

@@ -22,6 +22,10 @@ export interface VerifyBackupResponse {
    */
   'pool_state'?: (string);
   'problems'?: (string)[];
+  /**
+   * How the files were checked: "every file", or the sample and what the file system proved.
+   */
+  'method'?: (string);
 }
 
 export interface VerifyBackupResponse__Output {
@@ -44,4 +48,8 @@ export interface VerifyBackupResponse__Output {
    */
   'pool_state': (string);
   'problems': (string)[];
+  /**
+   * How the files were checked: "every file", or the sample and what the file system proved.
+   */
+  'method': (string);
 }

@@ -50,14 +50,14 @@ function config(o) {
     ? {
         largeFiles: 1, largeFileBytes: 64 * MiB, smallFiles: 2000,
         storeLargeBytes: 16 * MiB, storeSmallFiles: 500,
-        dataFsGiB: 2, zfsPoolGiB: 1, storage: true,
+        dataFsGiB: 2, btrfsFsGiB: 2, zfsPoolGiB: 1, storage: true,
         freezeSources: [1, 3], scaleAgents: 10, scaleConcurrency: 4, simNodes: 100, simProcesses: 2,
         reps: { transfer: 1, storage: 1, incremental: 1, restore: 1, freeze: 1, scale: 1 },
       }
     : {
         largeFiles: 4, largeFileBytes: 512 * MiB, smallFiles: 200_000,
         storeLargeBytes: 512 * MiB, storeSmallFiles: 20_000,
-        dataFsGiB: 40, zfsPoolGiB: 4, storage: true,
+        dataFsGiB: 40, btrfsFsGiB: 12, zfsPoolGiB: 4, storage: true,
         freezeSources: [1, 5, 20], scaleAgents: 100, scaleConcurrency: 8, simNodes: 1000, simProcesses: 4,
         reps: { transfer: 5, storage: 3, incremental: 5, restore: 5, freeze: 5, scale: 3 },
       };

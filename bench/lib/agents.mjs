@@ -1,6 +1,6 @@
 // Agents as processes on loopback, with certificates, reusing the director's own pieces:
 // certsInit/certsIssue (freezeframe certs) and startAgent/stopAgent (freezeframe demo).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { loadInventory } from '@freezeframe/common';
@@ -17,16 +17,33 @@ export async function makeCerts(pkiDir, names, concurrency = 4) {
   await Promise.all(names.map((name) => limit(() => certsIssue({ dir: pkiDir, name, ips: ['127.0.0.1'], dns: ['localhost'] }))));
 }
 
+let tmpfsRuns;
+/**
+ * Where an agent's runDir goes: on tmpfs, as the default /run/freezeframe is on a Debian host
+ * (its freeze record is written while the applications are paused, and an fsync to a disk there
+ * would count in the freeze window); FF_BENCH_RUNDIR=disk puts it beside the config (PROFILE.md).
+ */
+function runDirOf(dir, name) {
+  if (process.env.FF_BENCH_RUNDIR === 'disk') return join(dir, 'run');
+  if (!tmpfsRuns) {
+    tmpfsRuns = mkdtempSync('/dev/shm/ffbench-run-');
+    process.on('exit', () => rmSync(tmpfsRuns, { recursive: true, force: true }));
+  }
+  return join(tmpfsRuns, name);
+}
+
 /** Writes `<root>/nodes/<name>/agent.yaml` (JSON is YAML) and returns its path. */
 export function writeAgentConfig(root, pkiDir, name, extra) {
   const dir = join(root, 'nodes', name);
-  mkdirSync(join(dir, 'run'), { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  const runDir = runDirOf(dir, name);
+  mkdirSync(runDir, { recursive: true });
   const cfg = {
     name,
     listen: '127.0.0.1:0',
     tls: { ca: join(pkiDir, 'ca.pem'), cert: join(pkiDir, `${name}.pem`), key: join(pkiDir, `${name}-key.pem`) },
     authorizedDirectors: ['director'],
-    runDir: join(dir, 'run'),
+    runDir,
     allowRestore: true,
     // FF_BENCH_BYTE_PATH=off: node relays (the A/B of PROFILE.md's fifth pass)
     ...(process.env.FF_BENCH_BYTE_PATH ? { nativeBytePath: process.env.FF_BENCH_BYTE_PATH } : {}),

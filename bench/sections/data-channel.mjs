@@ -13,6 +13,8 @@ import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { exec, log, now, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
+/** The flags every freezeframe transfer gives rsync (tools/rsync.ts rsyncPushArgs), without progress and stats. */
+const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
 
 /** One PerformRsync from `src` (a dir-source agent) into `tgt`; returns ms and rsync's stats. */
 async function ffTransfer(nodes, srcName, tgtName, id) {
@@ -35,16 +37,17 @@ async function ffTransfer(nodes, srcName, tgtName, id) {
 /** Full transfer of one data set: raw rsync to the daemon vs freezeframe's data channel, paired. */
 async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtName = 'tgt', ffCleanup, rawDir = 'raw' }) {
   const rawMs = [];
+  const rawFlagsMs = [];
   const ffMs = [];
   const ffRsyncMs = [];
   let ffStats;
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? ['raw', 'ff'] : ['ff', 'raw'];
+    const order = i % 2 === 0 ? ['raw', 'rawF', 'ff'] : ['ff', 'rawF', 'raw'];
     for (const which of order) {
       await sync();
-      if (which === 'raw') {
-        const dst = `${rawDir}-${set}-${i}`;
-        rawMs.push(await rawRsync(join(ctx.mnt, `src-${set}`), ctx.rsyncd.url(dst)));
+      if (which === 'raw' || which === 'rawF') {
+        const dst = `${rawDir}-${set}-${which}-${i}`;
+        (which === 'raw' ? rawMs : rawFlagsMs).push(await rawRsync(join(ctx.mnt, `src-${set}`), ctx.rsyncd.url(dst), which === 'raw' ? [] : FF_FLAGS));
         await rmTree(join(ctx.mnt, dst));
       } else {
         const id = nextId(`${set}-${i}`);
@@ -55,7 +58,7 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
         await ffCleanup(id, r.entry);
       }
     }
-    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms, freezeframe ${round(ffMs.at(-1))} ms`);
+    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms (with freezeframe's flags ${round(rawFlagsMs.at(-1))} ms), freezeframe ${round(ffMs.at(-1))} ms`);
   }
   const raw = stats(rawMs);
   const ff = stats(ffMs);
@@ -64,6 +67,8 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
     files,
     bytes,
     raw: { ms: raw, mbPerS: mbps(raw.median), filesPerS: round(files / (raw.median / 1000), 0) },
+    // the same rsync with freezeframe's flags to the same daemon: rsync's own share of the gap
+    rawFlags: { ms: stats(rawFlagsMs), ratio: round(raw.median / stats(rawFlagsMs).median, 3), note: `rsync ${FF_FLAGS.join(' ')} to the daemon` },
     freezeframe: { ms: ff, mbPerS: mbps(ff.median), filesPerS: round(files / (ff.median / 1000), 0), bytesSent: ffStats?.bytesSent, senderRsyncMs: stats(ffRsyncMs) },
     ratio: round(raw.median / ff.median, 3),
     goal: `>= ${goal}`,
@@ -198,9 +203,13 @@ export async function runDataChannel(cfg, work, results) {
     const rawFirstMs = await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url('raw-inc'));
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc')]);
     const rawFirstBMs = await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc'));
+    // the same work with the flags freezeframe's transfers use (hard links, ACLs, xattrs, numeric
+    // ids, deletions; in place on a snapshotting target): how much of the gap is rsync's own
+    await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-f')]);
+    await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']);
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
-    const m = { raw: [], rawLink: [], ff: [], rawB: [], rawSnapB: [], ffB: [] };
+    const m = { raw: [], rawLink: [], rawLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], ffB: [] };
     const phaseRuns = [];
     const phaseRunsB = [];
     let changedFiles = 0;
@@ -221,11 +230,12 @@ export async function runDataChannel(cfg, work, results) {
         m.rawSnapB.push((await exec('btrfs', ['subvolume', 'snapshot', '-r', join(bfs.mnt, 'raw-inc'), join(bfs.mnt, `raw-snap-${i}`)])).durationMs);
       },
       ffB: (i) => ffBackup('ffB', i),
+      rawBF: async () => m.rawBF.push(await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace'])),
     };
     for (let i = 0; i < cfg.reps.incremental; i++) {
       changedFiles = mutateSmallFiles(join(fs.mnt, 'src-small'), cfg.smallFiles, i + 1).changed;
       await sync();
-      const order = i % 2 === 0 ? ['raw', 'ff', 'rawB', 'ffB'] : ['ffB', 'rawB', 'ff', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'ff', 'rawB', 'rawBF', 'ffB'] : ['ffB', 'rawBF', 'rawB', 'ff', 'raw'];
       for (const which of order) {
         await steps[which](i);
         await sync();
@@ -233,7 +243,9 @@ export async function runDataChannel(cfg, work, results) {
       // what a hard-linked dir target has to do: a new tree of links to the previous one
       m.rawLink.push(await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url(`raw-link-${i}`), ['--link-dest=../raw-inc']));
       await rmTree(join(fs.mnt, `raw-link-${i}`));
-      log(`  incremental rep ${i + 1}: btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms; dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms, freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
+      m.rawLinkF.push(await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url(`raw-linkf-${i}`), [...FF_FLAGS, '--link-dest=../raw-inc']));
+      await rmTree(join(fs.mnt, `raw-linkf-${i}`));
+      log(`  incremental rep ${i + 1}: btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms; dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
     }
     const medians = (runs) => {
       const out = {};
@@ -247,12 +259,14 @@ export async function runDataChannel(cfg, work, results) {
       // dir target (the fields of earlier runs keep their meaning)
       raw: { ms: s.raw },
       rawLinkDest: { ms: s.rawLink, note: 'rsync -a --link-dest into a new folder: the work a hard-linked dir target does' },
+      rawLinkDestFlags: { ms: s.rawLinkF, note: `the same with freezeframe's flags (${FF_FLAGS.join(' ')})` },
       freezeframe: { ms: s.ff, phasesMedianMs: medians(phaseRuns) },
       firstFullBackupMs: firstBackupMs,
       firstRawCopyMs: rawFirstMs,
       btrfs: {
         raw: { ms: s.rawB, note: 'rsync -a to a daemon into the previous copy, a btrfs subvolume' },
         rawSnapshot: { ms: s.rawSnapB, note: 'btrfs subvolume snapshot -r of that copy afterwards (not in the ratio)' },
+        rawFlags: { ms: s.rawBF, note: `rsync into a copy of its own with freezeframe's flags (${FF_FLAGS.join(' ')} --inplace): the same work without TLS, agents or checksums` },
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
         firstFullBackupMs: firstB.record.durationMs,
         firstRawCopyMs: rawFirstBMs,
@@ -270,7 +284,7 @@ export async function runDataChannel(cfg, work, results) {
     // from the btrfs target (its check reads a sample where btrfs proves the rest) and from the
     // dir target (its check reads every file)
     log(`restore (${cfg.reps.restore} paired runs)`);
-    const rr = { raw: [], ffB: [], ff: [] };
+    const rr = { raw: [], rawF: [], ffB: [], ff: [] };
     const rPhases = { ffB: [], ff: [] };
     const methods = {};
     const srcSmall = join(fs.mnt, 'src-small');
@@ -286,25 +300,26 @@ export async function runDataChannel(cfg, work, results) {
       if (restored !== cfg.smallFiles) throw new Error(`restore left ${restored} files in ${srcSmall}, expected ${cfg.smallFiles}`);
     };
     for (let i = 0; i < cfg.reps.restore; i++) {
-      const order = i % 2 === 0 ? ['raw', 'ffB', 'ff'] : ['ff', 'ffB', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'rawF', 'ffB', 'ff'] : ['ff', 'ffB', 'rawF', 'raw'];
       for (const which of order) {
-        if (which === 'raw') {
+        if (which === 'raw' || which === 'rawF') {
           const dst = join(fs.mnt, `raw-restore-${i}`);
           mkdirSync(dst);
           await sync();
-          rr.raw.push(await rawRsync(ctx.rsyncd.url('raw-inc'), dst));
+          rr[which].push(await rawRsync(ctx.rsyncd.url('raw-inc'), dst, which === 'raw' ? [] : FF_FLAGS));
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms, freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
       files: cfg.smallFiles,
       bytes: small.bytes,
       raw: { ms: rs.raw, filesPerS: round(cfg.smallFiles / (rs.raw.median / 1000), 0) },
+      rawFlags: { ms: rs.rawF, ratio: round(rs.raw.median / rs.rawF.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from the daemon` },
       // the btrfs target: the fields of earlier runs (dir target then) keep their names
       freezeframe: { ms: rs.ffB, filesPerS: round(cfg.smallFiles / (rs.ffB.median / 1000), 0), phasesMedianMs: medians(rPhases.ffB), target: 'btrfs', verify: methods.ffB },
       dir: { ms: rs.ff, filesPerS: round(cfg.smallFiles / (rs.ff.median / 1000), 0), phasesMedianMs: medians(rPhases.ff), verify: methods.ff, ratio: round(rs.raw.median / rs.ff.median, 3) },

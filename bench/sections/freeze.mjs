@@ -1,6 +1,7 @@
 // Measurement 1: the freeze window (first pause to last thaw, as the engine records it) of a
-// whole backup with N btrfs sources whose writers run in freezer cgroups, against the slowest
-// single `btrfs subvolume snapshot -r` of the same subvolumes in the same run.
+// whole backup with N btrfs sources whose writers run in freezer cgroups, against the same N
+// `btrfs subvolume snapshot -r` taken at once (and the slowest single one) in the same run; the
+// N sources as N nodes and, for the largest N, as one node with N volumes.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
@@ -60,7 +61,7 @@ export async function runFreeze(cfg, work, results) {
       names.push(`fsrc-${i}`);
     }
     const pki = join(work, 'pki-freeze');
-    await makeCerts(pki, [...names, 'ftgt']);
+    await makeCerts(pki, [...names, 'ftgt', 'fmulti']);
     mkdirSync(join(fs.mnt, 'target'));
     const specs = [
       { name: 'ftgt', extra: { target: { kind: 'dir', path: join(fs.mnt, 'target') } } },
@@ -72,15 +73,30 @@ export async function runFreeze(cfg, work, results) {
         },
       })),
     ];
+    // the same N volumes as N nodes (an agent each, on this one machine: the control plane's
+    // fan-out on 2 cores) and as one node with N volumes (sources[]: how N subvolumes of one
+    // file system are backed up in practice)
+    specs.push({
+      name: 'fmulti',
+      extra: {
+        sources: names.map((_, i) => ({ name: `v${i}`, kind: 'btrfs', volume: join(fs.mnt, `vol-${i}`), snapshotMount: join(fs.mnt, `msnaps-${i}`) })),
+        freeze: { kind: 'cgroup', cgroups: writers.map((w) => w.group), version: 'v1' },
+      },
+    });
     const root = join(work, 'freeze');
     const agents = await startAgents(root, pki, specs);
     cleanup.push(() => stopAgents(agents));
     const byName = new Map(agents.map((a) => [a.name, a]));
 
     results.freezeWindow = [];
-    for (const n of cfg.freezeSources) {
-      const members = [byName.get('ftgt'), ...names.slice(0, n).map((x) => byName.get(x))];
-      const { inv } = writeInventory(root, pki, members, { concurrency: 4, name: `inventory-${n}.yaml` });
+    const layouts = [
+      ...cfg.freezeSources.map((n) => ({ n, nodes: n, members: names.slice(0, n) })),
+      // one node holds all maxN volumes: only that N
+      { n: maxN, nodes: 1, members: ['fmulti'] },
+    ];
+    for (const { n, nodes, members: memberNames } of layouts) {
+      const members = [byName.get('ftgt'), ...memberNames.map((x) => byName.get(x))];
+      const { inv } = writeInventory(root, pki, members, { concurrency: 4, name: `inventory-${n}-${nodes}.yaml` });
       const windows = [];
       const slowest = [];
       const parallel = [];
@@ -110,7 +126,7 @@ export async function runFreeze(cfg, work, results) {
             phaseRuns.push(Object.fromEntries(res.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
           }
         }
-        log(`  freeze N=${n} rep ${r + 1}: window ${windows.at(-1)} ms, slowest snapshot ${slowest.at(-1)} ms, ${n} at once ${parallel.at(-1)} ms`);
+        log(`  freeze N=${n} on ${nodes} node${nodes === 1 ? '' : 's'} rep ${r + 1}: window ${windows.at(-1)} ms, slowest snapshot ${slowest.at(-1)} ms, ${n} at once ${parallel.at(-1)} ms`);
       }
       const w = stats(windows);
       const s = stats(slowest);
@@ -118,6 +134,7 @@ export async function runFreeze(cfg, work, results) {
       for (const k of ['preflight', 'freeze', 'snapshot', 'thaw']) phases[k] = stats(phaseRuns.map((p) => p[k] ?? 0)).median;
       const row = {
         sources: n,
+        nodes,
         windowMs: w.median,
         slowestSnapshotMs: s.median,
         window: w,

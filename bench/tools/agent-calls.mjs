@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // One real agent (dir source, freeze none) and the director's own client on one channel:
-// the agent's CPU per call for Freeze + Thaw pairs, 3 rounds.   node bench/tools/agent-calls.mjs [pairs=1000]
+// the agent's CPU per call for Freeze + Thaw pairs, or for Describe with health (preflight's one
+// call), 3 rounds.   node bench/tools/agent-calls.mjs [calls=1000] [freeze|describe]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
+const which = process.argv[3] ?? 'freeze';
+if (!['freeze', 'describe'].includes(which)) throw new Error(`unknown call ${which}: freeze or describe`);
 const root = mkdtempSync(join(tmpdir(), 'ff-agent-calls-'));
 const pki = join(root, 'pki');
 await makeCerts(pki, ['n1']);
@@ -23,11 +26,16 @@ try {
   for (let round = 0; round < 3; round++) {
     const c0 = cpuMs();
     const t0 = performance.now();
+    const calls = which === 'freeze' ? 2 * n : n;
     for (let i = 0; i < n; i++) {
+      if (which === 'describe') {
+        await node.describeWithHealth();
+        continue;
+      }
       await node.freeze('20260101_000000-calls', 60_000);
       await node.thaw('20260101_000000-calls');
     }
-    console.log(`agent CPU per call ${((cpuMs() - c0) / (2 * n)).toFixed(3)} ms, wall per call ${((performance.now() - t0) / (2 * n)).toFixed(3)} ms`);
+    console.log(`${which}: agent CPU per call ${((cpuMs() - c0) / calls).toFixed(3)} ms, wall per call ${((performance.now() - t0) / calls).toFixed(3)} ms`);
   }
   closeAll([node]);
 } finally {

@@ -147,8 +147,11 @@ export class FreezeLease {
     if (!cur || cur.backupId !== backupId) return { thawed: [], thawedAtUnixMs: Date.now(), wasFrozen: false };
     clearTimeout(cur.timer);
     let thawed: string[];
+    let at: number;
     try {
       thawed = await this.o.provider.thaw(cur.ids);
+      // the end of the freeze window: the applications run again from here, whatever follows
+      at = Date.now();
     } catch (e) {
       // keep the record and re-arm a short retry: giving up would leave the node paused
       this.arm(Date.now() + 5_000);
@@ -158,7 +161,6 @@ export class FreezeLease {
     this.current = undefined;
     if (why === 'freeze cap reached') this.capped = { backupId, capMs: cur.capMs };
     await rm(this.file, { force: true });
-    const at = Date.now();
     this.o.log.info({ backup_id: backupId, thawed, frozen_ms: at - cur.since, why }, 'thawed');
     return { thawed, thawedAtUnixMs: at, wasFrozen: true };
   }

@@ -66,7 +66,12 @@ export class SnapshotTimes {
    * The mtime windows [from, to) in ms whose files the second pass of `currentId` compares by
    * content, given the newest tagged backup `previousId` holding this source.
    */
-  async windows(previousId: string, currentId: string): Promise<Array<[number, number]>> {
+  windows(previousId: string, currentId: string): Promise<Array<[number, number]>> {
+    // after any record still being written (PrepareSnapshot answers before its record is)
+    return this.serial(() => this.windowsNow(previousId, currentId));
+  }
+
+  private async windowsNow(previousId: string, currentId: string): Promise<Array<[number, number]>> {
     const list = (await this.all()).filter((t) => t.backupId !== currentId);
     const prev = list.find((t) => t.backupId === previousId);
     if (!prev) return [[(backupIdTime(previousId) ?? 0) - FALLBACK_MARGIN_MS, Number.POSITIVE_INFINITY]];

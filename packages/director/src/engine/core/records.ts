@@ -255,7 +255,9 @@ export interface LiveRecord {
  * Keeps the record of a running run on disk (`result: running` with `progress`), so `freezeframe
  * status` in another terminal sees its phase and transfers: written at once when a phase starts or
  * ends, at most every LIVE_EVERY_MS for progress. A failed write is a warning for the terminal, never
- * the run's failure.
+ * the run's failure. Nothing is written during the freeze, snapshot and thaw phases: the write is
+ * synchronous with two fsyncs, and the applications are paused meanwhile (the freeze window);
+ * `status` shows the freeze phase until the transfer phase starts or the thaw ends.
  */
 export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, opts: { everyMs?: number; pid?: number } = {}): LiveRecord {
   const everyMs = opts.everyMs ?? LIVE_EVERY_MS;
@@ -263,9 +265,10 @@ export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, o
   let lastWrite = 0;
   let stopped = false;
   let warned = false;
+  let paused = false;
   const flush = () => {
     // a finished record is the caller's to write
-    if (stopped || rec.result !== 'running') return;
+    if (stopped || paused || rec.result !== 'running') return;
     live.updatedAt = new Date().toISOString();
     rec.progress = live;
     try {
@@ -285,8 +288,13 @@ export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, o
     next?.(e);
     if (e.type === 'phase-start') {
       live.phase = e.phase;
+      // written before the first application pauses; then quiet through freeze, snapshot and
+      // thaw (a freeze held through the transfers lets it write during those)
+      if (e.phase === 'freeze') flush();
+      paused = e.phase === 'freeze' || e.phase === 'snapshot' || e.phase === 'thaw';
       flush();
     } else if (e.type === 'phase-end') {
+      if (e.phase === 'thaw') paused = false;
       flush();
     } else if (e.type === 'progress') {
       const t = (live.transfers[e.node] ??= { bytes: 0, percent: 0, rate: '', done: false });

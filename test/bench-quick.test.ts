@@ -25,7 +25,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
 
     expect(res.freezeWindow.length).toBeGreaterThanOrEqual(2);
     for (const w of res.freezeWindow) {
-      expect(w).toMatchObject({ sources: expect.any(Number), windowMs: expect.any(Number), slowestSnapshotMs: expect.any(Number) });
+      expect(w).toMatchObject({ sources: expect.any(Number), nodes: expect.any(Number), windowMs: expect.any(Number), slowestSnapshotMs: expect.any(Number), rawAtOnceMs: expect.any(Number) });
       expect(w.windowMs).toBeGreaterThan(0);
       expect(w.slowestSnapshotMs).toBeGreaterThan(0);
     }
@@ -34,7 +34,15 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
       expect(res.transfer[set].raw.ms.n).toBeGreaterThanOrEqual(1);
       expect(res.transfer[set].freezeframe.ms.n).toBe(res.transfer[set].raw.ms.n);
     }
+    // the N sources as one node with N volumes, beside N nodes
+    expect(res.freezeWindow.some((w: { nodes: number; sources: number }) => w.nodes === 1 && w.sources > 1)).toBe(true);
+    for (const set of ['large', 'small']) expect(res.transfer[set].rawFlags.ms.n).toBe(res.transfer[set].raw.ms.n);
     expect(res.incremental.ratio).toBeGreaterThan(0);
+    expect(res.incremental.dirRatio).toBeGreaterThan(0);
+    expect(res.incremental.btrfs.freezeframe.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
+    expect(res.incremental.btrfs.rawFlags.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
+    expect(res.restore.dir.ratio).toBeGreaterThan(0);
+    expect(res.restore.freezeframe.verify).toMatch(/files re-read, chosen at random; read-only snapshot unchanged/);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
     expect(res.restore.ratio).toBeGreaterThan(0);
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });

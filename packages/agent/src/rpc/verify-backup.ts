@@ -8,8 +8,8 @@ import { poolErrorsNone, poolOf, zpoolStatus } from '../tools/zfs.js';
 
 /**
  * Files a restore's check re-reads when the file system proves the rest (StorageIntegrity): 1%,
- * at least 100. A damaged block of any other file still fails its read during the restore (the
- * file system's checksum), naming the file; the sample finds one before anything is written.
+ * at least 100. A damaged block in a sampled file is found before anything is written; in any
+ * other file it fails its read during the restore (the file system's checksum), naming the file.
  */
 const restoreSample = (recorded: number) => Math.max(100, Math.ceil(recorded / 100));
 

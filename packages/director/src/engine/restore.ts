@@ -459,7 +459,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
         if (!opts.force) throw new FfError('FAILED_PRECONDITION', msg, { node: target.node.name, hint: 'restore another backup, or pass --force to restore this one anyway', details: { bad: v.bad, missing: v.missing, problems: v.problems } });
         warn(`${msg} (restoring anyway: --force)`, target.node.name);
         return v;
-      }, (v) => `${v.method ? `${v.method}` : `${v.filesChecked} files checked`}${v.ok ? '' : ', FAILED'}`),
+      }, (v) => `${v.method ?? `${v.filesChecked} files checked`}${v.ok ? '' : ', FAILED'}`),
     );
 
     interrupted();

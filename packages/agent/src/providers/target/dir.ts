@@ -260,16 +260,19 @@ async function removeTree(path: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EPERM') throw e;
   }
-  // names are bytes (not always UTF-8): walk with Buffers
+  // A backup tree holds what sources sent. Each folder is opened from its parent's descriptor
+  // (/proc/self/fd/N/<name>, O_NOFOLLOW) and fchmod'ed on its own: no name is resolved again
+  // through a folder that could have been swapped for a link meanwhile. Names are bytes (not
+  // always UTF-8): Buffers throughout.
   const open = async (d: Buffer): Promise<void> => {
-    // fchmod on the folder opened without following a link: a backup tree holds what sources sent
     const fh = await openFile(d, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
       await fh.chmod(0o700);
+      const self = `/proc/self/fd/${fh.fd}`;
+      for (const e of await readdir(self, { withFileTypes: true, encoding: 'buffer' })) if (e.isDirectory()) await open(Buffer.concat([Buffer.from(`${self}/`), e.name]));
     } finally {
       await fh.close();
     }
-    for (const e of await readdir(d, { withFileTypes: true, encoding: 'buffer' })) if (e.isDirectory()) await open(Buffer.concat([d, Buffer.from('/'), e.name]));
   };
   await open(Buffer.from(path));
   await rm(path, { recursive: true, force: true });

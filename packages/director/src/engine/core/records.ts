@@ -288,11 +288,12 @@ export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, o
     next?.(e);
     if (e.type === 'phase-start') {
       live.phase = e.phase;
-      // written before the first application pauses; then quiet through freeze, snapshot and
-      // thaw (a freeze held through the transfers lets it write during those)
-      if (e.phase === 'freeze') flush();
-      paused = e.phase === 'freeze' || e.phase === 'snapshot' || e.phase === 'thaw';
+      // written before the first application pauses (the freeze phase's start); then quiet
+      // through freeze, snapshot and thaw (a freeze held through the transfers writes during those)
+      const quiet = e.phase === 'freeze' || e.phase === 'snapshot' || e.phase === 'thaw';
+      if (!quiet) paused = false;
       flush();
+      paused = quiet;
     } else if (e.type === 'phase-end') {
       if (e.phase === 'thaw') paused = false;
       flush();

@@ -18,9 +18,21 @@ export function splitNul(b: Buffer): Buffer[] {
  * A name for people and JSON: valid UTF-8 stays as it is, except that '\' becomes '\\'; every
  * byte that is not valid UTF-8 or is a control character becomes '\xNN'. Reversible.
  */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Printable ASCII without '\': the name is its own escape (almost every name; a listing has 200k). */
+function plainAscii(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
+
 export function escapeName(b: Buffer): string {
+  if (plainAscii(b)) return b.toString('latin1');
   let out = '';
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(b);
+  const text = utf8.decode(b);
   // the fast path: printable UTF-8 round-trips exactly
   if (!text.includes('\uFFFD') && Buffer.from(text, 'utf8').equals(b)) {
     for (const ch of text) out += ch === '\\' ? '\\\\' : ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : ch;

@@ -124,6 +124,26 @@ describe('recordChecksums', () => {
     expect(sampled.bad.length + sampled.missing.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a listing of many chunks: names cut between chunks (odd bytes among them) are whole, an unchanged file keeps its line', async () => {
+    // ~3000 names of ~60 bytes: find writes them in several pipe chunks, so names are cut between chunks
+    const names: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) names.push(Buffer.concat([Buffer.from(`many/${'x'.repeat(40)}-${i}-`), i % 7 === 0 ? Buffer.from([0xe9, 0x5c]) : Buffer.from('é')]));
+    mkdirSync(join(src, 'many'));
+    for (const n of names) writeFileSync(Buffer.concat([Buffer.from(`${src}/`), n]), n);
+    const root = await receive('b1');
+    expect(await recordChecksums(root, [E])).toMatchObject({ files: 3021, hashed: 3021 });
+    const s = sums(root);
+    for (const n of names) expect(s.get(`${E}/${escapeName(n)}`)?.h).toBe(createHash('sha256').update(n).digest('hex'));
+    utimesSync(join(root, CHECKSUMS_FILE), Date.now() / 1000 + 10, Date.now() / 1000 + 10);
+    const before = readFileSync(join(root, CHECKSUMS_FILE), 'utf8').split('\n');
+    writeFileSync(join(root, E, 'sub', 'f3'), 'changed');
+    expect(await recordChecksums(root, [E])).toMatchObject({ hashed: 1, reused: 3020 });
+    const after = readFileSync(join(root, CHECKSUMS_FILE), 'utf8').split('\n');
+    const changed = after.filter((l) => !before.includes(l));
+    expect(changed.map((l) => (JSON.parse(l) as FileSum).p)).toEqual([`${E}/sub/f3`]);
+    expect(sums(root).get(`${E}/sub/f3`)?.h).toBe(createHash('sha256').update('changed').digest('hex'));
+  });
+
   it('randomSample takes n distinct items in their order, each of them sometimes', () => {
     const items = Array.from({ length: 10 }, (_, i) => i);
     const seen = new Set<number>();

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run, writeFileAtomic } from '@freezeframe/common';
-import { escapeName, splitNul, unescapeName } from './file-names.js';
+import { escapeName, unescapeName } from './file-names.js';
 
 /** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
 export const CHECKSUMS_FILE = '.freezeframe/checksums.jsonl';
@@ -22,8 +22,8 @@ export interface FileSum {
 
 export interface FileStat {
   p: string;
-  /** The name as the file system has it. */
-  raw: Buffer;
+  /** The name as the file system has it, one char per byte (latin1): see nameBytes. */
+  name: string;
   s: number;
   m: number;
   i: number;
@@ -113,32 +113,75 @@ function hashOne(path: Buffer): Promise<string> {
  * 200k-file backup's tag).
  */
 export async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
-  // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
-  const r = await run({
-    bin: findBinary('find'),
-    args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %C@ %p\\0'],
-    cwd: root,
-    timeoutMs: HASH_TIMEOUT_MS,
-    maxStdout: LIST_MAX_BYTES,
-  });
-  if (r.stdoutTruncated) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
-  for (const rec of splitNul(r.stdoutBytes)) {
-    // the four numbers are ASCII; the name after them is bytes
+  let rest = '';
+  let listed = 0;
+  const tooLong = new AbortController();
+  // parsed as it arrives, on this core while find stats on the other, and as latin1 text: one
+  // char per byte, so a name stays its bytes even when a chunk ends inside it, and string slices
+  // cost far less than a Buffer view per file (bench/PROFILE.md, seventh pass)
+  const parse = (chunk: Buffer) => {
+    listed += chunk.length;
+    if (listed > LIST_MAX_BYTES) return tooLong.abort();
+    const text = rest + chunk.toString('latin1');
     let at = 0;
-    const fields: string[] = [];
-    for (let k = 0; k < 5; k++) {
-      const sp = rec.indexOf(0x20, at);
-      fields.push(rec.subarray(at, sp).toString('latin1'));
-      at = sp + 1;
-    }
-    const [size, mtime, ino, blocks, ctime] = fields as [string, string, string, string, string];
-    const raw = rec.subarray(at + 2); // the leading "./"
-    const [sec, frac = ''] = mtime.split('.');
-    out.push({ p: escapeName(raw), raw, s: Number(size), m: Number(sec) * 1000 + Number(frac.slice(0, 3).padEnd(3, '0')), i: Number(ino), b: Number(blocks) * 512, c: Number(ctime) * 1000 });
+    for (let end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) out.push(fileStat(text, at, end));
+    rest = text.slice(at);
+  };
+  try {
+    // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
+    await run({
+      bin: findBinary('find'),
+      args: [`./${entry}`, '-type', 'f', '-printf', '%s %T@ %i %b %C@ %p\\0'],
+      cwd: root,
+      timeoutMs: HASH_TIMEOUT_MS,
+      onStdout: parse,
+      maxStdout: 0,
+      signal: tooLong.signal,
+    });
+  } catch (e) {
+    if (tooLong.signal.aborted) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
+    throw e;
   }
 }
 
+/** One record of walk's listing, `text` from `at` up to its NUL at `end`. */
+function fileStat(text: string, at: number, end: number): FileStat {
+  const sp1 = text.indexOf(' ', at);
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  const sp3 = text.indexOf(' ', sp2 + 1);
+  const sp4 = text.indexOf(' ', sp3 + 1);
+  const sp5 = text.indexOf(' ', sp4 + 1);
+  const name = text.slice(sp5 + 3, end); // after the leading "./"
+  return {
+    p: PLAIN_NAME.test(name) ? name : escapeName(Buffer.from(name, 'latin1')),
+    name,
+    s: Number(text.slice(at, sp1)),
+    m: mtimeMs(text.slice(sp1 + 1, sp2)),
+    i: Number(text.slice(sp2 + 1, sp3)),
+    b: Number(text.slice(sp3 + 1, sp4)) * 512,
+    c: Number(text.slice(sp4 + 1, sp5)) * 1000,
+  };
+}
+
+/** Printable ASCII without a backslash: escapeName would return it as it is. */
+const PLAIN_NAME = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/** find's "seconds.nanoseconds" as whole milliseconds, truncated as rsync and stat compare them. */
+function mtimeMs(t: string): number {
+  const dot = t.indexOf('.');
+  if (dot < 0) return Number(t) * 1000;
+  return Number(t.slice(0, dot)) * 1000 + Number(t.slice(dot + 1, dot + 4).padEnd(3, '0'));
+}
+
+/** The name's bytes (FileStat.name holds one char per byte). */
+export const nameBytes = (f: Pick<FileStat, 'name'>): Buffer => Buffer.from(f.name, 'latin1');
+
 export async function readSums(file: string): Promise<FileSum[] | undefined> {
+  return (await readRecord(file))?.map((r) => r.sum);
+}
+
+/** A record's files, each with its line as written (see recordChecksums). */
+async function readRecord(file: string): Promise<Array<{ sum: FileSum; line: string }> | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -149,7 +192,7 @@ export async function readSums(file: string): Promise<FileSum[] | undefined> {
   return text
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as FileSum);
+    .map((line) => ({ sum: JSON.parse(line) as FileSum, line }));
 }
 
 export interface RecordOptions {
@@ -185,37 +228,48 @@ export interface RecordResult {
  */
 export async function recordChecksums(root: string, entries: readonly string[], o: RecordOptions = {}): Promise<RecordResult> {
   const file = join(root, CHECKSUMS_FILE);
-  const prevSums = await readSums(o.previous ?? file);
+  const files: FileStat[] = [];
+  // find stats on the other core while this one parses the previous record
+  const [previous] = await Promise.all([
+    readRecord(o.previous ?? file),
+    (async () => {
+      for (const e of entries) await walk(root, e, files);
+    })(),
+  ]);
   // When the previous record was written: a file changed since then may keep its size and
   // (whole-second, on zfs-fuse) mtime, so size+mtime alone cannot say it is unchanged. Its ctime
   // can: only a file untouched since well before that record keeps its checksum (git calls the
   // others "racily clean"). The margin covers file systems with whole-second ctimes.
-  const recordedMs = prevSums ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
-  const prev = new Map(prevSums?.map((s) => [s.p, s]) ?? []);
-  const prevInodes = new Set(o.sameInodeIsSameContent ? (prevSums ?? []).map((s) => s.i).filter((i) => i !== undefined) : []);
-  const files: FileStat[] = [];
-  for (const e of entries) await walk(root, e, files);
+  const recordedMs = previous ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
+  const prev = new Map(previous?.map((r) => [r.sum.p, r]) ?? []);
+  const prevInodes = new Set(o.sameInodeIsSameContent ? (previous ?? []).map((r) => r.sum.i).filter((i) => i !== undefined) : []);
   o.onFiles?.(files);
   let newBytes = 0;
   const counted = new Set<number>();
-  const reused = files.map((f): string | undefined => {
+  // each file's previous entry, when its checksum still holds
+  const kept = files.map((f) => {
     if (!prevInodes.has(f.i) && !counted.has(f.i)) {
       counted.add(f.i);
       newBytes += f.b;
     }
     const old = prev.get(f.p);
-    return old && ((old.s === f.s && old.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.i === f.i)) ? old.h : undefined;
+    return old && ((old.sum.s === f.s && old.sum.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.sum.i === f.i)) ? old : undefined;
   });
-  const toHash = files.filter((_, k) => reused[k] === undefined);
-  const { sums: hashes, errors } = await hashFiles(root, toHash.map((f) => f.raw));
+  const toHash = files.filter((_, k) => kept[k] === undefined);
+  const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));
   const unread = toHash.filter((f) => !hashes.has(f.p)).map((f) => f.p);
   if (unread.length > 0) {
     throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
   }
-  const sums = files.map((f, k): FileSum => ({ p: f.p, s: f.s, m: f.m, h: reused[k] ?? hashes.get(f.p)!, i: f.i }));
-  const hashed = toHash.length;
-  await writeFileAtomic(file, sums.map((s) => JSON.stringify(s)).join('\n') + (sums.length ? '\n' : ''));
-  return { files: sums.length, hashed, reused: sums.length - hashed, newBytes };
+  // an entry that did not change is written again as the line it was read from: a JSON.stringify
+  // per file was ~0.6 s of a 200k-file tag (bench/PROFILE.md, seventh pass)
+  const lines = files.map((f, k) => {
+    const old = kept[k];
+    if (old && old.sum.s === f.s && old.sum.m === f.m && old.sum.i === f.i) return old.line;
+    return JSON.stringify({ p: f.p, s: f.s, m: f.m, h: old?.sum.h ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
+  });
+  await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
+  return { files: files.length, hashed: toHash.length, reused: files.length - toHash.length, newBytes };
 }
 
 export interface VerifyResult {
@@ -258,7 +312,11 @@ export async function verifyChecksums(root: string, entries: readonly string[] =
   return { hasChecksums: true, checked, recorded: recorded.length, bad: bad.sort(), missing: missing.sort(), unreadable: unreadable.sort() };
 }
 
-/** `n` of `items` chosen at random (all of them when n >= their count), in their order. */
+/**
+ * `n` of `items` chosen at random (all of them when n >= their count), in their order. Not the
+ * drill's `sampleOf`: that one must choose the same files on two nodes, so it hashes every name
+ * (1.1-1.6 s for 200k names here, against 0.02-0.1 s for this).
+ */
 export function randomSample<T>(items: readonly T[], n: number): T[] {
   if (n >= items.length) return [...items];
   // a partial Fisher-Yates shuffle of the indexes: each item equally likely, no repeats

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_RE, errorMessage } from '@freezeframe/common';
-import { CHECKSUMS_FILE, hashFiles, walk, type FileStat, type FileSum } from './checksums.js';
+import { CHECKSUMS_FILE, hashFiles, nameBytes, walk, type FileStat, type FileSum } from './checksums.js';
 import { sampleOf, type DrillSample } from './drill-sample.js';
 import { openBeneath, withDir } from './safe-fs.js';
 
@@ -137,7 +137,7 @@ export async function checkRestored(root: string, sample?: DrillSample): Promise
   const want = new Set(expected.map((e) => e.p));
   const size = new Map(expected.map((e) => [e.p, e.s]));
   const toHash = found.filter((f) => want.has(f.p) && size.get(f.p) === f.s);
-  const { sums: hashes, errors } = await hashFiles(root, toHash.map((f) => f.raw));
+  const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));
   const c = compareRestored(expected, found, hashes, (p) => `cannot be read: ${errors.find((x) => x.includes(p)) ?? errors[0] ?? 'unknown error'}`);
   c.extra.push(...strays);
   c.extra.sort();

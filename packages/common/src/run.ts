@@ -24,6 +24,8 @@ export interface RunOptions {
   /** Called per line of stdout/stderr as it arrives ('\r' also ends a line: rsync progress). */
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /** Called with each chunk of stdout as it arrives: a long listing is parsed while the program still writes it. */
+  onStdout?: (chunk: Buffer) => void;
   /** Exit codes that are not failures (default: [0]). */
   okExitCodes?: readonly number[];
   /** Bytes of stdout/stderr kept (default 1 MiB / 64 KiB). */
@@ -180,6 +182,7 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
     child.stdout?.on('data', (b: Buffer) => {
       stdout.push(b);
       outLine?.(b);
+      opts.onStdout?.(b);
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();

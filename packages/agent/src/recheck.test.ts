@@ -24,6 +24,14 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     expect(await t.windows('20240101_000000', 'x')).toContainEqual([999_999_000, 1_000_006_000]);
   });
 
+  it('reads the windows only after every record still being written (PrepareSnapshot answers before its record lands)', async () => {
+    const t = new SnapshotTimes(join(root, 'run-pending'));
+    // not awaited, as PrepareSnapshot does not: the transfer that follows must still see it
+    const pending = t.record('20240102_000000', 1_000_000_500, 1_000_000_600);
+    expect(await t.windows('20240102_000000', '20240102_000010')).toEqual([[999_999_000, 1_000_002_000]]);
+    await pending;
+  });
+
   it('lists regular files whose mtime lies in a window, names as bytes', async () => {
     const tree = join(root, 'tree');
     const at = (name: string | Buffer, s: number) => {

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FfError, isFfError } from '@freezeframe/common';
 import { runBackup } from './backup.js';
-import { newRunRecord } from './core/records.js';
+import { liveRecord, newRunRecord, readRunRecord } from './core/records.js';
 import { restoreSources } from './restore.js';
 import type { AgentNode, BackupListing, NodeDescription, Role, SendArgs, StreamOptions, TransferStats } from './core/types.js';
 
@@ -226,6 +229,34 @@ describe('runBackup phase order', () => {
     expect(first(j, 'thaw')).toBeLessThan(first(j, 'tag'));
     expect(count(j, 'freeze')).toBeGreaterThan(3); // renewals
     expect(record.freezeWindow?.heldThroughTransfer).toBe(true);
+  });
+
+  it('writes its live record before the first pause and not again until the thaw is done (the freeze window waits on no disk)', async () => {
+    const d = deployment(SPECS);
+    const stateDir = mkdtempSync(join(tmpdir(), 'ff-live-'));
+    const record = newRunRecord('backup', '20240101_120000', '20240101_120000', 'uat');
+    const live = liveRecord(stateDir, record);
+    // what `freezeframe status` would read from disk at each call
+    const seen: string[] = [];
+    const onDisk = () => readRunRecord(stateDir, record.id)?.progress?.phase ?? 'none';
+    for (const n of d.nodes) {
+      for (const m of ['freeze', 'prepareSnapshot', 'thaw', 'performRsync'] as const) {
+        const orig = (n[m] as (...a: unknown[]) => Promise<unknown>).bind(n);
+        (n as unknown as Record<string, unknown>)[m] = async (...a: unknown[]) => {
+          seen.push(`${m}:${onDisk()}`);
+          return orig(...a);
+        };
+      }
+    }
+    try {
+      await runBackup(d.nodes, { deployment: 'uat', backupId: record.id, leaseMs: 30_000, concurrency: 1, directorVersion: 't', record, onEvent: live.sink });
+    } finally {
+      live.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+    expect(new Set(seen.filter((x) => !x.startsWith('performRsync')))).toEqual(new Set(['freeze:freeze', 'prepareSnapshot:freeze', 'thaw:freeze']));
+    // the window closed after the thaw: the transfers are current again
+    expect(seen.filter((x) => x.startsWith('performRsync'))).toEqual(['performRsync:transfer', 'performRsync:transfer']);
   });
 });
 

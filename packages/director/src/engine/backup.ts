@@ -214,6 +214,8 @@ export class BackupRun {
   private interruptedDuring: string | undefined;
   /** Set once the tag began: from then on an interruption lets the run finish. */
   private tagging = false;
+  /** Between the first pause and the thaw (see pauseWindow). */
+  private windowOpen = false;
   private readonly onAbort = () => {
     if (!this.tagging) this.transfersAbort.abort(this.opts.signal?.reason);
   };
@@ -247,6 +249,7 @@ export class BackupRun {
       await this.takeSnapshots(dep);
       this.checkInterrupted();
       await this.holdOrThaw(dep);
+      this.pauseWindow(false);
       if (until !== 'thaw') {
         await this.transfer(dep);
         this.checkInterrupted();
@@ -259,8 +262,16 @@ export class BackupRun {
       this.failure = this.interruption() ?? asFfError(e);
     } finally {
       signal?.removeEventListener('abort', this.onAbort);
+      this.pauseWindow(false);
     }
     return this.cleanUpAndFinish();
+  }
+
+  /** Tells the listeners when applications are (about to be) paused until the thaw: see the `pause-window` event. */
+  private pauseWindow(open: boolean): void {
+    if (open === this.windowOpen) return;
+    this.windowOpen = open;
+    this.ctx.emit({ type: 'pause-window', open });
   }
 
   /** The error of an interrupted run (signal aborted before the tag began), else undefined. */
@@ -342,26 +353,28 @@ export class BackupRun {
   private async freeze(dep: Deployment): Promise<void> {
     this.holdFreeze = dep.sources.some((s) => !s.vol.pointInTime) && dep.freezeHosts.length > 0;
     if (dep.freezeHosts.length === 0) return;
-    await runPhase(this.ctx, 'freeze', (p) =>
-      onEveryNode(dep.freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
+    await runPhase(this.ctx, 'freeze', (p) => {
+      this.pauseWindow(true);
+      return onEveryNode(dep.freezeHosts, 'freeze', 'FREEZE_FAILED', async (m) => {
         this.freezeAttempted.push(m);
         const r = await onNode(this.ctx, p, m.node.name, () => m.node.freeze(this.backupId, this.opts.leaseMs), (r) => (r.frozen.length ? `paused ${r.frozen.join(', ')}` : ''));
         this.pauses.push(r);
         return r;
-      }),
-    );
+      });
+    });
     failpoint('after-freeze');
   }
 
   private async takeSnapshots(dep: Deployment): Promise<void> {
-    await runPhase(this.ctx, 'snapshot', (p) =>
-      onEveryNode(dep.sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
+    await runPhase(this.ctx, 'snapshot', (p) => {
+      this.pauseWindow(true);
+      return onEveryNode(dep.sources, 'snapshot', 'SNAPSHOT_FAILED', async (m) => {
         this.snapshotAttempted.push(m);
         const r = await onNode(this.ctx, p, m.id, () => m.node.prepareSnapshot(this.backupId, m.vol.entry), (r) => r.entry);
         this.entries.set(m.id, r.entry || m.vol.entry);
         return r;
-      }),
-    );
+      });
+    });
   }
 
   /** With every source point-in-time the freeze ends here; otherwise it is renewed until the transfers end. */

@@ -255,9 +255,9 @@ export interface LiveRecord {
  * Keeps the record of a running run on disk (`result: running` with `progress`), so `freezeframe
  * status` in another terminal sees its phase and transfers: written at once when a phase starts or
  * ends, at most every LIVE_EVERY_MS for progress. A failed write is a warning for the terminal, never
- * the run's failure. Nothing is written during the freeze, snapshot and thaw phases: the write is
- * synchronous with two fsyncs, and the applications are paused meanwhile (the freeze window);
- * `status` shows the freeze phase until the transfer phase starts or the thaw ends.
+ * the run's failure. Nothing is written inside a pause window (the engine's `pause-window` events):
+ * the write is synchronous with two fsyncs, and the applications wait meanwhile; `status` shows
+ * the phase the window opened in until it closes.
  */
 export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, opts: { everyMs?: number; pid?: number } = {}): LiveRecord {
   const everyMs = opts.everyMs ?? LIVE_EVERY_MS;
@@ -286,16 +286,11 @@ export function liveRecord(stateDir: string, rec: RunRecord, next?: EventSink, o
   timer.unref?.();
   const sink: EventSink = (e) => {
     next?.(e);
-    if (e.type === 'phase-start') {
-      live.phase = e.phase;
-      // written before the first application pauses (the freeze phase's start); then quiet
-      // through freeze, snapshot and thaw (a freeze held through the transfers writes during those)
-      const quiet = e.phase === 'freeze' || e.phase === 'snapshot' || e.phase === 'thaw';
-      if (!quiet) paused = false;
+    if (e.type === 'pause-window') {
+      paused = e.open;
       flush();
-      paused = quiet;
-    } else if (e.type === 'phase-end') {
-      if (e.phase === 'thaw') paused = false;
+    } else if (e.type === 'phase-start' || e.type === 'phase-end') {
+      if (e.type === 'phase-start') live.phase = e.phase;
       flush();
     } else if (e.type === 'progress') {
       const t = (live.transfers[e.node] ??= { bytes: 0, percent: 0, rate: '', done: false });

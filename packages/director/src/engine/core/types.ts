@@ -356,6 +356,12 @@ export type EngineEvent =
   | { type: 'phase-end'; phase: Phase; at: number; durationMs: number; ok: boolean; error?: string }
   | { type: 'node'; phase: Phase; node: string; status: 'start' | 'done' | 'failed'; durationMs?: number; detail?: string }
   | { type: 'progress'; phase: Phase; node: string; progress: TransferProgress }
-  | { type: 'warning'; node?: string; message: string };
+  | { type: 'warning'; node?: string; message: string }
+  /**
+   * Applications are paused, or about to be, from `open` until its close: whatever listens should
+   * not wait on disk meanwhile (the live record stays unwritten). A freeze held through the
+   * transfers closes the window when the transfers begin.
+   */
+  | { type: 'pause-window'; open: boolean };
 
 export type EventSink = (e: EngineEvent) => void;

@@ -43,6 +43,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.incremental.btrfs.rawFlags.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
     expect(res.restore.dir.ratio).toBeGreaterThan(0);
     expect(res.restore.freezeframe.verify).toMatch(/files re-read, chosen at random; read-only snapshot unchanged/);
+    expect(res.restore.rawFlagsBtrfs.ms.n).toBe(res.restore.raw.ms.n);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
     expect(res.restore.ratio).toBeGreaterThan(0);
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });

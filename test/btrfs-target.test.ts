@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { entryName, findBinary, run, silentLogger, spawnProcess } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -178,6 +178,19 @@ describe.skipIf(skip)('BtrfsTarget on a loop btrfs', () => {
     expect(sendInplace).toBeLessThan(2 * MiB);
     expect(usedCopy).toBeGreaterThanOrEqual(32 * MiB);
     expect(sendCopy).toBeGreaterThan(32 * MiB);
+  });
+  it('splits a hard link a failed run left in the working tree, though the newest backup had none and the link is not committed yet', async () => {
+    const t = new BtrfsTarget({ kind: 'btrfs', path: join(fs!.mountPoint, 'links') }, silentLogger);
+    const first = (await t.prepareReceive('20240301_000000', ENTRY)).path;
+    await writeFile(join(first, 'a'), 'one');
+    // as the tag RPC tells it: the checksum walk found no hard link
+    await t.tag('20240301_000000', '{}', [ENTRY], { sharedNames: 0 });
+    const into = (await t.prepareReceive('20240302_000000', ENTRY)).path;
+    // a run that failed after rsync -H linked b to a; btrfs has not committed it
+    await link(join(into, 'a'), join(into, 'b'));
+    await t.prepareReceive('20240302_000000', ENTRY);
+    expect((await stat(join(into, 'b'))).ino).not.toBe((await stat(join(into, 'a'))).ino);
+    expect(await readFile(join(into, 'b'), 'utf8')).toBe('one');
   });
 });
 

@@ -1,7 +1,7 @@
 // Measurements 2, 3, 4 and 6: full transfers (large and small files), an incremental backup,
 // a restore and the storage cost of a ZFS target, each against plain rsync to an rsync daemon
 // on loopback, on a fresh loop filesystem, paired A B A B.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { restore } from '@freezeframe/director/engine/restore.js';
@@ -13,6 +13,11 @@ import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { exec, log, now, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
+/** Empties the page cache: each restore reads its copy from disk, as a restore from backup storage does (restore section). */
+const coldCache = async () => {
+  await sync();
+  writeFileSync('/proc/sys/vm/drop_caches', '3');
+};
 /** The flags every freezeframe transfer gives rsync (tools/rsync.ts rsyncPushArgs), without progress and stats. */
 const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
 
@@ -282,15 +287,16 @@ export async function runDataChannel(cfg, work, results) {
 
     // 4. restore of the small-file set into an emptied source vs rsync back into an empty folder:
     // from the btrfs target (its check reads a sample where btrfs proves the rest) and from the
-    // dir target (its check reads every file)
+    // dir target (its check reads every file); every variant starts with an empty page cache (a
+    // btrfs snapshot's files are inodes of their own, never read before the restore)
     log(`restore (${cfg.reps.restore} paired runs)`);
-    const rr = { raw: [], rawF: [], ffB: [], ff: [] };
+    const rr = { raw: [], rawF: [], rawB: [], ffB: [], ff: [] };
     const rPhases = { ffB: [], ff: [] };
     const methods = {};
     const srcSmall = join(fs.mnt, 'src-small');
     const ffRestore = async (which) => {
       for (const e of readdirSync(srcSmall)) await rmTree(join(srcSmall, e));
-      await sync();
+      await coldCache();
       const t0 = now();
       const r = await restore(which === 'ff' ? inv : invB, { backup: which === 'ff' ? lastId : lastBId });
       rr[which].push(now() - t0);
@@ -300,19 +306,21 @@ export async function runDataChannel(cfg, work, results) {
       if (restored !== cfg.smallFiles) throw new Error(`restore left ${restored} files in ${srcSmall}, expected ${cfg.smallFiles}`);
     };
     for (let i = 0; i < cfg.reps.restore; i++) {
-      const order = i % 2 === 0 ? ['raw', 'rawF', 'ffB', 'ff'] : ['ff', 'ffB', 'rawF', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'ffB', 'ff'] : ['ff', 'ffB', 'rawB', 'rawF', 'raw'];
       for (const which of order) {
-        if (which === 'raw' || which === 'rawF') {
+        if (which === 'raw' || which === 'rawF' || which === 'rawB') {
           const dst = join(fs.mnt, `raw-restore-${i}`);
           mkdirSync(dst);
-          await sync();
-          rr[which].push(await rawRsync(ctx.rsyncd.url('raw-inc'), dst, which === 'raw' ? [] : FF_FLAGS));
+          await coldCache();
+          // rawB reads the same files from the btrfs file system the btrfs target keeps its backups on
+          const from = which === 'rawB' ? rsyncdB.url('raw-inc') : ctx.rsyncd.url('raw-inc');
+          rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : FF_FLAGS));
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
@@ -320,6 +328,7 @@ export async function runDataChannel(cfg, work, results) {
       bytes: small.bytes,
       raw: { ms: rs.raw, filesPerS: round(cfg.smallFiles / (rs.raw.median / 1000), 0) },
       rawFlags: { ms: rs.rawF, ratio: round(rs.raw.median / rs.rawF.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from the daemon` },
+      rawFlagsBtrfs: { ms: rs.rawB, ratio: round(rs.raw.median / rs.rawB.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from a daemon on the btrfs file system of the btrfs target (the same copy, read from where the target keeps it)` },
       // the btrfs target: the fields of earlier runs (dir target then) keep their names
       freezeframe: { ms: rs.ffB, filesPerS: round(cfg.smallFiles / (rs.ffB.median / 1000), 0), phasesMedianMs: medians(rPhases.ffB), target: 'btrfs', verify: methods.ffB },
       dir: { ms: rs.ff, filesPerS: round(cfg.smallFiles / (rs.ff.median / 1000), 0), phasesMedianMs: medians(rPhases.ff), verify: methods.ff, ratio: round(rs.raw.median / rs.ff.median, 3) },

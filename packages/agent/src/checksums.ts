@@ -218,6 +218,8 @@ export interface RecordResult {
   reused: number;
   /** Bytes on disk of files not shared with the previous backup (new inodes; hard links within the backup counted once). */
   newBytes: number;
+  /** Names beyond the first of each inode: 0 when the tree holds no hard links. */
+  sharedNames: number;
 }
 
 /**
@@ -245,12 +247,12 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const prevInodes = new Set(o.sameInodeIsSameContent ? (previous ?? []).map((r) => r.sum.i).filter((i) => i !== undefined) : []);
   o.onFiles?.(files);
   let newBytes = 0;
-  const counted = new Set<number>();
+  const inodes = new Set<number>();
   // each file's previous entry, when its checksum still holds
   const kept = files.map((f) => {
-    if (!prevInodes.has(f.i) && !counted.has(f.i)) {
-      counted.add(f.i);
-      newBytes += f.b;
+    if (!inodes.has(f.i)) {
+      inodes.add(f.i);
+      if (!prevInodes.has(f.i)) newBytes += f.b;
     }
     const old = prev.get(f.p);
     return old && ((old.sum.s === f.s && old.sum.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.sum.i === f.i)) ? old : undefined;
@@ -269,7 +271,7 @@ export async function recordChecksums(root: string, entries: readonly string[], 
     return JSON.stringify({ p: f.p, s: f.s, m: f.m, h: old?.sum.h ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
   });
   await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
-  return { files: files.length, hashed: toHash.length, reused: files.length - toHash.length, newBytes };
+  return { files: files.length, hashed: toHash.length, reused: files.length - toHash.length, newBytes, sharedNames: files.length - inodes.size };
 }
 
 export interface VerifyResult {

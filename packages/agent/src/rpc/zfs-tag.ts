@@ -48,6 +48,7 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
         onFiles: (f) => (files = f),
       });
       info.usedBytes = sums.newBytes;
+      info.sharedNames = sums.sharedNames;
       ctx.log.info({ backup_id: backupId, previous, duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
       checked = await checkFidelity(ctx, backupId, root, lists, new Set(files.map((f) => f.p)));
     }

@@ -127,6 +127,11 @@ export async function subvolumeDelete(path: string, opts: BtrfsOptions = {}): Pr
   await exec(['subvolume', 'delete', '--commit-after', '--', path], path, 'subvolume delete', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
 }
 
+/** Commits the file system's running transaction: until then a subvolume's Generation does not show its newest writes. */
+export async function filesystemSync(path: string, opts: BtrfsOptions = {}): Promise<void> {
+  await exec(['filesystem', 'sync', '--', path], path, 'filesystem sync', { missing: 'NOT_FOUND', fail: 'COMMAND_FAILED' }, opts);
+}
+
 export interface SubvolumeInfo {
   name: string;
   uuid: string;

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run, silentLogger } from '@freezeframe/common';
@@ -52,6 +52,32 @@ describe('DirTarget', () => {
     expect(await target.activate('20240102_000000')).toEqual({ root: join(dir, 'backups', '20240102_000000'), entries: [E] });
     expect(await target.deactivate()).toBe(false);
     expect(await target.freeBytes()).toBeGreaterThan(0);
+  });
+
+  it('a hard-link group of the previous backup is copied, not linked; a backup whose tag found no hard link is not read for groups', async () => {
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a'), 'shared');
+    linkSync(join(src, 'a'), join(src, 'b'));
+    const tagAs = async (id: string, sharedNames: number | undefined) => {
+      await receive(id, src);
+      const root = join(dir, 'backups', '.partial', id);
+      // the record and count the tag RPC writes (checksums.ts), by hand
+      const ino = statSync(join(root, E, 'a')).ino;
+      mkdirSync(join(root, '.freezeframe'), { recursive: true });
+      writeFileSync(join(root, '.freezeframe', 'checksums.jsonl'), ['a', 'b'].map((n) => JSON.stringify({ p: `${E}/${n}`, s: 6, m: 0, h: 'x', i: ino })).join('\n') + '\n');
+      await target.tag(id, '{}', [E], { usedBytes: 6, ...(sharedNames !== undefined ? { sharedNames } : {}) });
+    };
+    const nextHas = async (next: string) => {
+      await target.prepareReceive(next, E);
+      return existsSync(join(dir, 'backups', '.partial', next, E, 'b'));
+    };
+    await tagAs('20240101_000000', undefined);
+    expect(await nextHas('20240102_000000')).toBe(true);
+    rmSync(join(dir, 'backups', '.partial'), { recursive: true });
+    // a count of 0 (wrong here, on purpose) spares reading the record: nothing is copied
+    await tagAs('20240103_000000', 0);
+    expect(await nextHas('20240104_000000')).toBe(false);
   });
 
   it('target.browse: a link to the newest backup, swapped by rename; a folder of the operator\'s there is refused and left alone', async () => {

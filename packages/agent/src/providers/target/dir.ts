@@ -13,7 +13,7 @@ type DirConfig = Extract<TargetConfig, { kind: 'dir' }>;
 
 const PARTIAL = '.partial';
 const MANIFEST = 'manifest.json';
-/** Per-backup facts recorded at tag time (`{usedBytes}`), so list() reads one small file per backup. */
+/** Per-backup facts recorded at tag time (Usage), so list() reads one small file per backup. */
 const USAGE = '.freezeframe/usage.json';
 /** Marks a backup whose symlinks are stored munged: only such a backup is a --link-dest basis. */
 const MUNGED_MARK = '.freezeframe/links-munged';
@@ -68,8 +68,12 @@ export class DirTarget implements TargetProvider {
     return { path, rsyncOptions };
   }
 
-  /** Hard-link groups of `entry` in tagged backup `id`, from the inodes its checksums recorded. */
+  /**
+   * Hard-link groups of `entry` in tagged backup `id`, from the inodes its checksums recorded;
+   * none without reading them when its tag found no hard link at all (usage.json `sharedNames`).
+   */
   private async linkGroupsOf(id: string, entry: string): Promise<Buffer[][]> {
+    if ((await readUsage(join(this.root, id)))?.sharedNames === 0) return [];
     let text: string;
     try {
       text = await readFile(join(this.root, id, CHECKSUMS_FILE), 'utf8');
@@ -77,14 +81,16 @@ export class DirTarget implements TargetProvider {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    const byInode = new Map<number, Buffer[]>();
+    const byInode = new Map<number, string[]>();
     for (const line of text.split('\n')) {
       if (!line) continue;
       const s = JSON.parse(line) as { p: string; i?: number };
       if (s.i === undefined || !s.p.startsWith(`${entry}/`)) continue;
-      byInode.set(s.i, [...(byInode.get(s.i) ?? []), unescapeName(s.p.slice(entry.length + 1))]);
+      const group = byInode.get(s.i);
+      if (group) group.push(s.p);
+      else byInode.set(s.i, [s.p]);
     }
-    return [...byInode.values()].filter((g) => g.length > 1);
+    return [...byInode.values()].filter((g) => g.length > 1).map((g) => g.map((p) => unescapeName(p.slice(entry.length + 1))));
   }
 
   async tag(backupId: string, manifestJson: string, entries: readonly string[], info: TagInfo = {}): Promise<{ snapshot: string }> {
@@ -102,7 +108,7 @@ export class DirTarget implements TargetProvider {
     // on disk before the rename below makes the backup visible
     await writeFileAtomic(join(partial, MANIFEST), manifestJson || '{}');
     await writeFileAtomic(join(partial, MUNGED_MARK), 'symlinks are stored munged (rsync --munge-links)\n');
-    if (info.usedBytes !== undefined) await writeUsage(partial, info.usedBytes);
+    if (info.usedBytes !== undefined) await writeUsage(partial, { usedBytes: info.usedBytes, ...(info.sharedNames !== undefined ? { sharedNames: info.sharedNames } : {}) });
     await rename(partial, final);
     this.log.info({ backup_id: backupId, path: final, entries }, 'dir target: backup tagged');
     return { snapshot: final };
@@ -129,14 +135,10 @@ export class DirTarget implements TargetProvider {
 
   /** Recorded at tag time; a backup tagged without the record is walked once and the result kept. */
   private async usedBytes(dir: string): Promise<number> {
-    try {
-      const u = JSON.parse(await readFile(join(dir, USAGE), 'utf8')) as { usedBytes?: unknown };
-      if (typeof u.usedBytes === 'number') return u.usedBytes;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
-    }
+    const recorded = (await readUsage(dir))?.usedBytes;
+    if (recorded !== undefined) return recorded;
     const bytes = await exclusiveBytes(dir);
-    await writeUsage(dir, bytes).catch((e: unknown) => this.log.warn({ path: dir, err: String(e) }, 'dir target: cannot record used bytes'));
+    await writeUsage(dir, { usedBytes: bytes }).catch((e: unknown) => this.log.warn({ path: dir, err: String(e) }, 'dir target: cannot record used bytes'));
     return bytes;
   }
 
@@ -234,8 +236,27 @@ async function entriesOf(dir: string): Promise<string[]> {
   return entries.sort();
 }
 
-async function writeUsage(dir: string, usedBytes: number): Promise<void> {
-  await writeFileAtomic(join(dir, USAGE), `${JSON.stringify({ usedBytes })}\n`);
+interface Usage {
+  usedBytes: number;
+  /** TagInfo.sharedNames of the backup when it was tagged (absent: not known). */
+  sharedNames?: number;
+}
+
+async function writeUsage(dir: string, u: Usage): Promise<void> {
+  await writeFileAtomic(join(dir, USAGE), `${JSON.stringify(u)}\n`);
+}
+
+/** usage.json, undefined when it is missing or unreadable (a backup of an older version). */
+async function readUsage(dir: string): Promise<Partial<Usage> | undefined> {
+  let u: Record<string, unknown>;
+  try {
+    u = Object(JSON.parse(await readFile(join(dir, USAGE), 'utf8'))) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return { ...(num(u.usedBytes) !== undefined ? { usedBytes: num(u.usedBytes)! } : {}), ...(num(u.sharedNames) !== undefined ? { sharedNames: num(u.sharedNames)! } : {}) };
 }
 
 async function isDir(p: string): Promise<boolean> {

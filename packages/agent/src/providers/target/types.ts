@@ -20,6 +20,8 @@ export interface TargetBackup {
 export interface TagInfo {
   /** Bytes on disk of files not shared with the previous backup (by inode: only meaningful for hard-linked trees). */
   usedBytes?: number;
+  /** Names beyond the first of each inode among the tree's regular files: 0 when it holds no hard links. */
+  sharedNames?: number;
 }
 
 /** `browse`: an activation for a person to look around (`freezeframe mount`), kept apart from a restore's. */

@@ -115,17 +115,24 @@ function hashOne(path: Buffer): Promise<string> {
 export async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
   let rest = '';
   let listed = 0;
-  const tooLong = new AbortController();
+  const stop = new AbortController();
+  let failed: unknown;
   // parsed as it arrives, on this core while find stats on the other, and as latin1 text: one
   // char per byte, so a name stays its bytes even when a chunk ends inside it, and string slices
   // cost far less than a Buffer view per file (bench/PROFILE.md, seventh pass)
   const parse = (chunk: Buffer) => {
     listed += chunk.length;
-    if (listed > LIST_MAX_BYTES) return tooLong.abort();
-    const text = rest + chunk.toString('latin1');
-    let at = 0;
-    for (let end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) out.push(fileStat(text, at, end));
-    rest = text.slice(at);
+    if (listed > LIST_MAX_BYTES) return stop.abort();
+    // a throw here would be in a stream's event handler, where it ends the agent
+    try {
+      const text = rest + chunk.toString('latin1');
+      let at = 0;
+      for (let end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) out.push(fileStat(text, at, end));
+      rest = text.slice(at);
+    } catch (e) {
+      failed ??= e;
+      stop.abort();
+    }
   };
   try {
     // -P (the default): never follows a symlink; %T@ is the mtime as seconds.nanoseconds
@@ -136,10 +143,11 @@ export async function walk(root: string, entry: string, out: FileStat[]): Promis
       timeoutMs: HASH_TIMEOUT_MS,
       onStdout: parse,
       maxStdout: 0,
-      signal: tooLong.signal,
+      signal: stop.signal,
     });
   } catch (e) {
-    if (tooLong.signal.aborted) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
+    if (failed !== undefined) throw failed;
+    if (stop.signal.aborted) throw new FfError('TARGET_FAILED', `${join(root, entry)} holds too many files to list for checksums (over ${LIST_MAX_BYTES} bytes of names)`);
     throw e;
   }
 }

@@ -93,6 +93,24 @@ describe.skipIf(skip)('BtrfsTarget on a loop btrfs', () => {
     expect(statSync(path).mode & 0o777).toBe(0o700);
   });
 
+  it('checks while another request creates the working subvolume: never "exists but is not a subvolume"', async () => {
+    // a Describe (the target's limits probe) creates the subvolume while the director's preflight
+    // runs checks; CI once saw the check find the path absent as a subvolume, then present
+    for (let i = 0; i < 30; i++) {
+      const t = new BtrfsTarget({ kind: 'btrfs', path: join(fs!.mountPoint, `race-${i}`) }, silentLogger);
+      let created = false;
+      const creating = t.storageRoot().finally(() => (created = true));
+      const seen: string[] = [];
+      while (!created) {
+        const working = (await Promise.all([t.checks(), t.checks()])).flat().filter((c) => c.name === 'target-working');
+        seen.push(...working.filter((c) => !c.ok).map((c) => c.detail));
+      }
+      await creating;
+      expect(seen, `round ${i}`).toEqual([]);
+      await btrfs(['subvolume', 'delete', join(fs!.mountPoint, `race-${i}`, 'current')]);
+    }
+  });
+
   it('receives in place into the working subvolume; tags a read-only snapshot; refuses a missing entry and a second tag', async () => {
     const r = await target.prepareReceive(ID1, ENTRY);
     expect(r).toEqual({ path: join(path, 'current', ENTRY), rsyncOptions: ['--inplace'] });

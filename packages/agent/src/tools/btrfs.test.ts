@@ -8,6 +8,7 @@ import {
   btrfsErrorReason,
   freeBytes,
   isSubvolume,
+  subvolumeState,
   bytesWrittenSince,
   isReadOnlySubvolume,
   parseFindNewLine,
@@ -109,6 +110,14 @@ describe.skipIf(skip)('btrfs verbs on a loop filesystem', () => {
     await expect(writeFile(join(snap, 'b'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
     await subvolumeDelete(snap);
     expect(await isSubvolume(snap)).toBe(false);
+  });
+
+  it('subvolumeState: absent, a subvolume, or anything else (a plain folder, a file)', async () => {
+    expect(await subvolumeState(join(fs.mountPoint, 'nope'))).toBe('absent');
+    expect(await subvolumeState(vol)).toBe('subvolume');
+    expect(await subvolumeState(join(fs.mountPoint, 'plain'))).toBe('other');
+    await writeFile(join(fs.mountPoint, 'a-file'), 'x');
+    expect(await subvolumeState(join(fs.mountPoint, 'a-file'))).toBe('other');
   });
 
   it('refuses an existing destination (btrfs would nest the snapshot inside it)', async () => {

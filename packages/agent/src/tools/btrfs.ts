@@ -220,15 +220,24 @@ export async function bytesWrittenSince(path: string, sinceGen: number, opts: Bt
   return { bytes, extents };
 }
 
-/** True when `path` is the root of a btrfs subvolume (no process: stat + statfs). */
-export async function isSubvolume(path: string): Promise<boolean> {
+/**
+ * What is at `path`: nothing, the root of a btrfs subvolume, or something else. One stat decides
+ * between all three, so a subvolume another request creates meanwhile is never reported as
+ * "something else" (as asking isSubvolume and then whether the path exists could).
+ */
+export async function subvolumeState(path: string): Promise<'absent' | 'subvolume' | 'other'> {
   try {
     const [st, fs] = await Promise.all([stat(path), statfs(path)]);
-    return st.isDirectory() && st.ino === SUBVOLUME_ROOT_INO && fs.type === BTRFS_SUPER_MAGIC;
+    return st.isDirectory() && st.ino === SUBVOLUME_ROOT_INO && fs.type === BTRFS_SUPER_MAGIC ? 'subvolume' : 'other';
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw e;
   }
+}
+
+/** True when `path` is the root of a btrfs subvolume (no process: stat + statfs). */
+export async function isSubvolume(path: string): Promise<boolean> {
+  return (await subvolumeState(path)) === 'subvolume';
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   isBtrfs,
   isReadOnlySubvolume,
   isSubvolume,
+  subvolumeState,
   subvolumeCreate,
   subvolumeDelete,
   subvolumeShow,
@@ -83,8 +84,9 @@ export class BtrfsTarget implements TargetProvider {
         hint: 'use a folder on btrfs, or target kind dir',
       });
     }
-    if (await isSubvolume(this.working)) return this.working;
-    if (await pathExists(this.working)) {
+    const state = await subvolumeState(this.working);
+    if (state === 'subvolume') return this.working;
+    if (state === 'other') {
       throw new FfError('FAILED_PRECONDITION', `${this.working} exists but is not a btrfs subvolume; the btrfs target receives into a subvolume there`, {
         hint: `move it away; the agent then creates the subvolume (btrfs subvolume create ${this.working})`,
       });
@@ -399,8 +401,10 @@ export class BtrfsTarget implements TargetProvider {
   private async workingCheck(): Promise<Check> {
     const name = 'target-working';
     try {
-      if (await isSubvolume(this.working)) return { name, ok: true, detail: `target.path: ${this.working} is a btrfs subvolume` };
-      if (await pathExists(this.working)) {
+      // one stat: a Describe may be creating the subvolume while this check runs
+      const state = await subvolumeState(this.working);
+      if (state === 'subvolume') return { name, ok: true, detail: `target.path: ${this.working} is a btrfs subvolume` };
+      if (state === 'other') {
         return { name, ok: false, detail: `target.path: ${this.working} exists but is not a btrfs subvolume (move it away; the agent creates the subvolume)` };
       }
       return { name, ok: true, detail: `target.path: the working subvolume ${this.working} will be created` };

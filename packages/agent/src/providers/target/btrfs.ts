@@ -22,6 +22,7 @@ import {
 } from '../../tools/btrfs.js';
 import { mountHolding } from '../../mountinfo.js';
 import { browseLinkCheck, pointBrowseLink } from './browse.js';
+import { finiteFields } from './stored-json.js';
 import { splitLinkGroups } from './link-groups.js';
 import { peekHead, receiveInto, replicaToolCheck } from './replica-stream.js';
 import type { ReplicaCommand, ReplicaReceive, StorageIntegrity, TagInfo, TargetBackup, TargetProvider } from './types.js';
@@ -459,14 +460,8 @@ async function readBackupJson(dir: string): Promise<BackupJson> {
     if (e instanceof SyntaxError) return {};
     throw e;
   }
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const entries = Array.isArray(j.entries) && j.entries.every((x) => typeof x === 'string') ? (j.entries as string[]) : undefined;
-  return {
-    ...(entries ? { entries } : {}),
-    ...(num(j.usedBytes) !== undefined ? { usedBytes: num(j.usedBytes)! } : {}),
-    ...(num(j.createdUnixMs) !== undefined ? { createdUnixMs: num(j.createdUnixMs)! } : {}),
-    ...(num(j.sharedNames) !== undefined ? { sharedNames: num(j.sharedNames)! } : {}),
-  };
+  return { ...(entries ? { entries } : {}), ...finiteFields(j, ['usedBytes', 'createdUnixMs', 'sharedNames']) };
 }
 
 /** The entry folders (`<source>@+<volume>`) of a tree without backup.json. */

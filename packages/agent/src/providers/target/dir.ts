@@ -6,6 +6,7 @@ import { CHECKSUMS_FILE } from '../../checksums.js';
 import { unescapeName } from '../../file-names.js';
 import { folderCheck, mountOptionsCheck, spaceCheck, type Check, type CheckOptions } from '../checks.js';
 import { browseLinkCheck, pointBrowseLink } from './browse.js';
+import { finiteFields } from './stored-json.js';
 import { copyGroupsFrom } from './link-groups.js';
 import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
 
@@ -255,8 +256,7 @@ async function readUsage(dir: string): Promise<Partial<Usage> | undefined> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
     throw e;
   }
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  return { ...(num(u.usedBytes) !== undefined ? { usedBytes: num(u.usedBytes)! } : {}), ...(num(u.sharedNames) !== undefined ? { sharedNames: num(u.sharedNames)! } : {}) };
+  return finiteFields(u, ['usedBytes', 'sharedNames']);
 }
 
 async function isDir(p: string): Promise<boolean> {

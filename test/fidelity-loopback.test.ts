@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -126,5 +127,28 @@ describe.skipIf(skip)('end-to-end fidelity and backup --deep (dir target)', () =
     expect(out).toMatch(/tag refused on tgt: source src-1 \(node src-1\), entry src-1@\S+: 1 of 1 file\(s\) sent differ on the target from what the sender read: victim/);
     // not tagged: the target holds no new backup
     expect(readdirSync(join(rig.root, 'tgt', 'backups')).filter((n) => !n.startsWith('.'))).toEqual(before);
+  });
+
+  it('files the first pass sent are not compared again: a change inside the snapshot\'s second costs no second pass', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    // every file far from any snapshot's second, so only the rewrites below fall in backup 1's
+    execFileSync('find', [vol, '-type', 'f', '-exec', 'touch', '-d', OLD.toISOString(), '{}', '+']);
+    const b1 = await backup();
+    expect(b1.code, b1.stderr).toBe(0);
+    const times = json(readFileSync(join(rig.root, 'src-1', 'run', 'snapshot-times.json'), 'utf8')) as unknown as Array<{ backupId: string; toMs: number }>;
+    const read = times.find((t) => t.backupId === b1.out.backupId);
+    expect(read, JSON.stringify(times)).toBeDefined();
+    // rewritten with another size (the quick check sends them) and stamped inside backup 1's read:
+    // the second pass's listing holds all five, and the first pass sent all five
+    const inWindow = new Date(read!.toMs);
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(join(vol, 'sub', `f${i}`), `rewritten ${i}\n`.repeat(40 + i));
+      utimesSync(join(vol, 'sub', `f${i}`), inWindow, inWindow);
+    }
+    const b2 = await backup();
+    expect(b2.code, b2.stderr).toBe(0);
+    expect(b2.out.record.transfers['src-1'].rechecked ?? 0, JSON.stringify(b2.out.record.transfers)).toBe(0);
+    expect(b2.out.record.fidelity.files).toBe(5);
+    for (let i = 0; i < 5; i++) expect(readFileSync(join(backupDir(b2.out.backupId), 'sub', `f${i}`), 'utf8')).toBe(`rewritten ${i}\n`.repeat(40 + i));
   });
 });

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SnapshotTimes, filesIn } from './recheck.js';
+import type { SentListWriter } from './sent-list.js';
+import { SnapshotTimes, filesIn, withoutSent } from './recheck.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ff-recheck-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,5 +50,32 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     expect(got.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
     expect((await filesIn(tree, [[1_001_000, Number.POSITIVE_INFINITY]])).length).toBe(2);
     expect(await filesIn(tree, [])).toEqual([]);
+  });
+
+  it('leaves out the files the first pass sent, whether rsync reported them before or after the walk ended', async () => {
+    const recorded: string[] = [];
+    const inner: SentListWriter = { add: (name) => void recorded.push(name.toString('latin1')), close: async () => recorded.length };
+    let walked!: (l: Buffer[]) => void;
+    const listing = new Promise<Buffer[]>((resolve) => (walked = resolve));
+    const { list, left } = withoutSent(inner, listing);
+    const odd = Buffer.from([0x64, 0xff, 0x0a, 0x78]); // a name that is no UTF-8
+    list.add(Buffer.from('a/early'), '0'.repeat(32)); // before the walk ends
+    list.add(Buffer.from('not-listed'), '0'.repeat(32));
+    walked([Buffer.from('a/early'), Buffer.from('a/late'), Buffer.from('stays'), odd, Buffer.from('also-stays')]);
+    await listing;
+    list.add(Buffer.from('a/late'), '0'.repeat(32)); // after
+    list.add(Buffer.from(odd), '0'.repeat(32));
+    expect((await left()).map((n) => n.toString('latin1'))).toEqual(['stays', 'also-stays']);
+    // every name still reaches the sender's record
+    expect(recorded).toEqual(['a/early', 'not-listed', 'a/late', odd.toString('latin1')]);
+    expect(await list.close()).toBe(4);
+  });
+
+  it('a failed walk fails left(), and a transfer that never asks leaves no unhandled rejection', async () => {
+    const inner: SentListWriter = { add: () => undefined, close: async () => 0 };
+    const failing = Promise.reject(new Error('find: permission denied'));
+    failing.catch(() => undefined);
+    await expect(withoutSent(inner, failing).left()).rejects.toThrow('permission denied');
+    withoutSent(inner, Promise.reject(new Error('never asked'))).list.add(Buffer.from('x'), '0'.repeat(32));
   });
 });

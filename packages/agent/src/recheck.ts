@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, backupIdTime, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
 import { splitNul } from './file-names.js';
+import type { SentListWriter } from './sent-list.js';
 
 // rsync's quick check skips a file whose size and mtime match the receiver's copy, and mtimes
 // compare in whole seconds (zfs-fuse stores no more). A file rewritten with the same size in the
@@ -105,4 +106,40 @@ export async function filesIn(root: string, windows: ReadonlyArray<[number, numb
   });
   if (r.stdoutTruncated) throw new FfError('TRANSFER_FAILED', `${root} holds too many files to recheck (over ${LIST_MAX_BYTES} bytes of names)`);
   return splitNul(r.stdoutBytes).map((p) => p.subarray(2)); // the leading "./"
+}
+
+/**
+ * The listing less the files the first pass sends: rsync rebuilt each of those on the receiver and
+ * checked it against the whole-file checksum it read here, so a second comparison by content
+ * finds nothing. A change made just before the snapshot falls in the snapshot's second and is
+ * sent by the first pass; without this the second pass compared all of it again (bench/PROFILE.md,
+ * eighth pass). What stays is what the quick check skipped: a same-size rewrite in that second, or
+ * one name of a hard-link group (sent as a link, not as data).
+ */
+export function withoutSent(list: SentListWriter, listing: Promise<Buffer[]>): { list: SentListWriter; left: () => Promise<Buffer[]> } {
+  // names sent before the walk ends wait here; after it, a sent name leaves the set at once
+  const early: string[] = [];
+  const key = (name: Buffer) => name.toString('latin1');
+  let set: Set<string> | undefined;
+  const unsent = listing.then((l) => {
+    set = new Set(l.map(key));
+    for (const n of early.splice(0)) set.delete(n);
+    return set;
+  });
+  // left() may never be asked (the transfer failed); the listing's failure is reported there
+  unsent.catch(() => undefined);
+  return {
+    list: {
+      add(name, sum) {
+        if (set) set.delete(key(name));
+        else early.push(key(name));
+        list.add(name, sum);
+      },
+      close: () => list.close(),
+    },
+    left: async () => {
+      const [l, s] = await Promise.all([listing, unsent]);
+      return l.filter((n) => s.has(key(n)));
+    },
+  };
 }

@@ -5,7 +5,7 @@ import type { PerformRsyncRequest__Output } from '@freezeframe/common/generated/
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import { needSource, type AgentContext } from '../context.js';
 import { includeRules } from '../file-names.js';
-import { filesIn } from '../recheck.js';
+import { filesIn, withoutSent } from '../recheck.js';
 import { openSentList } from '../sent-list.js';
 import { sendTree, type SendRequest } from './transfer.js';
 import { checkEntryField } from './entry-field.js';
@@ -33,6 +33,10 @@ function recheckListing(ctx: AgentContext, backupId: string, entry: string, prev
     while (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value!);
   }
   return l;
+}
+
+function keepListing(backupId: string, entry: string, previous: string | undefined, files: Buffer[]): void {
+  listings.set(listingKey(backupId, entry, previous), Promise.resolve(files));
 }
 
 /**
@@ -87,7 +91,14 @@ async function sendPasses(
     const started = Date.now();
     // the listing walks the snapshot beside the first pass (~0.3 s per 200k files), not before it
     listing.catch(() => undefined);
-    await sendTree(ctx, { ...send, recheckFiles: listing.then((l) => l.length) }, emit, signal);
+    const unsent = send.sentList ? withoutSent(send.sentList, listing) : undefined;
+    const recheckFiles = async () => {
+      if (!unsent) return (await listing).length;
+      const left = await unsent.left();
+      keepListing(backupId, v.entry, previous, left);
+      return left.length;
+    };
+    await sendTree(ctx, { ...send, ...(unsent ? { sentList: unsent.list } : {}), recheckFiles }, emit, signal);
     // a live folder is read during the whole transfer: that is its "snapshot" time
     if (!source.pointInTime) await ctx.snapshotTimes?.record(backupId, started, Date.now());
     return;

@@ -23,8 +23,8 @@ export interface SendRequest {
   /** See RsyncPushOptions.deleteSelected. */
   deleteSelected?: boolean;
   unmungeLinks?: boolean;
-  /** Reported with the final stats: files the second pass must compare by content. */
-  recheckFiles?: Promise<number>;
+  /** Reported with the final stats: files the second pass must compare by content (asked after the transfer). */
+  recheckFiles?: () => Promise<number>;
   /** Compare every file by content (`backup --deep`). */
   deep?: boolean;
   /** Records every file sent with its checksum; closed (flushed) before the final stats go out, and on failure. */
@@ -106,7 +106,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
         bytes_sent: String(res.bytesSent),
         duration_ms: String(res.durationMs),
         exit_code: res.exitCode,
-        recheck_files: String((await req.recheckFiles) ?? 0),
+        recheck_files: String((await req.recheckFiles?.()) ?? 0),
         sent_checksums: String(recorded),
         content_only: String(res.contentOnly),
       },

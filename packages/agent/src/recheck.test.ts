@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SentListWriter } from './sent-list.js';
-import { SnapshotTimes, filesIn, withoutSent } from './recheck.js';
+import { SnapshotTimes, filesIn, stampedHere, withoutSent } from './recheck.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ff-recheck-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -15,21 +16,22 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     await t.record('20240101_000010', 1_000_010_200, 1_000_010_300); // a failed run's snapshot
     await t.record('20240101_000020', 1_000_020_900, 1_000_021_100); // this run's: not a basis
     expect(await t.windows('20240101_000000', '20240101_000020')).toEqual([
-      [999_999_000, 1_000_002_000],
-      [1_000_009_000, 1_000_012_000],
+      { from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400 },
+      { from: 1_000_009_000, to: 1_000_012_000, after: 1_000_010_100 },
     ]);
     // a record lost with the run dir: everything since the previous backup's id, with a margin
-    expect(await t.windows('20231231_235900', '20240101_000020')).toEqual([[Date.UTC(2023, 11, 31, 23, 59, 0) - 120_000, Number.POSITIVE_INFINITY]]);
+    const lost = Date.UTC(2023, 11, 31, 23, 59, 0) - 120_000;
+    expect(await t.windows('20231231_235900', '20240101_000020')).toEqual([{ from: lost, to: Number.POSITIVE_INFINITY, after: lost }]);
     // widening a record (a live folder read during its transfer)
     await t.record('20240101_000000', 1_000_000_700, 1_000_005_000);
-    expect(await t.windows('20240101_000000', 'x')).toContainEqual([999_999_000, 1_000_006_000]);
+    expect(await t.windows('20240101_000000', 'x')).toContainEqual({ from: 999_999_000, to: 1_000_006_000, after: 1_000_000_400 });
   });
 
   it('reads the windows only after every record still being written (PrepareSnapshot answers before its record lands)', async () => {
     const t = new SnapshotTimes(join(root, 'run-pending'));
     // not awaited, as PrepareSnapshot does not: the transfer that follows must still see it
     const pending = t.record('20240102_000000', 1_000_000_500, 1_000_000_600);
-    expect(await t.windows('20240102_000000', '20240102_000010')).toEqual([[999_999_000, 1_000_002_000]]);
+    expect(await t.windows('20240102_000000', '20240102_000010')).toEqual([{ from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400 }]);
     await pending;
   });
 
@@ -46,10 +48,42 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     at('sub/inside', 1000.6);
     at(Buffer.from([0x6f, 0xff]), 1001.2);
     at('after', 1002);
-    const got = await filesIn(tree, [[1_000_000, 1_002_000]]);
+    const wide = { stampedHere: false };
+    const got = await filesIn(tree, [{ from: 1_000_000, to: 1_002_000, after: 1_000_000 }], wide);
     expect(got.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
-    expect((await filesIn(tree, [[1_001_000, Number.POSITIVE_INFINITY]])).length).toBe(2);
-    expect(await filesIn(tree, [])).toEqual([]);
+    expect((await filesIn(tree, [{ from: 1_001_000, to: Number.POSITIVE_INFINITY, after: 1_001_000 }], wide)).length).toBe(2);
+    expect(await filesIn(tree, [], wide)).toEqual([]);
+  });
+
+  it('where this kernel stamps to the nanosecond, a file stamped before the snapshot began is not compared; a whole-second stamp still is', async () => {
+    const tree = join(root, 'stamps');
+    mkdirSync(tree, { recursive: true });
+    const at = (name: string, s: number) => {
+      writeFileSync(join(tree, name), 'x');
+      utimesSync(join(tree, name), s, s);
+    };
+    // the snapshot began at 1000.700 s: its window is [999, 1002) s, `after` 1000.600 s
+    const w = [{ from: 999_000, to: 1_002_000, after: 1_000_600 }];
+    at('written-before', 1000.25); // the snapshot holds this write
+    at('just-before', 1000.65); // within the clock's slop: compared
+    at('after', 1001.5);
+    at('whole-second', 1000); // zfs-fuse and utimes stamp whole seconds: maybe a later write
+    at('outside', 1003.5);
+    const names = async (o: { stampedHere: boolean }) => (await filesIn(tree, w, o)).map((b) => b.toString('latin1')).sort();
+    expect(await names({ stampedHere: true })).toEqual(['after', 'just-before', 'whole-second']);
+    expect(await names({ stampedHere: false })).toEqual(['after', 'just-before', 'whole-second', 'written-before']);
+    // two windows: a file counts when one of them takes it
+    expect((await filesIn(tree, [...w, { from: 1_000_000, to: 1_001_000, after: 1_000_000 }], { stampedHere: true })).map((b) => b.toString('latin1')).sort()).toEqual([
+      'after',
+      'just-before',
+      'whole-second',
+      'written-before',
+    ]);
+  });
+
+  it('stampedHere: a local file system yes, a FUSE or proc file system no', async () => {
+    expect(await stampedHere(root)).toBe(['ext2/ext3', 'btrfs', 'tmpfs', 'xfs'].includes(execFileSync('stat', ['-f', '-c', '%T', root], { encoding: 'utf8' }).trim()));
+    expect(await stampedHere('/proc')).toBe(false);
   });
 
   it('leaves out the files the first pass sent, whether rsync reported them before or after the walk ended', async () => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, backupIdTime, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
 import { splitNul } from './file-names.js';
@@ -12,10 +12,12 @@ import type { SentListWriter } from './sent-list.js';
 // Such a file's mtime lies in the second of that snapshot: its old mtime is before the snapshot,
 // its new one after, and they share a second. So after the ordinary pass, the files whose mtime
 // falls in the second (+-1 for clock granularity) of any snapshot since the newest tagged backup
-// are sent once more with content compared (--ignore-times). Usually a handful; the cost is
-// measured in bench/PROFILE.md. The agent records when it took each snapshot; without that
-// record (the run dir is a tmpfs, lost at reboot) it falls back to every file changed since the
-// previous backup's id.
+// are sent once more with content compared (--ignore-times). Where this kernel stamped the mtime
+// to a fraction of a second (a local file system), a file stamped before the snapshot began
+// (less CLOCK_SLOP_MS) was last written before it, so the snapshot holds that write: only files
+// stamped from the snapshot on are compared. Usually a handful; the cost is measured in
+// bench/PROFILE.md. The agent records when it took each snapshot; without that record (the run
+// dir is a tmpfs, lost at reboot) it falls back to every file changed since the previous backup's id.
 
 /** When one snapshot's content was read: a snapshot's instant, or a live `dir` source's transfer. */
 export interface SnapshotTime {
@@ -24,9 +26,30 @@ export interface SnapshotTime {
   toMs: number;
 }
 
+/**
+ * A file whose mtime lies in [from, to) may hold a write its stored copy missed; one whose mtime
+ * this kernel stamped to a fraction of a second only when it is `after` or later.
+ */
+export interface RecheckWindow {
+  from: number;
+  to: number;
+  after: number;
+}
+
 const KEPT = 64;
-/** Margin around a snapshot: the kernel stamps mtimes from a coarse clock. */
+/** Margin around a snapshot's second: whole-second stamps, and clocks of other machines (a network file system). */
 const MARGIN_MS = 1_000;
+/**
+ * How far before the snapshot began a write after it may be stamped on a local file system: the
+ * kernel stamps mtimes from its coarse clock, at most one tick (10 ms at HZ=100) behind.
+ */
+const CLOCK_SLOP_MS = 100;
+/**
+ * File systems whose mtimes this kernel stamps, to the nanosecond, from its own clock (statfs
+ * f_type): ext2/3/4, xfs, btrfs, tmpfs, ZFS on Linux. zfs-fuse (a FUSE file system) keeps whole
+ * seconds, and a network file system's server stamps with a clock of its own.
+ */
+const STAMPED_HERE = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1]);
 /** Without a record, the previous backup's id (the director's clock at its start) minus this. */
 const FALLBACK_MARGIN_MS = 120_000;
 const FIND_TIMEOUT_MS = 6 * 3600_000;
@@ -67,45 +90,65 @@ export class SnapshotTimes {
    * The mtime windows [from, to) in ms whose files the second pass of `currentId` compares by
    * content, given the newest tagged backup `previousId` holding this source.
    */
-  windows(previousId: string, currentId: string): Promise<Array<[number, number]>> {
+  windows(previousId: string, currentId: string): Promise<RecheckWindow[]> {
     // after any record still being written (PrepareSnapshot answers before its record is)
     return this.serial(() => this.windowsNow(previousId, currentId));
   }
 
-  private async windowsNow(previousId: string, currentId: string): Promise<Array<[number, number]>> {
+  private async windowsNow(previousId: string, currentId: string): Promise<RecheckWindow[]> {
     const list = (await this.all()).filter((t) => t.backupId !== currentId);
     const prev = list.find((t) => t.backupId === previousId);
-    if (!prev) return [[(backupIdTime(previousId) ?? 0) - FALLBACK_MARGIN_MS, Number.POSITIVE_INFINITY]];
+    if (!prev) {
+      const from = (backupIdTime(previousId) ?? 0) - FALLBACK_MARGIN_MS;
+      return [{ from, to: Number.POSITIVE_INFINITY, after: from }];
+    }
     // every snapshot since the previous backup's may have left its content in the receiver's basis
     // (a failed run writes into a ZFS target's working tree)
     return list
       .filter((t) => t.fromMs >= prev.fromMs)
-      .map((t): [number, number] => [Math.floor((t.fromMs - MARGIN_MS) / 1000) * 1000, Math.ceil((t.toMs + MARGIN_MS) / 1000) * 1000]);
+      .map((t) => ({ from: Math.floor((t.fromMs - MARGIN_MS) / 1000) * 1000, to: Math.ceil((t.toMs + MARGIN_MS) / 1000) * 1000, after: t.fromMs - CLOCK_SLOP_MS }));
   }
 }
 
 
 const at = (ms: number) => `@${(ms / 1000).toFixed(3)}`;
 
-/** Regular files under `root` (relative, as bytes) whose mtime lies in one of `windows`. */
-export async function filesIn(root: string, windows: ReadonlyArray<[number, number]>): Promise<Buffer[]> {
+/** Whether this kernel stamped the mtimes under `root` to a fraction of a second (see STAMPED_HERE). */
+export async function stampedHere(root: string): Promise<boolean> {
+  return STAMPED_HERE.has((await statfs(root)).type);
+}
+
+/**
+ * Regular files under `root` (relative, as bytes) whose mtime lies in one of `windows`; with
+ * `stampedHere`, a file stamped to a fraction of a second counts only from its window's `after`
+ * (a whole-second stamp may be a write later in that second, on any file system).
+ */
+export async function filesIn(root: string, windows: readonly RecheckWindow[], o: { stampedHere: boolean }): Promise<Buffer[]> {
   if (windows.length === 0) return [];
   const expr: string[] = [];
-  for (const [i, [from, to]] of windows.entries()) {
+  for (const [i, w] of windows.entries()) {
     if (i > 0) expr.push('-o');
     // -newermt is "newer than", so [from, to) is: newer than from-1ms and not newer than to-1ms
-    expr.push('(', '-newermt', at(from - 1), ...(Number.isFinite(to) ? ['!', '-newermt', at(to - 1)] : []), ')');
+    expr.push('(', '-newermt', at(w.from - 1), ...(Number.isFinite(w.to) ? ['!', '-newermt', at(w.to - 1)] : []), ')');
   }
   const r = await run({
     bin: findBinary('find'),
-    // -P (the default) never follows a symlink
-    args: ['.', '-type', 'f', '(', ...expr, ')', '-print0'],
+    // -P (the default) never follows a symlink; "<seconds>.<fraction> ./<name>"
+    args: ['.', '-type', 'f', '(', ...expr, ')', '-printf', '%T@ %p\\0'],
     cwd: root,
     timeoutMs: FIND_TIMEOUT_MS,
     maxStdout: LIST_MAX_BYTES,
   });
   if (r.stdoutTruncated) throw new FfError('TRANSFER_FAILED', `${root} holds too many files to recheck (over ${LIST_MAX_BYTES} bytes of names)`);
-  return splitNul(r.stdoutBytes).map((p) => p.subarray(2)); // the leading "./"
+  const out: Buffer[] = [];
+  for (const rec of splitNul(r.stdoutBytes)) {
+    const space = rec.indexOf(0x20);
+    const [sec = '', frac = ''] = rec.subarray(0, space).toString('latin1').split('.');
+    const ms = Number(sec) * 1000 + Number(`0.${frac || '0'}`) * 1000;
+    const whole = /^0*$/.test(frac);
+    if (windows.some((w) => ms >= w.from && ms < w.to && (whole || !o.stampedHere || ms >= w.after))) out.push(rec.subarray(space + 3)); // " ./"
+  }
+  return out;
 }
 
 /**

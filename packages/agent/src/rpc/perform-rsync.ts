@@ -5,7 +5,7 @@ import type { PerformRsyncRequest__Output } from '@freezeframe/common/generated/
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import { needSource, type AgentContext } from '../context.js';
 import { includeRules } from '../file-names.js';
-import { filesIn, withoutSent } from '../recheck.js';
+import { filesIn, stampedHere, withoutSent } from '../recheck.js';
 import { openSentList } from '../sent-list.js';
 import { sendTree, type SendRequest } from './transfer.js';
 import { checkEntryField } from './entry-field.js';
@@ -26,7 +26,7 @@ function recheckListing(ctx: AgentContext, backupId: string, entry: string, prev
   const key = listingKey(backupId, entry, previous);
   let l = listings.get(key);
   if (!l) {
-    l = previous && ctx.snapshotTimes ? ctx.snapshotTimes.windows(previous, backupId).then((w) => filesIn(from, w)) : Promise.resolve([]);
+    l = previous && ctx.snapshotTimes ? ctx.snapshotTimes.windows(previous, backupId).then(async (w) => filesIn(from, w, { stampedHere: await stampedHere(from) })) : Promise.resolve([]);
     listings.set(key, l);
     // a failed listing is computed again next time
     l.catch(() => listings.delete(key));

@@ -25,7 +25,14 @@ describe.skipIf(skip)('runs that survive the operator', () => {
   const backups = () => join(rig.root, 'tgt', 'backups');
   const tagged = () => (existsSync(backups()) ? readdirSync(backups()).filter((n) => /^\d{8}_\d{6}/.test(n)).sort() : []);
   const lockFile = () => join(rig.stateDir, 'running.json');
-  const runningId = () => (existsSync(lockFile()) ? (JSON.parse(readFileSync(lockFile(), 'utf8')) as { id: string }).id : undefined);
+  /** The id in the director's run lock; undefined before it is there and while it is empty (created with O_EXCL, then written). */
+  const runningId = () => {
+    try {
+      return (JSON.parse(readFileSync(lockFile(), 'utf8')) as { id: string }).id;
+    } catch {
+      return undefined;
+    }
+  };
   const attachLogs = (more?: () => string) => onTestFailed(() => console.error(`${more?.() ?? ''}\n${rig.logs()}`));
   const json = (s: string) => JSON.parse(s) as any;
   /** The record of the running backup says its transfer phase began. */

@@ -154,10 +154,10 @@ export async function filesIn(root: string, windows: readonly RecheckWindow[], o
 /**
  * The listing less the files the first pass sends: rsync rebuilt each of those on the receiver and
  * checked it against the whole-file checksum it read here, so a second comparison by content
- * finds nothing. A change made just before the snapshot falls in the snapshot's second and is
- * sent by the first pass; without this the second pass compared all of it again (bench/PROFILE.md,
- * eighth pass). What stays is what the quick check skipped: a same-size rewrite in that second, or
- * one name of a hard-link group (sent as a link, not as data).
+ * finds nothing. Such a file was stamped within an earlier snapshot's second and changed again
+ * since (a busy database's files are); without this the second pass compared it once more
+ * (bench/PROFILE.md, eighth pass). What stays is what the quick check skipped: a same-size
+ * rewrite, or a name of a hard-link group beyond the one whose data was sent.
  */
 export function withoutSent(list: SentListWriter, listing: Promise<Buffer[]>): { list: SentListWriter; left: () => Promise<Buffer[]> } {
   // names sent before the walk ends wait here; after it, a sent name leaves the set at once

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName, type AgentClient } from '@freezeframe/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, descendants, startAgent, stopAgent, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { treeListing } from './support/security-rig.js';
@@ -51,6 +51,10 @@ describe('security: hostile identifiers', () => {
     toTgt = client(pki, 'director', tgt);
     // a prepared snapshot, so PerformRsync gets as far as its receiver fields
     await call(toSrc, 'PrepareSnapshot', { backup_id: ID });
+    // PrepareSnapshot answers before it records when the snapshot was taken: a record landing
+    // after a test's first listing would read as a write the hostile calls made
+    const record = join(root, 'src-1', 'run', 'snapshot-times.json');
+    await vi.waitFor(() => expect(existsSync(record), record).toBe(true), { timeout: 10_000, interval: 20 });
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FfError, backupIdTime, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
 import { splitNul } from './file-names.js';
 import type { SentListWriter } from './sent-list.js';
+import { FS_MAGIC } from './tools/fs-magic.js';
 
 // rsync's quick check skips a file whose size and mtime match the receiver's copy, and mtimes
 // compare in whole seconds (zfs-fuse stores no more). A file rewritten with the same size in the
@@ -49,7 +50,7 @@ const CLOCK_SLOP_MS = 100;
  * f_type): ext2/3/4, xfs, btrfs, tmpfs, ZFS on Linux. zfs-fuse (a FUSE file system) keeps whole
  * seconds, and a network file system's server stamps with a clock of its own.
  */
-const STAMPED_HERE = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1]);
+const STAMPED_HERE = new Set<number>([FS_MAGIC.ext4, FS_MAGIC.xfs, FS_MAGIC.btrfs, FS_MAGIC.tmpfs, FS_MAGIC.zfs]);
 /** Without a record, the previous backup's id (the director's clock at its start) minus this. */
 const FALLBACK_MARGIN_MS = 120_000;
 const FIND_TIMEOUT_MS = 6 * 3600_000;

@@ -1,6 +1,7 @@
 import { lchown, lstat, lutimes, mkdtemp, open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
+import { FS_MAGIC } from './tools/fs-magic.js';
 
 // What a target's file system can store, found by trying it in a scratch folder there before a
 // backup starts: rsync reports what it cannot store only file by file, after the freeze, and
@@ -15,8 +16,8 @@ export interface Limit {
 
 /** Hard links per inode, by file system magic (statfs f_type), where the limit is low enough to meet. */
 const LINK_LIMITS: Record<number, [string, number]> = {
-  0xef53: ['ext4', 65_000],
-  0x9123683e: ['btrfs', 65_535],
+  [FS_MAGIC.ext4]: ['ext4', 65_000],
+  [FS_MAGIC.btrfs]: ['btrfs', 65_535],
 };
 const LARGE_XATTR = 10_000;
 const BIG_ID = 2 ** 31 + 7;

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat, statfs } from 'node:fs/promises';
 import { FfError, findBinary, isFfError, pathExists, run, silentLogger, type ErrorCode, type Logger, type RunResult } from '@freezeframe/common';
+import { FS_MAGIC } from './fs-magic.js';
 
 /**
  * The `btrfs` program: subvolume create/snapshot/delete/show/find-new, with stderr patterns turned into
@@ -14,7 +15,6 @@ export interface BtrfsOptions {
   timeoutMs?: number;
 }
 
-const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** Inode number of the root directory of every btrfs subvolume. */
 const SUBVOLUME_ROOT_INO = 256;
 
@@ -228,7 +228,7 @@ export async function bytesWrittenSince(path: string, sinceGen: number, opts: Bt
 export async function subvolumeState(path: string): Promise<'absent' | 'subvolume' | 'other'> {
   try {
     const [st, fs] = await Promise.all([stat(path), statfs(path)]);
-    return st.isDirectory() && st.ino === SUBVOLUME_ROOT_INO && fs.type === BTRFS_SUPER_MAGIC ? 'subvolume' : 'other';
+    return st.isDirectory() && st.ino === SUBVOLUME_ROOT_INO && fs.type === FS_MAGIC.btrfs ? 'subvolume' : 'other';
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw e;
@@ -259,7 +259,7 @@ export async function isReadOnlySubvolume(path: string): Promise<boolean> {
 }
 
 export async function isBtrfs(path: string): Promise<boolean> {
-  return (await statfs(path)).type === BTRFS_SUPER_MAGIC;
+  return (await statfs(path)).type === FS_MAGIC.btrfs;
 }
 
 /** Bytes available to unprivileged writers on the filesystem holding `path`. */

@@ -248,9 +248,8 @@ export async function runDataChannel(cfg, work, results) {
         await sync();
       }
       // What a hard-linked dir target has to do: a new tree of links to the previous one, which is
-      // kept, as the dir target keeps its backups. Linking against such a chain costs rsync more
-      // than linking against a copy of single-link files (bench/PROFILE.md, ninth pass), so the
-      // basis is the chain's last tree, never the copy `raw` just updated (that left nothing to send).
+      // kept, as the dir target keeps its backups and a --link-dest backup script keeps its trees.
+      // The basis is never the copy `raw` just updated: against it nothing was left to send.
       const basis = `--link-dest=../${i === 0 ? 'raw-link-base' : `raw-link-${i - 1}`}`;
       const linkSteps = {
         link: async () => m.rawLink.push(await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url(`raw-link-${i}`), [basis])),

@@ -11,6 +11,7 @@ import {
   call,
   client,
   descendants,
+  logLines,
   rawClient,
   sleep,
   startAgent,
@@ -209,6 +210,13 @@ describe('two agents on loopback', () => {
     expect(statSync(join(b2, 'unchanged.txt')).ino).toBe(statSync(join(b1, 'unchanged.txt')).ino);
     expect(statSync(join(b2, 'sub', 'blob.bin')).ino).toBe(statSync(join(b1, 'sub', 'blob.bin')).ino);
     expect(statSync(join(b2, 'changes.txt')).ino).not.toBe(statSync(join(b1, 'changes.txt')).ino);
+    // the receiver saw the target at /mnt (short-view.ts); without root it cannot, says so, and links all the same
+    if (process.getuid?.() === 0) {
+      const receiving = logLines(tgt).filter((l) => l.msg === 'data channel: receiving' && l.backup_id === ID2);
+      expect(receiving.at(-1)).toMatchObject({ view: `${backups()} at /mnt`, args: expect.arrayContaining(['--server', `--link-dest=/mnt/${ID1}/${entry}`, `/mnt/.partial/${ID2}/${entry}/`]) });
+    } else {
+      expect(logLines(tgt).some((l) => l.msg.startsWith('data channel: receiving without a short view'))).toBe(true);
+    }
 
     const list = await call(toTgt, 'ListBackups', {});
     expect(list.backups.map((b: any) => b.backup_id)).toEqual([ID1, ID2]);

@@ -15,6 +15,8 @@ export interface TicketGrant {
   /** Receive folder and receiver-side rsync options, decided by this agent. */
   path: string;
   rsyncOptions: string[];
+  /** Seen at /mnt by the receiving rsync, with `path` and its --link-dest basis (TargetProvider's Receive). */
+  viewRoot?: string;
   /** What the receiving rsync may fail to store without failing the session (target.unsupported). */
   allowNotStored?: readonly string[];
   /** replicate: the backup the stream must be incremental from ('' or absent: a full stream). */

@@ -8,6 +8,7 @@ import { validateServerArgs } from './allowlist.js';
 import { readLine } from './header.js';
 import { openNativeSession, type NativeReceiver } from './native.js';
 import { ReceiveResults, judge } from './receive-results.js';
+import { VIEW_AT, openShortView, type ShortView } from './short-view.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
 
 /**
@@ -69,6 +70,22 @@ export interface ReceiveFailure {
   message: string;
 }
 
+const LINK_DEST = '--link-dest=';
+
+/**
+ * The receiving rsync's argv, and the folder it writes as rsync sees it (through `view`, when
+ * the receiver has one). The receiver's own options (link-dest, inplace, ignore-times) come from
+ * the ticket and go first: nothing the sender puts after them can be read as their value (a
+ * cluster ending in 'e' takes the next argument).
+ */
+function receiverCommand(ticket: Ticket, senderOptions: readonly string[], view: ShortView | undefined): { bin: string; args: string[]; dest: string } {
+  const seen = (p: string) => (view ? view.see(p) : p);
+  const dest = seen(ticket.path.replace(/\/+$/, ''));
+  const own = ticket.rsyncOptions.map((x) => (x.startsWith(LINK_DEST) ? LINK_DEST + seen(x.slice(LINK_DEST.length)) : x));
+  const args = ['--server', ...own, ...senderOptions.filter((x) => !ticket.rsyncOptions.includes(x)), '.', `${dest}/`];
+  return { ...(view ? view.wrap(findBinary('rsync'), args) : { bin: findBinary('rsync'), args }), dest };
+}
+
 /** Failures kept, and for how long: enough for the director to ask right after a failed transfer. */
 const FAILURES_KEPT = 32;
 const FAILURES_TTL_MS = 3_600_000;
@@ -92,6 +109,23 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
   let failures: ReceiveFailure[] = [];
   const results = new ReceiveResults();
   const sockets = new Set<tls.TLSSocket>();
+  let noView: string | undefined;
+
+  /**
+   * The receiver's short view of the target (short-view.ts), or none where this host cannot make
+   * one (e.g. a container without CAP_SYS_ADMIN): rsync then resolves the longer path, slower
+   * but to the same files.
+   */
+  async function shortView(root: string, log: Logger): Promise<ShortView | undefined> {
+    if (noView !== undefined) return undefined;
+    try {
+      return await openShortView(root, log);
+    } catch (e) {
+      noView = errorMessage(e);
+      log.warn({ err: noView }, 'data channel: receiving without a short view of the target (a slower --link-dest); not tried again until the agent restarts');
+      return undefined;
+    }
+  }
   const tlsOptions = { ciphers: DATA_CIPHERS, honorCipherOrder: true, highWaterMark: DATA_HIGH_WATER_MARK };
   const listener = { tls: o.tls, requireClientCert: true, what: 'data channel', log: o.log, serverOptions: tlsOptions };
   const server = createTlsListener(o.handshake ? { ...listener, limits: o.handshake } : listener, (socket) => {
@@ -157,11 +191,6 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       await receiveStream(socket, ticket, header.rest, { peer, peerCert, remote, resume: stream?.resume === true });
       return;
     }
-    // The receiver's own options (link-dest, inplace, ignore-times) come from the ticket and go
-    // first: nothing the sender puts after them can be read as their value (a cluster ending in
-    // 'e' takes the next argument).
-    const own = ticket.rsyncOptions;
-    const args = ['--server', ...own, ...opts.filter((x) => !own.includes(x)), '.', `${ticket.path.replace(/\/+$/, '')}/`];
     results.start(ticket.ticket);
     const log = o.log.child({ backup_id: ticket.backupId, peer, entry: ticket.entry, direction: ticket.direction });
     let native: Awaited<ReturnType<typeof openNativeSession>> | undefined;
@@ -177,7 +206,17 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         return;
       }
     }
-    log.info({ args, native: native !== undefined }, 'data channel: receiving');
+    const view = ticket.viewRoot ? await shortView(ticket.viewRoot, log) : undefined;
+    let rsync: ReturnType<typeof receiverCommand>;
+    try {
+      rsync = receiverCommand(ticket, opts, view);
+    } catch (e) {
+      view?.close();
+      await native?.close();
+      throw e;
+    }
+    const { dest } = rsync;
+    log.info({ args: rsync.args, native: native !== undefined, ...(view ? { view: `${ticket.viewRoot} at ${VIEW_AT}` } : {}) }, 'data channel: receiving');
     socket.write(native ? `OK native ${native.port}\n` : 'OK\n');
     active++;
     o.onSession?.(ticket, 'start', true);
@@ -191,7 +230,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         closed.catch(() => undefined);
         conn = await Promise.race([native.connection, closed]);
       }
-      const proc = spawnProcess({ bin: findBinary('rsync'), args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20, ...(conn ? { inOut: conn } : {}) }, true);
+      const proc = spawnProcess({ bin: rsync.bin, args: rsync.args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20, ...(conn ? { inOut: conn } : {}) }, true);
       if (conn) {
         // rsync has its own copy of the descriptor; node's is closed without reading a byte
         conn.destroy();
@@ -206,7 +245,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       }
       const r = await proc.done;
       ok = true;
-      results.finish(ticket.ticket, judge(0, r.stderr, ticket.path, ticket.allowNotStored ?? []));
+      results.finish(ticket.ticket, judge(0, r.stderr, dest, ticket.allowNotStored ?? []));
       log.info(
         { audit: true, caller: peer, ...peerCert, remote, rpc: 'DataChannel', result: 'ok', code: r.code, duration_ms: Date.now() - started, ...(native ? { native: true } : { bytes_in: socket.bytesRead, bytes_out: socket.bytesWritten }) },
         'data channel: received',
@@ -221,13 +260,14 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       const exitCode = isFfError(e) && typeof e.details?.exitCode === 'number' ? e.details.exitCode : -1;
       const code = exitCode >= 0 ? `rsync exited with ${exitCode}` : errorMessage(e).split('\n')[0]!;
       const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
-      const verdict = judge(exitCode, stderr, ticket.path, ticket.allowNotStored ?? []);
+      const verdict = judge(exitCode, stderr, dest, ticket.allowNotStored ?? []);
       results.finish(ticket.ticket, exitCode === -1 ? { ...verdict, message } : verdict);
       ok = verdict.ok;
       failures = [...failures, { backupId: ticket.backupId, source: ticket.source, direction: ticket.direction, atMs: Date.now(), message }].slice(-FAILURES_KEPT);
       socket.destroy();
     } finally {
       active--;
+      view?.close();
       await native?.close();
       if (native) socket.end();
       o.onSession?.(ticket, 'end', ok);

@@ -39,9 +39,9 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     const target = needTarget(ctx);
     refuseOnReplica(ctx, `a backup of ${source} (DIRECTION_BACKUP)`);
     ctx.targetLock.receive(backupId);
-    const { path, rsyncOptions } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
+    const { path, rsyncOptions, viewRoot } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
-    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [] };
+    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [], ...(viewRoot ? { viewRoot } : {}) };
   } else if (req.direction === 'DIRECTION_RESTORE' && req.to_dir) {
     // into a folder of its own inside restoreDirs, as a drill: nothing live is written, so no allowRestore
     const restoreId = checkRestoreId(req.restore_id);

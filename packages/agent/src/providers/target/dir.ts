@@ -8,7 +8,7 @@ import { folderCheck, mountOptionsCheck, spaceCheck, type Check, type CheckOptio
 import { browseLinkCheck, pointBrowseLink } from './browse.js';
 import { finiteFields } from './stored-json.js';
 import { copyGroupsFrom } from './link-groups.js';
-import type { TagInfo, TargetBackup, TargetProvider } from './types.js';
+import type { Receive, TagInfo, TargetBackup, TargetProvider } from './types.js';
 
 type DirConfig = Extract<TargetConfig, { kind: 'dir' }>;
 
@@ -37,7 +37,7 @@ export class DirTarget implements TargetProvider {
     this.browse = cfg.browse;
   }
 
-  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
+  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<Receive> {
     if (await isDir(join(this.root, backupId))) {
       throw new FfError('FAILED_PRECONDITION', `backup ${backupId} is already tagged in ${this.root}`, { hint: 'start a new backup' });
     }
@@ -66,7 +66,7 @@ export class DirTarget implements TargetProvider {
       }
       break;
     }
-    return { path, rsyncOptions };
+    return { path, rsyncOptions, viewRoot: this.root };
   }
 
   /**

@@ -52,6 +52,17 @@ export interface ReplicaReceive {
  * A target kind: stores backups, one per backup id, each holding one folder per entry
  * (`<source>@+<volume>`). One file per kind under providers/target/, registered in index.ts.
  */
+/** Where and how the receiving rsync writes (TargetProvider.prepareReceive). */
+export interface Receive {
+  path: string;
+  rsyncOptions: string[];
+  /**
+   * The folder holding both `path` and every --link-dest basis: the receiver's rsync then sees
+   * it at /mnt, in a mount namespace of its own (datachannel/short-view.ts).
+   */
+  viewRoot?: string;
+}
+
 export interface TargetProvider {
   readonly kind: string;
   /**
@@ -60,7 +71,7 @@ export interface TargetProvider {
    * Before the first pass (not `recheck`), hard-link groups the receiver would start from are
    * split (see link-groups.ts).
    */
-  prepareReceive(backupId: string, entry: string, o?: { recheck?: boolean }): Promise<{ path: string; rsyncOptions: string[] }>;
+  prepareReceive(backupId: string, entry: string, o?: { recheck?: boolean }): Promise<Receive>;
   /**
    * Makes the received entries backup `backupId` with its manifest. Refuses (FAILED_PRECONDITION)
    * when an entry in `entries` was not received. Tagging an already tagged id is an error.

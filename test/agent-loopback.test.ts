@@ -214,6 +214,10 @@ describe('two agents on loopback', () => {
     if (process.getuid?.() === 0) {
       const receiving = logLines(tgt).filter((l) => l.msg === 'data channel: receiving' && l.backup_id === ID2);
       expect(receiving.at(-1)).toMatchObject({ view: `${backups()} at /mnt`, args: expect.arrayContaining(['--server', `--link-dest=/mnt/${ID1}/${entry}`, `/mnt/.partial/${ID2}/${entry}/`]) });
+      // the first backup had no basis, so no view
+      const firstReceive = logLines(tgt).find((l) => l.msg === 'data channel: receiving' && l.backup_id === ID1);
+      expect(firstReceive).toBeDefined();
+      expect(firstReceive!.view).toBeUndefined();
     } else {
       expect(logLines(tgt).some((l) => l.msg.startsWith('data channel: receiving without a short view'))).toBe(true);
     }

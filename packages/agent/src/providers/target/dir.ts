@@ -53,6 +53,7 @@ export class DirTarget implements TargetProvider {
     // files through folders of the previous backup, which the source made, and must never follow
     // a link the source planted there. Restores unmunge them.
     const rsyncOptions: string[] = ['--munge-links'];
+    let basis = false;
     const previous = (await this.taggedIds()).filter((id) => id < backupId);
     for (const id of previous.reverse()) {
       const candidate = join(this.root, id, entry);
@@ -60,13 +61,15 @@ export class DirTarget implements TargetProvider {
       // a backup stored before links were munged may hold followable ones: no basis then
       if (!(await pathExists(join(this.root, id, MUNGED_MARK)))) break;
       rsyncOptions.push(`--link-dest=${candidate}`);
+      basis = true;
       if (!o.recheck) {
         const copied = await copyGroupsFrom(candidate, path, await this.linkGroupsOf(id, entry));
         if (copied > 0) this.log.info({ backup_id: backupId, entry, copied }, 'dir target: hard-linked files of the previous backup copied, not linked');
       }
       break;
     }
-    return { path, rsyncOptions, viewRoot: this.root };
+    // only a basis is worth the receiver's short view (a first backup has none)
+    return { path, rsyncOptions, ...(basis ? { viewRoot: this.root } : {}) };
   }
 
   /**

@@ -48,10 +48,6 @@ export interface ReplicaReceive {
   log: Logger;
 }
 
-/**
- * A target kind: stores backups, one per backup id, each holding one folder per entry
- * (`<source>@+<volume>`). One file per kind under providers/target/, registered in index.ts.
- */
 /** Where and how the receiving rsync writes (TargetProvider.prepareReceive). */
 export interface Receive {
   path: string;
@@ -63,6 +59,10 @@ export interface Receive {
   viewRoot?: string;
 }
 
+/**
+ * A target kind: stores backups, one per backup id, each holding one folder per entry
+ * (`<source>@+<volume>`). One file per kind under providers/target/, registered in index.ts.
+ */
 export interface TargetProvider {
   readonly kind: string;
   /**

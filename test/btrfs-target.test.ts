@@ -455,6 +455,9 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
     let mtimeMs = 0;
     let readUntil = 0;
     for (let i = 0; i < 8; i++) {
+      // each try starts just after a second begins: backups a second apart kept the write at the
+      // same fraction of a second, late enough that every transfer ended in the next one (CI)
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
       writeFileSync(stage, Buffer.alloc(SIZE, 'A'));
       const r = await rig.director(['backup', '--json']);
       expect(r.code, r.stderr).toBe(0);

@@ -4,7 +4,8 @@ import { FfError, errorMessage, findBinary, run, spawnProcess, type Logger } fro
 
 /** Where the receiver sees the target's root: one folder from `/`. */
 export const VIEW_AT = '/mnt';
-const READY_WAIT_MS = 2_000;
+// generous: a timeout here leaves the agent receiving without its view until it restarts
+const READY_WAIT_MS = 10_000;
 const STEP_TIMEOUT_MS = 10_000;
 
 /**

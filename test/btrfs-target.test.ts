@@ -454,14 +454,20 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
     // write and the end of the transfer (a dir source is read during it) share a second
     let mtimeMs = 0;
     let readUntil = 0;
+    // ms from starting a backup to the hook's write, learned from the try before
+    let lead = 0;
     for (let i = 0; i < 8; i++) {
-      // each try starts just after a second begins: backups a second apart kept the write at the
-      // same fraction of a second, late enough that every transfer ended in the next one (CI)
-      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
+      // each try starts so that the hook writes just after a second begins: backups a second
+      // apart kept the write at the same fraction of a second, late enough that every transfer
+      // ended in the next one (CI: 8 tries with the write at .81 s)
+      const wait = (((1030 - lead - (Date.now() % 1000)) % 1000) + 1000) % 1000;
+      await new Promise((r) => setTimeout(r, wait));
       writeFileSync(stage, Buffer.alloc(SIZE, 'A'));
+      const started = Date.now();
       const r = await rig.director(['backup', '--json']);
       expect(r.code, r.stderr).toBe(0);
       mtimeMs = statSync(join(vol, 'wal')).mtimeMs;
+      lead = mtimeMs - started;
       const times = JSON.parse(readFileSync(join(rig.root, 'src-1', 'run', 'snapshot-times.json'), 'utf8')) as Array<{ backupId: string; toMs: number }>;
       readUntil = times.find((t) => t.backupId === json(r.stdout).backupId)!.toMs;
       if (Math.floor(mtimeMs / 1000) === Math.floor((readUntil + 20) / 1000)) break;

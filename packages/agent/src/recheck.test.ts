@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,7 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     const inner: SentListWriter = { add: (name) => void recorded.push(name.toString('latin1')), close: async () => recorded.length };
     let walked!: (l: Buffer[]) => void;
     const listing = new Promise<Buffer[]>((resolve) => (walked = resolve));
-    const { list, left } = withoutSent(inner, listing);
+    const { list, left } = withoutSent(inner, listing, join(root, 'no-such-tree'));
     const odd = Buffer.from([0x64, 0xff, 0x0a, 0x78]); // a name that is no UTF-8
     list.add(Buffer.from('a/early'), '0'.repeat(32)); // before the walk ends
     list.add(Buffer.from('not-listed'), '0'.repeat(32));
@@ -105,11 +105,29 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     expect(await list.close()).toBe(4);
   });
 
+  it('a hard-link group whose data the first pass sent leaves whole: a name of it sent alone would be received unlinked', async () => {
+    const tree = join(root, 'links');
+    mkdirSync(join(tree, 'd'), { recursive: true });
+    for (const n of ['a', 'c', 'e']) writeFileSync(join(tree, n), `${n}\n`);
+    linkSync(join(tree, 'a'), join(tree, 'd', 'b')); // a's group: a sent, d/b linked to it by rsync -H
+    linkSync(join(tree, 'c'), join(tree, 'c2')); // c's group: neither sent (a same-size rewrite)
+    const inner: SentListWriter = { add: () => undefined, close: async () => 0 };
+    const listing = Promise.resolve(['a', 'd/b', 'c', 'c2', 'e', 'gone'].map((n) => Buffer.from(n)));
+    const { list, left } = withoutSent(inner, listing, tree);
+    await listing;
+    list.add(Buffer.from('a'), '0'.repeat(32));
+    expect((await left()).map((n) => n.toString())).toEqual(['c', 'c2', 'e', 'gone']);
+    // sent before the walk ended, the same
+    const early = withoutSent(inner, new Promise<Buffer[]>((r) => setTimeout(() => r(['a', 'd/b', 'e'].map((n) => Buffer.from(n))), 10)), tree);
+    early.list.add(Buffer.from('d/b'), '0'.repeat(32));
+    expect((await early.left()).map((n) => n.toString())).toEqual(['e']);
+  });
+
   it('a failed walk fails left(), and a transfer that never asks leaves no unhandled rejection', async () => {
     const inner: SentListWriter = { add: () => undefined, close: async () => 0 };
     const failing = Promise.reject(new Error('find: permission denied'));
     failing.catch(() => undefined);
-    await expect(withoutSent(inner, failing).left()).rejects.toThrow('permission denied');
-    withoutSent(inner, Promise.reject(new Error('never asked'))).list.add(Buffer.from('x'), '0'.repeat(32));
+    await expect(withoutSent(inner, failing, root).left()).rejects.toThrow('permission denied');
+    withoutSent(inner, Promise.reject(new Error('never asked')), root).list.add(Buffer.from('x'), '0'.repeat(32));
   });
 });

@@ -91,7 +91,7 @@ async function sendPasses(
     const started = Date.now();
     // the listing walks the snapshot beside the first pass (~0.3 s per 200k files), not before it
     listing.catch(() => undefined);
-    const unsent = send.sentList ? withoutSent(send.sentList, listing) : undefined;
+    const unsent = send.sentList ? withoutSent(send.sentList, listing, from) : undefined;
     const recheckFiles = async () => {
       if (!unsent) return (await listing).length;
       const left = await unsent.left();

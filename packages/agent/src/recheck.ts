@@ -198,7 +198,9 @@ export function withoutSent(list: SentListWriter, listing: Promise<Buffer[]>, ro
 async function withoutLinksOf(root: string, names: Buffer[], sent: readonly Buffer[]): Promise<Buffer[]> {
   if (names.length === 0 || sent.length === 0) return names;
   const prefix = Buffer.from(`${root.replace(/\/+$/, '')}/`);
-  // a name gone from a live folder since the walk: the second pass decides about it
+  // a name gone from a live folder since the walk: the second pass decides about it. By path: in a
+  // live folder its owner could swap a folder for a link meanwhile, but all that is read is an
+  // inode number, and all it can change is which of that owner's own files are compared again
   const inode = async (name: Buffer) => {
     const st = await lstat(Buffer.concat([prefix, name])).catch(() => undefined);
     return st && st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;

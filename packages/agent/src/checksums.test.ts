@@ -144,6 +144,40 @@ describe('recordChecksums', () => {
     expect(sums(root).get(`${E}/sub/f3`)?.h).toBe(createHash('sha256').update('changed').digest('hex'));
   });
 
+  it('a previous record in another order or in an older form keeps every checksum that holds', async () => {
+    // a name that looks like the fields that follow a path in a line
+    const tricky = ['q","s":1,"m":2,"h":"x', 'q\\"', 'z\\'];
+    for (const n of tricky) writeFileSync(join(src, n), `content of ${n}`);
+    const root = await receive('b1');
+    const n = 21 + tricky.length;
+    expect(await recordChecksums(root, [E])).toMatchObject({ files: n, hashed: n });
+    const written = readFileSync(join(root, CHECKSUMS_FILE), 'utf8').split('\n').filter(Boolean);
+    // reversed; the tricky names' lines as written, some others as an older version wrote them
+    // (no inode) or with their fields in another order
+    const rewritten = [...written].reverse().map((l) => {
+      const f = JSON.parse(l) as FileSum;
+      const k = Number(/sub\/f(\d+)$/.exec(f.p)?.[1] ?? 2) % 3;
+      return k === 0 ? JSON.stringify({ p: f.p, s: f.s, m: f.m, h: f.h }) : k === 1 ? JSON.stringify({ h: f.h, i: f.i, m: f.m, s: f.s, p: f.p }) : l;
+    });
+    // a wrong checksum in the previous record is kept for an unchanged file: the record is what
+    // was recorded, and only a file that changed since is read again
+    const wrong = `${E}/sub/f5`;
+    writeFileSync(
+      join(root, CHECKSUMS_FILE),
+      rewritten.map((l) => ((JSON.parse(l) as FileSum).p === wrong ? l.replace(/"h":"[0-9a-f]{64}"/, `"h":"${'0'.repeat(64)}"`) : l)).join('\n') + '\n',
+    );
+    utimesSync(join(root, CHECKSUMS_FILE), Date.now() / 1000 + 10, Date.now() / 1000 + 10);
+    writeFileSync(join(root, E, 'sub', 'f3'), 'changed, and longer');
+    expect(await recordChecksums(root, [E])).toMatchObject({ files: n, hashed: 1, reused: n - 1 });
+    const s = sums(root);
+    expect(s.get(`${E}/sub/f3`)?.h).toBe(createHash('sha256').update('changed, and longer').digest('hex'));
+    expect(s.get(wrong)?.h).toBe('0'.repeat(64));
+    for (const t of tricky) expect(s.get(`${E}/${escapeName(Buffer.from(t))}`)?.h, t).toBe(createHash('sha256').update(`content of ${t}`).digest('hex'));
+    // every line is written in the current form again, with its inode
+    const again = readFileSync(join(root, CHECKSUMS_FILE), 'utf8').split('\n').filter(Boolean);
+    expect(again.filter((l) => !written.includes(l)).map((l) => (JSON.parse(l) as FileSum).p).sort()).toEqual([`${E}/sub/f3`, wrong]);
+  });
+
   it('randomSample takes n distinct items in their order, each of them sometimes', () => {
     const items = Array.from({ length: 10 }, (_, i) => i);
     const seen = new Set<number>();

@@ -52,6 +52,8 @@ const HASH_BATCH = 1000;
 /** `sha256sum` processes at once: one per core of a small node. */
 const HASH_PROCESSES = 2;
 const HASH_TIMEOUT_MS = 6 * 3600_000;
+/** Characters of a sha256 in hex. */
+const SHA256_HEX = 64;
 /** See recordChecksums: a file changed within this of the previous record is hashed again. */
 const RACY_MARGIN_MS = 2_000;
 /** A listing longer than this (~3M files) is refused rather than cut: a cut list would leave files unchecked. */
@@ -185,11 +187,11 @@ function mtimeMs(t: string): number {
 export const nameBytes = (f: Pick<FileStat, 'name'>): Buffer => Buffer.from(f.name, 'latin1');
 
 export async function readSums(file: string): Promise<FileSum[] | undefined> {
-  return (await readRecord(file))?.map((r) => r.sum);
+  return (await readLines(file))?.map((line) => JSON.parse(line) as FileSum);
 }
 
-/** A record's files, each with its line as written (see recordChecksums). */
-async function readRecord(file: string): Promise<Array<{ sum: FileSum; line: string }> | undefined> {
+/** A record's lines as written (see recordChecksums); undefined when there is no record. */
+async function readLines(file: string): Promise<string[] | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -197,10 +199,59 @@ async function readRecord(file: string): Promise<Array<{ sum: FileSum; line: str
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => ({ sum: JSON.parse(line) as FileSum, line }));
+  return text.split('\n').filter(Boolean);
+}
+
+/**
+ * `{"p":<path as JSON>`: how a line of a record begins, up to the end of its path. Inside a JSON
+ * string every `"` is escaped, so the first `","s":` ends the path in a line recordChecksums
+ * wrote; any other line is parsed.
+ */
+const pathKey = (p: string): string => `{"p":${JSON.stringify(p)}`;
+function pathKeyOf(line: string): string {
+  const end = line.startsWith('{"p":"') ? line.indexOf('","s":') : -1;
+  return end >= 0 ? line.slice(0, end + 1) : pathKey((JSON.parse(line) as FileSum).p);
+}
+
+/**
+ * The previous record's lines, found by path without parsing each one (parsing every line and a
+ * map of them cost a 200k-file tag ~0.15 s and ~55 MB at its peak, bench/PROFILE.md eleventh
+ * pass). A record is
+ * written in the order `find` lists the tree, and an unchanged tree lists in the same order, so
+ * the line after the last one found is tried first; an index of all paths is made on the first miss.
+ */
+class PreviousLines {
+  private next = 0;
+  private byPath: Map<string, number> | undefined;
+  private inodes: Set<number | undefined> | undefined;
+  constructor(private readonly lines: readonly string[]) {}
+
+  /** The line recorded for the path `key` (see pathKey). */
+  find(key: string): string | undefined {
+    const at = this.next;
+    const line = this.lines[at];
+    let found = line !== undefined && line.startsWith(key) && line.startsWith(',"s":', key.length) ? at : undefined;
+    if (found === undefined) {
+      this.byPath ??= new Map(this.lines.map((l, k) => [pathKeyOf(l), k]));
+      found = this.byPath.get(key);
+      if (found === undefined) return undefined;
+    }
+    this.next = found + 1;
+    return this.lines[found];
+  }
+
+  /** Whether the record holds inode `i` (the set is made on first use). */
+  hasInode(i: number): boolean {
+    this.inodes ??= new Set(this.lines.map(inodeOf));
+    return this.inodes.has(i);
+  }
+}
+
+/** The inode of a record's line: its last field in a line recordChecksums wrote, else parsed. */
+function inodeOf(line: string): number | undefined {
+  const at = line.lastIndexOf(',"i":');
+  const i = at >= 0 && line.endsWith('}') ? Number(line.slice(at + 5, -1)) : Number.NaN;
+  return Number.isSafeInteger(i) ? i : (JSON.parse(line) as FileSum).i;
 }
 
 export interface RecordOptions {
@@ -239,9 +290,9 @@ export interface RecordResult {
 export async function recordChecksums(root: string, entries: readonly string[], o: RecordOptions = {}): Promise<RecordResult> {
   const file = join(root, CHECKSUMS_FILE);
   const files: FileStat[] = [];
-  // find stats on the other core while this one parses the previous record
-  const [previous] = await Promise.all([
-    readRecord(o.previous ?? file),
+  // find stats on the other core while this one reads the previous record
+  const [previousLines] = await Promise.all([
+    readLines(o.previous ?? file),
     (async () => {
       for (const e of entries) await walk(root, e, files);
     })(),
@@ -250,34 +301,45 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   // (whole-second, on zfs-fuse) mtime, so size+mtime alone cannot say it is unchanged. Its ctime
   // can: only a file untouched since well before that record keeps its checksum (git calls the
   // others "racily clean"). The margin covers file systems with whole-second ctimes.
-  const recordedMs = previous ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
-  const prev = new Map(previous?.map((r) => [r.sum.p, r]) ?? []);
-  const prevInodes = new Set(o.sameInodeIsSameContent ? (previous ?? []).map((r) => r.sum.i).filter((i) => i !== undefined) : []);
+  const recordedMs = previousLines ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
+  const previous = new PreviousLines(previousLines ?? []);
   o.onFiles?.(files);
   let newBytes = 0;
   const inodes = new Set<number>();
-  // each file's previous entry, when its checksum still holds
-  const kept = files.map((f) => {
+  // each file's line, when the previous one still holds as it is; else its previous checksum, when that still holds
+  const lines: Array<string | undefined> = new Array(files.length);
+  const keptSums = new Map<number, string>();
+  for (let k = 0; k < files.length; k++) {
+    const f = files[k]!;
+    const key = pathKey(f.p);
+    const line = previous.find(key);
+    // the same path, size, mtime and inode: the line is written again as it was read (a
+    // JSON.stringify per file was ~0.6 s of a 200k-file tag, bench/PROFILE.md seventh pass)
+    const head = `${key},"s":${f.s},"m":${f.m},"h":"`;
+    const tail = `","i":${f.i}}`;
+    const same = line !== undefined && line.length === head.length + SHA256_HEX + tail.length && line.startsWith(head) && line.endsWith(tail);
     if (!inodes.has(f.i)) {
       inodes.add(f.i);
-      if (!prevInodes.has(f.i)) newBytes += f.b;
+      // in a hard-linked tree an inode of the previous backup costs nothing new
+      if (!(o.sameInodeIsSameContent && (same || previous.hasInode(f.i)))) newBytes += f.b;
     }
-    const old = prev.get(f.p);
-    return old && ((old.sum.s === f.s && old.sum.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.sum.i === f.i)) ? old : undefined;
-  });
-  const toHash = files.filter((_, k) => kept[k] === undefined);
+    if (same && (o.sameInodeIsSameContent || f.c < recordedMs)) lines[k] = line;
+    else if (line !== undefined) {
+      const old = JSON.parse(line) as FileSum;
+      if ((old.s === f.s && old.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.i === f.i)) keptSums.set(k, old.h);
+    }
+  }
+  const toHash = files.filter((_, k) => lines[k] === undefined && !keptSums.has(k));
   const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));
   const unread = toHash.filter((f) => !hashes.has(f.p)).map((f) => f.p);
   if (unread.length > 0) {
     throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
   }
-  // an entry that did not change is written again as the line it was read from: a JSON.stringify
-  // per file was ~0.6 s of a 200k-file tag (bench/PROFILE.md, seventh pass)
-  const lines = files.map((f, k) => {
-    const old = kept[k];
-    if (old && old.sum.s === f.s && old.sum.m === f.m && old.sum.i === f.i) return old.line;
-    return JSON.stringify({ p: f.p, s: f.s, m: f.m, h: old?.sum.h ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
-  });
+  for (let k = 0; k < files.length; k++) {
+    if (lines[k] !== undefined) continue;
+    const f = files[k]!;
+    lines[k] = JSON.stringify({ p: f.p, s: f.s, m: f.m, h: keptSums.get(k) ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
+  }
   await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
   return { files: files.length, hashed: toHash.length, reused: files.length - toHash.length, newBytes, sharedNames: files.length - inodes.size };
 }

@@ -13,6 +13,8 @@ import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { exec, log, now, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
+/** ms for `find` to list every regular file under `dir` as the checksum record's walk does (checksums.ts), printing nowhere. */
+const listEveryFile = async (dir) => (await exec('find', [dir, '-type', 'f', '-fprintf', '/dev/null', '%s %T@ %i %b %C@ %p\\0'])).durationMs;
 /** Empties the page cache: each restore reads its copy from disk, as a restore from backup storage does (restore section). */
 const coldCache = async () => {
   await sync();
@@ -216,7 +218,7 @@ export async function runDataChannel(cfg, work, results) {
     await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']);
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
-    const m = { raw: [], rawLink: [], rawLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], ffB: [] };
+    const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], ffB: [] };
     const phaseRuns = [];
     const phaseRunsB = [];
     let changedFiles = 0;
@@ -237,7 +239,10 @@ export async function runDataChannel(cfg, work, results) {
         m.rawSnapB.push((await exec('btrfs', ['subvolume', 'snapshot', '-r', join(bfs.mnt, 'raw-inc'), join(bfs.mnt, `raw-snap-${i}`)])).durationMs);
       },
       ffB: (i) => ffBackup('ffB', i),
-      rawBF: async () => m.rawBF.push(await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace'])),
+      rawBF: async () => {
+        m.rawBF.push(await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']));
+        m.rawListBF.push(await listEveryFile(join(bfs.mnt, 'raw-inc-f')));
+      },
     };
     for (let i = 0; i < cfg.reps.incremental; i++) {
       changedFiles = mutateSmallFiles(join(fs.mnt, 'src-small'), cfg.smallFiles, i + 1).changed;
@@ -255,6 +260,7 @@ export async function runDataChannel(cfg, work, results) {
         link: async () => m.rawLink.push(await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url(`raw-link-${i}`), [basis])),
         linkF: async () => {
           m.rawLinkF.push(await rawRsync(join(fs.mnt, 'src-small'), ctx.rsyncd.url(`raw-linkf-${i}`), [...FF_FLAGS, basis]));
+          m.rawListLinkF.push(await listEveryFile(join(fs.mnt, `raw-linkf-${i}`)));
           await rmTree(join(fs.mnt, `raw-linkf-${i}`));
         },
       };
@@ -270,6 +276,9 @@ export async function runDataChannel(cfg, work, results) {
       return out;
     };
     const s = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, stats(v)]));
+    // per rep, what no backup that keeps a checksum record in a snapshot can skip
+    const floorB = stats(m.rawBF.map((x, k) => x + m.rawSnapB[k] + m.rawListBF[k]));
+    const floorDir = stats(m.rawLinkF.map((x, k) => x + m.rawListLinkF[k]));
     results.incremental = {
       files: cfg.smallFiles,
       changedFiles,
@@ -277,6 +286,9 @@ export async function runDataChannel(cfg, work, results) {
       raw: { ms: s.raw },
       rawLinkDest: { ms: s.rawLink, note: 'rsync -a --link-dest into a new folder against the previous one of a chain of kept trees: the work a hard-linked dir target does' },
       rawLinkDestFlags: { ms: s.rawLinkF, note: `the same with freezeframe's flags (${FF_FLAGS.join(' ')}), against the same previous tree` },
+      rawListLinkDest: { ms: s.rawListLinkF, note: 'find listing every file of that new tree with what the checksum record needs (size, mtime, inode, blocks, ctime), to /dev/null' },
+      floor: { ms: floorDir, note: 'per rep: rsync --link-dest with freezeframe\'s flags + one listing of every file; what a dir target that records every file cannot skip' },
+      dirOverFloor: round(s.ff.median / floorDir.median, 3),
       freezeframe: { ms: s.ff, phasesMedianMs: medians(phaseRuns) },
       firstFullBackupMs: firstBackupMs,
       firstRawCopyMs: rawFirstMs,
@@ -284,6 +296,9 @@ export async function runDataChannel(cfg, work, results) {
         raw: { ms: s.rawB, note: 'rsync -a to a daemon into the previous copy, a btrfs subvolume' },
         rawSnapshot: { ms: s.rawSnapB, note: 'btrfs subvolume snapshot -r of that copy afterwards (not in the ratio)' },
         rawFlags: { ms: s.rawBF, note: `rsync into a copy of its own with freezeframe's flags (${FF_FLAGS.join(' ')} --inplace): the same work without TLS, agents or checksums` },
+        rawList: { ms: s.rawListBF, note: 'find listing every file of that copy with what the checksum record needs (size, mtime, inode, blocks, ctime), to /dev/null' },
+        floor: { ms: floorB, note: 'per rep: rsync with freezeframe\'s flags + the read-only snapshot + one listing of every file; what a backup that keeps a checksum record of every file in a snapshot cannot skip' },
+        overFloor: round(s.ffB.median / floorB.median, 3),
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
         firstFullBackupMs: firstB.record.durationMs,
         firstRawCopyMs: rawFirstBMs,

@@ -279,6 +279,10 @@ export interface RecordResult {
   newBytes: number;
   /** Names beyond the first of each inode: 0 when the tree holds no hard links. */
   sharedNames: number;
+  /** Where the time went (ms): listing the tree and reading the previous record, hashing what changed, writing the record. */
+  walkMs: number;
+  hashMs: number;
+  writeMs: number;
 }
 
 /**
@@ -290,6 +294,7 @@ export interface RecordResult {
 export async function recordChecksums(root: string, entries: readonly string[], o: RecordOptions = {}): Promise<RecordResult> {
   const file = join(root, CHECKSUMS_FILE);
   const files: FileStat[] = [];
+  const started = performance.now();
   // find stats on the other core while this one reads the previous record
   const [previousLines] = await Promise.all([
     readLines(o.previous ?? file),
@@ -330,18 +335,30 @@ export async function recordChecksums(root: string, entries: readonly string[], 
     }
   }
   const toHash = files.filter((_, k) => lines[k] === undefined && !keptSums.has(k));
+  const walked = performance.now();
   const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));
   const unread = toHash.filter((f) => !hashes.has(f.p)).map((f) => f.p);
   if (unread.length > 0) {
     throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
   }
+  const hashed = performance.now();
   for (let k = 0; k < files.length; k++) {
     if (lines[k] !== undefined) continue;
     const f = files[k]!;
     lines[k] = JSON.stringify({ p: f.p, s: f.s, m: f.m, h: keptSums.get(k) ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
   }
   await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
-  return { files: files.length, hashed: toHash.length, reused: files.length - toHash.length, newBytes, sharedNames: files.length - inodes.size };
+  const ms = (from: number, to: number) => Math.round(to - from);
+  return {
+    files: files.length,
+    hashed: toHash.length,
+    reused: files.length - toHash.length,
+    newBytes,
+    sharedNames: files.length - inodes.size,
+    walkMs: ms(started, walked),
+    hashMs: ms(walked, hashed),
+    writeMs: ms(hashed, performance.now()),
+  };
 }
 
 export interface VerifyResult {

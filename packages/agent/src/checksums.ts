@@ -114,7 +114,7 @@ function hashOne(path: Buffer): Promise<string> {
  * data to check. Listed by `find` (one process; node's readdir + lstat per file took ~8 s of a
  * 200k-file backup's tag).
  */
-export async function walk(root: string, entry: string, out: FileStat[]): Promise<void> {
+export async function walk(root: string, entry: string, out: FileStat[], onListed?: () => void): Promise<void> {
   let rest = '';
   let listed = 0;
   const stop = new AbortController();
@@ -131,6 +131,7 @@ export async function walk(root: string, entry: string, out: FileStat[]): Promis
       let at = 0;
       for (let end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) out.push(fileStat(text, at, end));
       rest = text.slice(at);
+      onListed?.();
     } catch (e) {
       failed ??= e;
       stop.abort();
@@ -295,45 +296,57 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const file = join(root, CHECKSUMS_FILE);
   const files: FileStat[] = [];
   const started = performance.now();
-  // find stats on the other core while this one reads the previous record
-  const [previousLines] = await Promise.all([
-    readLines(o.previous ?? file),
-    (async () => {
-      for (const e of entries) await walk(root, e, files);
-    })(),
-  ]);
+  let newBytes = 0;
+  const inodes = new Set<number>();
+  // each file's line, when the previous one still holds as it is; else its previous checksum, when that still holds
+  const lines: Array<string | undefined> = [];
+  const keptSums = new Map<number, string>();
+  let previous: PreviousLines | undefined;
   // When the previous record was written: a file changed since then may keep its size and
   // (whole-second, on zfs-fuse) mtime, so size+mtime alone cannot say it is unchanged. Its ctime
   // can: only a file untouched since well before that record keeps its checksum (git calls the
   // others "racily clean"). The margin covers file systems with whole-second ctimes.
-  const recordedMs = previousLines ? (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS : 0;
-  const previous = new PreviousLines(previousLines ?? []);
+  let recordedMs = 0;
+  let decided = 0;
+  // files are decided as find lists them, once the previous record is read: this core decides
+  // while find stats on the other
+  const decide = () => {
+    if (!previous) return;
+    for (; decided < files.length; decided++) {
+      const k = decided;
+      const f = files[k]!;
+      const key = pathKey(f.p);
+      const line = previous.find(key);
+      // the same path, size, mtime and inode: the line is written again as it was read (a
+      // JSON.stringify per file was ~0.6 s of a 200k-file tag, bench/PROFILE.md seventh pass)
+      const head = `${key},"s":${f.s},"m":${f.m},"h":"`;
+      const tail = `","i":${f.i}}`;
+      const same = line !== undefined && line.length === head.length + SHA256_HEX + tail.length && line.startsWith(head) && line.endsWith(tail);
+      if (!inodes.has(f.i)) {
+        inodes.add(f.i);
+        // in a hard-linked tree an inode of the previous backup costs nothing new
+        if (!(o.sameInodeIsSameContent && (same || previous.hasInode(f.i)))) newBytes += f.b;
+      }
+      if (same && (o.sameInodeIsSameContent || f.c < recordedMs)) lines[k] = line;
+      else if (line !== undefined) {
+        const old = JSON.parse(line) as FileSum;
+        if ((old.s === f.s && old.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.i === f.i)) keptSums.set(k, old.h);
+      }
+    }
+  };
+  await Promise.all([
+    (async () => {
+      const read = await readLines(o.previous ?? file);
+      if (read) recordedMs = (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS;
+      previous = new PreviousLines(read ?? []);
+      decide();
+    })(),
+    (async () => {
+      for (const e of entries) await walk(root, e, files, decide);
+    })(),
+  ]);
+  decide();
   o.onFiles?.(files);
-  let newBytes = 0;
-  const inodes = new Set<number>();
-  // each file's line, when the previous one still holds as it is; else its previous checksum, when that still holds
-  const lines: Array<string | undefined> = new Array(files.length);
-  const keptSums = new Map<number, string>();
-  for (let k = 0; k < files.length; k++) {
-    const f = files[k]!;
-    const key = pathKey(f.p);
-    const line = previous.find(key);
-    // the same path, size, mtime and inode: the line is written again as it was read (a
-    // JSON.stringify per file was ~0.6 s of a 200k-file tag, bench/PROFILE.md seventh pass)
-    const head = `${key},"s":${f.s},"m":${f.m},"h":"`;
-    const tail = `","i":${f.i}}`;
-    const same = line !== undefined && line.length === head.length + SHA256_HEX + tail.length && line.startsWith(head) && line.endsWith(tail);
-    if (!inodes.has(f.i)) {
-      inodes.add(f.i);
-      // in a hard-linked tree an inode of the previous backup costs nothing new
-      if (!(o.sameInodeIsSameContent && (same || previous.hasInode(f.i)))) newBytes += f.b;
-    }
-    if (same && (o.sameInodeIsSameContent || f.c < recordedMs)) lines[k] = line;
-    else if (line !== undefined) {
-      const old = JSON.parse(line) as FileSum;
-      if ((old.s === f.s && old.m === f.m && f.c < recordedMs) || (o.sameInodeIsSameContent && old.i === f.i)) keptSums.set(k, old.h);
-    }
-  }
   const toHash = files.filter((_, k) => lines[k] === undefined && !keptSums.has(k));
   const walked = performance.now();
   const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));

@@ -217,9 +217,9 @@ function pathKeyOf(line: string): string {
 /**
  * The previous record's lines, found by path without parsing each one (parsing every line and a
  * map of them cost a 200k-file tag ~0.15 s and ~55 MB at its peak, bench/PROFILE.md eleventh
- * pass). A record is
- * written in the order `find` lists the tree, and an unchanged tree lists in the same order, so
- * the line after the last one found is tried first; an index of all paths is made on the first miss.
+ * pass). A record is written in the order `find` lists the tree, and an unchanged tree lists in
+ * the same order, so the line after the last one found is tried first; an index of all paths is
+ * made on the first miss.
  */
 class PreviousLines {
   private next = 0;
@@ -280,7 +280,7 @@ export interface RecordResult {
   newBytes: number;
   /** Names beyond the first of each inode: 0 when the tree holds no hard links. */
   sharedNames: number;
-  /** Where the time went (ms): listing the tree and reading the previous record, hashing what changed, writing the record. */
+  /** Where the time went (ms): listing the tree, reading the previous record and deciding what to hash; hashing it; writing the record. */
   walkMs: number;
   hashMs: number;
   writeMs: number;

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { link, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { entryName, findBinary, run, silentLogger, spawnProcess } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { CHECKSUMS_FILE, nameBytes, readSums, walk, type FileStat } from '@freezeframe/agent/checksums.js';
 import { BtrfsTarget } from '@freezeframe/agent/providers/target/btrfs.js';
 import { isReadOnlySubvolume, isSubvolume, subvolumeCreate } from '@freezeframe/agent/tools/btrfs.js';
 import { call, client, waitForLog } from './support/agents.js';
@@ -445,6 +446,84 @@ describe.skipIf(skip)('btrfs target: real agents and the director CLI', () => {
     const ok = await rig.director(['restore', id, '--json']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(readFileSync(join(vol, 'victim.bin')).equals(victim)).toBe(true);
+  });
+
+  /** The snapshot's record against what it holds: every regular file, its size, mtime, inode and sha256, by path. */
+  async function recordAgainstTree(id: string): Promise<{ recorded: string[]; truth: string[] }> {
+    const sums = (await readSums(join(snap(id), CHECKSUMS_FILE))) ?? [];
+    const files: FileStat[] = [];
+    await walk(snap(id), entry(), files);
+    const line = (p: string, s: number, m: number, h: string, i: number | undefined) => `${p} ${s} ${m} ${h} ${i}`;
+    const truth = files.map((f) => line(f.p, f.s, f.m, createHash('sha256').update(readFileSync(Buffer.concat([Buffer.from(`${snap(id)}/`), nameBytes(f)]))).digest('hex'), f.i));
+    return { recorded: sums.map((x) => line(x.p, x.s, x.m, x.h, x.i)).sort(), truth: truth.sort() };
+  }
+  const recordedFrom = async (id: string) => (await waitForLog(rig.agents.get('tgt')!, (l) => l.msg === 'checksums recorded' && l.backup_id === id)).from as string;
+
+  it("an incremental backup's record is made from the receivers' journal and equals a listing of every file", async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    const j = join(vol, 'journal');
+    const odd = Buffer.concat([Buffer.from(`${j}/odd \\#012 \n`), Buffer.from([0xff, 0x41])]);
+    mkdirSync(join(j, 'd1', 'd2'), { recursive: true });
+    mkdirSync(join(j, 'gone', 'sub'), { recursive: true });
+    mkdirSync(join(j, 'was-dir'));
+    for (const [n, text] of [['same-size', 'aaaa'], ['grows', 'g'], ['deleted', 'x'], ['d1/d2/c', 'c'], ['gone/sub/g', 'g'], ['was-dir/f', 'f'], ['was-file', 'w'], ['touched', 't'], ['chmod', 'p'], ['linked', 'l']] as const) {
+      writeFileSync(join(j, n), text);
+    }
+    writeFileSync(odd, 'odd');
+    await backup();
+    const old = Date.now() / 1000 - 60;
+    writeFileSync(join(j, 'same-size'), 'bbbb');
+    utimesSync(join(j, 'same-size'), old, old);
+    writeFileSync(join(j, 'grows'), 'grown');
+    rmSync(join(j, 'deleted'));
+    rmSync(join(j, 'gone'), { recursive: true });
+    rmSync(join(j, 'd1', 'd2'), { recursive: true });
+    symlinkSync(outside, join(j, 'd1', 'd2'));
+    rmSync(join(j, 'was-dir'), { recursive: true });
+    writeFileSync(join(j, 'was-dir'), 'now a file');
+    rmSync(join(j, 'was-file'));
+    mkdirSync(join(j, 'was-file', 'deeper'), { recursive: true });
+    writeFileSync(join(j, 'was-file', 'deeper', 'n'), 'n');
+    utimesSync(join(j, 'touched'), old, old);
+    chmodSync(join(j, 'chmod'), 0o600);
+    await link(join(j, 'linked'), join(j, 'linked-too'));
+    writeFileSync(odd, 'ODD');
+    const id = await backup();
+    expect(await recordedFrom(id)).toBe('journal');
+    const { recorded, truth } = await recordAgainstTree(id);
+    expect(recorded).toEqual(truth);
+    expect(recorded.some((l) => l.includes('journal/was-file/deeper/n '))).toBe(true);
+    expect(recorded.some((l) => l.includes('journal/d1/d2'))).toBe(false);
+    // the hard link is split in the working tree before the next receive: that rewrite is in no journal
+    rmSync(join(j, 'linked-too'));
+    const split = await backup();
+    expect(await recordedFrom(split)).toBe('walk');
+    // and the one after starts from a record the journal made
+    writeFileSync(join(j, 'grows'), 'grown again');
+    const next = await backup();
+    expect(await recordedFrom(next)).toBe('journal');
+    for (const b of [split, next]) {
+      const again = await recordAgainstTree(b);
+      expect(again.recorded).toEqual(again.truth);
+    }
+    rmSync(j, { recursive: true });
+  });
+
+  it('a file rewritten in the working tree between backups is hashed again: the journal is not trusted then', async () => {
+    onTestFailed(() => console.error(rig.logs()));
+    writeFileSync(join(vol, 'kept.txt'), 'kept\n');
+    await backup();
+    // the same size and mtime: the next transfer skips it, and its receiver journals nothing of it
+    const stored = join(path(), 'current', entry(), 'kept.txt');
+    const { atime, mtime } = statSync(stored);
+    writeFileSync(stored, 'KEPT\n');
+    utimesSync(stored, atime, mtime);
+    const id = await backup();
+    const { recorded, truth } = await recordAgainstTree(id);
+    expect(recorded).toEqual(truth);
+    expect(await recordedFrom(id)).toBe('walk');
+    rmSync(join(vol, 'kept.txt'));
+    await backup();
   });
 
   it('a same-size rewrite in the same second as the snapshot reaches the next backup', async () => {

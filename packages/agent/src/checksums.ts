@@ -155,6 +155,52 @@ export async function walk(root: string, entry: string, out: FileStat[], onListe
   }
 }
 
+/**
+ * Each of `names` (relative to `root`, e.g. `<entry>/a/b`) that is a regular file, listed as walk
+ * lists one, if every folder above it is a folder: `find -P` stats each name and each folder
+ * above it, and a name below a symlink is left out, so nothing read later follows a link. A name
+ * that no longer exists is left out.
+ */
+export async function listNamed(root: string, names: readonly Buffer[]): Promise<FileStat[]> {
+  const points = new Set<string>();
+  for (const n of names) {
+    const s = n.toString('latin1');
+    for (let i = s.indexOf('/'); i >= 0; i = s.indexOf('/', i + 1)) points.add(s.slice(0, i));
+    points.add(s);
+  }
+  if (points.size === 0) return [];
+  const odd: string[] = [];
+  let gone = 0;
+  const r = await run({
+    bin: findBinary('find'),
+    args: ['-files0-from', '-', '-maxdepth', '0', '-printf', '%y %s %T@ %i %b %C@ %p\\0'],
+    input: Buffer.from([...points].map((p) => `./${p}\0`).join(''), 'latin1'),
+    cwd: root,
+    timeoutMs: HASH_TIMEOUT_MS,
+    okExitCodes: [0, 1],
+    maxStdout: LIST_MAX_BYTES,
+    // exit 1: a name that is gone, or whose folder became a file; anything else fails the record
+    onStderrLine: (l) => {
+      gone++;
+      if (!/: (No such file or directory|Not a directory)$/.test(l)) odd.push(l);
+    },
+  });
+  if (r.code !== 0 && (odd.length > 0 || gone === 0)) throw new FfError('TARGET_FAILED', `find under ${root}: ${odd.slice(0, 3).join('; ') || `exit ${r.code}`}`);
+  const text = r.stdoutBytes.toString('latin1');
+  const types = new Map<string, string>();
+  const files: FileStat[] = [];
+  for (let at = 0, end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) {
+    const f = fileStat(text, at + 2, end);
+    types.set(f.name, text[at]!);
+    if (text[at] === 'f') files.push(f);
+  }
+  const underFolders = (name: string) => {
+    for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) if (types.get(name.slice(0, i)) !== 'd') return false;
+    return true;
+  };
+  return files.filter((f) => underFolders(f.name));
+}
+
 /** One record of walk's listing, `text` from `at` up to its NUL at `end`. */
 function fileStat(text: string, at: number, end: number): FileStat {
   const sp1 = text.indexOf(' ', at);
@@ -368,6 +414,120 @@ export async function recordChecksums(root: string, entries: readonly string[], 
     reused: files.length - toHash.length,
     newBytes,
     sharedNames: files.length - inodes.size,
+    walkMs: ms(started, walked),
+    hashMs: ms(walked, hashed),
+    writeMs: ms(hashed, performance.now()),
+  };
+}
+
+/** What a record update needs to know of one entry (receive-journal.ts's EntryChanges). */
+export interface ChangedNames {
+  /** Every name (relative to the entry) that was created, changed or deleted. */
+  changed: readonly Buffer[];
+  /** Of those, the ones that are not folders now: nothing recorded below them still holds. */
+  notFolders: readonly Buffer[];
+}
+
+/** A record line's path as it stands between the quotes of its JSON (see pathKey). */
+const quoted = (p: string) => JSON.stringify(p).slice(1, -1);
+
+/**
+ * Records the checksums of `entries` under `root` from the record already there and what
+ * changed since it was written (`changes`, one per entry, from the receivers' journals): a line
+ * stays unless its file, or a folder above it, changed; each changed name that is now a regular
+ * file is listed (listNamed) and hashed. `alsoList` (names relative to root) are listed too, and
+ * with the changed files given to `onFiles`: fidelity.ts reads only files listed this way.
+ * Undefined when there is no record to start from (the caller then lists every file).
+ */
+export async function updateChecksums(
+  root: string,
+  changes: ReadonlyMap<string, ChangedNames>,
+  o: { alsoList?: readonly Buffer[]; onFiles?: (files: readonly FileStat[]) => void } = {},
+): Promise<RecordResult | undefined> {
+  const file = join(root, CHECKSUMS_FILE);
+  const started = performance.now();
+  const previous = await readLines(file);
+  if (!previous) return undefined;
+  const named = (entry: string, n: Buffer) => Buffer.concat([Buffer.from(`${entry}/`), n]);
+  const exact = new Set<string>();
+  const above = new Set<string>();
+  const toList: Buffer[] = [...(o.alsoList ?? [])];
+  for (const [entry, c] of changes) {
+    for (const n of c.changed) {
+      const full = named(entry, n);
+      exact.add(quoted(escapeName(full)));
+      toList.push(full);
+    }
+    for (const n of c.notFolders) above.add(quoted(escapeName(named(entry, n))));
+  }
+  // the record keeps its order (walk's, which recordChecksums reads fastest): a changed file's new
+  // line takes the place of its old one
+  const order: Array<string | undefined> = [];
+  const slots = new Map<string, number>();
+  const kept: Array<{ key: string; inode: number | undefined; at: number }> = [];
+  for (const line of previous) {
+    const end = line.startsWith('{"p":"') ? line.indexOf('","s":') : -1;
+    const key = end >= 0 ? line.slice(6, end) : quoted((JSON.parse(line) as FileSum).p);
+    const slash = key.indexOf('/');
+    if (slash < 0 || !changes.has(key.slice(0, slash))) continue;
+    if (exact.has(key)) {
+      slots.set(key, order.length);
+      order.push(undefined);
+      continue;
+    }
+    let stands = true;
+    for (let i = key.indexOf('/', slash + 1); stands && i >= 0; i = key.indexOf('/', i + 1)) stands = !above.has(key.slice(0, i));
+    if (!stands) continue;
+    kept.push({ key, inode: inodeOf(line), at: order.length });
+    order.push(line);
+  }
+  const listed = await listNamed(root, toList);
+  // a file written in place changes every name of its inode: one that kept its line is listed again
+  const written = new Set(listed.filter((f) => exact.has(quoted(f.p))).map((f) => f.i));
+  const linked = kept.filter((k) => k.inode !== undefined && written.has(k.inode));
+  if (linked.length > 0) {
+    const names = linked.map((k) => unescapeName((JSON.parse(order[k.at]!) as FileSum).p));
+    for (const k of linked) {
+      exact.add(k.key);
+      slots.set(k.key, k.at);
+      order[k.at] = undefined;
+    }
+    listed.push(...(await listNamed(root, names)));
+  }
+  o.onFiles?.(listed);
+  // a name listed for fidelity only keeps its line, unless it changed
+  const fresh = [...new Map(listed.filter((f) => exact.has(quoted(f.p))).map((f) => [f.p, f])).values()];
+  const walked = performance.now();
+  const { sums, errors } = await hashFiles(root, fresh.map(nameBytes));
+  const unread = fresh.filter((f) => !sums.has(f.p)).map((f) => f.p);
+  if (unread.length > 0) {
+    throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
+  }
+  const hashed = performance.now();
+  const added: string[] = [];
+  for (const f of fresh) {
+    const line = JSON.stringify({ p: f.p, s: f.s, m: f.m, h: sums.get(f.p)!, i: f.i } satisfies FileSum);
+    const at = slots.get(quoted(f.p));
+    if (at === undefined) added.push(line);
+    else order[at] = line;
+  }
+  const lines = [...order.filter((l) => l !== undefined), ...added];
+  const inodes = new Set<number>();
+  let noInode = 0;
+  for (const k of kept) {
+    if (order[k.at] === undefined) continue;
+    if (k.inode === undefined) noInode++;
+    else inodes.add(k.inode);
+  }
+  for (const f of fresh) inodes.add(f.i);
+  await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
+  const ms = (from: number, to: number) => Math.round(to - from);
+  return {
+    files: lines.length,
+    hashed: fresh.length,
+    reused: lines.length - fresh.length,
+    newBytes: fresh.reduce((n, f) => n + f.b, 0),
+    sharedNames: lines.length - inodes.size - noInode,
     walkMs: ms(started, walked),
     hashMs: ms(walked, hashed),
     writeMs: ms(hashed, performance.now()),

@@ -17,6 +17,8 @@ export interface TicketGrant {
   rsyncOptions: string[];
   /** Seen at /mnt by the receiving rsync, with `path` and its --link-dest basis (TargetProvider's Receive). */
   viewRoot?: string;
+  /** The file the receiving rsync logs each change into (receive-journal.ts). */
+  journal?: string;
   /** What the receiving rsync may fail to store without failing the session (target.unsupported). */
   allowNotStored?: readonly string[];
   /** replicate: the backup the stream must be incremental from ('' or absent: a full stream). */

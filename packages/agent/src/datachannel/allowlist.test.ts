@@ -33,6 +33,7 @@ describe('rsync server argument allowlist', () => {
     ['rsync --server -logDtpre.iLsfxCIvu --compare-dest=/etc . x', /compare-dest/],
     ['rsync --server -logDtpre.iLsfxCIvu --copy-dest=/etc . x', /copy-dest/],
     ['rsync --server -logDtpre.iLsfxCIvu --log-file=/etc/passwd . x', /log-file/],
+    ['rsync --server -logDtpre.iLsfxCIvu --log-file-format=%i%20x . x', /the receiver decides what it journals/],
     ['rsync --server -logDtpre.iLsfxCIvu --write-devices . x', /devices/],
     ['rsync --server -logDtpre.iLsfxCIvu --rsync-path=/bin/sh . x', /runs a program/],
     ['rsync --server -logDtpre.iLsfxCIvu --whatever . x', /unknown option/],

@@ -72,6 +72,8 @@ const REFUSED_WHY: Record<string, string> = {
   '--copy-dest': 'names a path on the receiver',
   '--partial-dir': 'names a path on the receiver',
   '--log-file': 'writes a file on the receiver',
+  // the receiver's journal (receive-journal.ts) is read back as its list of changes
+  '--log-file-format': 'the receiver decides what it journals',
   '--write-devices': 'writes to devices',
   '--copy-devices': 'reads devices',
   '--rsync-path': 'runs a program',

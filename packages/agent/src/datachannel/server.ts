@@ -2,6 +2,7 @@ import type * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { FfError, certAudit, certIdentity, errorMessage, findBinary, isFfError, spawnProcess, type Logger, type TlsMaterial } from '@freezeframe/common';
+import { journalArgs, startJournalRun } from '../receive-journal.js';
 import type { Ticket, TicketBook } from '../tickets.js';
 import { createTlsListener, type HandshakeLimits } from '../tls-listener.js';
 import { validateServerArgs } from './allowlist.js';
@@ -81,7 +82,7 @@ const LINK_DEST = '--link-dest=';
 function receiverCommand(ticket: Ticket, senderOptions: readonly string[], view: ShortView | undefined): { bin: string; args: string[]; dest: string } {
   const seen = (p: string) => (view ? view.see(p) : p);
   const dest = seen(ticket.path.replace(/\/+$/, ''));
-  const own = ticket.rsyncOptions.map((x) => (x.startsWith(LINK_DEST) ? LINK_DEST + seen(x.slice(LINK_DEST.length)) : x));
+  const own = [...ticket.rsyncOptions.map((x) => (x.startsWith(LINK_DEST) ? LINK_DEST + seen(x.slice(LINK_DEST.length)) : x)), ...(ticket.journal ? journalArgs(ticket.journal) : [])];
   const args = ['--server', ...own, ...senderOptions.filter((x) => !ticket.rsyncOptions.includes(x)), '.', `${dest}/`];
   return { ...(view ? view.wrap(findBinary('rsync'), args) : { bin: findBinary('rsync'), args }), dest };
 }
@@ -222,6 +223,8 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     o.onSession?.(ticket, 'start', true);
     const started = Date.now();
     let ok = false;
+    let journal: Awaited<ReturnType<typeof startJournalRun>> | undefined;
+    let pid: number | undefined;
     try {
       let conn: net.Socket | undefined;
       if (native) {
@@ -230,7 +233,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         closed.catch(() => undefined);
         conn = await Promise.race([native.connection, closed]);
       }
+      if (ticket.journal) journal = await startJournalRun(ticket.journal);
       const proc = spawnProcess({ bin: rsync.bin, args: rsync.args, timeoutMs: o.rsyncTimeoutMs ?? 24 * 3_600_000, logger: log, maxStderr: 1 << 20, ...(conn ? { inOut: conn } : {}) }, true);
+      pid = proc.child.pid;
       if (conn) {
         // rsync has its own copy of the descriptor; node's is closed without reading a byte
         conn.destroy();
@@ -244,6 +249,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
         socket.once('close', () => proc.kill());
       }
       const r = await proc.done;
+      await journal?.end(pid, r.code);
       ok = true;
       results.finish(ticket.ticket, judge(0, r.stderr, dest, ticket.allowNotStored ?? []));
       log.info(
@@ -260,6 +266,7 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
       const exitCode = isFfError(e) && typeof e.details?.exitCode === 'number' ? e.details.exitCode : -1;
       const code = exitCode >= 0 ? `rsync exited with ${exitCode}` : errorMessage(e).split('\n')[0]!;
       const message = `${code}${stderr ? `: ${stderr.slice(-FAILURE_MESSAGE_CHARS)}` : ''}`;
+      await journal?.end(pid, exitCode).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'data channel: cannot note the end of a journaled receive'));
       const verdict = judge(exitCode, stderr, dest, ticket.allowNotStored ?? []);
       results.finish(ticket.ticket, exitCode === -1 ? { ...verdict, message } : verdict);
       ok = verdict.ok;

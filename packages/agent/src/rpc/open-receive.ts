@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { FfError, checkBackupId, checkEntry, checkName, checkRestoreId, isFfError } from '@freezeframe/common';
 import { TO_DIR, openDrillDir } from '../drill-dir.js';
+import { journalFor, spoilJournal } from '../receive-journal.js';
 import { withDir } from '../safe-fs.js';
 import { findVolume, restoreVolume } from '../source-volumes.js';
 import type { OpenReceiveRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReceiveRequest.js';
@@ -39,9 +40,26 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     const target = needTarget(ctx);
     refuseOnReplica(ctx, `a backup of ${source} (DIRECTION_BACKUP)`);
     ctx.targetLock.receive(backupId);
-    const { path, rsyncOptions, viewRoot } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
+    // decided before prepareReceive, which may rewrite the tree; a receive still running (another
+    // backup's, left behind) could write what no journal of this backup says
+    const quiet = ctx.activeSessions() === 0;
+    const clean = target.cleanSinceLastTag?.bind(target);
+    const journal = clean ? await journalFor(ctx.config.runDir, backupId, entry, async () => quiet && (await clean())) : undefined;
+    const { path, rsyncOptions, viewRoot, rewrote } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
+    if (journal && rewrote) await spoilJournal(journal);
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
-    grant = { backupId, source, entry, direction: 'backup', peer, path, rsyncOptions: options, allowNotStored: ctx.config.target?.unsupported ?? [], ...(viewRoot ? { viewRoot } : {}) };
+    grant = {
+      backupId,
+      source,
+      entry,
+      direction: 'backup',
+      peer,
+      path,
+      rsyncOptions: options,
+      allowNotStored: ctx.config.target?.unsupported ?? [],
+      ...(viewRoot ? { viewRoot } : {}),
+      ...(journal && !rewrote ? { journal } : {}),
+    };
   } else if (req.direction === 'DIRECTION_RESTORE' && req.to_dir) {
     // into a folder of its own inside restoreDirs, as a drill: nothing live is written, so no allowRestore
     const restoreId = checkRestoreId(req.restore_id);

@@ -4,7 +4,9 @@ import { FfError, checkBackupId, checkEntry, errorMessage } from '@freezeframe/c
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { CHECKSUMS_FILE, recordChecksums, type FileStat } from '../checksums.js';
+import { CHECKSUMS_FILE, recordChecksums, updateChecksums, type FileStat, type RecordResult } from '../checksums.js';
+import { unescapeName } from '../file-names.js';
+import { dropJournals, readJournal, type EntryChanges } from '../receive-journal.js';
 import { compareSent, fidelityError, readSentList } from '../fidelity.js';
 import { dropReceivedLists, receivedListFile } from '../sent-list.js';
 import type { TagInfo } from '../providers/target/types.js';
@@ -42,15 +44,21 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
     // a missing entry is refused by tag() below with the names; only a complete tree is summed
     if ((await Promise.all(entries.map((e) => isDir(join(root, e))))).every(Boolean)) {
       const previous = await target.previousRoot?.(backupId);
+      const sent = new Map<string, Map<string, string>>();
+      for (const [entry, file] of lists) sent.set(entry, await readSentList(file));
       let files: readonly FileStat[] = [];
-      const sums = await recordChecksums(root, entries, {
-        ...(previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {}),
-        onFiles: (f) => (files = f),
-      });
+      const onFiles = (f: readonly FileStat[]) => (files = f);
+      const journaled = target.cleanSinceLastTag && !previous ? await fromJournals(ctx, backupId, root, entries, sent, onFiles) : undefined;
+      const sums =
+        journaled ??
+        (await recordChecksums(root, entries, {
+          ...(previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {}),
+          onFiles,
+        }));
       info.usedBytes = sums.newBytes;
       info.sharedNames = sums.sharedNames;
-      ctx.log.info({ backup_id: backupId, previous, duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
-      checked = await checkFidelity(ctx, backupId, root, lists, new Set(files.map((f) => f.p)));
+      ctx.log.info({ backup_id: backupId, previous, from: journaled ? 'journal' : 'walk', duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
+      checked = await checkFidelity(ctx, backupId, root, sent, new Set(files.map((f) => f.p)));
     }
   } else if (lists.size > 0) {
     throw new FfError('FAILED_PRECONDITION', `this target cannot show what landed, so the sender's checksums cannot be compared; backup ${backupId} not tagged`);
@@ -58,17 +66,37 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   const r = await target.tag(backupId, manifest, entries, info);
   ctx.targetLock.tagged(backupId);
   await dropReceivedLists(ctx.config.runDir, backupId);
+  await dropJournals(ctx.config.runDir, backupId);
   // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
   await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
   return { snapshot: r.snapshot, duration_ms: String(Date.now() - started), sent_checked: String(checked) };
 }
 
+/**
+ * The record from the previous one and what the receivers journaled (receive-journal.ts), when
+ * every entry's journal can be trusted; else undefined, and the tag lists every file. The files
+ * the sender sent are listed with the changed ones, for the fidelity check.
+ */
+async function fromJournals(ctx: AgentContext, backupId: string, root: string, entries: readonly string[], sent: Map<string, Map<string, string>>, onFiles: (f: readonly FileStat[]) => void): Promise<RecordResult | undefined> {
+  const changes = new Map<string, EntryChanges>();
+  for (const e of entries) {
+    const c = await readJournal(ctx.config.runDir, backupId, e);
+    if ('untrusted' in c) {
+      ctx.log.info({ backup_id: backupId, entry: e, why: c.untrusted }, 'checksums: every file listed, the receivers\' journal is not enough');
+      return undefined;
+    }
+    changes.set(e, c);
+  }
+  const alsoList = [...sent].flatMap(([e, names]) => [...names.keys()].map((n) => Buffer.concat([Buffer.from(`${e}/`), unescapeName(n)])));
+  return updateChecksums(root, changes, { alsoList, onFiles });
+}
+
 /** Refuses the tag (FIDELITY_FAILED, naming the files) when a file the sender sent did not land as it was read. */
-async function checkFidelity(ctx: AgentContext, backupId: string, root: string, lists: Map<string, string>, regular: ReadonlySet<string>): Promise<number> {
+async function checkFidelity(ctx: AgentContext, backupId: string, root: string, lists: Map<string, Map<string, string>>, regular: ReadonlySet<string>): Promise<number> {
   let checked = 0;
-  for (const [entry, file] of lists) {
+  for (const [entry, sent] of lists) {
     const started = Date.now();
-    const r = await compareSent(root, entry, await readSentList(file), regular, ctx.config.runDir);
+    const r = await compareSent(root, entry, sent, regular, ctx.config.runDir);
     ctx.log.info({ backup_id: backupId, entry, checked: r.checked, differ: r.differ.length, duration_ms: Date.now() - started }, 'fidelity: sender\'s checksums compared');
     if (r.differ.length > 0) throw fidelityError(entry, r);
     checked += r.checked;

@@ -110,23 +110,30 @@ export class BtrfsTarget implements TargetProvider {
     }
     const path = join(working, entry);
     await mkdir(path, { recursive: true });
-    if (!o.recheck && !(await this.linkFreeSinceLastTag(working))) {
-      const split = await splitLinkGroups(path);
+    let split = 0;
+    if (!o.recheck && !(await this.linkFreeSinceLastTag())) {
+      split = await splitLinkGroups(path);
       if (split > 0) this.log.info({ backup_id: backupId, entry, split }, 'btrfs target: hard links of the working tree split before receiving');
     }
     // in place: rsync's temp-file-and-rename would give every changed file all-new extents
-    return { path, rsyncOptions: ['--inplace'] };
+    return { path, rsyncOptions: ['--inplace'], ...(split > 0 ? { rewrote: true } : {}) };
   }
 
   /**
    * True when the working tree certainly holds no hard link, so splitLinkGroups has nothing to do
    * and its walk of every file (~0.9 s per 200k files) is spared: the newest backup's checksum
-   * walk found none, and nothing was written to the tree since that snapshot was taken (after a
-   * commit, its Generation has not moved past the snapshot's Gen at creation).
+   * walk found none, and nothing was written to the tree since.
    */
-  private async linkFreeSinceLastTag(working: string): Promise<boolean> {
+  private async linkFreeSinceLastTag(): Promise<boolean> {
+    const latest = (await this.backupIds()).at(-1);
+    return latest !== undefined && (await readBackupJson(join(this.root, latest))).sharedNames === 0 && (await this.cleanSinceLastTag());
+  }
+
+  /** Nothing was written to the working tree since the newest snapshot was taken: after a commit, its Generation has not moved past the snapshot's Gen at creation. */
+  async cleanSinceLastTag(): Promise<boolean> {
+    const working = await this.workingTree();
     const latest = (await this.backupIds()).pop();
-    if (latest === undefined || (await readBackupJson(join(this.root, latest))).sharedNames !== 0) return false;
+    if (latest === undefined) return false;
     try {
       // Generation counts committed transactions only: a failed run's writes may not be committed yet
       await filesystemSync(working, { logger: this.log });

@@ -57,6 +57,8 @@ export interface Receive {
    * it at /mnt, in a mount namespace of its own (datachannel/short-view.ts).
    */
   viewRoot?: string;
+  /** prepareReceive itself rewrote files of the entry (split hard links): no receiver's journal says so. */
+  rewrote?: boolean;
 }
 
 /**
@@ -98,6 +100,13 @@ export interface TargetProvider {
   storageRoot(): Promise<string>;
   /** The folder holding the received entries of `backupId` before tag (per-file checksums are recorded there). */
   receivedRoot?(backupId: string): Promise<string>;
+  /**
+   * True when nothing was written to the received tree since the newest backup was tagged from
+   * it, so that it holds exactly that backup's files and checksum record: the next record can
+   * then be made from what the receivers journal (receive-journal.ts). Kinds that receive each
+   * backup into a new tree leave it out.
+   */
+  cleanSinceLastTag?(): Promise<boolean>;
   /**
    * The root of the tagged backup that `backupId` was received against, when the kind receives
    * each backup into a new tree hard-linked to that one (dir target: the newest earlier backup).

@@ -93,11 +93,20 @@ for (const kind of ['dir', 'zfs'] as const) {
       // rewrite after the transfer can still fall in the write's second, as the WAL segment did.
       let mtimeMs = 0;
       let readUntil = 0;
+      // ms from starting a backup to the hook's write, learned from the try before
+      let lead = 0;
       for (let i = 0; i < 8; i++) {
+        // each try starts so that the hook writes just after a second begins: backups a second
+        // apart kept the write at the same fraction of a second, and when that was late every
+        // transfer ended in the next one (CI: 8 tries, dir target)
+        const wait = (((1030 - lead - (Date.now() % 1000)) % 1000) + 1000) % 1000;
+        await new Promise((r) => setTimeout(r, wait));
         writeFileSync(stage, Buffer.alloc(SIZE, 'A'));
+        const started = Date.now();
         const b1 = await backup();
         expect(b1.code, b1.stderr).toBe(0);
         mtimeMs = statSync(join(vol, 'wal')).mtimeMs;
+        lead = mtimeMs - started;
         const times = json(readFileSync(join(rig.root, 'src-1', 'run', 'snapshot-times.json'), 'utf8') as string) as unknown as Array<{ backupId: string; toMs: number }>;
         readUntil = times.find((t) => t.backupId === b1.out.backupId)!.toMs;
         if (Math.floor(mtimeMs / 1000) === Math.floor((readUntil + 20) / 1000)) break;

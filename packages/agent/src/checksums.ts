@@ -301,6 +301,20 @@ function inodeOf(line: string): number | undefined {
   return Number.isSafeInteger(i) ? i : (JSON.parse(line) as FileSum).i;
 }
 
+/** sha256 of each of `files`; TARGET_FAILED naming those that could not be read. */
+async function hashListed(root: string, files: readonly FileStat[]): Promise<Map<string, string>> {
+  const { sums, errors } = await hashFiles(root, files.map(nameBytes));
+  const unread = files.filter((f) => !sums.has(f.p)).map((f) => f.p);
+  if (unread.length > 0) {
+    throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
+  }
+  return sums;
+}
+
+const lineOf = (f: FileStat, h: string): string => JSON.stringify({ p: f.p, s: f.s, m: f.m, h, i: f.i } satisfies FileSum);
+const writeRecord = (file: string, lines: readonly string[]) => writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
+const ms = (from: number, to: number) => Math.round(to - from);
+
 export interface RecordOptions {
   /**
    * The checksums file of the backup before this one, when it lives in another tree (dir
@@ -395,19 +409,10 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   o.onFiles?.(files);
   const toHash = files.filter((_, k) => lines[k] === undefined && !keptSums.has(k));
   const walked = performance.now();
-  const { sums: hashes, errors } = await hashFiles(root, toHash.map(nameBytes));
-  const unread = toHash.filter((f) => !hashes.has(f.p)).map((f) => f.p);
-  if (unread.length > 0) {
-    throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
-  }
+  const hashes = await hashListed(root, toHash);
   const hashed = performance.now();
-  for (let k = 0; k < files.length; k++) {
-    if (lines[k] !== undefined) continue;
-    const f = files[k]!;
-    lines[k] = JSON.stringify({ p: f.p, s: f.s, m: f.m, h: keptSums.get(k) ?? hashes.get(f.p)!, i: f.i } satisfies FileSum);
-  }
-  await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
-  const ms = (from: number, to: number) => Math.round(to - from);
+  for (let k = 0; k < files.length; k++) lines[k] ??= lineOf(files[k]!, keptSums.get(k) ?? hashes.get(files[k]!.p)!);
+  await writeRecord(file, lines as string[]);
   return {
     files: files.length,
     hashed: toHash.length,
@@ -498,15 +503,11 @@ export async function updateChecksums(
   // a name listed for fidelity only keeps its line, unless it changed
   const fresh = [...new Map(listed.filter((f) => exact.has(quoted(f.p))).map((f) => [f.p, f])).values()];
   const walked = performance.now();
-  const { sums, errors } = await hashFiles(root, fresh.map(nameBytes));
-  const unread = fresh.filter((f) => !sums.has(f.p)).map((f) => f.p);
-  if (unread.length > 0) {
-    throw new FfError('TARGET_FAILED', `could not checksum ${unread.length} file(s) under ${root}, e.g. ${unread.slice(0, 3).join(', ')}: ${errors.slice(0, 3).join('; ')}`);
-  }
+  const sums = await hashListed(root, fresh);
   const hashed = performance.now();
   const added: string[] = [];
   for (const f of fresh) {
-    const line = JSON.stringify({ p: f.p, s: f.s, m: f.m, h: sums.get(f.p)!, i: f.i } satisfies FileSum);
+    const line = lineOf(f, sums.get(f.p)!);
     const at = slots.get(quoted(f.p));
     if (at === undefined) added.push(line);
     else order[at] = line;
@@ -520,8 +521,7 @@ export async function updateChecksums(
     else inodes.add(k.inode);
   }
   for (const f of fresh) inodes.add(f.i);
-  await writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
-  const ms = (from: number, to: number) => Math.round(to - from);
+  await writeRecord(file, lines);
   return {
     files: lines.length,
     hashed: fresh.length,

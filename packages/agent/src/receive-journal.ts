@@ -34,6 +34,9 @@ const runsOf = (log: string) => `${log}.runs`;
 /** The receiver's options that make rsync journal into `file`. */
 export const journalArgs = (file: string): string[] => [`--log-file=${file}`, `--log-file-format=${JOURNAL_FORMAT}`];
 
+/** Each backup's first receive deciding (journalFor), by journal folder. */
+const deciding = new Map<string, Promise<void>>();
+
 /**
  * The journal file for a receive of `entry` into `backupId`, or undefined when this backup's
  * receives cannot be trusted to say every change. The first receive of a backup decides, with
@@ -42,20 +45,34 @@ export const journalArgs = (file: string): string[] => [`--log-file=${file}`, `-
  */
 export async function journalFor(runDir: string, backupId: string, entry: string, clean: () => Promise<boolean>): Promise<string | undefined> {
   const dir = backupDir(runDir, backupId);
+  // looked up and set with no await between: the backup's other entries ask at once, and wait
+  // for the same decision
+  let decided = deciding.get(dir);
+  if (!decided) {
+    decided = decide(runDir, backupId, clean);
+    deciding.set(dir, decided);
+    void decided.finally(() => deciding.delete(dir)).catch(() => undefined);
+  }
+  await decided;
+  const trusted = await stat(join(dir, CLEAN)).then(
+    () => true,
+    () => false,
+  );
+  return trusted ? logFile(runDir, backupId, entry) : undefined;
+}
+
+/** Made once per backup, by the folder that only its first receive creates. */
+async function decide(runDir: string, backupId: string, clean: () => Promise<boolean>): Promise<void> {
+  const dir = backupDir(runDir, backupId);
   await mkdir(join(runDir, DIR), { recursive: true, mode: 0o700 });
-  let first = true;
   try {
     await mkdir(dir, { mode: 0o700 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    first = false;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
   }
-  if (first) {
-    for (const other of await readdir(join(runDir, DIR))) if (other !== backupId) await rm(join(runDir, DIR, other), { recursive: true, force: true });
-    if (await clean()) await writeFile(join(dir, CLEAN), '', { mode: 0o600 });
-  }
-  const trusted = await stat(join(dir, CLEAN)).then(() => true, () => false);
-  return trusted ? logFile(runDir, backupId, entry) : undefined;
+  for (const other of await readdir(join(runDir, DIR))) if (other !== backupId) await rm(join(runDir, DIR, other), { recursive: true, force: true });
+  if (await clean()) await writeFile(join(dir, CLEAN), '', { mode: 0o600 });
 }
 
 /** The entry was rewritten by something other than a journaled receive: its journal no longer says every change. */

@@ -46,7 +46,7 @@ describe('recordChecksums', () => {
 
     writeFileSync(join(src, 'sub', 'f3'), 'changed, and longer than before\n');
     const second = await receive('b2', 'b1');
-    const r2 = await recordChecksums(second, [E], { previous: join(first, CHECKSUMS_FILE), sameInodeIsSameContent: true });
+    const r2 = await recordChecksums(second, [E], { previous: first, sameInodeIsSameContent: true });
     expect(r2).toMatchObject({ files: 21, hashed: 1, reused: 20 });
     // the 1 MiB file is shared with b1: only the changed small file is new
     expect(r2.newBytes).toBeGreaterThan(0);
@@ -65,7 +65,7 @@ describe('recordChecksums', () => {
     writeFileSync(join(src, 'big'), Buffer.alloc(1 << 20, 8));
     utimesSync(join(src, 'big'), new Date(), new Date(Date.now() + 5000));
     const second = await receive('b2', 'b1');
-    const r = await recordChecksums(second, [E], { previous: join(first, CHECKSUMS_FILE), sameInodeIsSameContent: true });
+    const r = await recordChecksums(second, [E], { previous: first, sameInodeIsSameContent: true });
     expect(r).toMatchObject({ hashed: 1, reused: 20 });
     expect(sums(second).get(`${E}/big`)!.h).not.toBe(sums(first).get(`${E}/big`)!.h);
     expect(r.newBytes).toBeGreaterThanOrEqual(1 << 20);

@@ -2,11 +2,11 @@ import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FfError, findBinary, run, writeFileAtomic } from '@freezeframe/common';
+import { FfError, findBinary, run } from '@freezeframe/common';
+import { CHECKSUMS_FILE, applyChanges, fitsBase, formatChanges, isBelow, keyOf, quoted, readChanges, readRecordLines, writeBase, writeChanges } from './checksum-record.js';
 import { escapeName, unescapeName } from './file-names.js';
 
-/** Where a backup's per-file checksums live, relative to the backup's root (beside its entries). */
-export const CHECKSUMS_FILE = '.freezeframe/checksums.jsonl';
+export { CHECKSUMS_FILE };
 
 /**
  * One regular file: path relative to the backup root (`<entry>/...`, escaped by escapeName: a
@@ -31,6 +31,8 @@ export interface FileStat {
   b: number;
   /** Last change of content or attributes (ms): rsync cannot set it, every write moves it. */
   c: number;
+  /** Names of its inode (listNamed only). */
+  links?: number;
 }
 
 /** Runs `fn` over items with at most `n` at once, results in order. */
@@ -173,7 +175,7 @@ export async function listNamed(root: string, names: readonly Buffer[]): Promise
   let gone = 0;
   const r = await run({
     bin: findBinary('find'),
-    args: ['-files0-from', '-', '-maxdepth', '0', '-printf', '%y %s %T@ %i %b %C@ %p\\0'],
+    args: ['-files0-from', '-', '-maxdepth', '0', '-printf', '%y %n %s %T@ %i %b %C@ %p\\0'],
     input: Buffer.from([...points].map((p) => `./${p}\0`).join(''), 'latin1'),
     cwd: root,
     timeoutMs: HASH_TIMEOUT_MS,
@@ -190,7 +192,8 @@ export async function listNamed(root: string, names: readonly Buffer[]): Promise
   const types = new Map<string, string>();
   const files: FileStat[] = [];
   for (let at = 0, end = text.indexOf('\0'); end >= 0; at = end + 1, end = text.indexOf('\0', at)) {
-    const f = fileStat(text, at + 2, end);
+    const sp = text.indexOf(' ', at + 2);
+    const f = { ...fileStat(text, sp + 1, end), links: Number(text.slice(at + 2, sp)) };
     types.set(f.name, text[at]!);
     if (text[at] === 'f') files.push(f);
   }
@@ -233,20 +236,9 @@ function mtimeMs(t: string): number {
 /** The name's bytes (FileStat.name holds one char per byte). */
 export const nameBytes = (f: Pick<FileStat, 'name'>): Buffer => Buffer.from(f.name, 'latin1');
 
-export async function readSums(file: string): Promise<FileSum[] | undefined> {
-  return (await readLines(file))?.map((line) => JSON.parse(line) as FileSum);
-}
-
-/** A record's lines as written (see recordChecksums); undefined when there is no record. */
-async function readLines(file: string): Promise<string[] | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  return text.split('\n').filter(Boolean);
+/** The checksum record of the backup (or tree) at `root`; undefined when it has none. A tagged backup's is read `strict` (see mergeRecord). */
+export async function readSums(root: string, o: { strict: boolean } = { strict: true }): Promise<FileSum[] | undefined> {
+  return (await readRecordLines(root, o))?.map((line) => JSON.parse(line) as FileSum);
 }
 
 /**
@@ -312,16 +304,17 @@ async function hashListed(root: string, files: readonly FileStat[]): Promise<Map
 }
 
 const lineOf = (f: FileStat, h: string): string => JSON.stringify({ p: f.p, s: f.s, m: f.m, h, i: f.i } satisfies FileSum);
-const writeRecord = (file: string, lines: readonly string[]) => writeFileAtomic(file, lines.join('\n') + (lines.length ? '\n' : ''));
 const ms = (from: number, to: number) => Math.round(to - from);
 
 export interface RecordOptions {
   /**
-   * The checksums file of the backup before this one, when it lives in another tree (dir
-   * target: hard-linked trees). Without it, the previous record is the one in `root` (ZFS: the
-   * working tree keeps the last backup's).
+   * The root of the backup before this one, when it is another tree (dir target: hard-linked
+   * trees). Without it, the previous record is the one in `root` (ZFS, btrfs: the working tree
+   * keeps the last backup's).
    */
   previous?: string;
+  /** The next tag may add its changes to this record (a tree written in place, see writeBase). */
+  changesNext?: boolean;
   /**
    * A file with the same inode as in the previous record is the same file (rsync --link-dest
    * hard-linked it), so its checksum is reused. Only for hard-linked trees: a tree written in
@@ -333,13 +326,16 @@ export interface RecordOptions {
 }
 
 export interface RecordResult {
-  files: number;
+  /** Files recorded, and of them those whose checksum was kept; not counted when only the changes were written. */
+  files?: number;
   hashed: number;
-  reused: number;
+  reused?: number;
   /** Bytes on disk of files not shared with the previous backup (new inodes; hard links within the backup counted once). */
   newBytes: number;
-  /** Names beyond the first of each inode: 0 when the tree holds no hard links. */
-  sharedNames: number;
+  /** Names beyond the first of each inode: 0 when the tree holds no hard links; not counted when only the changes were written. */
+  sharedNames?: number;
+  /** What was written: the whole record, or only its changes (checksum-record.ts). */
+  wrote: 'record' | 'changes';
   /** Where the time went (ms): listing the tree, reading the previous record and deciding what to hash; hashing it; writing the record. */
   walkMs: number;
   hashMs: number;
@@ -353,7 +349,6 @@ export interface RecordResult {
  * and so does one that is hard-linked to it (see RecordOptions).
  */
 export async function recordChecksums(root: string, entries: readonly string[], o: RecordOptions = {}): Promise<RecordResult> {
-  const file = join(root, CHECKSUMS_FILE);
   const files: FileStat[] = [];
   const started = performance.now();
   let newBytes = 0;
@@ -396,8 +391,9 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   };
   await Promise.all([
     (async () => {
-      const read = await readLines(o.previous ?? file);
-      if (read) recordedMs = (await lstat(o.previous ?? file)).mtimeMs - RACY_MARGIN_MS;
+      // the base's time, not the changes': a line the changes did not touch was written then
+      const read = await readRecordLines(o.previous ?? root, { strict: false });
+      if (read) recordedMs = (await lstat(join(o.previous ?? root, CHECKSUMS_FILE))).mtimeMs - RACY_MARGIN_MS;
       previous = new PreviousLines(read ?? []);
       decide();
     })(),
@@ -412,8 +408,9 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const hashes = await hashListed(root, toHash);
   const hashed = performance.now();
   for (let k = 0; k < files.length; k++) lines[k] ??= lineOf(files[k]!, keptSums.get(k) ?? hashes.get(files[k]!.p)!);
-  await writeRecord(file, lines as string[]);
+  await writeBase(root, lines as string[], o.changesNext ? { changesFor: entries } : {});
   return {
+    wrote: 'record',
     files: files.length,
     hashed: toHash.length,
     reused: files.length - toHash.length,
@@ -433,8 +430,11 @@ export interface ChangedNames {
   notFolders: readonly Buffer[];
 }
 
-/** A record line's path as it stands between the quotes of its JSON (see pathKey). */
-const quoted = (p: string) => JSON.stringify(p).slice(1, -1);
+/**
+ * Changes at most this share of the base's size are kept as changes; beyond it the tag writes the
+ * whole record again (so with 1% of the files changed per backup, about every eighth tag does).
+ */
+const CHANGES_SHARE = 1 / 8;
 
 /**
  * Records the checksums of `entries` under `root` from the record already there and what
@@ -442,6 +442,10 @@ const quoted = (p: string) => JSON.stringify(p).slice(1, -1);
  * stays unless its file, or a folder above it, changed; each changed name that is now a regular
  * file is listed (listNamed) and hashed. `alsoList` (names relative to root) are listed too, and
  * with the changed files given to `onFiles`: fidelity.ts reads only files listed this way.
+ *
+ * When the record has changes (checksum-record.ts) the new lines are added to them and the base
+ * is not read at all, unless a changed file has other names (a write in place changes them too,
+ * and only the whole record knows them) or the changes outgrow CHANGES_SHARE.
  * Undefined when there is no record to start from (the caller then lists every file).
  */
 export async function updateChecksums(
@@ -449,10 +453,7 @@ export async function updateChecksums(
   changes: ReadonlyMap<string, ChangedNames>,
   o: { alsoList?: readonly Buffer[]; onFiles?: (files: readonly FileStat[]) => void } = {},
 ): Promise<RecordResult | undefined> {
-  const file = join(root, CHECKSUMS_FILE);
   const started = performance.now();
-  const previous = await readLines(file);
-  if (!previous) return undefined;
   const named = (entry: string, n: Buffer) => Buffer.concat([Buffer.from(`${entry}/`), n]);
   const exact = new Set<string>();
   const above = new Set<string>();
@@ -465,28 +466,70 @@ export async function updateChecksums(
     }
     for (const n of c.notFolders) above.add(quoted(escapeName(named(entry, n))));
   }
+  const listed = await listNamed(root, toList);
+  const entries = [...changes.keys()];
+  const current = listed.every((f) => f.links === 1 || !exact.has(quoted(f.p))) ? await readChanges(root, entries) : undefined;
+  if (current) {
+    for (const k of exact) {
+      current.lines.delete(k);
+      current.gone.add(k);
+    }
+    for (const k of above) current.below.add(k);
+    for (const k of current.lines.keys()) if (isBelow(k, above)) current.lines.delete(k);
+    o.onFiles?.(listed);
+    const fresh = freshOf(listed, exact);
+    const walked = performance.now();
+    const sums = await hashListed(root, fresh);
+    const hashed = performance.now();
+    for (const f of fresh) {
+      current.lines.set(quoted(f.p), lineOf(f, sums.get(f.p)!));
+      current.gone.delete(quoted(f.p));
+    }
+    const result = { hashed: fresh.length, newBytes: fresh.reduce((n, f) => n + f.b, 0), walkMs: ms(started, walked), hashMs: ms(walked, hashed) };
+    if (formatChanges(current).length <= current.bytes * CHANGES_SHARE) {
+      await writeChanges(root, current);
+      return { ...result, wrote: 'changes', writeMs: ms(hashed, performance.now()) };
+    }
+    const base = await readFile(join(root, CHECKSUMS_FILE), 'utf8');
+    // changes that do not fit the base beside them: the caller lists every file
+    if (!fitsBase(base, current)) return undefined;
+    const lines = applyChanges(base.split('\n').filter(Boolean), current);
+    await writeBase(root, lines, { changesFor: current.entries });
+    return { ...result, ...counts(lines, fresh), wrote: 'record', writeMs: ms(hashed, performance.now()) };
+  }
+  return rewriteRecord(root, started, { exact, above, listed, entries, onFiles: o.onFiles });
+}
+
+/** The changed names that are regular files now, each once. */
+const freshOf = (listed: readonly FileStat[], exact: ReadonlySet<string>) => [...new Map(listed.filter((f) => exact.has(quoted(f.p))).map((f) => [f.p, f])).values()];
+
+/** updateChecksums from the whole record: it is read, and written whole with empty changes. */
+async function rewriteRecord(
+  root: string,
+  started: number,
+  u: { exact: Set<string>; above: ReadonlySet<string>; listed: FileStat[]; entries: readonly string[]; onFiles?: (files: readonly FileStat[]) => void },
+): Promise<RecordResult | undefined> {
+  const { exact, above, listed } = u;
+  const previous = await readRecordLines(root, { strict: false });
+  if (!previous) return undefined;
   // the record keeps its order (walk's, which recordChecksums reads fastest): a changed file's new
   // line takes the place of its old one
   const order: Array<string | undefined> = [];
   const slots = new Map<string, number>();
   const kept: Array<{ key: string; inode: number | undefined; at: number }> = [];
   for (const line of previous) {
-    const end = line.startsWith('{"p":"') ? line.indexOf('","s":') : -1;
-    const key = end >= 0 ? line.slice(6, end) : quoted((JSON.parse(line) as FileSum).p);
+    const key = keyOf(line);
     const slash = key.indexOf('/');
-    if (slash < 0 || !changes.has(key.slice(0, slash))) continue;
+    if (slash < 0 || !u.entries.includes(key.slice(0, slash))) continue;
     if (exact.has(key)) {
       slots.set(key, order.length);
       order.push(undefined);
       continue;
     }
-    let stands = true;
-    for (let i = key.indexOf('/', slash + 1); stands && i >= 0; i = key.indexOf('/', i + 1)) stands = !above.has(key.slice(0, i));
-    if (!stands) continue;
+    if (isBelow(key, above)) continue;
     kept.push({ key, inode: inodeOf(line), at: order.length });
     order.push(line);
   }
-  const listed = await listNamed(root, toList);
   // a file written in place changes every name of its inode: one that kept its line is listed again
   const written = new Set(listed.filter((f) => exact.has(quoted(f.p))).map((f) => f.i));
   const linked = kept.filter((k) => k.inode !== undefined && written.has(k.inode));
@@ -499,9 +542,9 @@ export async function updateChecksums(
     }
     listed.push(...(await listNamed(root, names)));
   }
-  o.onFiles?.(listed);
+  u.onFiles?.(listed);
   // a name listed for fidelity only keeps its line, unless it changed
-  const fresh = [...new Map(listed.filter((f) => exact.has(quoted(f.p))).map((f) => [f.p, f])).values()];
+  const fresh = freshOf(listed, exact);
   const walked = performance.now();
   const sums = await hashListed(root, fresh);
   const hashed = performance.now();
@@ -513,25 +556,28 @@ export async function updateChecksums(
     else order[at] = line;
   }
   const lines = [...order.filter((l) => l !== undefined), ...added];
-  const inodes = new Set<number>();
-  let noInode = 0;
-  for (const k of kept) {
-    if (order[k.at] === undefined) continue;
-    if (k.inode === undefined) noInode++;
-    else inodes.add(k.inode);
-  }
-  for (const f of fresh) inodes.add(f.i);
-  await writeRecord(file, lines);
+  await writeBase(root, lines, { changesFor: u.entries });
   return {
-    files: lines.length,
+    wrote: 'record',
+    ...counts(lines, fresh),
     hashed: fresh.length,
-    reused: lines.length - fresh.length,
     newBytes: fresh.reduce((n, f) => n + f.b, 0),
-    sharedNames: lines.length - inodes.size - noInode,
     walkMs: ms(started, walked),
     hashMs: ms(walked, hashed),
     writeMs: ms(hashed, performance.now()),
   };
+}
+
+/** A whole record's counts (RecordResult): its files, those not hashed now, and names beyond the first of each inode. */
+function counts(lines: readonly string[], fresh: readonly FileStat[]): { files: number; reused: number; sharedNames: number } {
+  const inodes = new Set<number>();
+  let noInode = 0;
+  for (const line of lines) {
+    const i = inodeOf(line);
+    if (i === undefined) noInode++;
+    else inodes.add(i);
+  }
+  return { files: lines.length, reused: lines.length - fresh.length, sharedNames: lines.length - inodes.size - noInode };
 }
 
 export interface VerifyResult {
@@ -547,7 +593,7 @@ export interface VerifyResult {
 
 /** Re-reads every recorded file of `entries` (all when empty) under `root` and compares. */
 export async function verifyChecksums(root: string, entries: readonly string[] = [], o: { sample?: (recorded: number) => number } = {}): Promise<VerifyResult> {
-  const sums = await readSums(join(root, CHECKSUMS_FILE));
+  const sums = await readSums(root);
   if (!sums) return { hasChecksums: false, checked: 0, recorded: 0, bad: [], missing: [], unreadable: [] };
   const wanted = (p: string) => entries.length === 0 || entries.some((e) => p.startsWith(`${e}/`));
   const recorded = sums.filter((s) => wanted(s.p));

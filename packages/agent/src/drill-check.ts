@@ -1,12 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_RE, errorMessage } from '@freezeframe/common';
-import { CHECKSUMS_FILE, hashFiles, nameBytes, walk, type FileStat, type FileSum } from './checksums.js';
+import { CHANGES_FILE, CHECKSUMS_FILE, mergeRecord } from './checksum-record.js';
+import { hashFiles, nameBytes, walk, type FileStat, type FileSum } from './checksums.js';
 import { sampleOf, type DrillSample } from './drill-sample.js';
 import { openBeneath, withDir } from './safe-fs.js';
 
 // The drill node's half of a restore drill: the restored tree (`<drill folder>/restored`, laid
-// out like the backup: one folder per entry and `.freezeframe/checksums.jsonl`, the record the
+// out like the backup: one folder per entry and `.freezeframe/checksums*.jsonl`, the record the
 // target kept since the backup was tagged) against that record. The tree is listed by `find -P`
 // (never through a link) and only regular files found that way are read, so a link the tree
 // holds can never make the agent read a file outside it.
@@ -85,18 +86,21 @@ export function compareRestored(
  */
 async function readRecord(root: string): Promise<{ sums?: FileSum[]; problem?: string }> {
   const [dirName, fileName] = CHECKSUMS_FILE.split('/') as [string, string];
+  const changesName = CHANGES_FILE.split('/')[1]!;
   let text: string | undefined;
+  let lines: string[];
   try {
     const d = await openBeneath(root, dirName);
-    text = d ? await withDir(d, (x) => x.readText(fileName)) : undefined;
+    const texts = d ? await withDir(d, async (x) => [await x.readText(fileName), await x.readText(changesName)] as const) : undefined;
+    text = texts?.[0];
+    if (text === undefined) return { problem: `the restored backup holds no checksum record (${CHECKSUMS_FILE}): it was tagged by an older version, or the record did not arrive` };
+    lines = mergeRecord(text, texts?.[1], { strict: true, where: 'the restored backup' });
   } catch (e) {
     return { problem: `the restored ${CHECKSUMS_FILE} cannot be read: ${errorMessage(e)}` };
   }
-  if (text === undefined) return { problem: `the restored backup holds no checksum record (${CHECKSUMS_FILE}): it was tagged by an older version, or the record did not arrive` };
   const sums: FileSum[] = [];
   let bad = 0;
-  for (const line of text.split('\n')) {
-    if (!line) continue;
+  for (const line of lines) {
     try {
       const r = JSON.parse(line) as FileSum;
       if (typeof r.p === 'string' && typeof r.s === 'number' && typeof r.h === 'string') sums.push(r);

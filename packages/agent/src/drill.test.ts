@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKSUMS_FILE, recordChecksums } from './checksums.js';
+import { CHANGES_FILE } from './checksum-record.js';
+import { CHECKSUMS_FILE, recordChecksums, updateChecksums } from './checksums.js';
 import { checkRestored, compareRestored } from './drill-check.js';
 import { TO_DIR, drillDirParts, openDrillDir } from './drill-dir.js';
 import { checkSample, sampleOf } from './drill-sample.js';
@@ -165,6 +166,31 @@ describe('drill folder and check', () => {
     });
   });
 
+  it('checkRestored: a record kept with its changes is read whole; changes of another record, or a link, are a problem', async () => {
+    const tree = join(root, 'restored');
+    mkdirSync(join(tree, E, 'keep'), { recursive: true });
+    for (const n of ['a', 'b', 'c', 'd']) writeFileSync(join(tree, E, n), `${n}\n`);
+    // a record large against the changes, so they are kept as changes
+    for (let i = 0; i < 100; i++) writeFileSync(join(tree, E, 'keep', `f${i}`), `f${i}\n`);
+    await recordChecksums(tree, [E], { changesNext: true });
+    writeFileSync(join(tree, E, 'a'), 'A, longer\n');
+    rmSync(join(tree, E, 'b'));
+    writeFileSync(join(tree, E, 'new'), 'n\n');
+    const names = [Buffer.from('a'), Buffer.from('b'), Buffer.from('new')];
+    await updateChecksums(tree, new Map([[E, { changed: names, notFolders: names }]]));
+    expect(readFileSync(join(tree, CHANGES_FILE), 'utf8')).toContain(`${E}/new`);
+    expect(await checkRestored(tree)).toMatchObject({ ok: true, filesRecorded: 104, filesChecked: 104, problems: [] });
+
+    // the base as another tag left it: one more (empty) line
+    writeFileSync(join(tree, CHECKSUMS_FILE), `${readFileSync(join(tree, CHECKSUMS_FILE), 'utf8')}\n`);
+    expect((await checkRestored(tree)).problems).toEqual([expect.stringContaining('belongs to another')]);
+    rmSync(join(tree, CHANGES_FILE));
+    symlinkSync('/etc/passwd', join(tree, CHANGES_FILE));
+    const c = await checkRestored(tree);
+    expect(c.problems).toEqual([expect.stringContaining('is a symbolic link')]);
+    expect(JSON.stringify(c)).not.toContain('root:');
+  });
+
   it('checkRestored: no record, or a record that is a link, is a problem and never read through', async () => {
     const tree = join(root, 'restored');
     mkdirSync(join(tree, E), { recursive: true });
@@ -195,7 +221,7 @@ describe('drill folder and check', () => {
   });
 
   it('wholeBackupRules: every entry whole and the checksum record', () => {
-    expect(wholeBackupRules([E, 'b@+x']).toString('latin1').split('\0')).toEqual([`/${E}/***`, '/b@+x/***', '/.freezeframe/', '/.freezeframe/checksums.jsonl', '']);
+    expect(wholeBackupRules([E, 'b@+x']).toString('latin1').split('\0')).toEqual([`/${E}/***`, '/b@+x/***', '/.freezeframe/', '/.freezeframe/checksums.jsonl', '/.freezeframe/checksums.changes.jsonl', '']);
     expect(() => wholeBackupRules(['../x'])).toThrow(/no entry name/);
   });
 });

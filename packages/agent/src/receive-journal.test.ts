@@ -1,9 +1,10 @@
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHECKSUMS_FILE, readSums, recordChecksums, updateChecksums } from './checksums.js';
+import { CHANGES_FILE } from './checksum-record.js';
+import { CHECKSUMS_FILE, readSums, recordChecksums, updateChecksums, type FileSum } from './checksums.js';
 import { dropJournals, journalArgs, journalFor, parseJournal, readJournal, spoilJournal, startJournalRun, type EntryChanges } from './receive-journal.js';
 
 const ID = '20261129_170000';
@@ -149,11 +150,11 @@ describe('a record from the journal of a real rsync receiver', () => {
     const r = await updateChecksums(root, new Map([[ENTRY, changes as EntryChanges]]));
     // the three files nothing touched keep their lines; every other file is hashed again
     expect(r).toMatchObject({ files: 13, reused: 3, hashed: 10 });
-    const fromJournal = (await readSums(join(root, CHECKSUMS_FILE)))!;
+    const fromJournal = (await readSums(root))!;
 
     rmSync(join(root, CHECKSUMS_FILE));
     await recordChecksums(root, [ENTRY]);
-    const anew = (await readSums(join(root, CHECKSUMS_FILE)))!;
+    const anew = (await readSums(root))!;
     const byPath = (a: typeof anew) => [...a].sort((x, y) => (x.p < y.p ? -1 : 1));
     expect(byPath(fromJournal)).toEqual(byPath(anew));
     expect(anew.map((s) => s.p)).toContain(`${ENTRY}/was-file/deeper/n`);
@@ -172,7 +173,7 @@ describe('a record from the journal of a real rsync receiver', () => {
     // as if the journal named the file below the link too (it never does: the check is the walk's)
     const r = await updateChecksums(root, new Map([[ENTRY, { changed: [Buffer.from('d'), Buffer.from('d/f')], notFolders: [Buffer.from('d')] }]]));
     expect(r).toMatchObject({ files: 0, hashed: 0 });
-    expect(await readSums(join(root, CHECKSUMS_FILE))).toEqual([]);
+    expect(await readSums(root)).toEqual([]);
   });
 
   it('a spoiled journal is not trusted', async () => {
@@ -181,5 +182,94 @@ describe('a record from the journal of a real rsync receiver', () => {
     writeFileSync(journal, '');
     await spoilJournal(journal);
     expect(await readJournal(runDir, ID, ENTRY)).toHaveProperty('untrusted');
+  });
+});
+
+describe('a record kept as its changes', () => {
+  const byPath = (a: readonly FileSum[]) => [...a].sort((x, y) => (x.p < y.p ? -1 : 1));
+  /** Every file of the entry hashed anew; the record's files are set aside and put back. */
+  const truth = async (root: string) => {
+    const kept = [CHECKSUMS_FILE, CHANGES_FILE].map((f) => [f, existsSync(join(root, f)) ? readFileSync(join(root, f)) : undefined] as const);
+    for (const [f] of kept) rmSync(join(root, f), { force: true });
+    await recordChecksums(root, [ENTRY]);
+    const sums = byPath((await readSums(root))!);
+    for (const [f, data] of kept) {
+      if (data) writeFileSync(join(root, f), data);
+      else rmSync(join(root, f), { force: true });
+    }
+    return sums;
+  };
+
+  it('follows every change through backups without reading the whole record, until a changed file has other names or the changes outgrow their share', async () => {
+    const base = tmp();
+    const src = join(base, 'src');
+    const root = join(base, 'target');
+    const dst = join(root, ENTRY);
+    const runDir = join(base, 'run');
+    const rsh = join(base, 'rsh');
+    writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    for (const d of ['fill', 'gone/sub', 'd1/d2', 'was-dir']) mkdirSync(join(src, d), { recursive: true });
+    mkdirSync(dst, { recursive: true });
+    // files nothing touches until the last round: the record is large against one round's changes
+    for (let i = 0; i < 300; i++) writeFileSync(join(src, 'fill', `f${i}`), `fill ${i}\n`);
+    for (const n of ['grows', 'deleted', 'gone/sub/g', 'd1/d2/c', 'was-dir/f', 'was-file', 'linked', 'later-deleted']) writeFileSync(join(src, n), `${n}\n`);
+    await run({ bin: findBinary('rsync'), args: ['-aH', '--numeric-ids', `${src}/`, `${dst}/`], timeoutMs: 60_000 });
+    await recordChecksums(root, [ENTRY], { changesNext: true });
+    const baseText = readFileSync(join(root, CHECKSUMS_FILE), 'utf8');
+
+    const round = async (n: number, change: () => void) => {
+      change();
+      const id = `20261129_17000${n}`;
+      const journal = (await journalFor(runDir, id, ENTRY, async () => true))!;
+      await receive(src, dst, journal, rsh);
+      const changes = await readJournal(runDir, id, ENTRY);
+      expect(changes).not.toHaveProperty('untrusted');
+      const r = await updateChecksums(root, new Map([[ENTRY, changes as EntryChanges]]));
+      expect(byPath((await readSums(root))!)).toEqual(await truth(root));
+      return r;
+    };
+
+    // deletions, a folder replaced by a symlink and one by a file, a file replaced by folders
+    const r1 = await round(1, () => {
+      writeFileSync(join(src, 'grows'), 'grows and grows\n');
+      rmSync(join(src, 'deleted'));
+      rmSync(join(src, 'gone'), { recursive: true });
+      rmSync(join(src, 'd1', 'd2'), { recursive: true });
+      symlinkSync('/etc', join(src, 'd1', 'd2'));
+      rmSync(join(src, 'was-dir'), { recursive: true });
+      writeFileSync(join(src, 'was-dir'), 'now a file\n');
+      rmSync(join(src, 'was-file'));
+      mkdirSync(join(src, 'was-file', 'deeper'), { recursive: true });
+      writeFileSync(join(src, 'was-file', 'deeper', 'n'), 'n\n');
+    });
+    expect(r1).toMatchObject({ wrote: 'changes', hashed: 3 });
+    expect(readFileSync(join(root, CHECKSUMS_FILE), 'utf8')).toBe(baseText);
+
+    // files again below folders the last round deleted; a file that round wrote, deleted
+    const r2 = await round(2, () => {
+      mkdirSync(join(src, 'gone', 'sub'), { recursive: true });
+      writeFileSync(join(src, 'gone', 'sub', 'g'), 'back again\n');
+      rmSync(join(src, 'd1', 'd2'));
+      mkdirSync(join(src, 'd1', 'd2'));
+      writeFileSync(join(src, 'd1', 'd2', 'c'), 'c, a new one\n');
+      rmSync(join(src, 'was-dir'));
+      rmSync(join(src, 'later-deleted'));
+    });
+    expect(r2).toMatchObject({ wrote: 'changes', hashed: 2 });
+    expect(readFileSync(join(root, CHECKSUMS_FILE), 'utf8')).toBe(baseText);
+
+    // a new name of a file: a write in place changes every name of an inode, and only the whole record knows them
+    const r3 = await round(3, () => linkSync(join(src, 'linked'), join(src, 'linked-too')));
+    expect(r3).toMatchObject({ wrote: 'record' });
+    expect(readFileSync(join(root, CHANGES_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+
+    const r4 = await round(4, () => writeFileSync(join(src, 'grows'), 'grows once more, longer\n'));
+    expect(r4).toMatchObject({ wrote: 'changes', hashed: 1 });
+
+    // half the files rewritten: the changes would outgrow their share of the record
+    const r5 = await round(5, () => {
+      for (let i = 0; i < 150; i++) writeFileSync(join(src, 'fill', `f${i}`), `fill ${i}, rewritten\n`);
+    });
+    expect(r5).toMatchObject({ wrote: 'record', hashed: 150 });
   });
 });

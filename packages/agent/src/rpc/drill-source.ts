@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ENTRY_RE, FfError, checkBackupId } from '@freezeframe/common';
 import type { DrillSourceRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/DrillSourceRequest.js';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
-import { CHECKSUMS_FILE, readSums } from '../checksums.js';
+import { CHANGES_FILE, CHECKSUMS_FILE } from '../checksum-record.js';
+import { readSums } from '../checksums.js';
 import { needTarget, type AgentContext } from '../context.js';
 import { checkSample, sampleOf } from '../drill-sample.js';
 import { includeRules, unescapeName } from '../file-names.js';
@@ -21,7 +22,7 @@ export function wholeBackupRules(entries: readonly string[]): Buffer {
     if (!ENTRY_RE.test(e) || e.includes('..')) throw new FfError('INTERNAL', `backup holds a folder that is no entry name: ${JSON.stringify(e.slice(0, 80))}`);
     rules.push(Buffer.from(`/${e}/***\0`));
   }
-  rules.push(includeRules([Buffer.from(CHECKSUMS_FILE)]));
+  rules.push(includeRules([Buffer.from(CHECKSUMS_FILE), Buffer.from(CHANGES_FILE)]));
   return Buffer.concat(rules);
 }
 
@@ -34,13 +35,13 @@ export async function drillSource(ctx: AgentContext, req: DrillSourceRequest__Ou
   const backupId = checkBackupId(req.backup_id);
   const sample = checkSample(req.sample_percent, req.sample_seed);
   const { root, entries } = await needTarget(ctx).activate(backupId);
-  const sums = await readSums(join(root, CHECKSUMS_FILE));
+  const sums = await readSums(root);
   if (!sums) {
     throw new FfError('FAILED_PRECONDITION', `backup ${backupId} has no recorded checksums (tagged by an older version): a drill has nothing to compare it with`, {
       hint: 'drill a newer backup (freezeframe list)',
     });
   }
-  const rules = sample ? includeRules([...sampleOf(sums, sample).map((s) => unescapeName(s.p)), Buffer.from(CHECKSUMS_FILE)]) : wholeBackupRules(entries);
+  const rules = sample ? includeRules([...sampleOf(sums, sample).map((s) => unescapeName(s.p)), Buffer.from(CHECKSUMS_FILE), Buffer.from(CHANGES_FILE)]) : wholeBackupRules(entries);
   const list = join(ctx.config.runDir, `drill-${backupId}-${randomBytes(6).toString('hex')}.list`);
   await writeFile(list, rules, { mode: 0o600 });
   try {

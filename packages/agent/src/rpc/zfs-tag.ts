@@ -4,7 +4,7 @@ import { FfError, checkBackupId, checkEntry, errorMessage } from '@freezeframe/c
 import type { ZfsTagRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagRequest.js';
 import type { ZfsTagResponse } from '@freezeframe/common/generated/freezeframe/v1/ZfsTagResponse.js';
 import { needTarget, type AgentContext } from '../context.js';
-import { CHECKSUMS_FILE, recordChecksums, updateChecksums, type FileStat, type RecordResult } from '../checksums.js';
+import { recordChecksums, updateChecksums, type FileStat, type RecordResult } from '../checksums.js';
 import { unescapeName } from '../file-names.js';
 import { dropJournals, readJournal, type EntryChanges } from '../receive-journal.js';
 import { compareSent, fidelityError, readSentList } from '../fidelity.js';
@@ -46,19 +46,34 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
       const previous = await target.previousRoot?.(backupId);
       const sent = new Map<string, Map<string, string>>();
       for (const [entry, file] of lists) sent.set(entry, await readSentList(file));
-      let files: readonly FileStat[] = [];
-      const onFiles = (f: readonly FileStat[]) => (files = f);
-      const journaled = target.cleanSinceLastTag && !previous ? await fromJournals(ctx, backupId, root, entries, sent, onFiles) : undefined;
-      const sums =
-        journaled ??
-        (await recordChecksums(root, entries, {
-          ...(previous ? { previous: join(previous, CHECKSUMS_FILE), sameInodeIsSameContent: true } : {}),
-          onFiles,
-        }));
+      // the fidelity check reads the sent files while the record hashes them and is written: it
+      // starts as soon as the files are listed (a record that falls back to listing every file
+      // lists them again, and the check of that listing is the one that counts)
+      const checks: Array<Promise<number>> = [];
+      const onFiles = (files: readonly FileStat[]) => {
+        const check = checkFidelity(ctx, backupId, root, sent, new Set(files.map((f) => f.p)));
+        check.catch(() => undefined);
+        checks.push(check);
+      };
+      let journaled: RecordResult | undefined;
+      let sums: RecordResult;
+      try {
+        journaled = target.cleanSinceLastTag && !previous ? await fromJournals(ctx, backupId, root, entries, sent, onFiles) : undefined;
+        sums =
+          journaled ??
+          (await recordChecksums(root, entries, {
+            ...(previous ? { previous, sameInodeIsSameContent: true } : { changesNext: Boolean(target.cleanSinceLastTag) }),
+            onFiles,
+          }));
+      } finally {
+        await Promise.allSettled(checks);
+      }
       info.usedBytes = sums.newBytes;
       info.sharedNames = sums.sharedNames;
       ctx.log.info({ backup_id: backupId, previous, from: journaled ? 'journal' : 'walk', duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
-      checked = await checkFidelity(ctx, backupId, root, sent, new Set(files.map((f) => f.p)));
+      const check = checks.at(-1);
+      if (!check) throw new FfError('INTERNAL', `the checksum record of backup ${backupId} listed no files to compare with the sender's`);
+      checked = await check;
     }
   } else if (lists.size > 0) {
     throw new FfError('FAILED_PRECONDITION', `this target cannot show what landed, so the sender's checksums cannot be compared; backup ${backupId} not tagged`);

@@ -39,7 +39,7 @@ try {
     mutateSmallFiles(join(fs.mnt, 'src'), N, i + 1); await sync();
     const raw = await rawRsync(join(fs.mnt, 'src'), rd.url('raw'), FF); await sync();
     t = now(); const r = await backup(invB, { label: `inc-${i}`, now: nextDate() }); const ms = now() - t; await sync();
-    console.log(`rep ${i}: raw-ff ${round(raw)} btrfs ${round(ms)} (${round(ms / raw)}x)`, Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs])));
+    console.log(`rep ${i}: raw-ff ${round(raw)} btrfs ${round(ms)} (${round(ms / raw)}x)`, JSON.stringify(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs]))));
     if (DIR) { t = now(); const r2 = await backup(invD, { label: `inc-${i}`, now: nextDate() }); console.log(`   dir ${round(now() - t)}`, Object.fromEntries(r2.record.phases.map((p) => [p.phase, p.durationMs]))); await sync(); }
   }
 } finally { if (process.env.KEEP) { console.log("kept"); } 

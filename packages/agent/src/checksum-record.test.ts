@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,7 +79,8 @@ describe('a record with changes on disk', () => {
     const root = await setUp();
     mkdirSync(join(root, E, 'd'));
     writeFileSync(join(root, E, 'd', 'f'), 'f\n');
-    expect(await updateChecksums(root, new Map([[E, { changed: [Buffer.from('d'), Buffer.from('d/f')], notFolders: [Buffer.from('d/f')] }]]))).toMatchObject({ wrote: 'changes', hashed: 1 });
+    // a tree without hard links stays so (the btrfs target's next receive then skips splitting links)
+    expect(await updateChecksums(root, new Map([[E, { changed: [Buffer.from('d'), Buffer.from('d/f')], notFolders: [Buffer.from('d/f')] }]]))).toMatchObject({ wrote: 'changes', hashed: 1, sharedNames: 0 });
     expect((await readSums(root))!.map((s) => s.p)).toContain(`${E}/d/f`);
     rmSync(join(root, E, 'd'), { recursive: true });
     writeFileSync(join(root, E, 'd'), 'a file now\n');
@@ -88,6 +89,16 @@ describe('a record with changes on disk', () => {
     expect(paths).toContain(`${E}/d`);
     expect(paths).not.toContain(`${E}/d/f`);
     expect(paths).toHaveLength(101);
+  });
+
+  it('names shared by a hard link the changes did not touch are not counted by them: not known', async () => {
+    const root = await setUp();
+    linkSync(join(root, E, 'keep', 'f0'), join(root, E, 'keep', 'f0-too'));
+    expect(await recordChecksums(root, [E], { changesNext: true })).toMatchObject({ sharedNames: 1 });
+    writeFileSync(join(root, E, 'keep', 'f1'), 'changed\n');
+    const r = await updateChecksums(root, new Map([[E, { changed: [Buffer.from('keep/f1')], notFolders: [Buffer.from('keep/f1')] }]]));
+    expect(r).toMatchObject({ wrote: 'changes' });
+    expect(r).not.toHaveProperty('sharedNames');
   });
 
   it('verify refuses a record whose base was altered under its changes, and reads one whose changes are intact', async () => {

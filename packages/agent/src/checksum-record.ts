@@ -22,6 +22,8 @@ export interface RecordChanges {
   base: string;
   bytes: number;
   entries: string[];
+  /** Names beyond the first of each inode in the whole record (RecordResult.sharedNames), when known. */
+  sharedNames?: number;
   /** Paths whose base line no longer holds. */
   gone: Set<string>;
   /** Paths below which no base line holds any more (a folder that was deleted or replaced). */
@@ -49,10 +51,11 @@ export function isBelow(key: string, folders: ReadonlySet<string>): boolean {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Empty changes of a base whose text is `baseText`. */
-export const noChanges = (baseText: string, entries: readonly string[]): RecordChanges => ({
+export const noChanges = (baseText: string, entries: readonly string[], sharedNames?: number): RecordChanges => ({
   base: sha256(baseText),
   bytes: Buffer.byteLength(baseText),
   entries: [...entries],
+  ...(sharedNames !== undefined ? { sharedNames } : {}),
   gone: new Set(),
   below: new Set(),
   lines: new Map(),
@@ -72,10 +75,11 @@ export function parseChanges(text: string, file: string): RecordChanges {
       throw bad(n + 1);
     }
   };
-  const head = parse(0) as { base?: unknown; bytes?: unknown; entries?: unknown } | null;
+  const head = parse(0) as { base?: unknown; bytes?: unknown; entries?: unknown; sharedNames?: unknown } | null;
   const entries = head?.entries;
   if (typeof head?.base !== 'string' || typeof head.bytes !== 'number' || !Array.isArray(entries) || !entries.every((e) => typeof e === 'string')) throw bad(1);
   const c: RecordChanges = { base: head.base, bytes: head.bytes, entries: entries as string[], gone: new Set(), below: new Set(), lines: new Map() };
+  if (typeof head.sharedNames === 'number') c.sharedNames = head.sharedNames;
   for (let n = 1; n < rows.length; n++) {
     const row = rows[n]!;
     const r = parse(n) as { p?: unknown; gone?: unknown; below?: unknown } | null;
@@ -92,7 +96,7 @@ export function parseChanges(text: string, file: string): RecordChanges {
 
 /** The text of CHANGES_FILE; a key is a quoted path already, so it goes between quotes as it is. */
 export function formatChanges(c: RecordChanges): string {
-  const rows = [JSON.stringify({ base: c.base, bytes: c.bytes, entries: c.entries })];
+  const rows = [JSON.stringify({ base: c.base, bytes: c.bytes, entries: c.entries, sharedNames: c.sharedNames })];
   for (const k of c.gone) rows.push(`{"gone":"${k}"}`);
   for (const k of c.below) rows.push(`{"below":"${k}"}`);
   rows.push(...c.lines.values());
@@ -175,9 +179,9 @@ export const writeChanges = (root: string, c: RecordChanges) => writeFileAtomic(
  * changes are removed. Either way the changes are written after the base: stopped in between,
  * the old ones name another base and are not applied (mergeRecord).
  */
-export async function writeBase(root: string, lines: readonly string[], o: { changesFor?: readonly string[] } = {}): Promise<void> {
+export async function writeBase(root: string, lines: readonly string[], o: { changesFor?: readonly string[]; sharedNames?: number } = {}): Promise<void> {
   const text = lines.join('\n') + (lines.length ? '\n' : '');
   await writeFileAtomic(join(root, CHECKSUMS_FILE), text);
-  if (o.changesFor) await writeChanges(root, noChanges(text, o.changesFor));
+  if (o.changesFor) await writeChanges(root, noChanges(text, o.changesFor, o.sharedNames));
   else await rm(join(root, CHANGES_FILE), { force: true });
 }

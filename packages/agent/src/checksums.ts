@@ -408,7 +408,7 @@ export async function recordChecksums(root: string, entries: readonly string[], 
   const hashes = await hashListed(root, toHash);
   const hashed = performance.now();
   for (let k = 0; k < files.length; k++) lines[k] ??= lineOf(files[k]!, keptSums.get(k) ?? hashes.get(files[k]!.p)!);
-  await writeBase(root, lines as string[], o.changesNext ? { changesFor: entries } : {});
+  await writeBase(root, lines as string[], o.changesNext ? { changesFor: entries, sharedNames: files.length - inodes.size } : {});
   return {
     wrote: 'record',
     files: files.length,
@@ -485,17 +485,20 @@ export async function updateChecksums(
       current.lines.set(quoted(f.p), lineOf(f, sums.get(f.p)!));
       current.gone.delete(quoted(f.p));
     }
+    // a tree without hard links stays so: a new name of an inode would be a changed file with other names
+    if (current.sharedNames !== 0) delete current.sharedNames;
     const result = { hashed: fresh.length, newBytes: fresh.reduce((n, f) => n + f.b, 0), walkMs: ms(started, walked), hashMs: ms(walked, hashed) };
     if (formatChanges(current).length <= current.bytes * CHANGES_SHARE) {
       await writeChanges(root, current);
-      return { ...result, wrote: 'changes', writeMs: ms(hashed, performance.now()) };
+      return { ...result, ...(current.sharedNames === 0 ? { sharedNames: 0 } : {}), wrote: 'changes', writeMs: ms(hashed, performance.now()) };
     }
     const base = await readFile(join(root, CHECKSUMS_FILE), 'utf8');
     // changes that do not fit the base beside them: the caller lists every file
     if (!fitsBase(base, current)) return undefined;
     const lines = applyChanges(base.split('\n').filter(Boolean), current);
-    await writeBase(root, lines, { changesFor: current.entries });
-    return { ...result, ...counts(lines, fresh), wrote: 'record', writeMs: ms(hashed, performance.now()) };
+    const whole = counts(lines, fresh);
+    await writeBase(root, lines, { changesFor: current.entries, sharedNames: whole.sharedNames });
+    return { ...result, ...whole, wrote: 'record', writeMs: ms(hashed, performance.now()) };
   }
   return rewriteRecord(root, started, { exact, above, listed, entries, onFiles: o.onFiles });
 }
@@ -556,10 +559,11 @@ async function rewriteRecord(
     else order[at] = line;
   }
   const lines = [...order.filter((l) => l !== undefined), ...added];
-  await writeBase(root, lines, { changesFor: u.entries });
+  const whole = counts(lines, fresh);
+  await writeBase(root, lines, { changesFor: u.entries, sharedNames: whole.sharedNames });
   return {
     wrote: 'record',
-    ...counts(lines, fresh),
+    ...whole,
     hashed: fresh.length,
     newBytes: fresh.reduce((n, f) => n + f.b, 0),
     walkMs: ms(started, walked),

@@ -31,7 +31,6 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
   const started = Date.now();
   const info: TagInfo = {};
   const lists = new Map<string, string>();
-  let checked = 0;
   for (const e of entries) {
     const file = await receivedListFile(ctx.config.runDir, backupId, e);
     if (file) lists.set(e, file);
@@ -39,6 +38,31 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
       throw new FfError('FAILED_PRECONDITION', `the sender's list of the files it sent for ${e} did not arrive complete; backup ${backupId} not tagged`, { details: { entry: e } });
     }
   }
+  // the received data goes to disk while the record is made: the snapshot would wait for it after.
+  // Only started early: whether it failed is the snapshot's to find, which commits again
+  const committing = target.commitReceived?.().catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'tag: committing the received data early failed'));
+  let checked: number;
+  try {
+    checked = await recordReceived(ctx, backupId, entries, lists, info);
+  } finally {
+    await committing;
+  }
+  const r = await target.tag(backupId, manifest, entries, info);
+  ctx.targetLock.tagged(backupId);
+  await dropReceivedLists(ctx.config.runDir, backupId);
+  await dropJournals(ctx.config.runDir, backupId);
+  // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
+  await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
+  return { snapshot: r.snapshot, duration_ms: String(Date.now() - started), sent_checked: String(checked) };
+}
+
+/**
+ * Records the checksums of what the target received, and compares the sender's with what landed
+ * (FIDELITY_FAILED naming the files); the number of files compared. Sets `info` from the record.
+ */
+async function recordReceived(ctx: AgentContext, backupId: string, entries: readonly string[], lists: ReadonlyMap<string, string>, info: TagInfo): Promise<number> {
+  const target = needTarget(ctx);
+  const started = Date.now();
   if (target.receivedRoot) {
     const root = await target.receivedRoot(backupId);
     // a missing entry is refused by tag() below with the names; only a complete tree is summed
@@ -73,18 +97,12 @@ export async function zfsTag(ctx: AgentContext, req: ZfsTagRequest__Output): Pro
       ctx.log.info({ backup_id: backupId, previous, from: journaled ? 'journal' : 'walk', duration_ms: Date.now() - started, ...sums }, 'checksums recorded');
       const check = checks.at(-1);
       if (!check) throw new FfError('INTERNAL', `the checksum record of backup ${backupId} listed no files to compare with the sender's`);
-      checked = await check;
+      return await check;
     }
   } else if (lists.size > 0) {
     throw new FfError('FAILED_PRECONDITION', `this target cannot show what landed, so the sender's checksums cannot be compared; backup ${backupId} not tagged`);
   }
-  const r = await target.tag(backupId, manifest, entries, info);
-  ctx.targetLock.tagged(backupId);
-  await dropReceivedLists(ctx.config.runDir, backupId);
-  await dropJournals(ctx.config.runDir, backupId);
-  // the backup stands whether or not it can be shown; Health's target-browse check says what is wrong
-  await target.showLatest?.(backupId).catch((e: unknown) => ctx.log.warn({ backup_id: backupId, err: errorMessage(e) }, 'target.browse: cannot show the newest backup'));
-  return { snapshot: r.snapshot, duration_ms: String(Date.now() - started), sent_checked: String(checked) };
+  return 0;
 }
 
 /**

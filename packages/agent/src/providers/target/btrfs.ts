@@ -145,6 +145,11 @@ export class BtrfsTarget implements TargetProvider {
     }
   }
 
+  /** A commit of the file system: the received data is written while the tag hashes what changed (bench/PROFILE.md, thirteenth pass). */
+  async commitReceived(): Promise<void> {
+    await filesystemSync(await this.workingTree(), { logger: this.log });
+  }
+
   /**
    * Writes the manifest and backup.json into the working tree, then snapshots it read-only.
    * `usedBytes` is what the working tree was written since the newest earlier snapshot (file

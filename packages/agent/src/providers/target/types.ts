@@ -108,6 +108,12 @@ export interface TargetProvider {
    */
   cleanSinceLastTag?(): Promise<boolean>;
   /**
+   * Writes what the working tree received to disk. The tag starts it before it makes the checksum
+   * record, so the snapshot after the record has little left to commit. Kinds whose snapshot does
+   * not commit the tree's writes leave it out.
+   */
+  commitReceived?(): Promise<void>;
+  /**
    * The root of the tagged backup that `backupId` was received against, when the kind receives
    * each backup into a new tree hard-linked to that one (dir target: the newest earlier backup).
    * Its recorded checksums are reused for files that still share its inodes.

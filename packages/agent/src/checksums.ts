@@ -432,7 +432,8 @@ export interface ChangedNames {
 
 /**
  * Changes at most this share of the base's size are kept as changes; beyond it the tag writes the
- * whole record again (so with 1% of the files changed per backup, about every eighth tag does).
+ * whole record again. With 1% of the files changed per backup, about every tenth tag does (the
+ * eleventh of a series in bench/PROFILE.md did).
  */
 const CHANGES_SHARE = 1 / 8;
 

@@ -81,6 +81,33 @@ describe('journalFor', () => {
   });
 });
 
+/** Folders for a sender's tree, a target root with the entry, a run dir, and a remote shell that runs its command here. */
+function rig() {
+  const base = tmp();
+  const root = join(base, 'target');
+  const rsh = join(base, 'rsh');
+  writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  return { src: join(base, 'src'), root, dst: join(root, ENTRY), runDir: join(base, 'run'), rsh };
+}
+
+/**
+ * Under `src` (holding grows, deleted, gone/sub/g, d1/d2/c, was-dir/f and was-file): a file that
+ * grows, deletions of a file and of a folder tree, a folder replaced by a symlink and one by a
+ * file, a file replaced by nested folders.
+ */
+function reshape(src: string): void {
+  writeFileSync(join(src, 'grows'), 'grows and grows\n');
+  rmSync(join(src, 'deleted'));
+  rmSync(join(src, 'gone'), { recursive: true });
+  rmSync(join(src, 'd1', 'd2'), { recursive: true });
+  symlinkSync('/etc', join(src, 'd1', 'd2'));
+  rmSync(join(src, 'was-dir'), { recursive: true });
+  writeFileSync(join(src, 'was-dir'), 'now a file\n');
+  rmSync(join(src, 'was-file'));
+  mkdirSync(join(src, 'was-file', 'deeper'), { recursive: true });
+  writeFileSync(join(src, 'was-file', 'deeper', 'n'), 'n\n');
+}
+
 /**
  * Sends `src` into `dst` as the data channel's receiver runs rsync (`--server`, in place, with the
  * journal): rsync starts it through a remote shell that runs the command here.
@@ -101,13 +128,7 @@ async function receive(src: string, dst: string, journal: string, rsh: string): 
 
 describe('a record from the journal of a real rsync receiver', () => {
   it('equals a record of every file hashed anew, through deletions, replaced folders, links and odd names', async () => {
-    const base = tmp();
-    const src = join(base, 'src');
-    const root = join(base, 'target');
-    const dst = join(root, ENTRY);
-    const runDir = join(base, 'run');
-    const rsh = join(base, 'rsh');
-    writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const { src, root, dst, runDir, rsh } = rig();
     mkdirSync(join(src, 'd1', 'd2'), { recursive: true });
     mkdirSync(join(src, 'gone', 'sub'), { recursive: true });
     mkdirSync(join(src, 'was-dir'));
@@ -126,16 +147,7 @@ describe('a record from the journal of a real rsync receiver', () => {
     const old = Date.now() / 1000 - 60;
     writeFileSync(join(src, 'same-size'), 'SAME-SIZE\n');
     utimesSync(join(src, 'same-size'), old, old);
-    writeFileSync(join(src, 'grows'), 'grows and grows\n');
-    rmSync(join(src, 'deleted'));
-    rmSync(join(src, 'gone'), { recursive: true });
-    rmSync(join(src, 'd1', 'd2'), { recursive: true });
-    symlinkSync('/etc', join(src, 'd1', 'd2'));
-    rmSync(join(src, 'was-dir'), { recursive: true });
-    writeFileSync(join(src, 'was-dir'), 'now a file\n');
-    rmSync(join(src, 'was-file'));
-    mkdirSync(join(src, 'was-file', 'deeper'), { recursive: true });
-    writeFileSync(join(src, 'was-file', 'deeper', 'n'), 'n\n');
+    reshape(src);
     utimesSync(join(src, 'touched'), old, old);
     chmodSync(join(src, 'chmod'), 0o600);
     linkSync(join(src, 'linked'), join(src, 'linked-too'));
@@ -201,13 +213,7 @@ describe('a record kept as its changes', () => {
   };
 
   it('follows every change through backups without reading the whole record, until a changed file has other names or the changes outgrow their share', async () => {
-    const base = tmp();
-    const src = join(base, 'src');
-    const root = join(base, 'target');
-    const dst = join(root, ENTRY);
-    const runDir = join(base, 'run');
-    const rsh = join(base, 'rsh');
-    writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const { src, root, dst, runDir, rsh } = rig();
     for (const d of ['fill', 'gone/sub', 'd1/d2', 'was-dir']) mkdirSync(join(src, d), { recursive: true });
     mkdirSync(dst, { recursive: true });
     // files nothing touches until the last round: the record is large against one round's changes
@@ -231,16 +237,7 @@ describe('a record kept as its changes', () => {
 
     // deletions, a folder replaced by a symlink and one by a file, a file replaced by folders
     const r1 = await round(1, () => {
-      writeFileSync(join(src, 'grows'), 'grows and grows\n');
-      rmSync(join(src, 'deleted'));
-      rmSync(join(src, 'gone'), { recursive: true });
-      rmSync(join(src, 'd1', 'd2'), { recursive: true });
-      symlinkSync('/etc', join(src, 'd1', 'd2'));
-      rmSync(join(src, 'was-dir'), { recursive: true });
-      writeFileSync(join(src, 'was-dir'), 'now a file\n');
-      rmSync(join(src, 'was-file'));
-      mkdirSync(join(src, 'was-file', 'deeper'), { recursive: true });
-      writeFileSync(join(src, 'was-file', 'deeper', 'n'), 'n\n');
+      reshape(src);
     });
     expect(r1).toMatchObject({ wrote: 'changes', hashed: 3 });
     expect(readFileSync(join(root, CHECKSUMS_FILE), 'utf8')).toBe(baseText);

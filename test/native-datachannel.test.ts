@@ -112,10 +112,12 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
 
   const attachLogs = () => attachAgentLogs(agents, 30);
 
-  async function backup(from: AgentClient, source: string, id: string) {
+  /** `direct`: passes on the receiver's offer of the native byte path (OpenReceive's `native`), as the director does. */
+  async function backup(from: AgentClient, source: string, id: string, o: { direct?: boolean } = {}) {
     await call(from, 'PrepareSnapshot', { backup_id: id });
     const rcv = await call(toTgt, 'OpenReceive', { backup_id: id, source, peer: source, direction: 'DIRECTION_BACKUP', entry: entryName(source, data(source)) });
-    const msgs = await stream(from, 'PerformRsync', { backup_id: id, ticket: rcv.ticket, receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: rcv.data_port, inplace: false });
+    expect(rcv.native).toBe(true);
+    const msgs = await stream(from, 'PerformRsync', { backup_id: id, ticket: rcv.ticket, receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: rcv.data_port, inplace: false, receiver_native: !!o.direct });
     await call(from, 'RemoveSnapshot', { backup_id: id });
     expect(await call(toTgt, 'ReceiveResult', { ticket: rcv.ticket, wait_ms: 5_000 })).toMatchObject({ state: 'done', ok: true });
     await call(toTgt, 'ZfsTag', { backup_id: id, manifest: { backup_id: id, deployment: 'native', json: '{}' }, entries: [entryName(source, data(source))] });
@@ -138,6 +140,51 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
     // both sides' files are under runDir, and gone
     expect(readdirSync(join(root, 'tgt', 'run', 'native'))).toEqual([]);
+    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
+  });
+
+  it("told that the receiver takes sessions to stunnel, the sender makes the handshake itself: stunnel is rsync's remote shell, the receiver runs the same command", async () => {
+    attachLogs();
+    const viaTunnel = nextId();
+    await backup(toSrc, 'src-1', viaTunnel);
+    const id = nextId();
+    writeFileSync(join(data('src-1'), 'small.txt'), 'changed since\n');
+    const done = await backup(toSrc, 'src-1', id, { direct: true });
+    expect(done.exit_code).toBe(0);
+    const landed = join(backups(), id, entryName('src-1', data('src-1')));
+    expect(readFileSync(join(landed, 'small.txt'), 'utf8')).toBe('changed since\n');
+    expect(readFileSync(join(landed, 'sub', 'big.bin')).equals(readFileSync(join(data('src-1'), 'sub', 'big.bin')))).toBe(true);
+    expect(await waitForLog(src, (l) => l.msg === 'sending' && l.backup_id === id)).toMatchObject({ tunnel: false });
+    expect(await waitForLog(src, (l) => l.msg === 'sending' && l.backup_id === viaTunnel)).toMatchObject({ tunnel: true });
+    expect(await waitForLog(tgt, (l) => l.msg === 'data channel: received' && l.backup_id === id)).toMatchObject({ native: true, result: 'ok', caller: 'src-1' });
+    // the remote command the agent read from rsync is the one the tunnel program was given (less
+    // what the receiver made each backup's own: its folders, and its mount namespace's pid)
+    const args = async (b: string) => {
+      const a = (await waitForLog(tgt, (l) => l.msg === 'data channel: receiving' && l.backup_id === b)).args as string[];
+      return a.slice(a.indexOf('--server')).filter((x) => !x.includes('20240301_'));
+    };
+    expect(await args(id)).toEqual(await args(viaTunnel));
+    await sleep(200);
+    expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
+    expect(descendants(tgt.proc.child.pid!, 'stunnel4')).toEqual([]);
+    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
+  });
+
+  it('a refused session on that path fails the transfer naming the receiver and why; rsync and stunnel are stopped, nothing is left', async () => {
+    attachLogs();
+    const id = nextId();
+    await call(toSrc, 'PrepareSnapshot', { backup_id: id });
+    const req = { backup_id: id, ticket: randomBytes(32).toString('hex'), receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: tgt.dataPort, inplace: false, receiver_native: true };
+    const err = await stream(toSrc, 'PerformRsync', req).then(
+      () => undefined,
+      (e: { details: string; metadata: { get(k: string): unknown[] } }) => e,
+    );
+    expect(err, 'a made-up ticket must be refused').toBeDefined();
+    expect(err!.details).toMatch(new RegExp(`^data channel of tgt \\(127\\.0\\.0\\.1:${tgt.dataPort}\\) refused: .*ticket`));
+    await call(toSrc, 'RemoveSnapshot', { backup_id: id });
+    await sleep(200);
+    expect(descendants(src.proc.child.pid!, 'rsync')).toEqual([]);
+    expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
     expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
   });
 

@@ -177,6 +177,12 @@ describe('security: revocation', () => {
     );
     expect(err, 'the transfer to a revoked receiver must fail').toBeDefined();
     expect(err?.details).toContain(`receiver certificate 'gamma' (serial ${serial}) is revoked (${crlOf('alpha')})`);
+    // nor without the tunnel program, when told gamma takes sessions to stunnel: alpha's own connection checks it
+    const direct = await stream(toAlpha, 'PerformRsync', { ...req, receiver_native: true }).then(
+      () => undefined,
+      (e: grpc.ServiceError) => e,
+    );
+    expect(direct?.details).toMatch(new RegExp(`^data channel of gamma \\(127\\.0\\.0\\.1:\\d+\\): receiver certificate 'gamma' \\(serial ${serial}\\) is revoked`));
     expect(readFileSync(join(root, 'gamma', 'agent.yaml'), 'utf8')).toContain('crl:');
     await call(toAlpha, 'RemoveSnapshot', { backup_id: id });
   });

@@ -29,7 +29,10 @@ export interface AgentContext {
   tickets: TicketBook;
   /** The data channel's port as bound. */
   dataPort: number;
-  /** stunnel, when found and `nativeBytePath` is auto: transfers this node sends ask for the native byte path. */
+  /**
+   * stunnel, when found and `nativeBytePath` is auto: transfers this node sends ask for the native
+   * byte path, and the data channel takes sessions to it (OpenReceive says so: `native`).
+   */
   stunnel?: string;
   /** Data-channel sessions running now. */
   activeSessions(): number;

@@ -15,12 +15,11 @@
 import '@freezeframe/common/no-inspector';
 import { RevocationList } from '@freezeframe/common/crl';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { connectDataChannel } from './datachannel/client.js';
-import { readLine } from './datachannel/header.js';
-import { NATIVE_OK_RE, clientConfig, pinnedTrust } from './datachannel/stunnel.js';
+import { askSession, connectDataChannel, type SessionAnswer } from './datachannel/client.js';
+import { senderConfig } from './datachannel/stunnel.js';
 
 // Only node built-ins here (no-inspector is one file of them, crl two): rsync starts this program once per transfer, and loading
 // @freezeframe/common (grpc, zod, pino) would add about a second to every start.
@@ -71,24 +70,22 @@ async function main(): Promise<void> {
   socket.on('error', (e) => fail(`${host}:${port} (${peer}): ${e.message}`, 12));
   const stunnel = process.env.FF_TUNNEL_STUNNEL;
   const dir = stunnel ? env('FF_TUNNEL_DIR') : undefined;
-  socket.write(JSON.stringify({ ticket, direction, args, ...(stunnel ? { native: true } : {}) }) + '\n');
-  let answer: { line: string; rest: Buffer };
+  let answer: SessionAnswer;
   try {
-    answer = await readLine(socket, 30_000);
+    answer = await askSession(socket, { ticket, direction, args, ...(stunnel ? { native: true } : {}) });
   } catch (e) {
     fail(`${peer} did not answer: ${(e as Error).message}`, 12);
   }
-  const native = NATIVE_OK_RE.exec(answer.line);
-  if (native && stunnel && dir) {
+  if (answer.kind === 'native' && stunnel && dir) {
     // from here on the transfer's fate is stunnel's: the control connection closing (the
     // receiver ends it once its rsync is done) must not end this process before stunnel's
     socket.removeAllListeners('error');
     socket.on('error', () => undefined);
-    const code = await viaStunnel(stunnel, socket, { host, port: Number(native[1]), ca, cert: env('FF_TLS_CERT'), key: env('FF_TLS_KEY'), dir });
+    const code = await viaStunnel(stunnel, socket, { host, port: answer.port, ca, cert: env('FF_TLS_CERT'), key: env('FF_TLS_KEY'), dir });
     socket.destroy();
     process.exit(code);
   }
-  if (answer.line !== 'OK') fail(`${peer} refused: ${answer.line.replace(/^ERR /, '')}`, 12);
+  if (answer.kind !== 'relay') fail(`${peer} refused: ${answer.kind === 'refused' ? answer.reason : 'the native byte path, which it was not asked for'}`, 12);
   if (answer.rest.length > 0) process.stdout.write(answer.rest);
   process.stdin.pipe(socket);
   socket.pipe(process.stdout);
@@ -105,12 +102,11 @@ async function viaStunnel(bin: string, socket: TLSSocket, o: { host: string; por
   // 0700; a kill of rsync's process group skips the removal below, the agent's of o.dir does not
   const dir = mkdtempSync(join(o.dir, 'ff-tunnel-'));
   try {
-    const trust = join(dir, 'trust.pem');
-    writeFileSync(trust, pinnedTrust(o.ca, socket.getPeerCertificate(true).raw), { mode: 0o600, flag: 'wx' });
+    const config = await senderConfig({ ...o, peerDer: socket.getPeerCertificate(true).raw, dir });
     // not common's runner (its imports would cost every transfer about a second, see above):
     // argv array, no shell; stunnel ends when rsync closes its pipes or the receiver its socket
     const child = spawn(bin, ['-fd', '3'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], shell: false, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
-    (child.stdio[3] as NodeJS.WritableStream).end(clientConfig({ host: o.host, port: o.port, tls: { cert: o.cert, key: o.key, trust } }));
+    (child.stdio[3] as NodeJS.WritableStream).end(config);
     const code = await new Promise<number>((resolve) => {
       child.once('error', (e) => {
         process.stderr.write(`freezeframe tunnel: cannot start ${bin}: ${e.message}\n`);

@@ -37,6 +37,12 @@ export interface RunOptions {
    * node does neither (the data channel's native byte path hands rsync its connection so).
    */
   inOut?: Socket;
+  /**
+   * Opens the child's descriptor 3 as a pipe: what this resolves to is written there and the
+   * pipe closed (empty when it rejects). stunnel reads its configuration so (`-fd 3`), also as
+   * the remote shell of an rsync, which passes the descriptor on.
+   */
+  fd3?: Promise<string>;
 }
 
 export interface RunResult {
@@ -152,8 +158,18 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
     env: baseEnv(opts.env),
     shell: false,
     detached: true, // own process group, so a kill reaches rsync's children too
-    stdio: opts.inOut ? [opts.inOut, opts.inOut, 'pipe'] : ['pipe', 'pipe', 'pipe'],
+    stdio: [...(opts.inOut ? [opts.inOut, opts.inOut] : ['pipe' as const, 'pipe' as const]), 'pipe', ...(opts.fd3 ? ['pipe' as const] : [])],
   });
+  if (opts.fd3) {
+    const fd3 = child.stdio[3] as Socket;
+    fd3.on('error', () => undefined);
+    // nothing comes back; reading lets the pipe close when the child (and whoever it passed it on to) ends
+    fd3.resume();
+    opts.fd3.then(
+      (text) => fd3.end(text),
+      () => fd3.end(),
+    );
+  }
   const stdout = new Tail(opts.maxStdout ?? 1 << 20);
   const stderr = new Tail(opts.maxStderr ?? 64 << 10);
   let killedFor: 'timeout' | 'abort' | undefined;

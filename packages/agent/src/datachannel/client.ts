@@ -1,5 +1,7 @@
 import type { RevocationList } from '@freezeframe/common/crl';
 import * as tls from 'node:tls';
+import { readLine } from './header.js';
+import { NATIVE_OK_RE } from './stunnel.js';
 import { DATA_CIPHERS, DATA_HIGH_WATER_MARK } from './tuning.js';
 
 // Only node built-ins (and the CRL's type): the tunnel, started once per rsync, loads this too.
@@ -54,4 +56,33 @@ export function connectDataChannel(o: DataChannelPeer): Promise<tls.TLSSocket> {
       resolve(socket);
     });
   });
+}
+
+/** The first line a sender writes on the data channel. */
+export interface SessionHeader {
+  ticket: string;
+  direction: string;
+  /** rsync's remote command: `rsync --server ...`. */
+  args: string[];
+  /** Asks for the native byte path (the sender has stunnel). */
+  native?: boolean;
+}
+
+export type SessionAnswer =
+  | { kind: 'native'; port: number }
+  /** node relays the session on this connection; `rest` came after the answer */
+  | { kind: 'relay'; rest: Buffer }
+  | { kind: 'refused'; reason: string };
+
+/** How long the receiver may take to check a session and answer. */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+/** Writes the session's header on a data-channel connection and reads the receiver's answer. */
+export async function askSession(socket: tls.TLSSocket, header: SessionHeader): Promise<SessionAnswer> {
+  socket.write(`${JSON.stringify(header)}\n`);
+  const answer = await readLine(socket, ANSWER_TIMEOUT_MS);
+  const native = header.native ? NATIVE_OK_RE.exec(answer.line) : null;
+  if (native) return { kind: 'native', port: Number(native[1]) };
+  if (answer.line === 'OK') return { kind: 'relay', rest: answer.rest };
+  return { kind: 'refused', reason: answer.line.replace(/^ERR /, '') };
 }

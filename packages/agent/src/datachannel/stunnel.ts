@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 // Node built-ins only: the tunnel imports this, and its start-up is paid once per transfer.
 
@@ -86,4 +88,15 @@ export function serverConfig(o: { connect: string; tls: StunnelTls }): string {
 export function clientConfig(o: { host: string; port: number; tls: StunnelTls }): string {
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return ['pid =', 'syslog = no', 'foreground = yes', 'debug = 4', 'client = yes', line('connect', `${host}:${o.port}`), 'socket = r:TCP_NODELAY=1', ...tlsLines(o.tls), ''].join('\n');
+}
+
+/**
+ * The sender's stunnel configuration for the session port `port`, trusting only `peerDer` (the
+ * receiver's certificate its data-channel connection was verified with); the trust file goes in
+ * `dir`, the transfer's private folder.
+ */
+export async function senderConfig(o: { host: string; port: number; ca: Buffer; peerDer: Buffer; cert: string; key: string; dir: string }): Promise<string> {
+  const trust = join(o.dir, 'trust.pem');
+  await writeFile(trust, pinnedTrust(o.ca, o.peerDer), { mode: 0o600, flag: 'wx' });
+  return clientConfig({ host: o.host, port: o.port, tls: { cert: o.cert, key: o.key, trust } });
 }

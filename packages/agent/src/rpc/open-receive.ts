@@ -93,6 +93,6 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
   }
   const t = ctx.tickets.issue(grant);
   ctx.log.info({ backup_id: backupId, source, entry: grant.entry, peer, direction: grant.direction, path: grant.path, options: grant.rsyncOptions }, 'ticket issued');
-  return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: t.rsyncOptions.includes('--inplace') };
+  return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: t.rsyncOptions.includes('--inplace'), native: ctx.stunnel !== undefined };
 }
 

@@ -58,6 +58,7 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     receiverHost: req.receiver_host,
     receiverPort: req.receiver_data_port,
     inplace: req.inplace,
+    receiverNative: req.receiver_native,
     direction: 'backup',
     ...(req.sent_checksums ? { sentList: await openSentList(ctx.config.runDir, backupId, volume.entry) } : {}),
   };

@@ -78,6 +78,7 @@ export async function restoreSource(ctx: AgentContext, req: RestoreSourceRequest
         receiverHost: req.receiver_host,
         receiverPort: req.receiver_data_port,
         inplace: req.inplace,
+        receiverNative: req.receiver_native,
         direction: 'restore',
         // a partial restore deletes what the backup lacks inside the paths only
         ...(list ? { only: list, deleteSelected: true } : {}),

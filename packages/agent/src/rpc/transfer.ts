@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FfError, checkName, errorMessage, isFfError, isHost, isTicket } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
+import { openNativeSend } from '../datachannel/send-native.js';
 import { NATIVE_RUN_DIR } from '../datachannel/stunnel.js';
 import type { SentListWriter } from '../sent-list.js';
 import { rsyncPush, type RsyncProgress } from '../tools/rsync.js';
@@ -17,6 +18,8 @@ export interface SendRequest {
   receiverHost: unknown;
   receiverPort: unknown;
   inplace: boolean;
+  /** The receiver said (OpenReceive) it takes the session to stunnel. */
+  receiverNative?: boolean;
   direction: 'backup' | 'restore';
   /** See RsyncPushOptions.only. */
   only?: string;
@@ -69,7 +72,10 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
     pending = undefined;
   };
   const log = ctx.log.child({ backup_id: req.backupId, receiver: r.name, direction: req.direction });
-  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace, deep: !!req.deep }, 'sending');
+  // the receiver takes the session to stunnel: no tunnel program (datachannel/send-native.ts)
+  const stunnel = req.receiverNative ? ctx.stunnel : undefined;
+  const target = { host: r.host, port: r.port, peer: r.name, ticket: r.ticket, tls: ctx.tls, certFile: ctx.config.tls.cert, keyFile: ctx.config.tls.key };
+  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace, deep: !!req.deep, tunnel: !stunnel }, 'sending');
   let closed: Promise<number> | undefined;
   const closeList = () => (closed ??= req.sentList?.close() ?? Promise.resolve(0));
   try {
@@ -83,6 +89,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls, stunnel: ctx.stunnel },
       tunnelDir: join(ctx.config.runDir, NATIVE_RUN_DIR),
+      ...(stunnel ? { native: { stunnel, open: (args: string[], dir: string) => openNativeSend({ ...target, direction: req.direction }, args, dir) } } : {}),
       signal,
       logger: log,
       onProgress: (p) => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeRsyncName, isContentOnlyChange, isSentFile, parseItemLine, parseProgressLine, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
+import { findBinary, run } from '@freezeframe/common';
+import { decodeRsyncName, isContentOnlyChange, isSentFile, parseItemLine, parseProgressLine, parseRemoteCommand, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
 
 // Recorded from rsync 3.5.0 (protocol 32): `rsync -aHAX --numeric-ids --delete --inplace
 // --info=progress2 --stats` of a 50 MB tree, '\r' shown as line breaks.
@@ -87,6 +88,33 @@ describe('rsync output parsers', () => {
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', checksum: true })).toContain('--checksum');
     // only a backup to a receiver with the feature itemizes: rsync then passes it --log-format=%i
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', itemize: true })).toContain('--out-format=FFI %i %C %n');
+  });
+
+  it("reads rsync's remote command from its --debug=CMD2 line: exactly the argv its remote shell gets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-rsh-'));
+    try {
+      mkdirSync(join(dir, 'from', 'sub'), { recursive: true });
+      writeFileSync(join(dir, 'from', 'sub', 'a b'), 'x');
+      // a remote shell that writes down its argv and fails, as stunnel would be given it
+      const rsh = join(dir, 'rsh.mjs');
+      writeFileSync(rsh, `#!${process.execPath}\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'argv.json'))}, JSON.stringify(process.argv.slice(2)));\nprocess.exit(1);\n`);
+      chmodSync(rsh, 0o755);
+      for (const o of [{ inplace: true, itemize: true }, { inplace: false, checksum: true, only: join(dir, 'list') }]) {
+        writeFileSync(join(dir, 'list'), 'sub\0');
+        const r = await run({ bin: findBinary('rsync'), args: rsyncPushArgs({ from: join(dir, 'from'), deleteMode: 'delete', stunnel: rsh, ...o }), timeoutMs: 30_000, okExitCodes: [12, 255] });
+        const line = r.stdout.split('\n').find((l) => l.startsWith('cmd[0]='));
+        const argv = JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')) as string[];
+        expect(argv.slice(0, 3)).toEqual(['-fd', '3', 'ff']);
+        expect(parseRemoteCommand(line!, 3)).toEqual(argv.slice(3));
+        expect(argv.slice(3, 5)).toEqual(['rsync', '--server']);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // words may hold spaces; another host, or a command that is not rsync's server, is not taken
+    expect(parseRemoteCommand('cmd[0]=/a b cmd[1]=ff cmd[2]=rsync cmd[3]=--server cmd[4]=x y ', 1)).toEqual(['rsync', '--server', 'x y']);
+    expect(parseRemoteCommand('cmd[0]=s cmd[1]=-fd cmd[2]=3 cmd[3]=elsewhere cmd[4]=rsync cmd[5]=--server ', 3)).toBeUndefined();
+    expect(parseRemoteCommand('cmd[0]=s cmd[1]=-fd cmd[2]=3 cmd[3]=ff cmd[4]=sh cmd[5]=-c ', 3)).toBeUndefined();
   });
 
   it('an include list deletes nothing, unless a partial restore asks to delete inside what it selects', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
-import { FfError, findBinary, run, type Logger } from '@freezeframe/common';
+import { FfError, findBinary, run, spawnProcess, type Logger } from '@freezeframe/common';
 
 /** One `--info=progress2` update: bytes so far, percent of the whole transfer, rate as rsync prints it. */
 export interface RsyncProgress {
@@ -169,6 +169,13 @@ export interface RsyncPushOptions {
   itemize?: boolean;
   /** Called for every regular file sent, with its whole-file checksum (FILE_CHECKSUM) as the sender computed it (with `itemize`). */
   onSent?: (name: Buffer, sum: string) => void;
+  /**
+   * The receiver takes the session to stunnel, and this node has it (with `tunnelDir`): rsync's
+   * remote shell is stunnel itself instead of the tunnel program. `open` makes the data channel's
+   * handshake with rsync's remote command and returns stunnel's configuration, which stunnel
+   * waits for on descriptor 3 (datachannel/send-native.ts).
+   */
+  native?: { stunnel: string; open: (args: string[], dir: string) => Promise<{ config: string; close(): void }> };
 }
 
 export interface RsyncPushResult extends RsyncStats {
@@ -240,8 +247,34 @@ function rshQuote(s: string): string {
   return /[\s'"]/.test(s) ? `'${s.replaceAll("'", '')}'` : s;
 }
 
-export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum' | 'itemize'>): string[] {
-  const rsh = `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
+/** The host rsync names to its remote shell: a placeholder, the receiver is the tunnel's or stunnel's. */
+const REMOTE_HOST = 'ff';
+/** Words of the remote shell `<stunnel> -fd 3` before the host in rsync's remote command. */
+const STUNNEL_RSH_WORDS = 3;
+/** How long rsync may take to name its remote command (native: stunnel waits for its configuration until then). */
+const REMOTE_COMMAND_WAIT_MS = 30_000;
+
+/**
+ * The remote command in rsync's `--debug=CMD2` line (`cmd[0]=<rsh> ... cmd[n]=<arg> `): the
+ * arguments after the host, `rsync --server ...`. rsync's server arguments never hold " cmd[".
+ */
+export function parseRemoteCommand(line: string, rshWords: number): string[] | undefined {
+  const words: string[] = [];
+  let at = 0;
+  for (let i = 0; line.startsWith(`cmd[${i}]=`, at); i++) {
+    const start = at + `cmd[${i}]=`.length;
+    const next = line.indexOf(` cmd[${i + 1}]=`, start);
+    words.push(next < 0 ? line.slice(start).replace(/ $/, '') : line.slice(start, next));
+    at = next < 0 ? line.length : next + 1;
+  }
+  const args = words.slice(rshWords + 1);
+  return words[rshWords] === REMOTE_HOST && args[0] === 'rsync' && args[1] === '--server' ? args : undefined;
+}
+
+export function rsyncPushArgs(
+  o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum' | 'itemize'> & { stunnel?: string },
+): string[] {
+  const rsh = o.stunnel ? `${rshQuote(o.stunnel)} -fd 3` : `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
     '-aHAX',
     '--numeric-ids',
@@ -256,11 +289,13 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
     // one line per changed item with the sender's whole-file checksum (fidelity.ts); rsync then
     // passes the receiver --log-format=%i, which receivers older than the feature refuse
     ...(o.itemize ? [`--out-format=${ITEM_FORMAT}`] : []),
+    // names the remote command on stdout before it starts the remote shell (not passed on to it)
+    ...(o.stunnel ? ['--debug=CMD2'] : []),
     '--rsh',
     rsh,
     `${o.from.replace(/\/+$/, '')}/`,
     // the receiver ignores the path: it writes where its ticket says
-    'ff:.',
+    `${REMOTE_HOST}:.`,
   ];
 }
 
@@ -268,16 +303,39 @@ export function rsyncPushArgs(o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'de
 export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
   // the tunnel removes its own files, except when a cancel kills rsync's process group
   const dir = o.tunnel.stunnel && o.tunnelDir ? await mkdtemp(join(o.tunnelDir, 'send-')) : undefined;
+  const native = dir ? o.native : undefined;
+  let session: { close(): void } | undefined;
+  let ended = false;
   try {
     let contentOnly = 0;
-    const r = await run({
+    let named: ((args: string[] | undefined) => void) | undefined;
+    const config = native
+      ? new Promise<string[] | undefined>((resolve, reject) => {
+          named = resolve;
+          setTimeout(() => reject(new FfError('TRANSFER_FAILED', `rsync did not name its remote command within ${REMOTE_COMMAND_WAIT_MS} ms`)), REMOTE_COMMAND_WAIT_MS).unref();
+        }).then(async (args) => {
+          if (!args) throw new FfError('TRANSFER_FAILED', 'rsync named a remote command that is not rsync --server');
+          const s = await native.open(args, dir!);
+          if (ended) s.close();
+          else session = s;
+          return s.config;
+        })
+      : undefined;
+    config?.catch(() => undefined);
+    const proc = spawnProcess({
       bin: findBinary('rsync'),
-      args: rsyncPushArgs(o),
-      env: { ...tunnelEnvVars(dir ? { ...o.tunnel, dir } : o.tunnel), ...(o.itemize ? CHECKSUM_ENV : {}) },
+      args: rsyncPushArgs({ ...o, ...(native ? { stunnel: native.stunnel } : {}) }),
+      env: { ...(native ? {} : tunnelEnvVars(dir ? { ...o.tunnel, dir } : o.tunnel)), ...(o.itemize ? CHECKSUM_ENV : {}) },
       timeoutMs: o.timeoutMs ?? 24 * 3_600_000,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
+      ...(config ? { fd3: config } : {}),
       onStdoutLine: (line) => {
+        if (named && line.startsWith('cmd[0]=')) {
+          named(parseRemoteCommand(line, STUNNEL_RSH_WORDS));
+          named = undefined;
+          return;
+        }
         const item = line.startsWith(ITEM_MARK) ? parseItemLine(line) : undefined;
         if (item) {
           if (!isSentFile(item)) return;
@@ -289,8 +347,20 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
         if (p) o.onProgress?.(p);
       },
     });
+    // rsync waits for stunnel, stunnel for its configuration: without one, neither goes on
+    let failed: unknown;
+    config?.catch((e: unknown) => {
+      failed = e;
+      proc.kill();
+    });
+    const r = await proc.done.catch((e: unknown) => {
+      // the handshake's failure says more than the rsync it stopped
+      throw failed ?? e;
+    });
     return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly };
   } finally {
+    ended = true;
+    session?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

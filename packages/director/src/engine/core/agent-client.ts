@@ -419,7 +419,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
           cb,
         ),
     );
-    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
+    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace, native: r.native };
   }
 
   async receiveResult(ticket: string, waitMs: number): Promise<ReceiveVerdict> {
@@ -451,6 +451,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       entry: a.entry ?? '',
       deep: !!a.deep,
       sent_checksums: !!a.sentChecksums,
+      receiver_native: !!a.receiverNative,
     });
     return this.drain(stream, 'transfer', opts);
   }
@@ -539,6 +540,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       receiver_host: a.receiverHost,
       receiver_data_port: a.receiverDataPort,
       inplace: a.inplace,
+      receiver_native: !!a.receiverNative,
     });
     return this.drain(stream, 'restore', opts);
   }
@@ -618,7 +620,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
     const r = await this.unary<OpenReceiveResponse__Output>((o, cb) =>
       this.client.OpenDrill({ drill_id: a.drillId, dir: a.dir, backup_id: a.backupId, peer: a.peer }, o, cb),
     );
-    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace };
+    return { ticket: r.ticket, dataPort: r.data_port, expiresAtMs: num(r.expires_unix_ms), inplace: r.inplace, native: r.native };
   }
 
   async drillSource(a: SendArgs & { sample?: DrillSample }, opts?: StreamOptions): Promise<TransferStats> {

@@ -54,6 +54,7 @@ export async function sendTree(o: SendTreeOptions): Promise<{ stats: TransferSta
         receiverHost: receiver.host,
         receiverDataPort: ticket.dataPort || o.receiver.desc.dataPort,
         inplace: ticket.inplace,
+        ...(ticket.native ? { receiverNative: true } : {}),
       });
       const notHeld = await receiverVerdict(receiver, ticket.ticket, { sender: o.sender.name, direction: o.direction, backupId: o.backupId });
       return { stats, ...(notHeld ? { notHeld } : {}) };

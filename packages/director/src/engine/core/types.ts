@@ -148,6 +148,8 @@ export interface ReceiveTicket {
   expiresAtMs: number;
   /** The receiver writes changed files in place; the sender's rsync must know. */
   inplace: boolean;
+  /** The receiver takes the session to stunnel (the native byte path): the sender may skip its tunnel program. */
+  native?: boolean;
 }
 
 export interface BackupListing {
@@ -187,6 +189,8 @@ export interface SendArgs {
   receiverHost: string;
   receiverDataPort: number;
   inplace: boolean;
+  /** From ReceiveTicket.native. */
+  receiverNative?: boolean;
   /** PerformRsync: the newest tagged backup holding this source (see recheck.ts on the agent). */
   previousBackupId?: string;
   /** PerformRsync: the second pass. */

@@ -11,6 +11,11 @@ export interface OpenReceiveResponse {
    * because rsync's delta matching differs for in-place updates.
    */
   'inplace'?: (boolean);
+  /**
+   * The receiver takes this session to stunnel (the native byte path): a sender with stunnel may
+   * then do the data channel's handshake itself and give rsync stunnel as its remote shell.
+   */
+  'native'?: (boolean);
 }
 
 export interface OpenReceiveResponse__Output {
@@ -22,4 +27,9 @@ export interface OpenReceiveResponse__Output {
    * because rsync's delta matching differs for in-place updates.
    */
   'inplace': (boolean);
+  /**
+   * The receiver takes this session to stunnel (the native byte path): a sender with stunnel may
+   * then do the data channel's handshake itself and give rsync stunnel as its remote shell.
+   */
+  'native': (boolean);
 }

@@ -41,6 +41,10 @@ export interface PerformRsyncRequest {
    * feature "sent-checksums": rsync then passes it --log-format=%i, which older receivers refuse.
    */
   'sent_checksums'?: (boolean);
+  /**
+   * from OpenReceiveResponse.native
+   */
+  'receiver_native'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -83,4 +87,8 @@ export interface PerformRsyncRequest__Output {
    * feature "sent-checksums": rsync then passes it --log-format=%i, which older receivers refuse.
    */
   'sent_checksums': (boolean);
+  /**
+   * from OpenReceiveResponse.native
+   */
+  'receiver_native': (boolean);
 }

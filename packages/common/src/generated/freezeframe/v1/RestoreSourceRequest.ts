@@ -21,6 +21,10 @@ export interface RestoreSourceRequest {
    * link on the way), and let the receiver delete only inside them. Empty: the whole entry.
    */
   'paths'?: (string)[];
+  /**
+   * from OpenReceiveResponse.native
+   */
+  'receiver_native'?: (boolean);
 }
 
 export interface RestoreSourceRequest__Output {
@@ -43,4 +47,8 @@ export interface RestoreSourceRequest__Output {
    * link on the way), and let the receiver delete only inside them. Empty: the whole entry.
    */
   'paths': (string)[];
+  /**
+   * from OpenReceiveResponse.native
+   */
+  'receiver_native': (boolean);
 }

@@ -171,7 +171,8 @@ export async function readChanges(root: string, entries: readonly string[]): Pro
   return base?.isFile() && base.size === c.bytes ? c : undefined;
 }
 
-export const writeChanges = (root: string, c: RecordChanges) => writeFileAtomic(join(root, CHANGES_FILE), formatChanges(c));
+/** Writes changes formatted by formatChanges. */
+export const writeChanges = (root: string, text: string) => writeFileAtomic(join(root, CHANGES_FILE), text);
 
 /**
  * Writes the whole record as its base. With `changesFor` (a tree written in place, whose next
@@ -182,6 +183,6 @@ export const writeChanges = (root: string, c: RecordChanges) => writeFileAtomic(
 export async function writeBase(root: string, lines: readonly string[], o: { changesFor?: readonly string[]; sharedNames?: number } = {}): Promise<void> {
   const text = lines.join('\n') + (lines.length ? '\n' : '');
   await writeFileAtomic(join(root, CHECKSUMS_FILE), text);
-  if (o.changesFor) await writeChanges(root, noChanges(text, o.changesFor, o.sharedNames));
+  if (o.changesFor) await writeChanges(root, formatChanges(noChanges(text, o.changesFor, o.sharedNames)));
   else await rm(join(root, CHANGES_FILE), { force: true });
 }

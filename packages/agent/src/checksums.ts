@@ -489,8 +489,9 @@ export async function updateChecksums(
     // a tree without hard links stays so: a new name of an inode would be a changed file with other names
     if (current.sharedNames !== 0) delete current.sharedNames;
     const result = { hashed: fresh.length, newBytes: fresh.reduce((n, f) => n + f.b, 0), walkMs: ms(started, walked), hashMs: ms(walked, hashed) };
-    if (formatChanges(current).length <= current.bytes * CHANGES_SHARE) {
-      await writeChanges(root, current);
+    const text = formatChanges(current);
+    if (text.length <= current.bytes * CHANGES_SHARE) {
+      await writeChanges(root, text);
       return { ...result, ...(current.sharedNames === 0 ? { sharedNames: 0 } : {}), wrote: 'changes', writeMs: ms(hashed, performance.now()) };
     }
     const base = await readFile(join(root, CHECKSUMS_FILE), 'utf8');

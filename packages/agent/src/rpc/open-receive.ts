@@ -43,9 +43,11 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     // decided before prepareReceive, which may rewrite the tree; a receive still running (another
     // backup's, left behind) could write what no journal of this backup says
     const quiet = ctx.activeSessions() === 0;
-    const clean = target.cleanSinceLastTag?.bind(target);
+    // asked once for both: prepareReceive's folder for a new entry is empty, so the answer holds after it
+    let asked: Promise<boolean> | undefined;
+    const clean = target.cleanSinceLastTag ? () => (asked ??= target.cleanSinceLastTag!()) : undefined;
     const journal = clean ? await journalFor(ctx.config.runDir, backupId, entry, async () => quiet && (await clean())) : undefined;
-    const { path, rsyncOptions, viewRoot, rewrote } = await target.prepareReceive(backupId, entry, { recheck: req.recheck });
+    const { path, rsyncOptions, viewRoot, rewrote } = await target.prepareReceive(backupId, entry, { recheck: req.recheck, ...(clean ? { clean } : {}) });
     if (journal && rewrote) await spoilJournal(journal);
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
     grant = {

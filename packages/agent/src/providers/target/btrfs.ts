@@ -101,7 +101,7 @@ export class BtrfsTarget implements TargetProvider {
     return join(this.root, checkBackupId(backupId));
   }
 
-  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
+  async prepareReceive(backupId: string, entry: string, o: { recheck?: boolean; clean?: () => Promise<boolean> } = {}): Promise<{ path: string; rsyncOptions: string[] }> {
     const snapshot = this.snapshotOf(backupId);
     checkEntry(entry);
     const working = await this.workingTree();
@@ -111,7 +111,7 @@ export class BtrfsTarget implements TargetProvider {
     const path = join(working, entry);
     await mkdir(path, { recursive: true });
     let split = 0;
-    if (!o.recheck && !(await this.linkFreeSinceLastTag())) {
+    if (!o.recheck && !(await this.linkFreeSinceLastTag(o.clean))) {
       split = await splitLinkGroups(path);
       if (split > 0) this.log.info({ backup_id: backupId, entry, split }, 'btrfs target: hard links of the working tree split before receiving');
     }
@@ -124,9 +124,9 @@ export class BtrfsTarget implements TargetProvider {
    * and its walk of every file (~0.9 s per 200k files) is spared: the newest backup's checksum
    * walk found none, and nothing was written to the tree since.
    */
-  private async linkFreeSinceLastTag(): Promise<boolean> {
+  private async linkFreeSinceLastTag(clean = () => this.cleanSinceLastTag()): Promise<boolean> {
     const latest = (await this.backupIds()).at(-1);
-    return latest !== undefined && (await readBackupJson(join(this.root, latest))).sharedNames === 0 && (await this.cleanSinceLastTag());
+    return latest !== undefined && (await readBackupJson(join(this.root, latest))).sharedNames === 0 && (await clean());
   }
 
   /** Nothing was written to the working tree since the newest snapshot was taken: after a commit, its Generation has not moved past the snapshot's Gen at creation. */

@@ -71,9 +71,10 @@ export interface TargetProvider {
    * The folder that receives `entry` for `backupId` (created if missing) and the receiver-side
    * rsync options this kind needs (ZFS, btrfs: `--inplace`; dir: `--link-dest=<previous backup's entry>`).
    * Before the first pass (not `recheck`), hard-link groups the receiver would start from are
-   * split (see link-groups.ts).
+   * split (see link-groups.ts). `clean` is cleanSinceLastTag as this receive already asked it
+   * (a commit and two subvolume shows on btrfs, once rather than twice).
    */
-  prepareReceive(backupId: string, entry: string, o?: { recheck?: boolean }): Promise<Receive>;
+  prepareReceive(backupId: string, entry: string, o?: { recheck?: boolean; clean?: () => Promise<boolean> }): Promise<Receive>;
   /**
    * Makes the received entries backup `backupId` with its manifest. Refuses (FAILED_PRECONDITION)
    * when an entry in `entries` was not received. Tagging an already tagged id is an error.

@@ -10,6 +10,7 @@ import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '..
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
 import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
+import { startStunnelPair } from '../lib/stunnel-pair.mjs';
 import { exec, log, now, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
@@ -216,9 +217,16 @@ export async function runDataChannel(cfg, work, results) {
     // ids, deletions; in place on a snapshotting target): how much of the gap is rsync's own
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-f')]);
     await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']);
+    // and through stunnel on both ends (the encrypted byte path alone, as the native byte path
+    // carries it): what a transfer that keeps the security model's TLS cannot skip
+    const pair = await startStunnelPair(work, pki, { daemonPort: rsyncdB.port, sender: 'src-small', receiver: 'tgt-btrfs' });
+    cleanup.push(() => pair.stop());
+    const viaTls = (rel) => rsyncdB.url(rel).replace(`:${rsyncdB.port}/`, `:${pair.port}/`);
+    await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-t')]);
+    await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace']);
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
-    const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], ffB: [] };
+    const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], rawBT: [], ffB: [] };
     const phaseRuns = [];
     const phaseRunsB = [];
     let changedFiles = 0;
@@ -243,11 +251,12 @@ export async function runDataChannel(cfg, work, results) {
         m.rawBF.push(await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']));
         m.rawListBF.push(await listEveryFile(join(bfs.mnt, 'raw-inc-f')));
       },
+      rawBT: async () => m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace'])),
     };
     for (let i = 0; i < cfg.reps.incremental; i++) {
       changedFiles = mutateSmallFiles(join(fs.mnt, 'src-small'), cfg.smallFiles, i + 1).changed;
       await sync();
-      const order = i % 2 === 0 ? ['raw', 'ff', 'rawB', 'rawBF', 'ffB'] : ['ffB', 'rawBF', 'rawB', 'ff', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'ff', 'rawB', 'rawBF', 'rawBT', 'ffB'] : ['ffB', 'rawBT', 'rawBF', 'rawB', 'ff', 'raw'];
       for (const which of order) {
         await steps[which](i);
         await sync();
@@ -268,7 +277,7 @@ export async function runDataChannel(cfg, work, results) {
         await linkSteps[which]();
         await sync();
       }
-      log(`  incremental rep ${i + 1}: btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms; dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
+      log(`  incremental rep ${i + 1}: btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms; dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
     }
     const medians = (runs) => {
       const out = {};
@@ -279,6 +288,8 @@ export async function runDataChannel(cfg, work, results) {
     // per rep, what no backup that keeps a checksum record in a snapshot can skip
     const floorB = stats(m.rawBF.map((x, k) => x + m.rawSnapB[k] + m.rawListBF[k]));
     const floorDir = stats(m.rawLinkF.map((x, k) => x + m.rawListLinkF[k]));
+    // per rep, what no backup that keeps TLS between the nodes and a snapshot per backup can skip
+    const tlsFloorB = stats(m.rawBT.map((x, k) => x + m.rawSnapB[k]));
     results.incremental = {
       files: cfg.smallFiles,
       changedFiles,
@@ -299,6 +310,10 @@ export async function runDataChannel(cfg, work, results) {
         rawList: { ms: s.rawListBF, note: 'find listing every file of that copy with what the checksum record needs (size, mtime, inode, blocks, ctime), to /dev/null' },
         floor: { ms: floorB, note: 'per rep: rsync with freezeframe\'s flags + the read-only snapshot + one listing of every file; what a backup that keeps a checksum record of every file in a snapshot cannot skip' },
         overFloor: round(s.ffB.median / floorB.median, 3),
+        rawFlagsTls: { ms: s.rawBT, note: `the same rsync with freezeframe's flags through stunnel on both ends (mutual TLS, AES-128-GCM, two relays on loopback) to the daemon: the encrypted byte path alone, without agents, tickets or records` },
+        tlsFloor: { ms: tlsFloorB, note: 'per rep: that encrypted rsync + the read-only snapshot; what a backup that keeps TLS between the nodes and a snapshot per backup cannot skip' },
+        tlsFloorRatio: round(tlsFloorB.median / s.rawB.median, 3),
+        overTlsFloor: round(s.ffB.median / tlsFloorB.median, 3),
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
         firstFullBackupMs: firstB.record.durationMs,
         firstRawCopyMs: rawFirstBMs,

@@ -1,0 +1,57 @@
+// The encrypted byte path alone, for the raw rows: rsync -> stunnel (client) -> stunnel (server)
+// -> an rsync daemon, all on loopback, mutual TLS with the bench's certificates. It is what the
+// native byte path carries rsync's bytes through (two stunnels, AES-128-GCM first), without
+// agents, tickets, node or records.
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { findBinary, freePort, sleep, spawnProcess } from './util.mjs';
+
+// the product's preference (packages/agent/src/datachannel/stunnel.ts)
+const TLS = ['sslVersionMin = TLSv1.2', 'ciphersuites = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384', 'verifyChain = yes', 'TIMEOUTclose = 0'];
+
+async function listening(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((res) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), res(true)));
+      c.once('error', () => res(false));
+    });
+    if (ok) return;
+    await sleep(25);
+  }
+  throw new Error(`stunnel did not listen on ${port}`);
+}
+
+/**
+ * Starts both stunnels in front of the daemon on `daemonPort`; `port` is where rsync connects
+ * (`rsync://127.0.0.1:<port>/...`). `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`.
+ */
+export async function startStunnelPair(dir, pki, o) {
+  const [serverPort, port] = [await freePort(), await freePort()];
+  const cert = (who) => [`cert = ${join(pki, `${who}.pem`)}`, `key = ${join(pki, `${who}-key.pem`)}`, `CAfile = ${join(pki, 'ca.pem')}`];
+  const conf = (name, lines) => {
+    const file = join(dir, `stunnel-${name}.conf`);
+    writeFileSync(file, ['foreground = yes', 'pid =', 'syslog = no', 'debug = 3', 'socket = l:TCP_NODELAY=1', 'socket = r:TCP_NODELAY=1', `[${name}]`, ...lines, ...TLS, ''].join('\n'));
+    return file;
+  };
+  const server = conf('server', [`accept = 127.0.0.1:${serverPort}`, `connect = 127.0.0.1:${o.daemonPort}`, ...cert(o.receiver), 'requireCert = yes']);
+  const client = conf('client', ['client = yes', `accept = 127.0.0.1:${port}`, `connect = 127.0.0.1:${serverPort}`, ...cert(o.sender)]);
+  const procs = [];
+  const stop = async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.done.catch(() => undefined)));
+  };
+  try {
+    for (const [file, p] of [[server, serverPort], [client, port]]) {
+      const s = spawnProcess({ bin: findBinary('stunnel4'), args: [file], timeoutMs: 24 * 3600_000, okExitCodes: [0, -1] }, true);
+      s.done.catch(() => undefined);
+      procs.push(s);
+      await listening(p);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { port, stop };
+}

@@ -143,6 +143,13 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
   });
 
+  /** After a session of src-1's: no rsync or stunnel of it runs, and its files under runDir are gone. */
+  async function senderLeftNothing() {
+    await sleep(200);
+    for (const bin of ['rsync', 'stunnel4']) expect(descendants(src.proc.child.pid!, bin)).toEqual([]);
+    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
+  }
+
   it("told that the receiver takes sessions to stunnel, the sender makes the handshake itself: stunnel is rsync's remote shell, the receiver runs the same command", async () => {
     attachLogs();
     const viaTunnel = nextId();
@@ -164,10 +171,8 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
       return a.slice(a.indexOf('--server')).filter((x) => !x.includes('20240301_'));
     };
     expect(await args(id)).toEqual(await args(viaTunnel));
-    await sleep(200);
-    expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
+    await senderLeftNothing();
     expect(descendants(tgt.proc.child.pid!, 'stunnel4')).toEqual([]);
-    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
   });
 
   it('a refused session on that path fails the transfer naming the receiver and why; rsync and stunnel are stopped, nothing is left', async () => {
@@ -182,10 +187,7 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     expect(err, 'a made-up ticket must be refused').toBeDefined();
     expect(err!.details).toMatch(new RegExp(`^data channel of tgt \\(127\\.0\\.0\\.1:${tgt.dataPort}\\) refused: .*ticket`));
     await call(toSrc, 'RemoveSnapshot', { backup_id: id });
-    await sleep(200);
-    expect(descendants(src.proc.child.pid!, 'rsync')).toEqual([]);
-    expect(descendants(src.proc.child.pid!, 'stunnel4')).toEqual([]);
-    expect(readdirSync(join(root, 'src-1', 'run', 'native'))).toEqual([]);
+    await senderLeftNothing();
   });
 
   it('a sender with nativeBytePath: off does not ask, and node relays as before', async () => {

@@ -121,6 +121,12 @@ for (const kind of ['dir', 'zfs'] as const) {
       const b2 = await backup();
       expect(b2.code, b2.stderr).toBe(0);
       expect(b2.out.record?.transfers?.['src-1']?.rechecked ?? b2.out.transfers?.['src-1']?.rechecked, JSON.stringify(b2.out).slice(0, 2000)).toBeGreaterThanOrEqual(1);
+      // found among the names backup 1 sent (its list is complete), not by walking the volume
+      const listing = rig.agents
+        .get('src-1')!
+        .stderr.filter((l) => l.includes('"recheck listing"') && l.includes(b2.out.backupId as string))
+        .map((l) => json(l));
+      expect(listing).toEqual([expect.objectContaining({ from: 'sent', files: 1 })]);
       if (kind === 'dir') expect(readFileSync(join(backupDir(b2.out.backupId), 'wal'))).toEqual(Buffer.alloc(SIZE, 'B'));
       // on the node: "C", the same size and the same mtime as the backup's copy
       writeFileSync(join(vol, 'wal'), Buffer.alloc(SIZE, 'C'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SentListWriter } from './sent-list.js';
-import { SnapshotTimes, filesIn, stampedHere, withoutSent } from './recheck.js';
+import { SnapshotTimes, filesIn, filesSentIn, stampedHere, withoutSent } from './recheck.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ff-recheck-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,22 +16,22 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     await t.record('20240101_000010', 1_000_010_200, 1_000_010_300); // a failed run's snapshot
     await t.record('20240101_000020', 1_000_020_900, 1_000_021_100); // this run's: not a basis
     expect(await t.windows('20240101_000000', '20240101_000020')).toEqual([
-      { from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400 },
-      { from: 1_000_009_000, to: 1_000_012_000, after: 1_000_010_100 },
+      { from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400, backupId: '20240101_000000' },
+      { from: 1_000_009_000, to: 1_000_012_000, after: 1_000_010_100, backupId: '20240101_000010' },
     ]);
     // a record lost with the run dir: everything since the previous backup's id, with a margin
     const lost = Date.UTC(2023, 11, 31, 23, 59, 0) - 120_000;
     expect(await t.windows('20231231_235900', '20240101_000020')).toEqual([{ from: lost, to: Number.POSITIVE_INFINITY, after: lost }]);
     // widening a record (a live folder read during its transfer)
     await t.record('20240101_000000', 1_000_000_700, 1_000_005_000);
-    expect(await t.windows('20240101_000000', 'x')).toContainEqual({ from: 999_999_000, to: 1_000_006_000, after: 1_000_000_400 });
+    expect(await t.windows('20240101_000000', 'x')).toContainEqual({ from: 999_999_000, to: 1_000_006_000, after: 1_000_000_400, backupId: '20240101_000000' });
   });
 
   it('reads the windows only after every record still being written (PrepareSnapshot answers before its record lands)', async () => {
     const t = new SnapshotTimes(join(root, 'run-pending'));
     // not awaited, as PrepareSnapshot does not: the transfer that follows must still see it
     const pending = t.record('20240102_000000', 1_000_000_500, 1_000_000_600);
-    expect(await t.windows('20240102_000000', '20240102_000010')).toEqual([{ from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400 }]);
+    expect(await t.windows('20240102_000000', '20240102_000010')).toEqual([{ from: 999_999_000, to: 1_000_002_000, after: 1_000_000_400, backupId: '20240102_000000' }]);
     await pending;
   });
 
@@ -53,6 +53,34 @@ describe('the second pass: files the quick check cannot tell apart', () => {
     expect(got.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
     expect((await filesIn(tree, [{ from: 1_001_000, to: Number.POSITIVE_INFINITY, after: 1_001_000 }], wide)).length).toBe(2);
     expect(await filesIn(tree, [], wide)).toEqual([]);
+  });
+
+  it('from the names sent: the same rule as the walk, over those names only; a hard-linked name leaves the choice to the walk', async () => {
+    const tree = join(root, 'sent-tree');
+    const at = (name: string | Buffer, s: number) => {
+      const p = typeof name === 'string' ? join(tree, name) : Buffer.concat([Buffer.from(`${tree}/`), name]);
+      writeFileSync(p, 'x');
+      utimesSync(p, s, s);
+    };
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    at('before', 999);
+    at('edge-in', 1000);
+    at('sub/inside', 1000.6);
+    at('sub/not-sent', 1000.6);
+    at(Buffer.from([0x6f, 0xff]), 1001.2);
+    at('after', 1002);
+    const windows = [{ from: 1_000_000, to: 1_002_000, after: 1_000_000 }];
+    const wide = { stampedHere: false };
+    const sent = ['before', 'edge-in', 'sub/inside', 'gone', 'after'].map((n) => Buffer.from(n)).concat([Buffer.from([0x6f, 0xff])]);
+    const got = await filesSentIn(tree, sent, windows, wide);
+    expect(got?.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
+    // the walk finds the one not sent as well: the list is what narrows it
+    expect((await filesIn(tree, windows, wide)).map((b) => b.toString('latin1'))).toContain('sub/not-sent');
+    // where this kernel stamps to the nanosecond, `after` counts as in the walk
+    expect((await filesSentIn(tree, sent, [{ ...windows[0]!, after: 1_000_500 }], { stampedHere: true }))?.map(String).sort()).toEqual(['edge-in', 'o\ufffd', 'sub/inside']);
+    expect((await filesSentIn(tree, sent, [{ ...windows[0]!, after: 1_000_700 }], { stampedHere: true }))?.map(String).sort()).toEqual(['edge-in', 'o\ufffd']);
+    linkSync(join(tree, 'edge-in'), join(tree, 'link'));
+    expect(await filesSentIn(tree, sent, windows, wide)).toBeUndefined();
   });
 
   it('where this kernel stamps to the nanosecond, a file stamped before the snapshot began is not compared; a whole-second stamp still is', async () => {

@@ -1,6 +1,7 @@
 import { lstat, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, backupIdTime, createSerial, findBinary, run, writeFileAtomic } from '@freezeframe/common';
+import { listNamed, nameBytes } from './checksums.js';
 import { splitNul } from './file-names.js';
 import type { SentListWriter } from './sent-list.js';
 import { FS_MAGIC } from './tools/fs-magic.js';
@@ -35,6 +36,8 @@ export interface RecheckWindow {
   from: number;
   to: number;
   after: number;
+  /** The backup whose snapshot this is; none for the fallback window. */
+  backupId?: string;
 }
 
 const KEPT = 64;
@@ -107,7 +110,7 @@ export class SnapshotTimes {
     // (a failed run writes into a ZFS target's working tree)
     return list
       .filter((t) => t.fromMs >= prev.fromMs)
-      .map((t) => ({ from: Math.floor((t.fromMs - MARGIN_MS) / 1000) * 1000, to: Math.ceil((t.toMs + MARGIN_MS) / 1000) * 1000, after: t.fromMs - CLOCK_SLOP_MS }));
+      .map((t) => ({ from: Math.floor((t.fromMs - MARGIN_MS) / 1000) * 1000, to: Math.ceil((t.toMs + MARGIN_MS) / 1000) * 1000, after: t.fromMs - CLOCK_SLOP_MS, backupId: t.backupId }));
   }
 }
 
@@ -146,8 +149,29 @@ export async function filesIn(root: string, windows: readonly RecheckWindow[], o
     const space = rec.indexOf(0x20);
     const [sec = '', frac = ''] = rec.subarray(0, space).toString('latin1').split('.');
     const ms = Number(sec) * 1000 + Number(`0.${frac || '0'}`) * 1000;
-    const whole = /^0*$/.test(frac);
-    if (windows.some((w) => ms >= w.from && ms < w.to && (whole || !o.stampedHere || ms >= w.after))) out.push(rec.subarray(space + 3)); // " ./"
+    if (inWindow(ms, /^0*$/.test(frac), windows, o)) out.push(rec.subarray(space + 3)); // " ./"
+  }
+  return out;
+}
+
+function inWindow(ms: number, whole: boolean, windows: readonly RecheckWindow[], o: { stampedHere: boolean }): boolean {
+  return windows.some((w) => ms >= w.from && ms < w.to && (whole || !o.stampedHere || ms >= w.after));
+}
+
+/**
+ * filesIn, looking only at `sent`: the names the backups of `windows` sent (sentNames). A stored
+ * copy can only be stale if its mtime lies in a window, so the read of that window wrote it: that
+ * window's backup sent it. Where windows overlap (backups seconds apart) an earlier backup may
+ * have written it, but then its own window held that mtime too, so the next backup compared the
+ * file by content, and `--ignore-times` lists every file it compares. Undefined when a name is
+ * hard-linked: the other names of its group are not in the list, and filesIn's walk finds them.
+ */
+export async function filesSentIn(root: string, sent: readonly Buffer[], windows: readonly RecheckWindow[], o: { stampedHere: boolean }): Promise<Buffer[] | undefined> {
+  const out: Buffer[] = [];
+  for (const f of await listNamed(root, sent)) {
+    if ((f.links ?? 1) > 1) return undefined;
+    // listNamed keeps milliseconds: a stamp within a millisecond of its second counts as whole (compared either way)
+    if (inWindow(f.m, f.m % 1000 === 0, windows, o)) out.push(nameBytes(f));
   }
   return out;
 }

@@ -9,6 +9,22 @@ import { SnapshotTimes, filesIn, filesSentIn, stampedHere, withoutSent } from '.
 const root = mkdtempSync(join(tmpdir(), 'ff-recheck-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** A tree of files stamped around second 1000: before, edge-in, sub/inside, a non-UTF-8 name, after (and `extra`, in the window). */
+function stampedTree(tree: string, extra: string[] = []): void {
+  const at = (name: string | Buffer, s: number) => {
+    const p = typeof name === 'string' ? join(tree, name) : Buffer.concat([Buffer.from(`${tree}/`), name]);
+    writeFileSync(p, 'x');
+    utimesSync(p, s, s);
+  };
+  mkdirSync(join(tree, 'sub'), { recursive: true });
+  at('before', 999);
+  at('edge-in', 1000);
+  at('sub/inside', 1000.6);
+  for (const n of extra) at(n, 1000.6);
+  at(Buffer.from([0x6f, 0xff]), 1001.2);
+  at('after', 1002);
+}
+
 describe('the second pass: files the quick check cannot tell apart', () => {
   it('windows cover every snapshot since the previous tagged backup, one second either side', async () => {
     const t = new SnapshotTimes(join(root, 'run'));
@@ -37,17 +53,7 @@ describe('the second pass: files the quick check cannot tell apart', () => {
 
   it('lists regular files whose mtime lies in a window, names as bytes', async () => {
     const tree = join(root, 'tree');
-    const at = (name: string | Buffer, s: number) => {
-      const p = typeof name === 'string' ? join(tree, name) : Buffer.concat([Buffer.from(`${tree}/`), name]);
-      writeFileSync(p, 'x');
-      utimesSync(p, s, s);
-    };
-    mkdirSync(join(tree, 'sub'), { recursive: true });
-    at('before', 999);
-    at('edge-in', 1000);
-    at('sub/inside', 1000.6);
-    at(Buffer.from([0x6f, 0xff]), 1001.2);
-    at('after', 1002);
+    stampedTree(tree);
     const wide = { stampedHere: false };
     const got = await filesIn(tree, [{ from: 1_000_000, to: 1_002_000, after: 1_000_000 }], wide);
     expect(got.map((b) => b.toString('latin1')).sort()).toEqual(['edge-in', 'o\xff', 'sub/inside']);
@@ -57,18 +63,7 @@ describe('the second pass: files the quick check cannot tell apart', () => {
 
   it('from the names sent: the same rule as the walk, over those names only; a hard-linked name leaves the choice to the walk', async () => {
     const tree = join(root, 'sent-tree');
-    const at = (name: string | Buffer, s: number) => {
-      const p = typeof name === 'string' ? join(tree, name) : Buffer.concat([Buffer.from(`${tree}/`), name]);
-      writeFileSync(p, 'x');
-      utimesSync(p, s, s);
-    };
-    mkdirSync(join(tree, 'sub'), { recursive: true });
-    at('before', 999);
-    at('edge-in', 1000);
-    at('sub/inside', 1000.6);
-    at('sub/not-sent', 1000.6);
-    at(Buffer.from([0x6f, 0xff]), 1001.2);
-    at('after', 1002);
+    stampedTree(tree, ['sub/not-sent']);
     const windows = [{ from: 1_000_000, to: 1_002_000, after: 1_000_000 }];
     const wide = { stampedHere: false };
     const sent = ['before', 'edge-in', 'sub/inside', 'gone', 'after'].map((n) => Buffer.from(n)).concat([Buffer.from([0x6f, 0xff])]);

@@ -3,6 +3,7 @@ import { FfError, MAX_MESSAGE_BYTES, certAudit, certIdentity, errorMessage, isFf
 import type { AgentHandlers } from '@freezeframe/common';
 import type { DescribeRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/DescribeRequest.js';
 import type { AgentContext } from './context.js';
+import { collectIfLarge } from './heap.js';
 import { createTlsListener, rememberPeerCertificate, type HandshakeLimits } from './tls-listener.js';
 import { openReplicaReceive, replicaSend, replicaSize } from './rpc/replica.js';
 import { addSentChecksums, sentChecksums } from './rpc/sent-checksums.js';
@@ -93,11 +94,13 @@ function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext,
         answered = true;
         audit(ctx, rpc, call, call.request, started);
         callback(null, res);
+        setImmediate(collectIfLarge);
       },
       (e: unknown) => {
         answered = true;
         audit(ctx, rpc, call, call.request, started, e);
         callback(toGrpcError(e, ctx.config.name) as grpc.ServiceError);
+        setImmediate(collectIfLarge);
       },
     );
   };
@@ -120,10 +123,12 @@ function streaming<Req, Res>(
       () => {
         audit(ctx, rpc, call, call.request, started);
         call.end();
+        setImmediate(collectIfLarge);
       },
       (e: unknown) => {
         audit(ctx, rpc, call, call.request, started, e);
         if (!ac.signal.aborted) call.emit('error', toGrpcError(e, ctx.config.name));
+        setImmediate(collectIfLarge);
       },
     );
   };

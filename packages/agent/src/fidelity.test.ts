@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareSent, fidelityError, isPlainRelative, readSentList } from './fidelity.js';
+import { compareSent, fidelityError, isPlainRelative } from './fidelity.js';
 import { escapeName } from './file-names.js';
-import { PAGE_BYTES, openSentList, readSentPage, receivedListFile, writeReceivedPage } from './sent-list.js';
+import { PAGE_BYTES, openSentList, readSentList, readSentPage, receivedListFile, writeReceivedPage } from './sent-list.js';
 
 // xxh128 of the contents, as rsync 3.5.0 printed them with %C
 const SUM_S = '6a9912dd5d8a965d661eb013761f9563'; // "S\n"

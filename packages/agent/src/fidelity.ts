@@ -1,10 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { FfError } from '@freezeframe/common';
 import { unescapeName } from './file-names.js';
-import { FILE_CHECKSUM_HEX, rsyncFileSums } from './tools/rsync.js';
+import { rsyncFileSums } from './tools/rsync.js';
 
 // End-to-end fidelity: before a backup is tagged, every file the sender says it sent must be on
 // the target with the checksum the sender computed while reading it. This catches what rsync's
@@ -17,20 +15,6 @@ import { FILE_CHECKSUM_HEX, rsyncFileSums } from './tools/rsync.js';
 export const NAMED_MAX = 20;
 /** Names hashed per rsync run: bounds the argv-free stdin list and the map of one batch. */
 const BATCH = 50_000;
-
-/** Reads a list (see sent-list.ts) into name -> checksum; a later line for a name supersedes an earlier one. */
-export async function readSentList(file: string): Promise<Map<string, string>> {
-  const sums = new Map<string, string>();
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
-    if (!line) continue;
-    const sp = line.indexOf(' ');
-    const sum = line.slice(0, sp);
-    if (sp !== FILE_CHECKSUM_HEX || !/^[0-9a-f]+$/.test(sum)) throw new FfError('INVALID_ARGUMENT', `the sender's list ${file} has a malformed line: ${JSON.stringify(line.slice(0, 80))}`);
-    sums.set(line.slice(sp + 1), sum);
-  }
-  return sums;
-}
 
 /** A name relative to an entry that stays inside it: no absolute path, no '.', '..' or empty component. */
 export function isPlainRelative(name: Buffer): boolean {

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { endSentPass, openSentList, sentNames } from './sent-list.js';
 
 const runDir = mkdtempSync(join(tmpdir(), 'ff-sent-'));
@@ -48,5 +48,27 @@ describe("the sender's list as the second pass's candidates", () => {
     const many = Array.from({ length: 5000 }, (_, i) => `f${i}`);
     await pass('20240104_000000', many, true);
     expect((await sentNames(runDir, ['20240104_000000'], E, 10_000))?.length).toBe(5000);
+  });
+
+  it('stopping at max leaves no list open (the agent runs for months)', async () => {
+    // an fd of another part of the test process may close between the listing and its readlink
+    const target = (fd: string) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    };
+    const openLists = () => readdirSync('/proc/self/fd').filter((fd) => target(fd).startsWith(runDir)).length;
+    for (let i = 0; i < 20; i++) expect(await sentNames(runDir, ['20240104_000000'], E, 10)).toBeUndefined();
+    // a stream closes its descriptor a moment after destroy(); a leak keeps all twenty open
+    await vi.waitFor(() => expect(openLists()).toBe(0));
+  });
+
+  it('a list with a malformed line is not trusted (the tree is walked instead)', async () => {
+    await pass('20240105_000000', ['a', 'b'], true);
+    expect(names(await sentNames(runDir, ['20240105_000000'], E, 100))).toEqual(['a', 'b']);
+    appendFileSync(join(runDir, 'sent', '20240105_000000', `${E}.list`), 'c\n');
+    expect(await sentNames(runDir, ['20240105_000000'], E, 100)).toBeUndefined();
   });
 });

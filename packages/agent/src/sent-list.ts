@@ -1,8 +1,10 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { FfError, checkBackupId, checkEntry } from '@freezeframe/common';
 import { escapeName, unescapeName } from './file-names.js';
+import { FILE_CHECKSUM_HEX } from './tools/rsync.js';
 
 // The sender's record of every file it sent for a backup, with the whole-file checksum rsync
 // computed while reading it (tools/rsync.ts, FILE_CHECKSUM). One line per file,
@@ -82,20 +84,51 @@ export async function endSentPass(runDir: string, backupId: string, entry: strin
 }
 
 /**
+ * The lines of a list (the source's own, or one the target received) as [escaped name, checksum],
+ * in order: a later line for a name supersedes an earlier one. A malformed line is an error.
+ */
+export async function* readSentLines(file: string): AsyncGenerator<[string, string]> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (!line) continue;
+      const sp = line.indexOf(' ');
+      const sum = line.slice(0, sp);
+      if (sp !== FILE_CHECKSUM_HEX || !/^[0-9a-f]+$/.test(sum)) throw new FfError('INVALID_ARGUMENT', `the sender's list ${file} has a malformed line: ${JSON.stringify(line.slice(0, 80))}`);
+      yield [line.slice(sp + 1), sum];
+    }
+  } finally {
+    // a reader that stops early (sentNames past its max) must not leave the file open
+    input.destroy();
+  }
+}
+
+/** Reads a list into escaped name -> checksum (the last line for a name wins). */
+export async function readSentList(file: string): Promise<Map<string, string>> {
+  const sums = new Map<string, string>();
+  for await (const [name, sum] of readSentLines(file)) sums.set(name, sum);
+  return sums;
+}
+
+/**
  * Every name the passes of these backups sent for `entry`, or undefined unless each backup has a
  * list whose every pass ended well: a failed or killed pass may have written files it never
- * listed. Undefined too past `max` names (a first backup's list: walking the tree is cheaper).
+ * listed. Undefined too past `max` names (a first backup's list: walking the tree is cheaper), and
+ * for a list with a malformed line (the caller then walks the tree).
  */
 export async function sentNames(runDir: string, backupIds: readonly string[], entry: string, max: number): Promise<Buffer[] | undefined> {
   const names = new Map<string, Buffer>();
   for (const id of backupIds) {
     const file = listFile(runDir, SENT, id, entry);
     if (!(await exists(file)) || (await exists(file + RUNNING)) || (await exists(file + SPOILED))) return undefined;
-    const text = await readFile(file, 'utf8');
-    for (let at = 0, end = text.indexOf('\n'); end >= 0; at = end + 1, end = text.indexOf('\n', at)) {
-      const escaped = text.slice(text.indexOf(' ', at) + 1, end);
-      if (!names.has(escaped)) names.set(escaped, unescapeName(escaped));
-      if (names.size > max) return undefined;
+    try {
+      for await (const [escaped] of readSentLines(file)) {
+        if (!names.has(escaped)) names.set(escaped, unescapeName(escaped));
+        if (names.size > max) return undefined;
+      }
+    } catch (e) {
+      if (e instanceof FfError && e.code === 'INVALID_ARGUMENT') return undefined;
+      throw e;
     }
   }
   return [...names.values()];

@@ -7,8 +7,8 @@ import { needTarget, type AgentContext } from '../context.js';
 import { recordChecksums, updateChecksums, type FileStat, type RecordResult } from '../checksums.js';
 import { unescapeName } from '../file-names.js';
 import { dropJournals, readJournal, type EntryChanges } from '../receive-journal.js';
-import { compareSent, fidelityError, readSentList } from '../fidelity.js';
-import { dropReceivedLists, receivedListFile } from '../sent-list.js';
+import { compareSent, fidelityError } from '../fidelity.js';
+import { dropReceivedLists, readSentList, receivedListFile } from '../sent-list.js';
 import type { TagInfo } from '../providers/target/types.js';
 import { refuseOnReplica } from './replica.js';
 

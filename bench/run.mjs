@@ -3,7 +3,8 @@
 // tool on the same data in the same run, paired A B A B, and reports median and spread.
 //   node bench/run.mjs                  full run -> bench/results/latest.{json,md}
 //   node bench/run.mjs --quick          smoke run (small data, 1-2 runs) -> bench/results/quick/
-//   options: --out DIR, --only freeze,transfer,scale,deep (sections), --reps N, --work DIR (scratch parent)
+//   options: --out DIR, --only freeze,transfer,scale,deep (sections), --reps N (or per measurement:
+//   --reps transfer=1,incremental=4; the others keep their defaults), --work DIR (scratch parent)
 //   `deep` (backup --deep vs an incremental backup) is measured only when --only names it
 // Needs root (loop mounts, btrfs, zfs-fuse, the cgroup v1 freezer) and the built packages (pnpm build).
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,11 @@ function parseArgs(argv) {
     if (a === '--quick') o.quick = true;
     else if (a === '--out') o.out = resolve(val());
     else if (a === '--only') o.only = val().split(',');
-    else if (a === '--reps') o.reps = Number(val());
+    else if (a === '--reps') {
+      // N for every measurement, or per measurement: `--reps transfer=1,incremental=4`
+      const v = val();
+      o.reps = /^\d+$/.test(v) ? Number(v) : Object.fromEntries(v.split(',').map((kv) => kv.split('=')).map(([k, n]) => [k, Number(n)]));
+    }
     else if (a === '--work') o.work = resolve(val());
     else if (a === '--help' || a === '-h') {
       const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
@@ -61,7 +66,13 @@ function config(o) {
         freezeSources: [1, 5, 20], scaleAgents: 100, scaleConcurrency: 8, simNodes: 1000, simProcesses: 4,
         reps: { transfer: 5, storage: 3, incremental: 5, restore: 5, freeze: 5, scale: 3 },
       };
-  if (o.reps) for (const k of Object.keys(c.reps)) c.reps[k] = o.reps;
+  if (typeof o.reps === 'number') for (const k of Object.keys(c.reps)) c.reps[k] = o.reps;
+  else if (o.reps) {
+    for (const [k, n] of Object.entries(o.reps)) {
+      if (!(k in c.reps) || !Number.isInteger(n) || n < 1) throw new Error(`--reps: ${k}=${n}: expected one of ${Object.keys(c.reps).join(', ')} = a count of 1 or more`);
+      c.reps[k] = n;
+    }
+  }
   return c;
 }
 

@@ -45,6 +45,13 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.restore.freezeframe.verify).toMatch(/files re-read, chosen at random; read-only snapshot unchanged/);
     expect(res.restore.rawFlagsBtrfs.ms.n).toBe(res.restore.raw.ms.n);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
+    // where a backup's CPU went, and how fast the machine was while the row ran
+    const cpu = res.incremental.btrfs.cpuMs;
+    expect(cpu.rawFlagsTls.median).toBeGreaterThan(0);
+    for (const k of ['machine', 'director', 'sourceNode', 'targetNode', 'targetChildren']) expect(cpu.freezeframe[k].median, k).toBeGreaterThan(0);
+    expect(cpu.freezeframe.machine.median).toBeGreaterThanOrEqual(cpu.freezeframe.targetChildren.median);
+    expect(res.incremental.btrfs.cpuProbeMs.child.median).toBeGreaterThan(0);
+    expect(res.incremental.btrfs.cpuProbeMs.own.median).toBeGreaterThan(0);
     expect(res.restore.ratio).toBeGreaterThan(0);
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });
     expect(res.scale.directorRssMb).toBeGreaterThan(0);
@@ -55,5 +62,12 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
 
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const h of ['Freeze window', 'Full transfer', 'Incremental', 'Restore', 'Scale', 'Storage cost']) expect(md).toContain(h);
+    expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync \d+; freezeframe's backup \d+/);
   }, 300_000);
+
+  it('takes repetitions per measurement, and names the measurements when one is unknown', async () => {
+    const r = await run({ bin: process.execPath, args: ['bench/run.mjs', '--reps', 'incremental=4,bogus=1', '--out', join(out, 'never')], cwd: repo, timeoutMs: 30_000, okExitCodes: [0, 1, 2] });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('--reps: bogus=1: expected one of transfer, storage, incremental, restore, freeze, scale');
+  });
 });

@@ -1,5 +1,6 @@
 // Small shared pieces of the benchmark: timing, statistics, the process runner, /proc readings.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
@@ -59,6 +60,31 @@ export function procMemMb(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A fixed piece of CPU work (sha256 of 64 MiB, then an integer loop) timed in a fresh node process
+ * and in this one, while nothing else of the bench runs: this machine's speed moves from hour to
+ * hour, and a row that is slow with a slow probe says something else than one that is slow alone.
+ */
+export async function cpuProbeMs() {
+  const work = `const { createHash } = require('node:crypto'); const t = performance.now(); createHash('sha256').update(Buffer.alloc(64 << 20, 7)).digest(); let x = 0; for (let i = 0; i < 5e7; i++) x = (x + i * 7) % 1000003; process.stdout.write(String(performance.now() - t));`;
+  const child = Number((await exec(process.execPath, ['-e', work])).stdout);
+  const own = new Function('require', work.replace('process.stdout.write(String(performance.now() - t));', 'return performance.now() - t;'))(createRequire(import.meta.url));
+  return { child: round(child, 0), own: round(own, 0) };
+}
+
+/** CPU ms the whole machine spent busy since boot (all cores, /proc/stat), to compare a step with its wall time. */
+export function machineBusyMs() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system (idle iowait) irq softirq steal; USER_HZ is 100 here
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 10;
+}
+
+/** CPU ms of a process itself and of its children it has reaped (rsync, stunnel, btrfs), from /proc. */
+export function procCpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { own: (Number(f[11]) + Number(f[12])) * 10, children: (Number(f[13]) + Number(f[14])) * 10 };
 }
 
 /** Paired runs: for i in reps, A then B on even i, B then A on odd i, so drift hits both. */

@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { restore } from '@freezeframe/director/engine/restore.js';
-import { closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
 import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { startStunnelPair } from '../lib/stunnel-pair.mjs';
-import { exec, log, now, rmTree, round, stats } from '../lib/util.mjs';
+import { cpuProbeMs, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
 /** ms for `find` to list every regular file under `dir` as the checksum record's walk does (checksums.ts), printing nowhere. */
@@ -230,10 +230,32 @@ export async function runDataChannel(cfg, work, results) {
     const phaseRuns = [];
     const phaseRunsB = [];
     let changedFiles = 0;
+    // CPU per step: the whole machine's, and for freezeframe's backup each agent's own (node) and
+    // its children's (rsync, stunnel, btrfs) and the director's (this process): where a backup
+    // that takes longer than the raw rsync of the same rep spends it
+    const cpu = { rawBT: [], ffB: [] };
+    const pidOf = (name) => agentPid(agents.find((a) => a.name === name));
+    const cpuNow = () => {
+      const d = process.cpuUsage();
+      return { machine: machineBusyMs(), director: (d.user + d.system) / 1000, source: procCpuMs(pidOf('src-small')), target: procCpuMs(pidOf('tgt-btrfs')) };
+    };
+    const cpuSince = (a) => {
+      const b = cpuNow();
+      return {
+        machine: b.machine - a.machine,
+        director: round(b.director - a.director, 0),
+        sourceNode: b.source.own - a.source.own,
+        sourceChildren: b.source.children - a.source.children,
+        targetNode: b.target.own - a.target.own,
+        targetChildren: b.target.children - a.target.children,
+      };
+    };
     const ffBackup = async (which, i) => {
+      const c0 = cpuNow();
       const t0 = now();
       const r = await backup(which === 'ff' ? inv : invB, { label: `inc-${i}`, now: nextDate() });
       m[which].push(now() - t0);
+      if (which === 'ffB') cpu.ffB.push(cpuSince(c0));
       (which === 'ff' ? phaseRuns : phaseRunsB).push(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
       if (which === 'ff') lastId = r.backupId;
       else lastBId = r.backupId;
@@ -251,9 +273,15 @@ export async function runDataChannel(cfg, work, results) {
         m.rawBF.push(await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']));
         m.rawListBF.push(await listEveryFile(join(bfs.mnt, 'raw-inc-f')));
       },
-      rawBT: async () => m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace'])),
+      rawBT: async () => {
+        const c0 = cpuNow();
+        m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace']));
+        cpu.rawBT.push({ machine: cpuSince(c0).machine });
+      },
     };
+    const probes = [];
     for (let i = 0; i < cfg.reps.incremental; i++) {
+      probes.push(await cpuProbeMs());
       changedFiles = mutateSmallFiles(join(fs.mnt, 'src-small'), cfg.smallFiles, i + 1).changed;
       await sync();
       const order = i % 2 === 0 ? ['raw', 'ff', 'rawB', 'rawBF', 'rawBT', 'ffB'] : ['ffB', 'rawBT', 'rawBF', 'rawB', 'ff', 'raw'];
@@ -277,7 +305,7 @@ export async function runDataChannel(cfg, work, results) {
         await linkSteps[which]();
         await sync();
       }
-      log(`  incremental rep ${i + 1}: btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms; dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
+      log(`  incremental rep ${i + 1} (CPU probe ${JSON.stringify(probes.at(-1))} ms): btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms (transfer phase ${phaseRunsB.at(-1)?.transfer} ms, tag ${phaseRunsB.at(-1)?.tag} ms; CPU ms: ${JSON.stringify(cpu.ffB.at(-1))}, the stunnel rsync's ${cpu.rawBT.at(-1)?.machine}); dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
     }
     const medians = (runs) => {
       const out = {};
@@ -315,6 +343,16 @@ export async function runDataChannel(cfg, work, results) {
         tlsFloorRatio: round(tlsFloorB.median / s.rawB.median, 3),
         overTlsFloor: round(s.ffB.median / tlsFloorB.median, 3),
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
+        cpuMs: {
+          rawFlagsTls: stats(cpu.rawBT.map((c) => c.machine)),
+          freezeframe: Object.fromEntries(Object.keys(cpu.ffB[0] ?? {}).map((k) => [k, stats(cpu.ffB.map((c) => c[k]))])),
+          note: "CPU of the whole machine during the encrypted rsync and during freezeframe's backup (all cores), and the backup's split: each agent's node process and its children (rsync, stunnel, btrfs), the director",
+        },
+        cpuProbeMs: {
+          child: stats(probes.map((p) => p.child)),
+          own: stats(probes.map((p) => p.own)),
+          note: 'before each rep, a fixed piece of CPU work (sha256 of 64 MiB and an integer loop) in a fresh node process and in the bench process that runs the director: how fast the machine was',
+        },
         firstFullBackupMs: firstB.record.durationMs,
         firstRawCopyMs: rawFirstBMs,
       },

@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
-import { describe, expect, it } from 'vitest';
-import { LARGE_HEAP_BYTES, collectIfLarge } from './heap.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IDLE_MS, LARGE_HEAP_BYTES, collectIfLarge, whenIdle } from './heap.js';
 
 describe('collecting a large heap after a call', () => {
   it('collects garbage past the threshold at once, and not again within the interval', () => {
@@ -19,5 +19,35 @@ describe('collecting a large heap after a call', () => {
   it('leaves a small heap alone', () => {
     expect(getHeapStatistics().used_heap_size).toBeLessThan(LARGE_HEAP_BYTES);
     expect(collectIfLarge(Date.now() + 3_600_000)).toBe(false);
+  });
+});
+
+describe('only once the agent is idle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('not while a call runs, nor between calls that follow each other; once after the last', () => {
+    vi.useFakeTimers();
+    let collected = 0;
+    const idle = whenIdle(() => collected++);
+    // a backup's control calls: Freeze, PrepareSnapshot and Thaw a few ms apart, a long transfer beside them
+    idle.started(); // the transfer
+    for (let i = 0; i < 3; i++) {
+      idle.started();
+      vi.advanceTimersByTime(5);
+      idle.ended();
+      vi.advanceTimersByTime(IDLE_MS * 2);
+    }
+    expect(collected).toBe(0);
+    idle.ended();
+    vi.advanceTimersByTime(IDLE_MS - 1);
+    expect(collected).toBe(0);
+    idle.started();
+    idle.ended();
+    vi.advanceTimersByTime(IDLE_MS - 1);
+    expect(collected).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(collected).toBe(1);
+    vi.advanceTimersByTime(IDLE_MS * 10);
+    expect(collected).toBe(1);
   });
 });

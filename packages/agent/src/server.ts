@@ -3,7 +3,7 @@ import { FfError, MAX_MESSAGE_BYTES, certAudit, certIdentity, errorMessage, isFf
 import type { AgentHandlers } from '@freezeframe/common';
 import type { DescribeRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/DescribeRequest.js';
 import type { AgentContext } from './context.js';
-import { collectIfLarge } from './heap.js';
+import { collectIfLarge, whenIdle } from './heap.js';
 import { createTlsListener, rememberPeerCertificate, type HandshakeLimits } from './tls-listener.js';
 import { openReplicaReceive, replicaSend, replicaSize } from './rpc/replica.js';
 import { addSentChecksums, sentChecksums } from './rpc/sent-checksums.js';
@@ -76,6 +76,9 @@ function audit(ctx: AgentContext, rpc: string, call: Call, req: unknown, started
   else ctx.log.error({ ...line, stack: (err as Error)?.stack }, 'rpc');
 }
 
+/** Collects a large heap left by calls once the agent is idle (heap.ts). */
+const idle = whenIdle(() => collectIfLarge());
+
 function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext, req: Req, signal: AbortSignal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = Date.now();
@@ -86,6 +89,7 @@ function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext,
     call.on('cancelled', () => {
       if (!answered) ac.abort();
     });
+    idle.started();
     (async () => {
       authorize(ctx, call);
       return fn(ctx, call.request, ac.signal);
@@ -94,13 +98,13 @@ function unary<Req, Res>(ctx: AgentContext, rpc: string, fn: (ctx: AgentContext,
         answered = true;
         audit(ctx, rpc, call, call.request, started);
         callback(null, res);
-        setImmediate(collectIfLarge);
+        idle.ended();
       },
       (e: unknown) => {
         answered = true;
         audit(ctx, rpc, call, call.request, started, e);
         callback(toGrpcError(e, ctx.config.name) as grpc.ServiceError);
-        setImmediate(collectIfLarge);
+        idle.ended();
       },
     );
   };
@@ -116,6 +120,7 @@ function streaming<Req, Res>(
     // the director going away cancels the transfer: rsync's process group is killed
     const ac = new AbortController();
     call.on('cancelled', () => ac.abort());
+    idle.started();
     (async () => {
       authorize(ctx, call);
       await fn(ctx, call.request, (m) => call.write(m), ac.signal);
@@ -123,12 +128,12 @@ function streaming<Req, Res>(
       () => {
         audit(ctx, rpc, call, call.request, started);
         call.end();
-        setImmediate(collectIfLarge);
+        idle.ended();
       },
       (e: unknown) => {
         audit(ctx, rpc, call, call.request, started, e);
         if (!ac.signal.aborted) call.emit('error', toGrpcError(e, ctx.config.name));
-        setImmediate(collectIfLarge);
+        idle.ended();
       },
     );
   };

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simCa } from './sim-certs.mjs';
+import { procCpuMs } from './util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -83,11 +84,7 @@ export async function startSimNodes({ pkiDir, count, processes = 4, prefix = 'si
       pids: hosts.map((c) => c.pid),
       /** CPU time (user + system) the hosting processes used so far, in ms. */
       cpuMs() {
-        const tick = 10; // USER_HZ is 100 on Linux
-        return hosts.reduce((sum, c) => {
-          const f = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-          return sum + (Number(f[11]) + Number(f[12])) * tick;
-        }, 0);
+        return hosts.reduce((sum, c) => sum + procCpuMs(c.pid).own, 0);
       },
       /** Every RPC each node answered, in order. */
       async calls() {

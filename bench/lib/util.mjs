@@ -68,17 +68,23 @@ export function procMemMb(pid) {
  * hour, and a row that is slow with a slow probe says something else than one that is slow alone.
  */
 export async function cpuProbeMs() {
-  const work = `const { createHash } = require('node:crypto'); const t = performance.now(); createHash('sha256').update(Buffer.alloc(64 << 20, 7)).digest(); let x = 0; for (let i = 0; i < 5e7; i++) x = (x + i * 7) % 1000003; process.stdout.write(String(performance.now() - t));`;
-  const child = Number((await exec(process.execPath, ['-e', work])).stdout);
-  const own = new Function('require', work.replace('process.stdout.write(String(performance.now() - t));', 'return performance.now() - t;'))(createRequire(import.meta.url));
-  return { child: round(child, 0), own: round(own, 0) };
+  const work = () => {
+    const t = performance.now();
+    require('node:crypto').createHash('sha256').update(Buffer.alloc(64 << 20, 7)).digest();
+    let x = 0;
+    for (let i = 0; i < 5e7; i++) x = (x + i * 7) % 1000003;
+    return performance.now() - t + x * 0;
+  };
+  const child = Number((await exec(process.execPath, ['-e', `process.stdout.write(String((${work})()))`])).stdout);
+  const require = createRequire(import.meta.url);
+  return { child: round(child, 0), own: round(work(), 0) };
 }
 
 /** CPU ms the whole machine spent busy since boot (all cores, /proc/stat), to compare a step with its wall time. */
 export function machineBusyMs() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system (idle iowait) irq softirq steal; USER_HZ is 100 here
-  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 10;
+  // user nice system (idle iowait) irq softirq; not steal, the hypervisor's time; USER_HZ is 100 here
+  return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10;
 }
 
 /** CPU ms of a process itself and of its children it has reaped (rsync, stunnel, btrfs), from /proc. */

@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { agentPid, closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { procCpuMs } from '../lib/util.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
 const which = process.argv[3] ?? 'freeze';
@@ -18,10 +19,7 @@ const agents = await startAgents(root, pki, [{ name: 'n1', extra: { source: { ki
 try {
   const { inv } = writeInventory(root, pki, agents);
   const [node] = connectInventory(inv);
-  const cpuMs = () => {
-    const f = readFileSync(`/proc/${agents[0].proc.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  };
+  const cpuMs = () => procCpuMs(agentPid(agents[0])).own;
   await node.describe();
   for (let round = 0; round < 3; round++) {
     const c0 = cpuMs();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // One data-channel transfer timed piece by piece, paired with raw rsync to a daemon (PROFILE.md,
-// "Changes made"): node bench/focus-datachannel.mjs [--reps N] [--large-mib M] [--small N]
+// "Changes made"), beside the same rsync with freezeframe's flags to the daemon, and through stunnel on both
+// ends: node bench/focus-datachannel.mjs [--reps N] [--large-mib M] [--small N] [--tls-extra "--sparse"]
 // Needs root (a loop filesystem) and the built packages.
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,10 @@ import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeIn
 import { makeLargeFiles, makeSmallFiles } from './lib/data.mjs';
 import { loopFs } from './lib/fs.mjs';
 import { rawRsync, startRsyncd } from './lib/rsyncd.mjs';
+import { startStunnelPair } from './lib/stunnel-pair.mjs';
 import { exec, log, now, rmTree, round, stats } from './lib/util.mjs';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, 'large-mib': { type: 'string', default: '256' }, small: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, 'large-mib': { type: 'string', default: '256' }, small: { type: 'string', default: '5000' }, 'tls-extra': { type: 'string', default: '' } } });
 const reps = Number(values.reps);
 const work = mkdtempSync(join(tmpdir(), 'fffocus-'));
 const fs = await loopFs(join(work, 'fs'), { kind: 'ext4', sizeGiB: 4 });
@@ -38,18 +40,29 @@ try {
   const list = connectInventory(inv);
   cleanup.push(() => closeAll(list));
   const nodes = new Map(list.map((n) => [n.name, n]));
+  // the encrypted byte path alone (stunnel on both ends, no agents), as the bench's floors use it
+  const pair = await startStunnelPair(work, pki, { daemonPort: rsyncd.port, sender: 'src-large', receiver: 'tgt' });
+  cleanup.push(() => pair.stop());
+  const viaTls = (rel) => rsyncd.url(rel).replace(`:${rsyncd.port}/`, `:${pair.port}/`);
+  const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
   const tgtLog = join(work, 'nodes', 'tgt', 'agent.log');
 
   let seq = 0;
   for (const set of ['large', 'small']) {
-    const rows = { raw: [], ff: [], openReceive: [], senderRsync: [], receiverRsync: [] };
+    const rows = { raw: [], rawFlags: [], rawFlagsTls: [], ff: [], openReceive: [], senderRsync: [], receiverRsync: [] };
     for (let i = 0; i < reps; i++) {
-      const order = i % 2 === 0 ? ['raw', 'ff'] : ['ff', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'rawFlags', 'rawFlagsTls', 'ff'] : ['ff', 'rawFlagsTls', 'rawFlags', 'raw'];
       for (const which of order) {
         await exec('sync', []);
         if (which === 'raw') {
           rows.raw.push(await rawRsync(join(fs.mnt, `src-${set}`), rsyncd.url(`raw-${set}-${i}`)));
           await rmTree(join(fs.mnt, `raw-${set}-${i}`));
+          continue;
+        }
+        if (which === 'rawFlags' || which === 'rawFlagsTls') {
+          const rel = `${which}-${set}-${i}`;
+          rows[which].push(await rawRsync(join(fs.mnt, `src-${set}`), which === 'rawFlags' ? rsyncd.url(rel) : viaTls(rel), which === 'rawFlags' ? FF_FLAGS : [...FF_FLAGS, ...values['tls-extra'].split(' ').filter(Boolean)]));
+          await rmTree(join(fs.mnt, rel));
           continue;
         }
         const id = `20260101_${String(++seq).padStart(6, '0')}`;
@@ -69,10 +82,11 @@ try {
         await src.removeSnapshot(id);
         await rmTree(join(fs.mnt, 'tgt', '.partial', id));
       }
-      log(`${set} ${i + 1}/${reps}: raw ${round(rows.raw.at(-1))} ms, ff ${round(rows.ff.at(-1))} ms (sender rsync ${rows.senderRsync.at(-1)} ms, receiver rsync ${rows.receiverRsync.at(-1)} ms)`);
+      log(`${set} ${i + 1}/${reps}: raw ${round(rows.raw.at(-1))} ms, flags ${round(rows.rawFlags.at(-1))} ms, flags+TLS ${round(rows.rawFlagsTls.at(-1))} ms, ff ${round(rows.ff.at(-1))} ms (sender rsync ${rows.senderRsync.at(-1)} ms, receiver rsync ${rows.receiverRsync.at(-1)} ms)`);
     }
     out[set] = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, stats(v).median]));
     out[set].ratio = round(out[set].raw / out[set].ff, 3);
+    out[set].ratioToTls = round(out[set].rawFlagsTls / out[set].ff, 3);
   }
   console.log(JSON.stringify(out, null, 2));
 } finally {

@@ -36,7 +36,12 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     }
     // the N sources as one node with N volumes, beside N nodes
     expect(res.freezeWindow.some((w: { nodes: number; sources: number }) => w.nodes === 1 && w.sources > 1)).toBe(true);
-    for (const set of ['large', 'small']) expect(res.transfer[set].rawFlags.ms.n).toBe(res.transfer[set].raw.ms.n);
+    for (const set of ['large', 'small']) {
+      expect(res.transfer[set].rawFlags.ms.n).toBe(res.transfer[set].raw.ms.n);
+      // the encrypted byte path alone, paired with the rest
+      expect(res.transfer[set].rawFlagsTls.ms.n).toBe(res.transfer[set].raw.ms.n);
+      expect(res.transfer[set].ratioToTls).toBeGreaterThan(0);
+    }
     expect(res.incremental.ratio).toBeGreaterThan(0);
     expect(res.incremental.dirRatio).toBeGreaterThan(0);
     expect(res.incremental.btrfs.freezeframe.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
@@ -44,6 +49,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.restore.dir.ratio).toBeGreaterThan(0);
     expect(res.restore.freezeframe.verify).toMatch(/files re-read, chosen at random; read-only snapshot unchanged/);
     expect(res.restore.rawFlagsBtrfs.ms.n).toBe(res.restore.raw.ms.n);
+    expect(res.restore.rawFlagsBtrfsTls.ms.n).toBe(res.restore.raw.ms.n);
+    expect(res.restore.ratioToTls).toBeGreaterThan(0);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
     // where a backup's CPU went, and how fast the machine was while the row ran
     const cpu = res.incremental.btrfs.cpuMs;
@@ -63,6 +70,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const h of ['Freeze window', 'Full transfer', 'Incremental', 'Restore', 'Scale', 'Storage cost']) expect(md).toContain(h);
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync \d+; freezeframe's backup \d+/);
+    expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
+    expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
   }, 300_000);
 
   it('takes repetitions per measurement, and names the measurements when one is unknown', async () => {

@@ -25,13 +25,14 @@ async function listening(port) {
 
 /**
  * Starts both stunnels in front of the daemon on `daemonPort`; `port` is where rsync connects
- * (`rsync://127.0.0.1:<port>/...`). `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`.
+ * (`rsync://127.0.0.1:<port>/...`). `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name`
+ * tells apart the configuration files of pairs in one folder.
  */
 export async function startStunnelPair(dir, pki, o) {
   const [serverPort, port] = [await freePort(), await freePort()];
   const cert = (who) => [`cert = ${join(pki, `${who}.pem`)}`, `key = ${join(pki, `${who}-key.pem`)}`, `CAfile = ${join(pki, 'ca.pem')}`];
   const conf = (name, lines) => {
-    const file = join(dir, `stunnel-${name}.conf`);
+    const file = join(dir, `stunnel-${o.name ? `${o.name}-` : ''}${name}.conf`);
     writeFileSync(file, ['foreground = yes', 'pid =', 'syslog = no', 'debug = 3', 'socket = l:TCP_NODELAY=1', 'socket = r:TCP_NODELAY=1', `[${name}]`, ...lines, ...TLS, ''].join('\n'));
     return file;
   };

@@ -46,16 +46,18 @@ async function ffTransfer(nodes, srcName, tgtName, id) {
 async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtName = 'tgt', ffCleanup, rawDir = 'raw' }) {
   const rawMs = [];
   const rawFlagsMs = [];
+  const rawFlagsTlsMs = [];
   const ffMs = [];
   const ffRsyncMs = [];
   let ffStats;
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? ['raw', 'rawF', 'ff'] : ['ff', 'rawF', 'raw'];
+    const order = i % 2 === 0 ? ['raw', 'rawF', 'rawFT', 'ff'] : ['ff', 'rawFT', 'rawF', 'raw'];
     for (const which of order) {
       await sync();
-      if (which === 'raw' || which === 'rawF') {
+      if (which === 'raw' || which === 'rawF' || which === 'rawFT') {
         const dst = `${rawDir}-${set}-${which}-${i}`;
-        (which === 'raw' ? rawMs : rawFlagsMs).push(await rawRsync(join(ctx.mnt, `src-${set}`), ctx.rsyncd.url(dst), which === 'raw' ? [] : FF_FLAGS));
+        const url = which === 'rawFT' ? ctx.viaTls(dst) : ctx.rsyncd.url(dst);
+        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs })[which].push(await rawRsync(join(ctx.mnt, `src-${set}`), url, which === 'raw' ? [] : FF_FLAGS));
         await rmTree(join(ctx.mnt, dst));
       } else {
         const id = nextId(`${set}-${i}`);
@@ -66,7 +68,7 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
         await ffCleanup(id, r.entry);
       }
     }
-    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms (with freezeframe's flags ${round(rawFlagsMs.at(-1))} ms), freezeframe ${round(ffMs.at(-1))} ms`);
+    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms (with freezeframe's flags ${round(rawFlagsMs.at(-1))} ms, through stunnel ${round(rawFlagsTlsMs.at(-1))} ms), freezeframe ${round(ffMs.at(-1))} ms`);
   }
   const raw = stats(rawMs);
   const ff = stats(ffMs);
@@ -77,8 +79,11 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
     raw: { ms: raw, mbPerS: mbps(raw.median), filesPerS: round(files / (raw.median / 1000), 0) },
     // the same rsync with freezeframe's flags to the same daemon: rsync's own share of the gap
     rawFlags: { ms: stats(rawFlagsMs), ratio: round(raw.median / stats(rawFlagsMs).median, 3), note: `rsync ${FF_FLAGS.join(' ')} to the daemon` },
+    // and through stunnel on both ends: the encrypted byte path alone, what keeping TLS cannot skip
+    rawFlagsTls: { ms: stats(rawFlagsTlsMs), ratio: round(raw.median / stats(rawFlagsTlsMs).median, 3), note: `rsync ${FF_FLAGS.join(' ')} through stunnel on both ends (mutual TLS) to the daemon` },
     freezeframe: { ms: ff, mbPerS: mbps(ff.median), filesPerS: round(files / (ff.median / 1000), 0), bytesSent: ffStats?.bytesSent, senderRsyncMs: stats(ffRsyncMs) },
     ratio: round(raw.median / ff.median, 3),
+    ratioToTls: round(stats(rawFlagsTlsMs).median / ff.median, 3),
     goal: `>= ${goal}`,
     met: raw.median / ff.median >= goal,
   };
@@ -154,6 +159,11 @@ export async function runDataChannel(cfg, work, results) {
       // the untagged receive folder; the name of the partial folder is the dir target's business, so look
       for (const p of [dirPartial(id), join(fs.mnt, 'ff-target', id)]) if (existsSync(p)) await rmTree(p);
     };
+
+    // the encrypted byte path alone in front of the same daemon, for the rows that keep TLS
+    const pairFull = await startStunnelPair(work, pki, { daemonPort: ctx.rsyncd.port, sender: 'src-large', receiver: 'tgt', name: 'full' });
+    cleanup.push(() => pairFull.stop());
+    ctx.viaTls = (rel) => ctx.rsyncd.url(rel).replace(`:${ctx.rsyncd.port}/`, `:${pairFull.port}/`);
 
     results.transfer = {};
     log(`transfer, large files (${cfg.reps.transfer} paired runs)`);
@@ -370,7 +380,7 @@ export async function runDataChannel(cfg, work, results) {
     // dir target (its check reads every file); every variant starts with an empty page cache (a
     // btrfs snapshot's files are inodes of their own, never read before the restore)
     log(`restore (${cfg.reps.restore} paired runs)`);
-    const rr = { raw: [], rawF: [], rawB: [], ffB: [], ff: [] };
+    const rr = { raw: [], rawF: [], rawB: [], rawBT: [], ffB: [], ff: [] };
     const rPhases = { ffB: [], ff: [] };
     const methods = {};
     const srcSmall = join(fs.mnt, 'src-small');
@@ -386,21 +396,22 @@ export async function runDataChannel(cfg, work, results) {
       if (restored !== cfg.smallFiles) throw new Error(`restore left ${restored} files in ${srcSmall}, expected ${cfg.smallFiles}`);
     };
     for (let i = 0; i < cfg.reps.restore; i++) {
-      const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'ffB', 'ff'] : ['ff', 'ffB', 'rawB', 'rawF', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'rawBT', 'ffB', 'ff'] : ['ff', 'ffB', 'rawBT', 'rawB', 'rawF', 'raw'];
       for (const which of order) {
-        if (which === 'raw' || which === 'rawF' || which === 'rawB') {
+        if (which === 'raw' || which === 'rawF' || which === 'rawB' || which === 'rawBT') {
           const dst = join(fs.mnt, `raw-restore-${i}`);
           mkdirSync(dst);
           await coldCache();
-          // rawB reads the same files from the btrfs file system the btrfs target keeps its backups on
-          const from = which === 'rawB' ? rsyncdB.url('raw-inc') : ctx.rsyncd.url('raw-inc');
+          // rawB reads the same files from the btrfs file system the btrfs target keeps its backups
+          // on; rawBT the same through stunnel on both ends (the encrypted byte path alone)
+          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: viaTls('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
           rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : FF_FLAGS));
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
@@ -409,10 +420,12 @@ export async function runDataChannel(cfg, work, results) {
       raw: { ms: rs.raw, filesPerS: round(cfg.smallFiles / (rs.raw.median / 1000), 0) },
       rawFlags: { ms: rs.rawF, ratio: round(rs.raw.median / rs.rawF.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from the daemon` },
       rawFlagsBtrfs: { ms: rs.rawB, ratio: round(rs.raw.median / rs.rawB.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from a daemon on the btrfs file system of the btrfs target (the same copy, read from where the target keeps it)` },
+      rawFlagsBtrfsTls: { ms: rs.rawBT, ratio: round(rs.raw.median / rs.rawBT.median, 3), note: `the same as rawFlagsBtrfs through stunnel on both ends (mutual TLS): the encrypted byte path alone` },
       // the btrfs target: the fields of earlier runs (dir target then) keep their names
       freezeframe: { ms: rs.ffB, filesPerS: round(cfg.smallFiles / (rs.ffB.median / 1000), 0), phasesMedianMs: medians(rPhases.ffB), target: 'btrfs', verify: methods.ffB },
       dir: { ms: rs.ff, filesPerS: round(cfg.smallFiles / (rs.ff.median / 1000), 0), phasesMedianMs: medians(rPhases.ff), verify: methods.ff, ratio: round(rs.raw.median / rs.ff.median, 3) },
       ratio: round(rs.raw.median / rs.ffB.median, 3),
+      ratioToTls: round(rs.rawBT.median / rs.ffB.median, 3),
       goal: '>= 0.9',
       met: rs.raw.median / rs.ffB.median >= 0.9,
     };

@@ -73,7 +73,7 @@ try {
         const t0 = now();
         const ticket = await tgt.openReceive({ backupId: id, source: src.name, direction: 'backup', peer: src.name, entry });
         const t1 = now();
-        const st = await src.performRsync({ backupId: id, ticket: ticket.ticket, receiverName: 'tgt', receiverHost: '127.0.0.1', receiverDataPort: ticket.dataPort, inplace: ticket.inplace });
+        const st = await src.performRsync({ backupId: id, ticket: ticket.ticket, receiverName: 'tgt', receiverHost: '127.0.0.1', receiverDataPort: ticket.dataPort, inplace: ticket.inplace, ...(ticket.native ? { receiverNative: true } : {}) });
         rows.ff.push(now() - t0);
         rows.openReceive.push(t1 - t0);
         rows.senderRsync.push(st.durationMs);

@@ -33,7 +33,7 @@ async function ffTransfer(nodes, srcName, tgtName, id) {
   try {
     const t0 = now();
     const ticket = await tgt.openReceive({ backupId: id, source: srcName, direction: 'backup', peer: srcName, entry });
-    const st = await src.performRsync({ backupId: id, ticket: ticket.ticket, receiverName: tgtName, receiverHost: '127.0.0.1', receiverDataPort: ticket.dataPort, inplace: ticket.inplace });
+    const st = await src.performRsync({ backupId: id, ticket: ticket.ticket, receiverName: tgtName, receiverHost: '127.0.0.1', receiverDataPort: ticket.dataPort, inplace: ticket.inplace, ...(ticket.native ? { receiverNative: true } : {}) });
     const ms = now() - t0;
     if (st.exitCode !== 0) throw new Error(`${srcName} -> ${tgtName}: rsync exited ${st.exitCode}`);
     return { ms, stats: st, entry };

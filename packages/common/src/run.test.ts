@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FfError } from './errors.js';
-import { findBinary, run } from './run.js';
+import { findBinary, run, spawnProcess } from './run.js';
 
 describe('process runner', () => {
   it('runs an absolute binary with argv, no shell', async () => {
@@ -17,6 +19,68 @@ describe('process runner', () => {
     expect(r.stdout).not.toContain('FF_SECRET_TEST');
     expect(r.stdout).toContain('ONLY=1');
     delete process.env.FF_SECRET_TEST;
+  });
+  it('keeps the last maxStdout bytes of a long output written a line at a time, and says it left the rest out', async () => {
+    const lines: string[] = [];
+    const script = 'i=0; while [ $i -lt 5000 ]; do echo line-$i; i=$((i+1)); done';
+    const r = await run({ bin: findBinary('sh'), args: ['-c', script], timeoutMs: 20_000, maxStdout: 1000, onStdoutLine: (l) => lines.push(l) });
+    const whole = Array.from({ length: 5000 }, (_, i) => `line-${i}\n`).join('');
+    expect(r.stdoutBytes.toString()).toBe(whole.slice(-1000));
+    expect(r.stdout).toBe(whole.slice(-1000));
+    expect(r.stdoutTruncated).toBe(true);
+    expect(lines).toHaveLength(5000);
+    const short = await run({ bin: findBinary('sh'), args: ['-c', 'echo a; echo b'], timeoutMs: 5000, maxStdout: 1000 });
+    expect(short.stdout).toBe('a\nb\n');
+    expect(short.stdoutTruncated).toBe(false);
+  });
+  describe('stdout through a file (stdoutFile)', () => {
+    const dirs: string[] = [];
+    const privateDir = () => {
+      const d = mkdtempSync(join(tmpdir(), 'ff-run-test-'));
+      dirs.push(d);
+      return d;
+    };
+    afterAll(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    it('hands over each line while the program still runs, all of them in order, and removes the file', async () => {
+      const path = join(privateDir(), 'stdout');
+      const lines: string[] = [];
+      let runningAtFirst: boolean | undefined;
+      const script = 'echo first; sleep 0.5; i=0; while [ $i -lt 3000 ]; do printf "\\rline-$i"; i=$((i+1)); done; echo; echo last';
+      const p = spawnProcess({
+        bin: findBinary('sh'),
+        args: ['-c', script],
+        timeoutMs: 20_000,
+        maxStdout: 1000,
+        stdoutFile: { path, everyMs: 50 },
+        onStdoutLine: (l) => {
+          if (l === 'first') runningAtFirst = p.child.exitCode === null;
+          lines.push(l);
+        },
+      });
+      const r = await p.done;
+      expect(runningAtFirst).toBe(true);
+      expect(lines).toEqual(['first', ...Array.from({ length: 3000 }, (_, i) => `line-${i}`), 'last']);
+      expect(r.stdout.endsWith('\rline-2999\nlast\n')).toBe(true);
+      expect(r.stdoutBytes.length).toBe(1000);
+      expect(r.stdoutTruncated).toBe(true);
+      expect(existsSync(path)).toBe(false);
+    });
+
+    it('refuses a file or a symlink already at the path, and starts nothing', () => {
+      const dir = privateDir();
+      const victim = join(dir, 'victim');
+      writeFileSync(victim, 'keep');
+      symlinkSync(victim, join(dir, 'link'));
+      const marker = join(dir, 'started');
+      for (const name of ['victim', 'link']) {
+        expect(() => spawnProcess({ bin: findBinary('touch'), args: [marker], timeoutMs: 5000, stdoutFile: { path: join(dir, name), everyMs: 50 } })).toThrow(/EEXIST/);
+      }
+      expect(readFileSync(victim, 'utf8')).toBe('keep');
+      expect(existsSync(marker)).toBe(false);
+    });
   });
   it('puts the stderr tail and exit code into the error', async () => {
     const err = await run({ bin: findBinary('ls'), args: ['/nonexistent-ff'], timeoutMs: 5000 }).catch((e) => e);

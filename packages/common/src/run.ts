@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, lstatSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, read, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
 import { FfError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 
@@ -43,6 +44,13 @@ export interface RunOptions {
    * the remote shell of an rsync, which passes the descriptor on.
    */
   fd3?: Promise<string>;
+  /**
+   * The child writes its stdout to this new file (created here, never through a symlink: put it
+   * in a private folder), read every `everyMs` (every FIRST_READ_MS until the first bytes came)
+   * and removed at the end. A pipe wakes this process for every write: rsync writes its progress
+   * once per file, ~10 µs of CPU each for the agent (bench/PROFILE.md, seventeenth pass).
+   */
+  stdoutFile?: { path: string; everyMs: number };
 }
 
 export interface RunResult {
@@ -101,25 +109,36 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
   return { PATH: SAFE_PATH, LANG: 'C', LC_ALL: 'C', ...extra };
 }
 
+/**
+ * The last `max` bytes of a stream. Drops in bulk, once twice `max` has gathered: rsync writes a
+ * line at a time, and a shift of the oldest chunk per push is a copy of the whole array (5 s of
+ * CPU for 200 000 lines, measured).
+ */
 class Tail {
   private chunks: Buffer[] = [];
   private size = 0;
-  truncated = false;
+  private dropped = false;
   constructor(private readonly max: number) {}
   push(b: Buffer): void {
     this.chunks.push(b);
     this.size += b.length;
-    while (this.size > this.max && this.chunks.length > 1) {
-      this.size -= this.chunks.shift()!.length;
-      this.truncated = true;
+    if (this.size > 2 * this.max) {
+      // a copy, so the chunks it was cut from can go
+      this.chunks = [Buffer.from(this.toBuffer())];
+      this.size = this.max;
+      this.dropped = true;
     }
   }
+  /** Bytes were left out: the stream was longer than `max`. */
+  get truncated(): boolean {
+    return this.dropped || this.size > this.max;
+  }
   toBuffer(): Buffer {
-    const b = Buffer.concat(this.chunks);
+    const b = Buffer.concat(this.chunks, this.size);
     return b.length > this.max ? b.subarray(b.length - this.max) : b;
   }
   toString(): string {
-    const s = Buffer.concat(this.chunks).toString('utf8');
+    const s = this.toBuffer().toString('utf8');
     return s.length > this.max ? s.slice(s.length - this.max) : s;
   }
 }
@@ -131,6 +150,53 @@ function lineSplitter(onLine: (line: string) => void): (b: Buffer) => void {
     rest = parts.pop() ?? '';
     for (const p of parts) if (p.length > 0) onLine(p);
   };
+}
+
+/** How often a stdoutFile is read before its first bytes: a caller may wait on the first line (rsync's remote command). */
+const FIRST_READ_MS = 2;
+const readFd = promisify(read);
+
+/** Reads a file a program writes, as it grows, into `onChunk`; `end` reads the rest once the program is gone. */
+function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void) {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const buf = Buffer.allocUnsafe(256 << 10);
+  let seen = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failed: unknown;
+  const drain = async () => {
+    for (;;) {
+      const { bytesRead } = await readFd(fd, buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      seen = true;
+      onChunk(Buffer.from(buf.subarray(0, bytesRead)));
+    }
+  };
+  let reading = Promise.resolve();
+  const tick = () => {
+    reading = reading
+      .then(drain)
+      .catch((e: unknown) => void (failed ??= e))
+      .then(() => {
+        if (!stopped) timer = setTimeout(tick, seen ? everyMs : FIRST_READ_MS);
+      });
+  };
+  tick();
+  let ended: Promise<void> | undefined;
+  const end = async () => {
+    stopped = true;
+    clearTimeout(timer);
+    try {
+      await reading;
+      if (failed === undefined) await drain();
+    } finally {
+      closeSync(fd);
+      rmSync(path, { force: true });
+    }
+    if (failed !== undefined) throw failed;
+  };
+  /** Reads what is left; rejects when any read failed (lines would be missing). Once. */
+  return { end: () => (ended ??= end()) };
 }
 
 export interface Spawned {
@@ -153,13 +219,21 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
   if (!isAbsolute(opts.bin)) throw new Error(`runner: binary must be an absolute path, got ${opts.bin}`);
   const log = opts.logger ?? silentLogger;
   const started = Date.now();
-  const child = spawn(opts.bin, [...opts.args], {
-    cwd: opts.cwd ?? '/',
-    env: baseEnv(opts.env),
-    shell: false,
-    detached: true, // own process group, so a kill reaches rsync's children too
-    stdio: [...(opts.inOut ? [opts.inOut, opts.inOut] : ['pipe' as const, 'pipe' as const]), 'pipe', ...(opts.fd3 ? ['pipe' as const] : [])],
-  });
+  const outFile = opts.stdoutFile && !opts.inOut && !pipeStdio ? opts.stdoutFile : undefined;
+  const outFd = outFile ? openSync(outFile.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600) : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(opts.bin, [...opts.args], {
+      cwd: opts.cwd ?? '/',
+      env: baseEnv(opts.env),
+      shell: false,
+      detached: true, // own process group, so a kill reaches rsync's children too
+      stdio: [...(opts.inOut ? [opts.inOut, opts.inOut] : ['pipe' as const, outFd ?? ('pipe' as const)]), 'pipe', ...(opts.fd3 ? ['pipe' as const] : [])],
+    });
+  } finally {
+    // the child has its own copy
+    if (outFd !== undefined) closeSync(outFd);
+  }
   if (opts.fd3) {
     const fd3 = child.stdio[3] as Socket;
     fd3.on('error', () => undefined);
@@ -193,13 +267,16 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+  let follower: ReturnType<typeof followFile> | undefined;
   if (!pipeStdio) {
     const outLine = opts.onStdoutLine ? lineSplitter(opts.onStdoutLine) : undefined;
-    child.stdout?.on('data', (b: Buffer) => {
+    const onOut = (b: Buffer) => {
       stdout.push(b);
       outLine?.(b);
       opts.onStdout?.(b);
-    });
+    };
+    if (outFile) follower = followFile(outFile.path, outFile.everyMs, onOut);
+    else child.stdout?.on('data', onOut);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   }
@@ -214,7 +291,7 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
   log.debug({ cmd: commandLine(opts) }, 'exec start');
 
   const done = new Promise<RunResult>((resolve, reject) => {
-    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error, readError?: unknown) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       const durationMs = Date.now() - started;
@@ -231,6 +308,8 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
       const errTail = result.stderr.trim().split('\n').slice(-5).join('\n');
       if (spawnError) {
         reject(new FfError('COMMAND_FAILED', `cannot start ${opts.bin}: ${spawnError.message}`, { cause: spawnError }));
+      } else if (readError !== undefined) {
+        reject(new FfError('COMMAND_FAILED', `${cmd}: could not read its output in ${outFile?.path}: ${readError instanceof Error ? readError.message : String(readError)}`, { cause: readError }));
       } else if (killedFor === 'timeout') {
         reject(
           new FfError('COMMAND_TIMEOUT', `${cmd} did not finish within ${opts.timeoutMs} ms and was killed`, {
@@ -250,8 +329,18 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
         resolve(result);
       }
     };
-    child.once('error', (e) => finish(null, null, e));
-    child.once('close', (code, signal) => finish(code, signal));
+    child.once('error', (e) => {
+      // never started: nothing writes the file
+      void follower?.end().catch(() => undefined);
+      finish(null, null, e);
+    });
+    child.once('close', (code, signal) => {
+      if (!follower) return finish(code, signal);
+      follower.end().then(
+        () => finish(code, signal),
+        (e: unknown) => finish(code, signal, undefined, e),
+      );
+    });
   });
   return { child, done, kill };
 }

@@ -251,6 +251,11 @@ function rshQuote(s: string): string {
 const REMOTE_HOST = 'ff';
 /** Words of the remote shell `<stunnel> -fd 3` before the host in rsync's remote command. */
 const STUNNEL_RSH_WORDS = 3;
+/**
+ * How often the agent reads rsync's stdout (progress and the files sent), written to a file: a
+ * pipe would wake it once per file sent (RunOptions.stdoutFile).
+ */
+const STDOUT_READ_MS = 50;
 /** How long rsync may take to name its remote command (native: stunnel waits for its configuration until then). */
 const REMOTE_COMMAND_WAIT_MS = 30_000;
 
@@ -301,8 +306,10 @@ export function rsyncPushArgs(
 
 /** Runs the local rsync client sending `from` through the data-channel tunnel. */
 export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
-  // the tunnel removes its own files, except when a cancel kills rsync's process group
-  const dir = o.tunnel.stunnel && o.tunnelDir ? await mkdtemp(join(o.tunnelDir, 'send-')) : undefined;
+  // the transfer's private folder: rsync's stdout, and the tunnel's files (the tunnel removes its
+  // own, except when a cancel kills rsync's process group)
+  const work = o.tunnelDir ? await mkdtemp(join(o.tunnelDir, 'send-')) : undefined;
+  const dir = o.tunnel.stunnel ? work : undefined;
   const native = dir ? o.native : undefined;
   let session: { close(): void } | undefined;
   let ended = false;
@@ -330,6 +337,7 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
       ...(config ? { fd3: config } : {}),
+      ...(work ? { stdoutFile: { path: join(work, 'stdout'), everyMs: STDOUT_READ_MS } } : {}),
       onStdoutLine: (line) => {
         if (named && line.startsWith('cmd[0]=')) {
           named(parseRemoteCommand(line, STUNNEL_RSH_WORDS));
@@ -361,7 +369,7 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
   } finally {
     ended = true;
     session?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (work) await rm(work, { recursive: true, force: true });
   }
 }
 

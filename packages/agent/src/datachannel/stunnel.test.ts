@@ -18,6 +18,8 @@ describe('stunnel configuration of the native byte path', () => {
     expect(s.get('sslVersionMin')).toBe('TLSv1.2');
     // its log goes to stderr at notice level, where the agent reads which connection it served
     expect([s.get('foreground'), s.get('debug')]).toEqual(['yes', '5']);
+    // a send buffer of 2 MiB on the Unix socket towards rsync, nothing on the network side
+    expect(conf.split('\n').filter((l) => l.startsWith('socket = '))).toEqual(['socket = l:TCP_NODELAY=1', 'socket = r:SO_SNDBUF=2097152']);
   });
 
   it('the sender runs in inetd mode (no accept) towards the port the receiver named', () => {

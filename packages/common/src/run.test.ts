@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,29 @@ describe('process runner', () => {
       expect(r.stdoutBytes.length).toBe(1000);
       expect(r.stdoutTruncated).toBe(true);
       expect(existsSync(path)).toBe(false);
+    });
+
+    it('gives back the blocks of what it has read, so a long output does not fill the folder', async () => {
+      const path = join(privateDir(), 'stdout');
+      const mib = 32;
+      // 1 MiB of 64-byte lines at a time, with pauses: the reader keeps up, as with rsync
+      const script = `for i in $(seq ${mib}); do yes ${'x'.repeat(63)} | head -c 1048576; sleep 0.03; done`;
+      let lines = 0;
+      let maxAllocated = 0;
+      const r = await run({
+        bin: findBinary('sh'),
+        args: ['-c', script],
+        timeoutMs: 60_000,
+        stdoutFile: { path, everyMs: 50 },
+        onStdoutLine: () => {
+          if (++lines % 4096 === 0) maxAllocated = Math.max(maxAllocated, statSync(path).blocks * 512);
+        },
+      });
+      expect(lines).toBe((mib << 20) / 64);
+      expect(r.stdoutTruncated).toBe(true);
+      expect(maxAllocated).toBeGreaterThan(0);
+      // holes are punched past 8 MiB read; without them the file holds all 32
+      expect(maxAllocated).toBeLessThan(16 << 20);
     });
 
     it('refuses a file or a symlink already at the path, and starts nothing', () => {

@@ -154,6 +154,11 @@ function lineSplitter(onLine: (line: string) => void): (b: Buffer) => void {
 
 /** How often a stdoutFile is read before its first bytes: a caller may wait on the first line (rsync's remote command). */
 const FIRST_READ_MS = 2;
+/**
+ * Bytes of a stdoutFile read before their blocks are given back (a hole punched where they were):
+ * rsync writes ~150 bytes per file it sends, and the file may be on a small tmpfs (/run).
+ */
+const PUNCH_BYTES = 8 << 20;
 const readFd = promisify(read);
 
 /** Reads a file a program writes, as it grows, into `onChunk`; `end` reads the rest once the program is gone. */
@@ -164,18 +169,32 @@ function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void)
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failed: unknown;
+  let offset = 0;
+  let punched = 0;
   const drain = async () => {
     for (;;) {
       const { bytesRead } = await readFd(fd, buf, 0, buf.length, null);
       if (bytesRead === 0) return;
       seen = true;
+      offset += bytesRead;
       onChunk(Buffer.from(buf.subarray(0, bytesRead)));
     }
+  };
+  // the writer's offset goes on past the hole: nothing it writes later is touched. A file system
+  // without holes keeps the whole file, as before this existed (punched stays -1).
+  const punch = async () => {
+    if (punched < 0 || offset - punched < PUNCH_BYTES) return;
+    const args = ['--punch-hole', '--offset', String(punched), '--length', String(offset - punched), path];
+    punched = await run({ bin: findBinary('fallocate'), args, timeoutMs: 30_000 }).then(
+      () => offset,
+      () => -1,
+    );
   };
   let reading = Promise.resolve();
   const tick = () => {
     reading = reading
       .then(drain)
+      .then(punch)
       .catch((e: unknown) => void (failed ??= e))
       .then(() => {
         if (!stopped) timer = setTimeout(tick, seen ? everyMs : FIRST_READ_MS);
@@ -230,6 +249,9 @@ export function spawnProcess(opts: RunOptions, pipeStdio = false): Spawned {
       detached: true, // own process group, so a kill reaches rsync's children too
       stdio: [...(opts.inOut ? [opts.inOut, opts.inOut] : ['pipe' as const, outFd ?? ('pipe' as const)]), 'pipe', ...(opts.fd3 ? ['pipe' as const] : [])],
     });
+  } catch (e) {
+    if (outFile) rmSync(outFile.path, { force: true });
+    throw e;
   } finally {
     // the child has its own copy
     if (outFd !== undefined) closeSync(outFd);

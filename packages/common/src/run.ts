@@ -46,9 +46,10 @@ export interface RunOptions {
   fd3?: Promise<string>;
   /**
    * The child writes its stdout to this new file (created here, never through a symlink: put it
-   * in a private folder), read every `everyMs` (every FIRST_READ_MS until the first bytes came)
-   * and removed at the end. A pipe wakes this process for every write: rsync writes its progress
-   * once per file, ~10 µs of CPU each for the agent (bench/PROFILE.md, seventeenth pass).
+   * in a private folder), read every `everyMs` (every FIRST_READ_MS until the first bytes came),
+   * its blocks given back as they are read (PUNCH_BYTES) and removed at the end. A pipe wakes this
+   * process for every write: rsync writes its progress once per file, ~10 µs of CPU each for the
+   * agent (bench/PROFILE.md, seventeenth pass).
    */
   stdoutFile?: { path: string; everyMs: number };
 }
@@ -185,10 +186,12 @@ function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void)
   const punch = async () => {
     if (punched < 0 || offset - punched < PUNCH_BYTES) return;
     const args = ['--punch-hole', '--offset', String(punched), '--length', String(offset - punched), path];
-    punched = await run({ bin: findBinary('fallocate'), args, timeoutMs: 30_000 }).then(
-      () => offset,
-      () => -1,
-    );
+    try {
+      await run({ bin: findBinary('fallocate'), args, timeoutMs: 30_000 });
+      punched = offset;
+    } catch {
+      punched = -1;
+    }
   };
   let reading = Promise.resolve();
   const tick = () => {

@@ -83,8 +83,8 @@ export function serverConfig(o: { connect: string; tls: StunnelTls }): string {
     line('connect', o.connect),
     'socket = l:TCP_NODELAY=1',
     // the Unix socket stunnel writes the decrypted stream to: with the default buffer (208 KiB)
-    // stunnel stalls whenever rsync pauses to write to disk; 2 MiB took a transfer 15-25% less
-    // time here (PROFILE.md, seventeenth pass). The kernel caps it at net.core.wmem_max.
+    // stunnel stalls whenever rsync pauses to write to disk; with 2 MiB a transfer took 12-16%
+    // less time here (PROFILE.md, seventeenth pass). The kernel caps it at net.core.wmem_max.
     `socket = r:SO_SNDBUF=${RECEIVER_SOCKET_BUFFER}`,
     ...tlsLines(o.tls),
     '',

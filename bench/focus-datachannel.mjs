@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from './lib/agents.mjs';
 import { makeLargeFiles, makeSmallFiles } from './lib/data.mjs';
 import { loopFs } from './lib/fs.mjs';
-import { rawRsync, startRsyncd } from './lib/rsyncd.mjs';
+import { FF_FLAGS, rawRsync, startRsyncd } from './lib/rsyncd.mjs';
 import { startStunnelPair } from './lib/stunnel-pair.mjs';
 import { exec, log, now, rmTree, round, stats } from './lib/util.mjs';
 
@@ -41,10 +41,8 @@ try {
   cleanup.push(() => closeAll(list));
   const nodes = new Map(list.map((n) => [n.name, n]));
   // the encrypted byte path alone (stunnel on both ends, no agents), as the bench's floors use it
-  const pair = await startStunnelPair(work, pki, { daemonPort: rsyncd.port, sender: 'src-large', receiver: 'tgt' });
+  const pair = await startStunnelPair(work, pki, { rsyncd, sender: 'src-large', receiver: 'tgt' });
   cleanup.push(() => pair.stop());
-  const viaTls = (rel) => rsyncd.url(rel).replace(`:${rsyncd.port}/`, `:${pair.port}/`);
-  const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
   const tgtLog = join(work, 'nodes', 'tgt', 'agent.log');
 
   let seq = 0;
@@ -61,7 +59,7 @@ try {
         }
         if (which === 'rawFlags' || which === 'rawFlagsTls') {
           const rel = `${which}-${set}-${i}`;
-          rows[which].push(await rawRsync(join(fs.mnt, `src-${set}`), which === 'rawFlags' ? rsyncd.url(rel) : viaTls(rel), which === 'rawFlags' ? FF_FLAGS : [...FF_FLAGS, ...values['tls-extra'].split(' ').filter(Boolean)]));
+          rows[which].push(await rawRsync(join(fs.mnt, `src-${set}`), which === 'rawFlags' ? rsyncd.url(rel) : pair.url(rel), which === 'rawFlags' ? FF_FLAGS : [...FF_FLAGS, ...values['tls-extra'].split(' ').filter(Boolean)]));
           await rmTree(join(fs.mnt, rel));
           continue;
         }

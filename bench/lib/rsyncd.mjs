@@ -44,6 +44,9 @@ export async function startRsyncd(dir, path) {
   };
 }
 
+/** The flags every freezeframe transfer gives rsync (tools/rsync.ts rsyncPushArgs), without progress and stats. */
+export const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
+
 /** `rsync -a <from>/ <to>/` (either side may be an rsync:// URL); returns ms. */
 export async function rawRsync(from, to, extra = []) {
   const r = await exec('rsync', ['-a', ...extra, `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`]);

@@ -24,9 +24,9 @@ async function listening(port) {
 }
 
 /**
- * Starts both stunnels in front of the daemon on `daemonPort`; `port` is where rsync connects
- * (`rsync://127.0.0.1:<port>/...`). `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name`
- * tells apart the configuration files of pairs in one folder.
+ * Starts both stunnels in front of the daemon `o.rsyncd` (lib/rsyncd.mjs); `url(rel)` is that
+ * daemon's URL through them. `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name` tells
+ * apart the configuration files of pairs in one folder.
  */
 export async function startStunnelPair(dir, pki, o) {
   const [serverPort, port] = [await freePort(), await freePort()];
@@ -36,7 +36,7 @@ export async function startStunnelPair(dir, pki, o) {
     writeFileSync(file, ['foreground = yes', 'pid =', 'syslog = no', 'debug = 3', 'socket = l:TCP_NODELAY=1', 'socket = r:TCP_NODELAY=1', `[${name}]`, ...lines, ...TLS, ''].join('\n'));
     return file;
   };
-  const server = conf('server', [`accept = 127.0.0.1:${serverPort}`, `connect = 127.0.0.1:${o.daemonPort}`, ...cert(o.receiver), 'requireCert = yes']);
+  const server = conf('server', [`accept = 127.0.0.1:${serverPort}`, `connect = 127.0.0.1:${o.rsyncd.port}`, ...cert(o.receiver), 'requireCert = yes']);
   const client = conf('client', ['client = yes', `accept = 127.0.0.1:${port}`, `connect = 127.0.0.1:${serverPort}`, ...cert(o.sender)]);
   const procs = [];
   const stop = async () => {
@@ -54,5 +54,5 @@ export async function startStunnelPair(dir, pki, o) {
     await stop();
     throw e;
   }
-  return { port, stop };
+  return { url: (rel) => o.rsyncd.url(rel).replace(`:${o.rsyncd.port}/`, `:${port}/`), stop };
 }

@@ -9,7 +9,7 @@ import { agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInv
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
-import { rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
+import { FF_FLAGS, rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { startStunnelPair } from '../lib/stunnel-pair.mjs';
 import { cpuProbeMs, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats } from '../lib/util.mjs';
 
@@ -21,8 +21,6 @@ const coldCache = async () => {
   await sync();
   writeFileSync('/proc/sys/vm/drop_caches', '3');
 };
-/** The flags every freezeframe transfer gives rsync (tools/rsync.ts rsyncPushArgs), without progress and stats. */
-const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete'];
 
 /** One PerformRsync from `src` (a dir-source agent) into `tgt`; returns ms and rsync's stats. */
 async function ffTransfer(nodes, srcName, tgtName, id) {
@@ -56,7 +54,7 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
       await sync();
       if (which === 'raw' || which === 'rawF' || which === 'rawFT') {
         const dst = `${rawDir}-${set}-${which}-${i}`;
-        const url = which === 'rawFT' ? ctx.viaTls(dst) : ctx.rsyncd.url(dst);
+        const url = which === 'rawFT' ? ctx.tlsPair.url(dst) : ctx.rsyncd.url(dst);
         ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs })[which].push(await rawRsync(join(ctx.mnt, `src-${set}`), url, which === 'raw' ? [] : FF_FLAGS));
         await rmTree(join(ctx.mnt, dst));
       } else {
@@ -161,9 +159,8 @@ export async function runDataChannel(cfg, work, results) {
     };
 
     // the encrypted byte path alone in front of the same daemon, for the rows that keep TLS
-    const pairFull = await startStunnelPair(work, pki, { daemonPort: ctx.rsyncd.port, sender: 'src-large', receiver: 'tgt', name: 'full' });
-    cleanup.push(() => pairFull.stop());
-    ctx.viaTls = (rel) => ctx.rsyncd.url(rel).replace(`:${ctx.rsyncd.port}/`, `:${pairFull.port}/`);
+    ctx.tlsPair = await startStunnelPair(work, pki, { rsyncd: ctx.rsyncd, sender: 'src-large', receiver: 'tgt', name: 'full' });
+    cleanup.push(() => ctx.tlsPair.stop());
 
     results.transfer = {};
     log(`transfer, large files (${cfg.reps.transfer} paired runs)`);
@@ -229,11 +226,10 @@ export async function runDataChannel(cfg, work, results) {
     await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']);
     // and through stunnel on both ends (the encrypted byte path alone, as the native byte path
     // carries it): what a transfer that keeps the security model's TLS cannot skip
-    const pair = await startStunnelPair(work, pki, { daemonPort: rsyncdB.port, sender: 'src-small', receiver: 'tgt-btrfs' });
+    const pair = await startStunnelPair(work, pki, { rsyncd: rsyncdB, sender: 'src-small', receiver: 'tgt-btrfs' });
     cleanup.push(() => pair.stop());
-    const viaTls = (rel) => rsyncdB.url(rel).replace(`:${rsyncdB.port}/`, `:${pair.port}/`);
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-t')]);
-    await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace']);
+    await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']);
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
     const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], rawBT: [], ffB: [] };
@@ -285,7 +281,7 @@ export async function runDataChannel(cfg, work, results) {
       },
       rawBT: async () => {
         const c0 = cpuNow();
-        m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), viaTls('raw-inc-t'), [...FF_FLAGS, '--inplace']));
+        m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
         cpu.rawBT.push({ machine: cpuSince(c0).machine });
       },
     };
@@ -404,7 +400,7 @@ export async function runDataChannel(cfg, work, results) {
           await coldCache();
           // rawB reads the same files from the btrfs file system the btrfs target keeps its backups
           // on; rawBT the same through stunnel on both ends (the encrypted byte path alone)
-          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: viaTls('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
+          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
           rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : FF_FLAGS));
           await rmTree(dst);
         } else {

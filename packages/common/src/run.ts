@@ -139,8 +139,7 @@ class Tail {
     return b.length > this.max ? b.subarray(b.length - this.max) : b;
   }
   toString(): string {
-    const s = this.toBuffer().toString('utf8');
-    return s.length > this.max ? s.slice(s.length - this.max) : s;
+    return this.toBuffer().toString('utf8');
   }
 }
 

@@ -41,6 +41,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
       // the encrypted byte path alone, paired with the rest
       expect(res.transfer[set].rawFlagsTls.ms.n).toBe(res.transfer[set].raw.ms.n);
       expect(res.transfer[set].ratioToTls).toBeGreaterThan(0);
+      expect(res.transfer[set].rawFlagsTlsSparse.ms.n).toBe(res.transfer[set].raw.ms.n);
+      expect(res.transfer[set].ratioToTlsSparse).toBeGreaterThan(0);
     }
     expect(res.incremental.ratio).toBeGreaterThan(0);
     expect(res.incremental.dirRatio).toBeGreaterThan(0);
@@ -51,6 +53,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.restore.rawFlagsBtrfs.ms.n).toBe(res.restore.raw.ms.n);
     expect(res.restore.rawFlagsBtrfsTls.ms.n).toBe(res.restore.raw.ms.n);
     expect(res.restore.ratioToTls).toBeGreaterThan(0);
+    expect(res.restore.rawFlagsBtrfsTlsReceiver.ms.n).toBe(res.restore.raw.ms.n);
+    expect(res.restore.ratioToTlsReceiver).toBeGreaterThan(0);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
     // where a backup's CPU went, and how fast the machine was while the row ran
     const cpu = res.incremental.btrfs.cpuMs;
@@ -72,6 +76,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync \d+; freezeframe's backup \d+/);
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
+    expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");
   }, 300_000);
 
   it('takes repetitions per measurement, and names the measurements when one is unknown', async () => {

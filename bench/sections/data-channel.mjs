@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { restore } from '@freezeframe/director/engine/restore.js';
+import { RECEIVER_OPTIONS as RECEIVER_FLAGS, RESTORE_RECEIVER_OPTIONS as RESTORE_RECEIVER_FLAGS } from '@freezeframe/agent/rpc/open-receive.js';
 import { agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
@@ -45,17 +46,23 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
   const rawMs = [];
   const rawFlagsMs = [];
   const rawFlagsTlsMs = [];
+  const rawSparseTlsMs = [];
   const ffMs = [];
   const ffRsyncMs = [];
   let ffStats;
+  // untimed: the first copy onto the fresh file system is always the slowest (2-4x the next ones,
+  // seventeenth pass), and whichever variant came first paid for it
+  await rawRsync(join(ctx.mnt, `src-${set}`), ctx.rsyncd.url(`${rawDir}-${set}-warm-up`));
+  await rmTree(join(ctx.mnt, `${rawDir}-${set}-warm-up`));
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? ['raw', 'rawF', 'rawFT', 'ff'] : ['ff', 'rawFT', 'rawF', 'raw'];
+    const order = i % 2 === 0 ? ['raw', 'rawF', 'rawFT', 'rawFTS', 'ff'] : ['ff', 'rawFTS', 'rawFT', 'rawF', 'raw'];
     for (const which of order) {
       await sync();
-      if (which === 'raw' || which === 'rawF' || which === 'rawFT') {
+      if (which !== 'ff') {
         const dst = `${rawDir}-${set}-${which}-${i}`;
-        const url = which === 'rawFT' ? ctx.tlsPair.url(dst) : ctx.rsyncd.url(dst);
-        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs })[which].push(await rawRsync(join(ctx.mnt, `src-${set}`), url, which === 'raw' ? [] : FF_FLAGS));
+        const url = which === 'rawFT' || which === 'rawFTS' ? ctx.tlsPair.url(dst) : ctx.rsyncd.url(dst);
+        const flags = { raw: [], rawF: FF_FLAGS, rawFT: FF_FLAGS, rawFTS: [...FF_FLAGS, ...RECEIVER_FLAGS] }[which];
+        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs, rawFTS: rawSparseTlsMs })[which].push(await rawRsync(join(ctx.mnt, `src-${set}`), url, flags));
         await rmTree(join(ctx.mnt, dst));
       } else {
         const id = nextId(`${set}-${i}`);
@@ -66,7 +73,7 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
         await ffCleanup(id, r.entry);
       }
     }
-    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms (with freezeframe's flags ${round(rawFlagsMs.at(-1))} ms, through stunnel ${round(rawFlagsTlsMs.at(-1))} ms), freezeframe ${round(ffMs.at(-1))} ms`);
+    log(`  ${set} rep ${i + 1}/${reps}: raw ${round(rawMs.at(-1))} ms (with freezeframe's flags ${round(rawFlagsMs.at(-1))} ms, through stunnel ${round(rawFlagsTlsMs.at(-1))} ms, with the receiver's ${RECEIVER_FLAGS.join(' ')} ${round(rawSparseTlsMs.at(-1))} ms), freezeframe ${round(ffMs.at(-1))} ms`);
   }
   const raw = stats(rawMs);
   const ff = stats(ffMs);
@@ -79,9 +86,12 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
     rawFlags: { ms: stats(rawFlagsMs), ratio: round(raw.median / stats(rawFlagsMs).median, 3), note: `rsync ${FF_FLAGS.join(' ')} to the daemon` },
     // and through stunnel on both ends: the encrypted byte path alone, what keeping TLS cannot skip
     rawFlagsTls: { ms: stats(rawFlagsTlsMs), ratio: round(raw.median / stats(rawFlagsTlsMs).median, 3), note: `rsync ${FF_FLAGS.join(' ')} through stunnel on both ends (mutual TLS) to the daemon` },
+    // and with the options every freezeframe receiver adds (open-receive.ts): what keeping holes costs
+    rawFlagsTlsSparse: { ms: stats(rawSparseTlsMs), ratio: round(raw.median / stats(rawSparseTlsMs).median, 3), note: `the same through stunnel with the receiver's ${RECEIVER_FLAGS.join(' ')}` },
     freezeframe: { ms: ff, mbPerS: mbps(ff.median), filesPerS: round(files / (ff.median / 1000), 0), bytesSent: ffStats?.bytesSent, senderRsyncMs: stats(ffRsyncMs) },
     ratio: round(raw.median / ff.median, 3),
     ratioToTls: round(stats(rawFlagsTlsMs).median / ff.median, 3),
+    ratioToTlsSparse: round(stats(rawSparseTlsMs).median / ff.median, 3),
     goal: `>= ${goal}`,
     met: raw.median / ff.median >= goal,
   };
@@ -376,7 +386,7 @@ export async function runDataChannel(cfg, work, results) {
     // dir target (its check reads every file); every variant starts with an empty page cache (a
     // btrfs snapshot's files are inodes of their own, never read before the restore)
     log(`restore (${cfg.reps.restore} paired runs)`);
-    const rr = { raw: [], rawF: [], rawB: [], rawBT: [], ffB: [], ff: [] };
+    const rr = { raw: [], rawF: [], rawB: [], rawBT: [], rawBTS: [], ffB: [], ff: [] };
     const rPhases = { ffB: [], ff: [] };
     const methods = {};
     const srcSmall = join(fs.mnt, 'src-small');
@@ -392,22 +402,23 @@ export async function runDataChannel(cfg, work, results) {
       if (restored !== cfg.smallFiles) throw new Error(`restore left ${restored} files in ${srcSmall}, expected ${cfg.smallFiles}`);
     };
     for (let i = 0; i < cfg.reps.restore; i++) {
-      const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'rawBT', 'ffB', 'ff'] : ['ff', 'ffB', 'rawBT', 'rawB', 'rawF', 'raw'];
+      const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'rawBT', 'rawBTS', 'ffB', 'ff'] : ['ff', 'ffB', 'rawBTS', 'rawBT', 'rawB', 'rawF', 'raw'];
       for (const which of order) {
-        if (which === 'raw' || which === 'rawF' || which === 'rawB' || which === 'rawBT') {
+        if (which !== 'ff' && which !== 'ffB') {
           const dst = join(fs.mnt, `raw-restore-${i}`);
           mkdirSync(dst);
           await coldCache();
           // rawB reads the same files from the btrfs file system the btrfs target keeps its backups
-          // on; rawBT the same through stunnel on both ends (the encrypted byte path alone)
-          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
-          rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : FF_FLAGS));
+          // on; rawBT the same through stunnel on both ends (the encrypted byte path alone), rawBTS
+          // with the options a restore's receiver adds (open-receive.ts)
+          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc'), rawBTS: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
+          rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS));
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms, with the receiver's options ${round(rr.rawBTS.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
@@ -417,11 +428,13 @@ export async function runDataChannel(cfg, work, results) {
       rawFlags: { ms: rs.rawF, ratio: round(rs.raw.median / rs.rawF.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from the daemon` },
       rawFlagsBtrfs: { ms: rs.rawB, ratio: round(rs.raw.median / rs.rawB.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from a daemon on the btrfs file system of the btrfs target (the same copy, read from where the target keeps it)` },
       rawFlagsBtrfsTls: { ms: rs.rawBT, ratio: round(rs.raw.median / rs.rawBT.median, 3), note: `the same as rawFlagsBtrfs through stunnel on both ends (mutual TLS): the encrypted byte path alone` },
+      rawFlagsBtrfsTlsReceiver: { ms: rs.rawBTS, ratio: round(rs.raw.median / rs.rawBTS.median, 3), note: `the same with the options a restore's receiver adds: ${RESTORE_RECEIVER_FLAGS.join(' ')}` },
       // the btrfs target: the fields of earlier runs (dir target then) keep their names
       freezeframe: { ms: rs.ffB, filesPerS: round(cfg.smallFiles / (rs.ffB.median / 1000), 0), phasesMedianMs: medians(rPhases.ffB), target: 'btrfs', verify: methods.ffB },
       dir: { ms: rs.ff, filesPerS: round(cfg.smallFiles / (rs.ff.median / 1000), 0), phasesMedianMs: medians(rPhases.ff), verify: methods.ff, ratio: round(rs.raw.median / rs.ff.median, 3) },
       ratio: round(rs.raw.median / rs.ffB.median, 3),
       ratioToTls: round(rs.rawBT.median / rs.ffB.median, 3),
+      ratioToTlsReceiver: round(rs.rawBTS.median / rs.ffB.median, 3),
       goal: '>= 0.9',
       met: rs.raw.median / rs.ffB.median >= 0.9,
     };

@@ -124,6 +124,24 @@ describe('recordChecksums', () => {
     expect(sampled.bad.length + sampled.missing.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('verify of some entries reads only theirs, whole or sampled; an entry whose name begins another is not among them', async () => {
+    const root = await receive('b1');
+    for (const other of ['other', `${E}2`]) {
+      mkdirSync(join(root, other, 'sub'), { recursive: true });
+      for (let i = 0; i < 5; i++) writeFileSync(join(root, other, 'sub', `g${i}`), `other ${i}\n`);
+    }
+    expect(await recordChecksums(root, [E, 'other', `${E}2`])).toMatchObject({ files: 31 });
+    // damaged in the entries left out: not theirs to report
+    writeFileSync(join(root, 'other', 'sub', 'g1'), 'changed');
+    writeFileSync(join(root, `${E}2`, 'sub', 'g2'), 'changed');
+    expect(await verifyChecksums(root, [E])).toEqual({ hasChecksums: true, checked: 21, recorded: 21, bad: [], missing: [], unreadable: [] });
+    writeFileSync(join(root, E, 'sub', 'f3'), 'changed');
+    expect(await verifyChecksums(root, [E])).toMatchObject({ checked: 21, recorded: 21, bad: [`${E}/sub/f3`] });
+    const sampled = await verifyChecksums(root, [E], { sample: (n) => n - 20 });
+    expect(sampled).toMatchObject({ checked: 1, recorded: 21 });
+    expect(await verifyChecksums(root, ['other', `${E}2`])).toMatchObject({ checked: 10, recorded: 10, bad: ['other/sub/g1', `${E}2/sub/g2`] });
+  });
+
   it('a listing of many chunks: names cut between chunks (odd bytes among them) are whole, an unchanged file keeps its line', async () => {
     // ~3000 names of ~60 bytes: find writes them in several pipe chunks, so names are cut between chunks
     const names: Buffer[] = [];

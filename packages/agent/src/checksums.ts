@@ -599,11 +599,12 @@ export interface VerifyResult {
 
 /** Re-reads every recorded file of `entries` (all when empty) under `root` and compares. */
 export async function verifyChecksums(root: string, entries: readonly string[] = [], o: { sample?: (recorded: number) => number } = {}): Promise<VerifyResult> {
-  const sums = await readSums(root);
-  if (!sums) return { hasChecksums: false, checked: 0, recorded: 0, bad: [], missing: [], unreadable: [] };
-  const wanted = (p: string) => entries.length === 0 || entries.some((e) => p.startsWith(`${e}/`));
-  const recorded = sums.filter((s) => wanted(s.p));
-  const wantedSums = o.sample ? randomSample(recorded, o.sample(recorded.length)) : recorded;
+  const lines = await readRecordLines(root, { strict: true });
+  if (!lines) return { hasChecksums: false, checked: 0, recorded: 0, bad: [], missing: [], unreadable: [] };
+  // by each line's path key, so that a sample parses only the lines it re-reads (all 200k: ~0.2 s)
+  const prefixes = entries.map((e) => pathKey(`${e}/`).slice(0, -1));
+  const recorded = entries.length === 0 ? lines : lines.filter((l) => prefixes.some((x) => pathKeyOf(l).startsWith(x)));
+  const wantedSums = (o.sample ? randomSample(recorded, o.sample(recorded.length)) : recorded).map((l) => JSON.parse(l) as FileSum);
   const { sums: hashes, errors } = await hashFiles(root, wantedSums.map((s) => unescapeName(s.p)));
   const bad: string[] = [];
   const missing: string[] = [];

@@ -11,7 +11,9 @@ import type { TicketGrant } from '../tickets.js';
 import { refuseOnReplica } from './replica.js';
 
 /** Every receiving rsync keeps holes as holes (a sparse file must not grow to its full size). */
-const RECEIVER_OPTIONS = ['--sparse'];
+export const RECEIVER_OPTIONS: readonly string[] = ['--sparse'];
+/** A restore never trusts size and mtime to skip a file: what is on the node may differ in content. */
+export const RESTORE_RECEIVER_OPTIONS: readonly string[] = [...RECEIVER_OPTIONS, '--ignore-times'];
 
 /** A link (or a file) where the agent makes the folders of a restore --to-dir: refused naming the field. */
 function namingToDir(e: unknown): never {
@@ -73,7 +75,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
       const own = await d.mustDir(restoreId, { create: 0o700 }).catch(namingToDir);
       await withDir(own, async (o) => (await o.mustDir(entry, { create: 0o700 }).catch(namingToDir)).close());
     });
-    grant = { backupId, source, entry, direction: 'restore', peer, path: join(path, restoreId, entry), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
+    grant = { backupId, source, entry, direction: 'restore', peer, path: join(path, restoreId, entry), rsyncOptions: [...RESTORE_RECEIVER_OPTIONS] };
   } else if (req.direction === 'DIRECTION_RESTORE') {
     const volumes = needSources(ctx);
     if (!ctx.config.allowRestore) {
@@ -86,8 +88,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     // or with --map); the folder written is always one of this node's own volumes
     const entry = req.entry ? checkEntry(req.entry) : '';
     const volume = req.into_entry ? findVolume(volumes, ctx.config.name, checkEntry(req.into_entry, 'into_entry'), 'into_entry') : restoreVolume(volumes, ctx.config.name, entry);
-    // a restore never trusts size and mtime to skip a file: what is on the node may differ in content
-    grant = { backupId, source, entry: entry || volume.entry, direction: 'restore', peer, path: await volume.provider.restorePath(), rsyncOptions: [...RECEIVER_OPTIONS, '--ignore-times'] };
+    grant = { backupId, source, entry: entry || volume.entry, direction: 'restore', peer, path: await volume.provider.restorePath(), rsyncOptions: [...RESTORE_RECEIVER_OPTIONS] };
   } else {
     throw new FfError('INVALID_ARGUMENT', `direction ${JSON.stringify(req.direction)} must be DIRECTION_BACKUP or DIRECTION_RESTORE`, {
       details: { field: 'direction' },

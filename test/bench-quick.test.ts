@@ -55,6 +55,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.restore.ratioToTls).toBeGreaterThan(0);
     expect(res.restore.rawFlagsBtrfsTlsReceiver.ms.n).toBe(res.restore.raw.ms.n);
     expect(res.restore.ratioToTlsReceiver).toBeGreaterThan(0);
+    expect(res.restore.cpuMs.rawFlagsBtrfsTlsReceiver.median).toBeGreaterThan(0);
+    for (const k of ['machine', 'director', 'sourceChildren', 'targetNode', 'targetChildren']) expect(res.restore.cpuMs.freezeframe[k].median, k).toBeGreaterThan(0);
     expect(res.incremental.changedFiles).toBeGreaterThan(0);
     // where a backup's CPU went, and how fast the machine was while the row ran
     const cpu = res.incremental.btrfs.cpuMs;
@@ -77,6 +79,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
     expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");
+    expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync with the receiver's options \d+; freezeframe's restore from the btrfs target \d+/);
   }, 300_000);
 
   it('takes repetitions per measurement, and names the measurements when one is unknown', async () => {

@@ -65,6 +65,10 @@ export function renderMarkdown(r) {
     if (x.rawFlagsBtrfsTlsReceiver) L.push(`| the same with the options a restore's receiver adds (\`${x.rawFlagsBtrfsTlsReceiver.note.split(': ').at(-1)}\`) | ${ms(x.rawFlagsBtrfsTlsReceiver.ms)} | | ${f(x.rawFlagsBtrfsTlsReceiver.ratio, 3)} | |`);
     L.push(`| freezeframe restore${x.freezeframe.target ? ` from the ${x.freezeframe.target} target` : ''} | ${ms(x.freezeframe.ms)} | ${f(x.freezeframe.filesPerS)} | **${f(x.ratio, 3)}**${x.ratioToTls !== undefined ? ` (${f(x.ratioToTls, 3)} of the stunnel row${x.ratioToTlsReceiver !== undefined ? `, ${f(x.ratioToTlsReceiver, 3)} of the one with the receiver's options` : ''})` : ''} | ${met(x.goal, x.met, `${f((0.9 - x.ratio) * 100, 1)} points short`)} |`);
     if (x.dir) L.push(`| freezeframe restore from the dir target | ${ms(x.dir.ms)} | ${f(x.dir.filesPerS)} | ${f(x.dir.ratio, 3)} | |`);
+    if (x.cpuMs) {
+      const med = (k) => Math.round(x.cpuMs.freezeframe[k]?.median ?? NaN);
+      L.push('', `CPU (median ms, both cores): the encrypted rsync with the receiver's options ${Math.round(x.cpuMs.rawFlagsBtrfsTlsReceiver.median)}; freezeframe's restore from the btrfs target ${med('machine')}, of it the target agent ${med('targetNode')} + its rsync, stunnel and checks ${med('targetChildren')}, the source agent ${med('sourceNode')} + its rsync and stunnel ${med('sourceChildren')}, the director ${med('director')}. CPU probe before each rep: ${Math.round(x.cpuProbeMs.child.median)} ms in a fresh process, ${Math.round(x.cpuProbeMs.own.median)} ms in the bench process.`);
+    }
     L.push('', `Phases (median ms)${x.freezeframe.target ? `, ${x.freezeframe.target} target` : ''}: ${phases(x.freezeframe.phasesMedianMs)}${x.freezeframe.verify ? `; its check: ${x.freezeframe.verify}` : ''}.`);
     if (x.dir) L.push('', `Phases (median ms), dir target: ${phases(x.dir.phasesMedianMs)}${x.dir.verify ? `; its check: ${x.dir.verify}` : ''}.`);
     L.push('');

@@ -388,20 +388,26 @@ export async function runDataChannel(cfg, work, results) {
     log(`restore (${cfg.reps.restore} paired runs)`);
     const rr = { raw: [], rawF: [], rawB: [], rawBT: [], rawBTS: [], ffB: [], ff: [] };
     const rPhases = { ffB: [], ff: [] };
+    // as for the incremental: whose CPU a restore from the btrfs target needs beside the encrypted rsync's
+    const rCpu = { rawBTS: [], ffB: [] };
+    const rProbes = [];
     const methods = {};
     const srcSmall = join(fs.mnt, 'src-small');
     const ffRestore = async (which) => {
       for (const e of readdirSync(srcSmall)) await rmTree(join(srcSmall, e));
       await coldCache();
+      const c0 = cpuNow();
       const t0 = now();
       const r = await restore(which === 'ff' ? inv : invB, { backup: which === 'ff' ? lastId : lastBId });
       rr[which].push(now() - t0);
+      if (which === 'ffB') rCpu.ffB.push(cpuSince(c0));
       rPhases[which].push(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
       methods[which] = r.record.verified?.method;
       const restored = countFiles(srcSmall);
       if (restored !== cfg.smallFiles) throw new Error(`restore left ${restored} files in ${srcSmall}, expected ${cfg.smallFiles}`);
     };
     for (let i = 0; i < cfg.reps.restore; i++) {
+      rProbes.push(await cpuProbeMs());
       const order = i % 2 === 0 ? ['raw', 'rawF', 'rawB', 'rawBT', 'rawBTS', 'ffB', 'ff'] : ['ff', 'ffB', 'rawBTS', 'rawBT', 'rawB', 'rawF', 'raw'];
       for (const which of order) {
         if (which !== 'ff' && which !== 'ffB') {
@@ -412,13 +418,15 @@ export async function runDataChannel(cfg, work, results) {
           // on; rawBT the same through stunnel on both ends (the encrypted byte path alone), rawBTS
           // with the options a restore's receiver adds (open-receive.ts)
           const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc'), rawBTS: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
+          const c0 = cpuNow();
           rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS));
+          if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0).machine);
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1}: raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms, with the receiver's options ${round(rr.rawBTS.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1} (CPU probe ${JSON.stringify(rProbes.at(-1))} ms; CPU ms of the restore from the btrfs target ${JSON.stringify(rCpu.ffB.at(-1))}, of the encrypted rsync with the receiver's options ${rCpu.rawBTS.at(-1)}): raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms, with the receiver's options ${round(rr.rawBTS.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
@@ -435,6 +443,12 @@ export async function runDataChannel(cfg, work, results) {
       ratio: round(rs.raw.median / rs.ffB.median, 3),
       ratioToTls: round(rs.rawBT.median / rs.ffB.median, 3),
       ratioToTlsReceiver: round(rs.rawBTS.median / rs.ffB.median, 3),
+      cpuMs: {
+        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS),
+        freezeframe: Object.fromEntries(Object.keys(rCpu.ffB[0] ?? {}).map((k) => [k, stats(rCpu.ffB.map((c) => c[k]))])),
+        note: 'CPU ms per rep: machine = both cores (/proc/stat), director = this process, sourceNode/targetNode = the agents themselves, *Children = what they ran (rsync, stunnel, sha256sum)',
+      },
+      cpuProbeMs: { child: stats(rProbes.map((p) => p.child)), own: stats(rProbes.map((p) => p.own)) },
       goal: '>= 0.9',
       met: rs.raw.median / rs.ffB.median >= 0.9,
     };

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
-import { decodeRsyncName, isContentOnlyChange, isSentFile, parseItemLine, parseProgressLine, parseRemoteCommand, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
+import { decodeRsyncName, isContentOnlyChange, isSentFile, latestProgress, parseItemLine, parseProgressLine, parseRemoteCommand, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
 
 // Recorded from rsync 3.5.0 (protocol 32): `rsync -aHAX --numeric-ids --delete --inplace
 // --info=progress2 --stats` of a 50 MB tree, '\r' shown as line breaks.
@@ -56,6 +56,23 @@ describe('rsync output parsers', () => {
     expect(parseProgressLine(PROGRESS[2]!)).toEqual({ bytes: 50_300_003, percent: 99, rate: '210.26MB/s', filesChecked: 7 });
     expect(parseProgressLine('Number of files: 7 (reg: 4, dir: 2, link: 1)')).toBeUndefined();
     expect(parseProgressLine('')).toBeUndefined();
+  });
+
+  it('reports the last progress line of those that arrive together, and each later one', async () => {
+    const seen: number[] = [];
+    const line = latestProgress((p) => seen.push(p.bytes));
+    for (const l of PROGRESS) line(l);
+    line('Number of files: 7 (reg: 4, dir: 2, link: 1)');
+    expect(seen).toEqual([]);
+    await Promise.resolve();
+    expect(seen).toEqual([50_300_003]);
+    line(PROGRESS[0]!);
+    await Promise.resolve();
+    expect(seen).toEqual([50_300_003, 32768]);
+    // a line with a percent sign that is not progress reports nothing
+    line('100% sure');
+    await Promise.resolve();
+    expect(seen).toEqual([50_300_003, 32768]);
   });
 
   it('parses the --stats block', () => {

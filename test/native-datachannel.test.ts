@@ -112,6 +112,9 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
 
   const attachLogs = () => attachAgentLogs(agents, 30);
 
+  /** The bytes the last progress message before the final stats counted (of the last backup). */
+  let lastProgressBytes = 0;
+
   /** `direct`: passes on the receiver's offer of the native byte path (OpenReceive's `native`), as the director does. */
   async function backup(from: AgentClient, source: string, id: string, o: { direct?: boolean } = {}) {
     await call(from, 'PrepareSnapshot', { backup_id: id });
@@ -121,6 +124,11 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     await call(from, 'RemoveSnapshot', { backup_id: id });
     expect(await call(toTgt, 'ReceiveResult', { ticket: rcv.ticket, wait_ms: 5_000 })).toMatchObject({ state: 'done', ok: true });
     await call(toTgt, 'ZfsTag', { backup_id: id, manifest: { backup_id: id, deployment: 'native', json: '{}' }, entries: [entryName(source, data(source))] });
+    // rsync's progress reaches the director while it runs, before the final stats
+    const updates = msgs.filter((m) => !m.done);
+    expect(updates.length, 'progress messages before the final stats').toBeGreaterThan(0);
+    lastProgressBytes = Number(updates.at(-1).bytes);
+    expect(lastProgressBytes).toBeLessThanOrEqual(Number(msgs.at(-1).done.bytes_total));
     return msgs.at(-1).done;
   }
 
@@ -129,6 +137,8 @@ describe.skipIf(skip)('the native byte path: node checks, stunnel carries', () =
     const id = nextId();
     const done = await backup(toSrc, 'src-1', id);
     expect(done.exit_code).toBe(0);
+    // a first backup sends every byte: its progress counted them while rsync ran
+    expect(lastProgressBytes).toBeGreaterThan(0);
     const landed = join(backups(), id, entryName('src-1', data('src-1')));
     expect(readFileSync(join(landed, 'sub', 'big.bin')).equals(readFileSync(join(data('src-1'), 'sub', 'big.bin')))).toBe(true);
     const received = await waitForLog(tgt, (l) => l.msg === 'data channel: received' && l.backup_id === id);

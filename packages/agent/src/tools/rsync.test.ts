@@ -69,10 +69,12 @@ describe('rsync output parsers', () => {
     line(PROGRESS[0]!);
     await Promise.resolve();
     expect(seen).toEqual([50_300_003, 32768]);
-    // a line with a percent sign that is not progress reports nothing
+    // other lines, with a percent sign or not, neither report nor hide the progress before them
+    line(PROGRESS[1]!);
     line('100% sure');
+    line('Total bytes sent: 50,312,601 (3%)');
     await Promise.resolve();
-    expect(seen).toEqual([50_300_003, 32768]);
+    expect(seen).toEqual([50_300_003, 32768, 50_000_000]);
   });
 
   it('parses the --stats block', () => {

@@ -16,7 +16,8 @@ export interface RsyncProgress {
 /**
  * progress2 lines as they come, the callback only with the last of those that arrived together:
  * rsync prints a line per file sent, each counting from the start, so the ones before it say
- * nothing more. Parsing each was ~1.5 s of the sending agent's CPU for 200 000 files (bench/PROFILE.md, eighteenth pass).
+ * nothing more. Parsing each was ~1.5 s of the sending agent's CPU for 200 000 files
+ * (bench/PROFILE.md, eighteenth pass).
  */
 export function latestProgress(onProgress: (p: RsyncProgress) => void): (line: string) => void {
   let last: string | undefined;
@@ -26,11 +27,25 @@ export function latestProgress(onProgress: (p: RsyncProgress) => void): (line: s
     if (p) onProgress(p);
   };
   return (line) => {
-    // a cheap test first: every progress line has its percent sign
-    if (!line.includes('%')) return;
+    if (!mayBeProgress(line)) return;
     if (last === undefined) queueMicrotask(report);
     last = line;
   };
+}
+
+/** The start of PROGRESS_RE (spaces, the byte count, spaces, the percent), looked at without it. */
+function mayBeProgress(line: string): boolean {
+  let i = 0;
+  const is = (c: number) => line.charCodeAt(i) === c;
+  const digit = () => line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57;
+  while (is(32)) i++;
+  const count = i;
+  while (digit() || is(44)) i++;
+  if (i === count || !is(32)) return false;
+  while (is(32)) i++;
+  const percent = i;
+  while (digit()) i++;
+  return i > percent && is(37);
 }
 
 /** The `--stats` block of a finished rsync. */

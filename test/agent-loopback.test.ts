@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,13 +307,16 @@ describe('two agents on loopback', () => {
     attachLogs();
     const id = '20240104_000000';
     const big = join(srcData(), 'big.bin');
-    writeFileSync(big, Buffer.alloc(200 << 20));
+    // not zeros: the receiver's --sparse writes none of those, and such a file was through before
+    // its first progress line reached the test (rsync prints one when a file ends)
+    writeFileSync(big, randomBytes(256 << 20));
     try {
       await call(toSrc, 'PrepareSnapshot', { backup_id: id });
       const rcv = await call(toTgt, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry });
       const s = (toSrc as any).PerformRsync({ backup_id: id, ticket: rcv.ticket, receiver_name: 'tgt', receiver_host: '127.0.0.1', receiver_data_port: rcv.data_port });
       const ended = new Promise<grpc.ServiceError>((res) => s.on('error', res));
-      await new Promise((res) => s.once('data', res));
+      // cancelled as soon as the sending rsync runs
+      for (let i = 0; i < 1000 && rsyncChildren(src.proc.child.pid!).length === 0; i++) await sleep(10);
       expect(rsyncChildren(src.proc.child.pid!)).not.toEqual([]);
       s.cancel();
       expect((await ended).code).toBe(grpc.status.CANCELLED);

@@ -27,25 +27,10 @@ export function latestProgress(onProgress: (p: RsyncProgress) => void): (line: s
     if (p) onProgress(p);
   };
   return (line) => {
-    if (!mayBeProgress(line)) return;
+    if (!PROGRESS_START_RE.test(line)) return;
     if (last === undefined) queueMicrotask(report);
     last = line;
   };
-}
-
-/** The start of PROGRESS_RE (spaces, the byte count, spaces, the percent), looked at without it. */
-function mayBeProgress(line: string): boolean {
-  let i = 0;
-  const is = (c: number) => line.charCodeAt(i) === c;
-  const digit = () => line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57;
-  while (is(32)) i++;
-  const count = i;
-  while (digit() || is(44)) i++;
-  if (i === count || !is(32)) return false;
-  while (is(32)) i++;
-  const percent = i;
-  while (digit()) i++;
-  return i > percent && is(37);
 }
 
 /** The `--stats` block of a finished rsync. */
@@ -62,7 +47,9 @@ export interface RsyncStats {
 
 const num = (s: string) => Number(s.replaceAll(',', ''));
 
-const PROGRESS_RE = /^\s*([\d,]+)\s+(\d+)%\s+(\S+\/s)\s+\d+:\d{2}:\d{2}(?:\s+\(xfr#\d+, (?:to|ir)-chk=(\d+)\/(\d+)\))?/;
+/** How a progress2 line begins (the byte count, the percent): tells it from item lines and stats without parsing it. */
+const PROGRESS_START_RE = /^ *[\d,]+ +\d+%/;
+const PROGRESS_RE = /^ *([\d,]+) +(\d+)%\s+(\S+\/s)\s+\d+:\d{2}:\d{2}(?:\s+\(xfr#\d+, (?:to|ir)-chk=(\d+)\/(\d+)\))?/;
 
 /** Parses one progress2 line (rsync ends them with '\r'); undefined for any other line. */
 export function parseProgressLine(line: string): RsyncProgress | undefined {

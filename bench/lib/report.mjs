@@ -62,7 +62,7 @@ export function renderMarkdown(r) {
     if (x.rawFlags) L.push(`| raw rsync back with freezeframe's flags | ${ms(x.rawFlags.ms)} | | ${f(x.rawFlags.ratio, 3)} | |`);
     if (x.rawFlagsBtrfs) L.push(`| raw rsync back with freezeframe's flags, read from the btrfs file system the btrfs target is on | ${ms(x.rawFlagsBtrfs.ms)} | | ${f(x.rawFlagsBtrfs.ratio, 3)} | |`);
     if (x.rawFlagsBtrfsTls) L.push(`| the same through stunnel on both ends (the encrypted byte path alone) | ${ms(x.rawFlagsBtrfsTls.ms)} | | ${f(x.rawFlagsBtrfsTls.ratio, 3)} | |`);
-    if (x.rawFlagsBtrfsTlsReceiver) L.push(`| the same with the options a restore's receiver adds (\`${x.rawFlagsBtrfsTlsReceiver.note.split(': ').at(-1)}\`) | ${ms(x.rawFlagsBtrfsTlsReceiver.ms)} | | ${f(x.rawFlagsBtrfsTlsReceiver.ratio, 3)} | |`);
+    if (x.rawFlagsBtrfsTlsReceiver) L.push(`| the same with the options a restore's receiver adds (\`${x.rawFlagsBtrfsTlsReceiver.flags.join(' ')}\`) | ${ms(x.rawFlagsBtrfsTlsReceiver.ms)} | | ${f(x.rawFlagsBtrfsTlsReceiver.ratio, 3)} | |`);
     L.push(`| freezeframe restore${x.freezeframe.target ? ` from the ${x.freezeframe.target} target` : ''} | ${ms(x.freezeframe.ms)} | ${f(x.freezeframe.filesPerS)} | **${f(x.ratio, 3)}**${x.ratioToTls !== undefined ? ` (${f(x.ratioToTls, 3)} of the stunnel row${x.ratioToTlsReceiver !== undefined ? `, ${f(x.ratioToTlsReceiver, 3)} of the one with the receiver's options` : ''})` : ''} | ${met(x.goal, x.met, `${f((0.9 - x.ratio) * 100, 1)} points short`)} |`);
     if (x.dir) L.push(`| freezeframe restore from the dir target | ${ms(x.dir.ms)} | ${f(x.dir.filesPerS)} | ${f(x.dir.ratio, 3)} | |`);
     if (x.cpuMs) {

@@ -1,7 +1,8 @@
 // Small shared pieces of the benchmark: timing, statistics, the process runner, /proc readings.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
 export { findBinary, run, spawnProcess };
@@ -119,3 +120,39 @@ export async function rmTree(path) {
 
 export const GiB = 1 << 30;
 export const MiB = 1 << 20;
+
+/** CPU ms of every process now (threads summed, kernel threads too): pid -> {name, ms}. */
+function procTable() {
+  const t = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(') ') + 2).split(' ');
+      t.set(d, { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+
+let gcMs = 0;
+if (process.env.FF_BENCH_DIAG) new PerformanceObserver((l) => l.getEntries().forEach((e) => (gcMs += e.duration))).observe({ entryTypes: ['gc'] });
+
+/**
+ * FF_BENCH_DIAG=1: call before a measured step; the function it returns logs, after it, the
+ * processes that used most CPU meanwhile (kernel threads included; a process that ended is
+ * counted in its parent once reaped) and the bench process's heap and time in GC. Without
+ * FF_BENCH_DIAG it does nothing.
+ */
+export function diagStart() {
+  if (!process.env.FF_BENCH_DIAG) return () => {};
+  const before = procTable();
+  const gc0 = gcMs;
+  return (label) => {
+    const used = [...procTable()].map(([pid, a]) => [`${a.name}:${pid}`, a.ms - (before.get(pid)?.ms ?? 0)]).filter(([, ms]) => ms > 0);
+    const top = used.sort((x, y) => y[1] - x[1]).slice(0, 8).map(([k, ms]) => `${k}=${ms}`);
+    log(`    diag ${label}: bench heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, its GC ${Math.round(gcMs - gc0)} ms; CPU ms ${top.join(' ')}`);
+  };
+}

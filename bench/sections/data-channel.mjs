@@ -12,7 +12,7 @@ import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
 import { FF_FLAGS, rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { startStunnelPair } from '../lib/stunnel-pair.mjs';
-import { cpuProbeMs, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats } from '../lib/util.mjs';
+import { cpuProbeMs, diagStart, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
 /** ms for `find` to list every regular file under `dir` as the checksum record's walk does (checksums.ts), printing nowhere. */
@@ -268,9 +268,11 @@ export async function runDataChannel(cfg, work, results) {
     };
     const ffBackup = async (which, i) => {
       const c0 = cpuNow();
+      const diag = diagStart();
       const t0 = now();
       const r = await backup(which === 'ff' ? inv : invB, { label: `inc-${i}`, now: nextDate() });
       m[which].push(now() - t0);
+      diag(`backup ${which} ${round(m[which].at(-1))} ms`);
       if (which === 'ffB') cpu.ffB.push(cpuSince(c0));
       (which === 'ff' ? phaseRuns : phaseRunsB).push(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
       if (which === 'ff') lastId = r.backupId;
@@ -291,8 +293,10 @@ export async function runDataChannel(cfg, work, results) {
       },
       rawBT: async () => {
         const c0 = cpuNow();
+        const diag = diagStart();
         m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
         cpu.rawBT.push({ machine: cpuSince(c0).machine });
+        diag(`incremental rawBT ${round(m.rawBT.at(-1))} ms`);
       },
     };
     const probes = [];
@@ -397,9 +401,11 @@ export async function runDataChannel(cfg, work, results) {
       for (const e of readdirSync(srcSmall)) await rmTree(join(srcSmall, e));
       await coldCache();
       const c0 = cpuNow();
+      const diag = diagStart();
       const t0 = now();
       const r = await restore(which === 'ff' ? inv : invB, { backup: which === 'ff' ? lastId : lastBId });
       rr[which].push(now() - t0);
+      diag(`restore ${which} ${round(rr[which].at(-1))} ms`);
       if (which === 'ffB') rCpu.ffB.push(cpuSince(c0));
       rPhases[which].push(Object.fromEntries(r.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
       methods[which] = r.record.verified?.method;
@@ -419,8 +425,10 @@ export async function runDataChannel(cfg, work, results) {
           // with the options a restore's receiver adds (open-receive.ts)
           const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc'), rawBTS: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
           const c0 = cpuNow();
+          const diag = diagStart();
           rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS));
           if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0).machine);
+          diag(`restore ${which} ${round(rr[which].at(-1))} ms`);
           await rmTree(dst);
         } else {
           await ffRestore(which);
@@ -436,7 +444,7 @@ export async function runDataChannel(cfg, work, results) {
       rawFlags: { ms: rs.rawF, ratio: round(rs.raw.median / rs.rawF.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from the daemon` },
       rawFlagsBtrfs: { ms: rs.rawB, ratio: round(rs.raw.median / rs.rawB.median, 3), note: `rsync ${FF_FLAGS.join(' ')} from a daemon on the btrfs file system of the btrfs target (the same copy, read from where the target keeps it)` },
       rawFlagsBtrfsTls: { ms: rs.rawBT, ratio: round(rs.raw.median / rs.rawBT.median, 3), note: `the same as rawFlagsBtrfs through stunnel on both ends (mutual TLS): the encrypted byte path alone` },
-      rawFlagsBtrfsTlsReceiver: { ms: rs.rawBTS, ratio: round(rs.raw.median / rs.rawBTS.median, 3), note: `the same with the options a restore's receiver adds: ${RESTORE_RECEIVER_FLAGS.join(' ')}` },
+      rawFlagsBtrfsTlsReceiver: { ms: rs.rawBTS, ratio: round(rs.raw.median / rs.rawBTS.median, 3), flags: RESTORE_RECEIVER_FLAGS, note: `the same with the options a restore's receiver adds` },
       // the btrfs target: the fields of earlier runs (dir target then) keep their names
       freezeframe: { ms: rs.ffB, filesPerS: round(cfg.smallFiles / (rs.ffB.median / 1000), 0), phasesMedianMs: medians(rPhases.ffB), target: 'btrfs', verify: methods.ffB },
       dir: { ms: rs.ff, filesPerS: round(cfg.smallFiles / (rs.ff.median / 1000), 0), phasesMedianMs: medians(rPhases.ff), verify: methods.ff, ratio: round(rs.raw.median / rs.ff.median, 3) },

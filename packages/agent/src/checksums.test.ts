@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKSUMS_FILE, randomSample, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
+import { CHECKSUMS_FILE, hashBatches, randomSample, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
 import { escapeName } from './file-names.js';
 
 const E = 'src@+data';
@@ -208,5 +208,25 @@ describe('recordChecksums', () => {
     }
     expect(seen.size).toBe(10);
     expect(randomSample(items, 20)).toEqual(items);
+  });
+});
+
+describe('hashBatches', () => {
+  const paths = (n: number, len = 20) => Array.from({ length: n }, (_, i) => `${String(i).padStart(len, '0')}`);
+  it('cuts 200k files into 40 processes, keeps a small job on two, and every path once in order', () => {
+    const big = paths(200_000);
+    const batches = hashBatches(big);
+    expect(batches.map((b) => b.length)).toEqual(Array(40).fill(5000));
+    expect(batches.flat()).toEqual(big);
+    expect(hashBatches(paths(2000)).map((b) => b.length)).toEqual([1000, 1000]);
+    expect(hashBatches(paths(1)).map((b) => b.length)).toEqual([1]);
+    expect(hashBatches([])).toEqual([]);
+  });
+  it('keeps the argv of a batch within 512 KiB however long the names', () => {
+    const long = paths(5000, 4000);
+    const batches = hashBatches(long);
+    for (const b of batches) expect(b.reduce((n, p) => n + Buffer.byteLength(p) + 1, 0)).toBeLessThanOrEqual(512 << 10);
+    expect(batches.length).toBeGreaterThan(30);
+    expect(batches.flat()).toEqual(long);
   });
 });

@@ -49,8 +49,13 @@ async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Prom
   return out;
 }
 
-/** Files per `sha256sum` process: the argv stays far below ARG_MAX, and 200k files take 200 processes. */
-const HASH_BATCH = 1000;
+/**
+ * Most files and argv bytes per `sha256sum` process. Each process costs the agent a fork of itself
+ * (5-30 ms of its one thread here, more as its heap grows: bench/PROFILE.md, nineteenth pass), so
+ * a 200k-file check takes 40 processes, not 200; the bytes stay far below ARG_MAX (2 MiB with the usual 8 MiB stack).
+ */
+const HASH_BATCH_FILES = 5000;
+const HASH_BATCH_BYTES = 512 << 10;
 /** `sha256sum` processes at once: one per core of a small node. */
 const HASH_PROCESSES = 2;
 const HASH_TIMEOUT_MS = 6 * 3600_000;
@@ -83,9 +88,7 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
       }
     }
   }
-  const batches: string[][] = [];
-  for (let i = 0; i < paths.length; i += HASH_BATCH) batches.push(paths.slice(i, i + HASH_BATCH));
-  await mapLimit(batches, HASH_PROCESSES, async (batch) => {
+  await mapLimit(hashBatches(paths), HASH_PROCESSES, async (batch) => {
     // -z: records end in NUL and names are printed as they are (no escaping of odd names)
     const r = await run({
       bin: findBinary('sha256sum'),
@@ -99,6 +102,26 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
     if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
   });
   return { sums, errors };
+}
+
+/** `paths` cut into batches of at most HASH_BATCH_FILES and HASH_BATCH_BYTES, and into at least HASH_PROCESSES where there are as many paths. */
+export function hashBatches(paths: readonly string[]): string[][] {
+  const most = Math.min(HASH_BATCH_FILES, Math.ceil(paths.length / HASH_PROCESSES));
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let bytes = 0;
+  for (const p of paths) {
+    const size = Buffer.byteLength(p) + 1;
+    if (batch.length > 0 && (batch.length >= most || bytes + size > HASH_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(p);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 function hashOne(path: Buffer): Promise<string> {

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run } from '@freezeframe/common';
+import pLimit from 'p-limit';
 import { CHECKSUMS_FILE, applyChanges, fitsBase, formatChanges, isBelow, keyOf, quoted, readChanges, readRecordLines, writeBase, writeChanges } from './checksum-record.js';
 import { escapeName, unescapeName } from './file-names.js';
 
@@ -33,20 +34,6 @@ export interface FileStat {
   c: number;
   /** Names of its inode (listNamed only). */
   links?: number;
-}
-
-/** Runs `fn` over items with at most `n` at once, results in order. */
-async function mapLimit<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -88,19 +75,24 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
       }
     }
   }
-  await mapLimit(hashBatches(paths), HASH_PROCESSES, async (batch) => {
-    // -z: records end in NUL and names are printed as they are (no escaping of odd names)
-    const r = await run({
-      bin: findBinary('sha256sum'),
-      args: ['-z', '--', ...batch],
-      cwd: root,
-      timeoutMs: HASH_TIMEOUT_MS,
-      okExitCodes: [0, 1],
-      maxStdout: 64 << 20,
-    });
-    for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(escapeName(Buffer.from(rec.slice(66), 'utf8')), rec.slice(0, 64));
-    if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
-  });
+  const limit = pLimit(HASH_PROCESSES);
+  await Promise.all(
+    hashBatches(paths).map((batch) =>
+      limit(async () => {
+        // -z: records end in NUL and names are printed as they are (no escaping of odd names)
+        const r = await run({
+          bin: findBinary('sha256sum'),
+          args: ['-z', '--', ...batch],
+          cwd: root,
+          timeoutMs: HASH_TIMEOUT_MS,
+          okExitCodes: [0, 1],
+          maxStdout: 64 << 20,
+        });
+        for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(escapeName(Buffer.from(rec.slice(66), 'utf8')), rec.slice(0, 64));
+        if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
+      }),
+    ),
+  );
   return { sums, errors };
 }
 

@@ -4,6 +4,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run } from '@freezeframe/common';
 import pLimit from 'p-limit';
+import { cutBatches } from './batches.js';
 import { CHECKSUMS_FILE, applyChanges, fitsBase, formatChanges, isBelow, keyOf, quoted, readChanges, readRecordLines, writeBase, writeChanges } from './checksum-record.js';
 import { escapeName, unescapeName } from './file-names.js';
 
@@ -96,24 +97,9 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
   return { sums, errors };
 }
 
-/** `paths` cut into batches of at most HASH_BATCH_FILES and HASH_BATCH_BYTES, and into at least HASH_PROCESSES where there are as many paths. */
+/** `paths` cut into batches of at most HASH_BATCH_FILES and HASH_BATCH_BYTES of argv, and into at least HASH_PROCESSES where there are as many paths. */
 export function hashBatches(paths: readonly string[]): string[][] {
-  const most = Math.min(HASH_BATCH_FILES, Math.ceil(paths.length / HASH_PROCESSES));
-  const batches: string[][] = [];
-  let batch: string[] = [];
-  let bytes = 0;
-  for (const p of paths) {
-    const size = Buffer.byteLength(p) + 1;
-    if (batch.length > 0 && (batch.length >= most || bytes + size > HASH_BATCH_BYTES)) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(p);
-    bytes += size;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  return cutBatches(paths, { maxItems: HASH_BATCH_FILES, minBatches: HASH_PROCESSES, maxBytes: HASH_BATCH_BYTES, bytesOf: (p) => Buffer.byteLength(p) + 1 });
 }
 
 function hashOne(path: Buffer): Promise<string> {

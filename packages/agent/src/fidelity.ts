@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError } from '@freezeframe/common';
 import pLimit from 'p-limit';
+import { cutBatches } from './batches.js';
 import { unescapeName } from './file-names.js';
 import { rsyncFileSums } from './tools/rsync.js';
 
@@ -53,12 +54,9 @@ export async function compareSent(root: string, entry: string, sent: Map<string,
   }
   const empty = await mkdtemp(join(scratchDir, 'fidelity-'));
   try {
-    const size = Math.min(BATCH, Math.ceil(toHash.length / RUNS));
-    const batches: Array<Array<[string, Buffer]>> = [];
-    for (let i = 0; i < toHash.length; i += size) batches.push(toHash.slice(i, i + size));
     const limit = pLimit(RUNS);
     await Promise.all(
-      batches.map((batch) =>
+      cutBatches(toHash, { maxItems: BATCH, minBatches: RUNS }).map((batch) =>
         limit(async () => {
           const landed = await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty);
           for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);

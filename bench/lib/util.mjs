@@ -90,8 +90,17 @@ export function machineBusyMs() {
 
 /** CPU ms of a process itself and of its children it has reaped (rsync, stunnel, btrfs), from /proc. */
 export function procCpuMs(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const { fields: f } = procStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   return { own: (Number(f[11]) + Number(f[12])) * 10, children: (Number(f[13]) + Number(f[14])) * 10 };
+}
+
+/**
+ * A /proc/<pid>/stat line: the name (in parentheses, which may itself hold ") ") and the fields
+ * after it, from state (field 3 of proc(5)) on.
+ */
+function procStat(line) {
+  const end = line.lastIndexOf(') ');
+  return { name: line.slice(line.indexOf('(') + 1, end), fields: line.slice(end + 2).split(' ') };
 }
 
 /** Paired runs: for i in reps, A then B on even i, B then A on odd i, so drift hits both. */
@@ -127,9 +136,8 @@ function procTable() {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(') ') + 2).split(' ');
-      t.set(d, { name: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ms: (Number(f[11]) + Number(f[12])) * 10 });
+      const { name, fields: f } = procStat(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      t.set(d, { name, ms: (Number(f[11]) + Number(f[12])) * 10 });
     } catch {
       // gone
     }

@@ -12,8 +12,9 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '@freezeframe/common';
-import { exec, log, now, round } from './lib/util.mjs';
+import { exec, killRunning, log, now, round, undoAll } from './lib/util.mjs';
 import { renderMarkdown } from './lib/report.mjs';
+import { stopLiveAgents } from './lib/agents.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = ['freeze', 'transfer', 'scale', 'deep'];
@@ -124,6 +125,19 @@ async function main() {
     errors: [],
   };
   log(`${results.kind} run, scratch ${work}`);
+  let stoppedBy;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, async () => {
+      stoppedBy = signal;
+      log(`${signal}: stopping; undoing what the sections made, then removing ${work}`);
+      // the agents first: they hold snapshots and mounts on the file systems the undo lists remove
+      await stopLiveAgents();
+      killRunning();
+      await undoAll();
+      await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
+      process.exit(130);
+    });
+  }
   const sections = {
     freeze: async () => (await import('./sections/freeze.mjs')).runFreeze(cfg, work, results),
     transfer: async () => (await import('./sections/data-channel.mjs')).runDataChannel(cfg, work, results),
@@ -131,6 +145,7 @@ async function main() {
     deep: async () => (await import('./sections/deep.mjs')).runDeep(cfg, work, results),
   };
   for (const s of o.only) {
+    if (stoppedBy) break;
     log(`== ${s}`);
     const t0 = now();
     try {
@@ -141,6 +156,8 @@ async function main() {
     }
     log(`== ${s} done in ${round((now() - t0) / 1000, 1)} s`);
   }
+  // an interrupted run writes no results: the signal's handler cleans up and exits
+  if (stoppedBy) return;
   results.durationS = round((now() - started) / 1000, 1);
   // FF_BENCH_KEEP=1 keeps the scratch folder (the agents' logs) to look at a failed run
   if (!process.env.FF_BENCH_KEEP) await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));

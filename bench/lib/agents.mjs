@@ -55,6 +55,11 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
 }
 
 /** Starts agents (`specs`: [{name, extra}]) a few at a time; stops every started one if any fails. */
+/** Agents started and not yet stopped, and starts under way: what `stopLiveAgents` stops when the bench is interrupted. */
+const live = new Set();
+const starting = new Set();
+let stopping = false;
+
 export async function startAgents(root, pkiDir, specs, concurrency = 4) {
   const limit = pLimit(concurrency);
   const started = [];
@@ -62,8 +67,12 @@ export async function startAgents(root, pkiDir, specs, concurrency = 4) {
     specs.map((s) =>
       limit(async () => {
         const file = writeAgentConfig(root, pkiDir, s.name, s.extra);
-        const a = await startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
+        if (stopping) throw new Error(`${s.name}: not started, the bench is stopping`);
+        const start = startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
+        starting.add(start);
+        const a = await start.finally(() => starting.delete(start));
         started.push(a);
+        live.add(a);
         return a;
       }),
     ),
@@ -77,7 +86,19 @@ export async function startAgents(root, pkiDir, specs, concurrency = 4) {
 }
 
 export async function stopAgents(agents) {
-  await Promise.all(agents.map((a) => stopAgent(a).catch(() => {})));
+  await Promise.all(
+    agents.map(async (a) => {
+      live.delete(a);
+      await stopAgent(a).catch(() => {});
+    }),
+  );
+}
+
+/** Stops every agent started and not yet stopped, also those of a startAgents still under way. */
+export async function stopLiveAgents() {
+  stopping = true;
+  await Promise.allSettled([...starting]);
+  await stopAgents([...live]);
 }
 
 export const agentPid = (a) => a.proc.child.pid;

@@ -8,8 +8,17 @@ import { findBinary, run, spawnProcess } from '@freezeframe/common';
 export { findBinary, run, spawnProcess };
 
 /** Runs a program (absolute binary via common's runner: argv array, no shell). */
+/** Aborted by killRunning: every exec started before then. */
+let running = new AbortController();
+
 export function exec(bin, args, opts = {}) {
-  return run({ bin: bin.startsWith('/') ? bin : findBinary(bin), args, timeoutMs: opts.timeoutMs ?? 30 * 60_000, ...opts });
+  return run({ bin: bin.startsWith('/') ? bin : findBinary(bin), args, timeoutMs: opts.timeoutMs ?? 30 * 60_000, ...opts, signal: opts.signal ?? running.signal });
+}
+
+/** Kills the process group of every exec still running (an interrupted bench); later ones run as usual. */
+export function killRunning() {
+  running.abort();
+  running = new AbortController();
 }
 
 export const now = () => performance.now();
@@ -116,6 +125,38 @@ export async function paired(reps, a, b, between = async () => {}) {
     }
   }
   return { a: ra, b: rb };
+}
+
+/** Undo lists not yet run: what `undoAll` runs when the bench is interrupted. */
+const pendingUndo = new Set();
+
+/**
+ * A section's undo steps (unmount, stop agents, thaw writers): `push` them as things are made,
+ * `run` them last-first at the end. Until then `undoAll` reaches them too, so a bench stopped by
+ * SIGINT or SIGTERM leaves nothing mounted, frozen or running.
+ */
+export function undoList() {
+  const steps = [];
+  const list = {
+    push: (fn) => steps.push(fn),
+    run: async () => {
+      pendingUndo.delete(list);
+      for (const step of steps.splice(0).reverse()) {
+        try {
+          await step();
+        } catch (e) {
+          log(`cleanup: ${e.message}`);
+        }
+      }
+    },
+  };
+  pendingUndo.add(list);
+  return list;
+}
+
+/** Runs every undo list not yet run, the newest first. */
+export async function undoAll() {
+  for (const list of [...pendingUndo].reverse()) await list.run();
 }
 
 export function log(msg) {

@@ -12,7 +12,7 @@ import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
 import { FF_FLAGS, rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { startStunnelPair } from '../lib/stunnel-pair.mjs';
-import { cpuProbeMs, diagStart, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats } from '../lib/util.mjs';
+import { cpuProbeMs, diagStart, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats, undoList } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
 /** ms for `find` to list every regular file under `dir` as the checksum record's walk does (checksums.ts), printing nowhere. */
@@ -98,7 +98,7 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
 }
 
 export async function runDataChannel(cfg, work, results) {
-  const cleanup = [];
+  const cleanup = undoList();
   const ctx = {};
   try {
     log(`data channel: fresh ext4 loop filesystem (${cfg.dataFsGiB} GiB sparse)`);
@@ -461,12 +461,6 @@ export async function runDataChannel(cfg, work, results) {
       met: rs.raw.median / rs.ffB.median >= 0.9,
     };
   } finally {
-    for (const c of cleanup.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        log(`cleanup: ${e.message}`);
-      }
-    }
+    await cleanup.run();
   }
 }

@@ -10,13 +10,13 @@ import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agent
 import { makeSmallFiles, mutateSmallFiles, smallFilePath } from '../lib/data.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
-import { exec, log, now, round, stats } from '../lib/util.mjs';
+import { exec, log, now, round, stats, undoList } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
 const dropCaches = () => exec('sh', ['-c', 'echo 3 > /proc/sys/vm/drop_caches']);
 
 export async function runDeep(cfg, work, results) {
-  const cleanup = [];
+  const cleanup = undoList();
   try {
     log(`deep: fresh ext4 loop filesystem (${cfg.dataFsGiB} GiB sparse), ${cfg.smallFiles} small files`);
     const fs = await loopFs(join(work, 'deepfs'), { kind: 'ext4', sizeGiB: cfg.dataFsGiB });
@@ -89,12 +89,6 @@ export async function runDeep(cfg, work, results) {
       note: 'whole `backup --deep` divided by a whole ordinary incremental backup after the same change (warm page cache); contentOnly: files a deep run found changed under the same size and mtime (1 planted per run)',
     };
   } finally {
-    for (const c of cleanup.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        log(`cleanup: ${e.message}`);
-      }
-    }
+    await cleanup.run();
   }
 }

@@ -8,7 +8,7 @@ import { backup } from '@freezeframe/director/engine/backup.js';
 import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
-import { exec, findBinary, log, round, sleep, spawnProcess, stats } from '../lib/util.mjs';
+import { exec, findBinary, log, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
 
 const FREEZER = '/sys/fs/cgroup/freezer';
 
@@ -44,7 +44,7 @@ async function startWriter(group, file) {
 export async function runFreeze(cfg, work, results) {
   if (!existsSync(FREEZER)) throw new Error(`${FREEZER} missing: the freeze benchmark needs the cgroup v1 freezer`);
   const maxN = Math.max(...cfg.freezeSources);
-  const cleanup = [];
+  const cleanup = undoList();
   try {
     const fs = await loopFs(join(work, 'btrfs'), { kind: 'btrfs', sizeGiB: 2 });
     cleanup.push(() => fs.destroy());
@@ -157,12 +157,6 @@ export async function runFreeze(cfg, work, results) {
       if (st !== 'THAWED') throw new Error(`cgroup ${w.group} left ${st} after the backups`);
     }
   } finally {
-    for (const c of cleanup.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        log(`cleanup: ${e.message}`);
-      }
-    }
+    await cleanup.run();
   }
 }

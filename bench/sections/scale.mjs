@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { agentMem, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { startSimNodes, writeSimInventory } from '../lib/sim-nodes.mjs';
 import { certsInit } from '@freezeframe/director/engine/certs.js';
-import { exec, log, now, round, sleep, stats } from '../lib/util.mjs';
+import { exec, log, now, round, sleep, stats, undoList } from '../lib/util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -18,6 +18,8 @@ export async function runScale(cfg, work, results) {
   const pki = join(root, 'pki');
   const names = Array.from({ length: n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
   let agents = [];
+  const cleanup = undoList();
+  cleanup.push(() => stopAgents(agents));
   try {
     let t0 = now();
     await makeCerts(pki, [...names, 'scale-target']);
@@ -64,7 +66,7 @@ export async function runScale(cfg, work, results) {
     };
     log(`  scale: control phases ${ctlStats.median} ms, director peak ${dirRss} MB, idle agent ${idleRss.median} MB`);
   } finally {
-    await stopAgents(agents);
+    await cleanup.run();
   }
   await runScaleSimulated(cfg, work, results);
 }
@@ -82,6 +84,8 @@ async function runScaleSimulated(cfg, work, results) {
   await certsInit(pki);
   const t0 = now();
   const sim = await startSimNodes({ pkiDir: pki, count: cfg.simNodes, processes: cfg.simProcesses });
+  const cleanup = undoList();
+  cleanup.push(() => sim.stop());
   try {
     const startS = round((now() - t0) / 1000, 1);
     log(`  ${cfg.simNodes} simulated nodes in ${cfg.simProcesses} processes up in ${startS} s (certificates ${round(sim.certsMs)} ms)`);
@@ -110,6 +114,6 @@ async function runScaleSimulated(cfg, work, results) {
     };
     log(`  simulated: ${cfg.simNodes} nodes, control phases ${ctl.median} ms, director CPU ${results.scale.simulated.directorCpuMs.median} ms, peak ${rss} MB`);
   } finally {
-    await sim.stop();
+    await cleanup.run();
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { restore } from '@freezeframe/director/engine/restore.js';
 import { RECEIVER_OPTIONS as RECEIVER_FLAGS, RESTORE_RECEIVER_OPTIONS as RESTORE_RECEIVER_FLAGS } from '@freezeframe/agent/rpc/open-receive.js';
-import { agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { agentMem, agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
@@ -267,6 +267,8 @@ export async function runDataChannel(cfg, work, results) {
       };
     };
     const ffBackup = async (which, i) => {
+      // a process start costs an agent more as its memory grows (PROFILE.md, nineteenth pass)
+      if (process.env.FF_BENCH_DIAG) log(`    diag before backup ${which}: memory MB ${['src-small', which === 'ff' ? 'tgt-inc' : 'tgt-btrfs'].map((n) => `${n} ${JSON.stringify(agentMem(agents.find((a) => a.name === n)))}`).join(', ')}`);
       const c0 = cpuNow();
       const diag = diagStart();
       const t0 = now();

@@ -158,7 +158,12 @@ export interface RsyncPushOptions {
   from: string;
   /** The receiver writes in place (ZFS/btrfs targets): the sender must match. */
   inplace: boolean;
-  /** 'delete' for backups; 'delete-after' for restores, so a failed restore never leaves half a tree deleted first. */
+  /**
+   * 'delete' for backups; 'delete-after' for restores, so a failed restore never leaves half a tree
+   * deleted first. Not 'delete-delay', although it keeps incremental recursion and needs ~70 bytes
+   * less per file: when it cannot make its temp file in the receiver's root (immutable, full), rsync
+   * 3.5 skips every deletion and still exits 0 (bench/PROFILE.md, twentieth pass).
+   */
   deleteMode: 'delete' | 'delete-after';
   /**
    * Send only what this `--include-from` list (NUL-separated) selects, and delete nothing: the

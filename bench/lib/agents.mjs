@@ -54,12 +54,12 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
   return file;
 }
 
-/** Starts agents (`specs`: [{name, extra}]) a few at a time; stops every started one if any fails. */
 /** Agents started and not yet stopped, and starts under way: what `stopLiveAgents` stops when the bench is interrupted. */
 const live = new Set();
 const starting = new Set();
 let stopping = false;
 
+/** Starts agents (`specs`: [{name, extra}]) a few at a time; stops every started one if any fails. */
 export async function startAgents(root, pkiDir, specs, concurrency = 4) {
   const limit = pLimit(concurrency);
   const started = [];

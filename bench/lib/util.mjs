@@ -7,10 +7,10 @@ import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
 export { findBinary, run, spawnProcess };
 
-/** Runs a program (absolute binary via common's runner: argv array, no shell). */
 /** Aborted by killRunning: every exec started before then. */
 let running = new AbortController();
 
+/** Runs a program (absolute binary via common's runner: argv array, no shell). */
 export function exec(bin, args, opts = {}) {
   return run({ bin: bin.startsWith('/') ? bin : findBinary(bin), args, timeoutMs: opts.timeoutMs ?? 30 * 60_000, ...opts, signal: opts.signal ?? running.signal });
 }

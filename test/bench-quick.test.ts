@@ -1,15 +1,32 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '@freezeframe/common';
+import { findBinary, run } from '@freezeframe/common';
 import { afterAll, describe, expect, it } from 'vitest';
+import { removeCgroupDir } from './support/cgroup.js';
 import { needsRoot } from './support/privileges.js';
 
 // The benchmark's smoke run: every measurement works end to end on small data. It asserts the
 // shape of the results, never a speed (CI machines are too noisy for that).
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'ff-bench-quick-'));
+const FREEZER = '/sys/fs/cgroup/freezer';
+
+/** Processes whose command line names `path` (the bench's agents, writers and tools all do). */
+function running(path: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(path)) pids.push(Number(d));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
 
 describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup freezer)', ['btrfs', 'mkfs.btrfs', 'mkfs.ext4', 'losetup', 'zpool', 'zfs-fuse', 'rsync', 'perl']))('pnpm bench --quick', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -81,6 +98,54 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync with the receiver's options \d+; freezeframe's restore from the btrfs target \d+/);
   }, 300_000);
+
+  it('stopped by SIGINT mid-run, leaves nothing running, frozen or mounted, and writes no results', async () => {
+    const stopped = join(out, 'stopped');
+    const bench = spawn(process.execPath, ['bench/run.mjs', '--quick', '--only', 'freeze', '--out', stopped], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    const groups = () => readdirSync(FREEZER).filter((n) => n.startsWith(`ffbench-${bench.pid}-`));
+    let log = '';
+    let scratch = '';
+    try {
+      // the first measured rep: the writers run in their cgroups, the agents are up, btrfs is mounted
+      await new Promise<void>((resolve, reject) => {
+        bench.stderr.on('data', (b: Buffer) => {
+          log += b.toString();
+          if (/freeze N=1 on 1 node rep 1/.test(log)) resolve();
+        });
+        bench.on('exit', (code) => reject(new Error(`the bench ended (${code}) before its first rep:\n${log.slice(-4000)}`)));
+      });
+      scratch = /scratch (\S+)/.exec(log)![1]!;
+      expect(groups().length).toBeGreaterThan(0);
+      expect(running(scratch).length).toBeGreaterThan(0);
+      const code = await new Promise<number | null>((resolve) => {
+        bench.once('exit', (c) => resolve(c));
+        bench.kill('SIGINT');
+      });
+      expect(code, log.slice(-4000)).toBe(130);
+      expect(existsSync(join(stopped, 'latest.json'))).toBe(false);
+      expect(existsSync(scratch)).toBe(false);
+      expect(groups()).toEqual([]);
+      expect(running(scratch)).toEqual([]);
+      expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(scratch))).toEqual([]);
+      // a lazily unmounted file system's loop device goes once its last user has ended
+      await expect.poll(async () => (await run({ bin: findBinary('losetup'), args: ['-a'], timeoutMs: 10_000 })).stdout.split('\n').filter((l) => l.includes(scratch)), { timeout: 20_000 }).toEqual([]);
+    } finally {
+      // what a failed run of this test left
+      for (const pid of scratch ? running(scratch) : []) process.kill(pid, 'SIGKILL');
+      for (const g of groups()) {
+        writeFileSync(join(FREEZER, g, 'freezer.state'), 'THAWED');
+        for (const pid of readFileSync(join(FREEZER, g, 'tasks'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+        await removeCgroupDir(join(FREEZER, g));
+      }
+      if (bench.exitCode === null) bench.kill('SIGKILL');
+      if (scratch) {
+        for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) if (l.includes(scratch)) await run({ bin: findBinary('umount'), args: ['-l', l.split(' ')[1]!], timeoutMs: 30_000 }).catch(() => {});
+        const loops = (await run({ bin: findBinary('losetup'), args: ['-a'], timeoutMs: 10_000 })).stdout.split('\n').filter((l) => l.includes(scratch));
+        for (const l of loops) await run({ bin: findBinary('losetup'), args: ['-d', l.split(':')[0]!], timeoutMs: 10_000 }).catch(() => {});
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+  }, 120_000);
 
   it('takes repetitions per measurement, and names the measurements when one is unknown', async () => {
     const r = await run({ bin: process.execPath, args: ['bench/run.mjs', '--reps', 'incremental=4,bogus=1', '--out', join(out, 'never')], cwd: repo, timeoutMs: 30_000, okExitCodes: [0, 1, 2] });

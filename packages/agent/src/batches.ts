@@ -1,9 +1,11 @@
+import pLimit from 'p-limit';
+
 /** How `cutBatches` cuts a list for processes run side by side. */
 export interface BatchLimits<T> {
   /** Most items in a batch. */
   maxItems: number;
-  /** Least batches where there are as many items, so that as many processes can share the work. */
-  minBatches: number;
+  /** Processes to share the work: at least as many batches where there are as many items, and `runBatches` runs at most as many at once. */
+  processes: number;
   /** Most bytes in a batch, as `bytesOf` counts them (e.g. argv bytes, which ARG_MAX bounds). */
   maxBytes?: number;
   bytesOf?: (item: T) => number;
@@ -11,7 +13,7 @@ export interface BatchLimits<T> {
 
 /** `items` cut, in order, into batches within `limits`; an item larger than `maxBytes` is a batch of its own. */
 export function cutBatches<T>(items: readonly T[], limits: BatchLimits<T>): T[][] {
-  const most = Math.min(limits.maxItems, Math.ceil(items.length / limits.minBatches));
+  const most = Math.min(limits.maxItems, Math.ceil(items.length / limits.processes));
   const maxBytes = limits.maxBytes ?? Infinity;
   const batches: T[][] = [];
   let batch: T[] = [];
@@ -28,4 +30,10 @@ export function cutBatches<T>(items: readonly T[], limits: BatchLimits<T>): T[][
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** `work` run on each batch of `items` (cut by `cutBatches`), at most `limits.processes` at once; rejects with the first failure. */
+export async function runBatches<T>(items: readonly T[], limits: BatchLimits<T>, work: (batch: T[]) => Promise<void>): Promise<void> {
+  const limit = pLimit(limits.processes);
+  await Promise.all(cutBatches(items, limits).map((batch) => limit(() => work(batch))));
 }

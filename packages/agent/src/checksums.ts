@@ -3,8 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run } from '@freezeframe/common';
-import pLimit from 'p-limit';
-import { cutBatches } from './batches.js';
+import { cutBatches, runBatches, type BatchLimits } from './batches.js';
 import { CHECKSUMS_FILE, applyChanges, fitsBase, formatChanges, isBelow, keyOf, quoted, readChanges, readRecordLines, writeBase, writeChanges } from './checksum-record.js';
 import { escapeName, unescapeName } from './file-names.js';
 
@@ -46,6 +45,7 @@ const HASH_BATCH_FILES = 5000;
 const HASH_BATCH_BYTES = 512 << 10;
 /** `sha256sum` processes at once: one per core of a small node. */
 const HASH_PROCESSES = 2;
+const HASH_LIMITS: BatchLimits<string> = { maxItems: HASH_BATCH_FILES, processes: HASH_PROCESSES, maxBytes: HASH_BATCH_BYTES, bytesOf: (p) => Buffer.byteLength(p) + 1 };
 const HASH_TIMEOUT_MS = 6 * 3600_000;
 /** Characters of a sha256 in hex. */
 const SHA256_HEX = 64;
@@ -76,30 +76,25 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
       }
     }
   }
-  const limit = pLimit(HASH_PROCESSES);
-  await Promise.all(
-    hashBatches(paths).map((batch) =>
-      limit(async () => {
-        // -z: records end in NUL and names are printed as they are (no escaping of odd names)
-        const r = await run({
-          bin: findBinary('sha256sum'),
-          args: ['-z', '--', ...batch],
-          cwd: root,
-          timeoutMs: HASH_TIMEOUT_MS,
-          okExitCodes: [0, 1],
-          maxStdout: 64 << 20,
-        });
-        for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(escapeName(Buffer.from(rec.slice(66), 'utf8')), rec.slice(0, 64));
-        if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
-      }),
-    ),
-  );
+  await runBatches(paths, HASH_LIMITS, async (batch) => {
+    // -z: records end in NUL and names are printed as they are (no escaping of odd names)
+    const r = await run({
+      bin: findBinary('sha256sum'),
+      args: ['-z', '--', ...batch],
+      cwd: root,
+      timeoutMs: HASH_TIMEOUT_MS,
+      okExitCodes: [0, 1],
+      maxStdout: 64 << 20,
+    });
+    for (const rec of r.stdout.split('\0')) if (rec.length > 66) sums.set(escapeName(Buffer.from(rec.slice(66), 'utf8')), rec.slice(0, 64));
+    if (r.code !== 0) errors.push(...r.stderr.split('\n').filter(Boolean));
+  });
   return { sums, errors };
 }
 
 /** `paths` cut into batches of at most HASH_BATCH_FILES and HASH_BATCH_BYTES of argv, and into at least HASH_PROCESSES where there are as many paths. */
 export function hashBatches(paths: readonly string[]): string[][] {
-  return cutBatches(paths, { maxItems: HASH_BATCH_FILES, minBatches: HASH_PROCESSES, maxBytes: HASH_BATCH_BYTES, bytesOf: (p) => Buffer.byteLength(p) + 1 });
+  return cutBatches(paths, HASH_LIMITS);
 }
 
 function hashOne(path: Buffer): Promise<string> {

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError } from '@freezeframe/common';
-import pLimit from 'p-limit';
-import { cutBatches } from './batches.js';
+import { runBatches } from './batches.js';
 import { unescapeName } from './file-names.js';
 import { rsyncFileSums } from './tools/rsync.js';
 
@@ -54,15 +53,10 @@ export async function compareSent(root: string, entry: string, sent: Map<string,
   }
   const empty = await mkdtemp(join(scratchDir, 'fidelity-'));
   try {
-    const limit = pLimit(RUNS);
-    await Promise.all(
-      cutBatches(toHash, { maxItems: BATCH, minBatches: RUNS }).map((batch) =>
-        limit(async () => {
-          const landed = await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty);
-          for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
-        }),
-      ),
-    );
+    await runBatches(toHash, { maxItems: BATCH, processes: RUNS }, async (batch) => {
+      const landed = await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty);
+      for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
+    });
   } finally {
     await rm(empty, { recursive: true, force: true });
   }

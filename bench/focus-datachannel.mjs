@@ -7,18 +7,19 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from './lib/agents.mjs';
+import { closeAll, connectInventory, makeCerts, startAgents, writeInventory } from './lib/agents.mjs';
 import { makeLargeFiles, makeSmallFiles } from './lib/data.mjs';
 import { loopFs } from './lib/fs.mjs';
 import { FF_FLAGS, rawRsync, startRsyncd } from './lib/rsyncd.mjs';
 import { startStunnelPair } from './lib/stunnel-pair.mjs';
-import { exec, log, now, rmTree, round, stats } from './lib/util.mjs';
+import { exec, log, now, rmTree, round, stats, undoList } from './lib/util.mjs';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, 'large-mib': { type: 'string', default: '256' }, small: { type: 'string', default: '5000' }, 'tls-extra': { type: 'string', default: '' } } });
 const reps = Number(values.reps);
 const work = mkdtempSync(join(tmpdir(), 'fffocus-'));
 const fs = await loopFs(join(work, 'fs'), { kind: 'ext4', sizeGiB: 4 });
-const cleanup = [() => fs.destroy()];
+const cleanup = undoList();
+cleanup.push(() => fs.destroy());
 const out = {};
 try {
   makeLargeFiles(join(fs.mnt, 'src-large'), 2, (Number(values['large-mib']) / 2) * (1 << 20));
@@ -34,8 +35,7 @@ try {
     { name: 'tgt', extra: { target: { kind: 'dir', path: join(fs.mnt, 'tgt') } } },
   ];
   await makeCerts(pki, specs.map((s) => s.name));
-  const agents = await startAgents(work, pki, specs);
-  cleanup.push(() => stopAgents(agents));
+  const agents = await startAgents(work, pki, specs, cleanup);
   const { inv } = writeInventory(work, pki, agents);
   const list = connectInventory(inv);
   cleanup.push(() => closeAll(list));
@@ -88,6 +88,6 @@ try {
   }
   console.log(JSON.stringify(out, null, 2));
 } finally {
-  for (const c of cleanup.reverse()) await Promise.resolve().then(c).catch((e) => log(`cleanup: ${e.message}`));
+  await cleanup.run();
   await rmTree(work).catch(() => {});
 }

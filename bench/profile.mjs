@@ -10,7 +10,7 @@ import { makeCerts, startAgents, stopAgents, agentMem } from './lib/agents.mjs';
 import { makeLargeFiles, makeSmallFiles } from './lib/data.mjs';
 import { loopFs } from './lib/fs.mjs';
 import { startRsyncd } from './lib/rsyncd.mjs';
-import { exec, log, now, rmTree, round, sleep, spawnProcess, stats } from './lib/util.mjs';
+import { exec, log, now, rmTree, round, sleep, spawnProcess, stats, undoList } from './lib/util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -43,8 +43,8 @@ async function startHelper(args, env) {
 
 const work = mkdtempSync(join(tmpdir(), 'ffprof-'));
 const fs = await loopFs(join(work, 'fs'), { kind: 'ext4', sizeGiB: quick ? 2 : 12 });
-const agents = [];
-let rsyncd;
+const cleanup = undoList();
+cleanup.push(() => fs.destroy());
 try {
   const pki = join(work, 'pki');
   await makeCerts(pki, ['p-a', 'p-b']);
@@ -60,7 +60,7 @@ try {
   for (let i = 0; i < (quick ? 1 : 3); i++) {
     mkdirSync(join(fs.mnt, `p-src-${i}`), { recursive: true });
     const t0 = now();
-    const [a] = await startAgents(join(work, `ag-${i}`), pki, [{ name: 'p-a', extra: { source: { kind: 'dir', volume: join(fs.mnt, `p-src-${i}`) } } }]);
+    const [a] = await startAgents(join(work, `ag-${i}`), pki, [{ name: 'p-a', extra: { source: { kind: 'dir', volume: join(fs.mnt, `p-src-${i}`) } } }], cleanup);
     agentStart.push(now() - t0);
     await sleep(1000);
     out.agentIdleRssMb = agentMem(a)?.rssMb;
@@ -96,7 +96,8 @@ try {
   const small = quick ? 5000 : 50_000;
   makeSmallFiles(join(fs.mnt, 'small'), small);
   await exec('sync', []);
-  rsyncd = await startRsyncd(work, fs.mnt);
+  const rsyncd = await startRsyncd(work, fs.mnt);
+  cleanup.push(() => rsyncd.stop());
   const FF_FLAGS = ['-aHAX', '--numeric-ids', '--delete', '--info=progress2', '--stats'];
   const relays = {};
   for (const k of ['tcp', 'tls']) relays[k] = await startHelper(['server', k, join(fs.mnt, `relay-dst-${k}`)], env);
@@ -134,9 +135,7 @@ try {
   }
   for (const k of Object.keys(relays)) relays[k].stop();
 } finally {
-  await rsyncd?.stop();
-  await stopAgents(agents);
-  await fs.destroy();
+  await cleanup.run();
   await exec('rm', ['-rf', '--one-file-system', work]).catch(() => {});
 }
 const dir = join(here, 'results', quick ? 'quick' : '');

@@ -12,9 +12,8 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '@freezeframe/common';
-import { exec, killRunning, log, now, round, undoAll } from './lib/util.mjs';
+import { exec, log, now, round, undoAll } from './lib/util.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { stopLiveAgents } from './lib/agents.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = ['freeze', 'transfer', 'scale', 'deep'];
@@ -130,9 +129,6 @@ async function main() {
     process.once(signal, async () => {
       stoppedBy = signal;
       log(`${signal}: stopping; undoing what the sections made, then removing ${work}`);
-      // the agents first: they hold snapshots and mounts on the file systems the undo lists remove
-      await stopLiveAgents();
-      killRunning();
       await undoAll();
       await exec('rm', ['-rf', '--one-file-system', work]).catch((e) => log(`could not remove ${work}: ${e.message}`));
       process.exit(130);

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findBinary, run } from '@freezeframe/common';
+import { run } from '@freezeframe/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeCgroupDir } from './support/cgroup.js';
+import { loopDevicesUnder, mountsUnder, removeMountsUnder } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 
 // The benchmark's smoke run: every measurement works end to end on small data. It asserts the
@@ -126,9 +127,9 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
       expect(existsSync(scratch)).toBe(false);
       expect(groups()).toEqual([]);
       expect(running(scratch)).toEqual([]);
-      expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(scratch))).toEqual([]);
+      expect(mountsUnder(scratch)).toEqual([]);
       // a lazily unmounted file system's loop device goes once its last user has ended
-      await expect.poll(async () => (await run({ bin: findBinary('losetup'), args: ['-a'], timeoutMs: 10_000 })).stdout.split('\n').filter((l) => l.includes(scratch)), { timeout: 20_000 }).toEqual([]);
+      await expect.poll(() => loopDevicesUnder(scratch), { timeout: 20_000 }).toEqual([]);
     } finally {
       // what a failed run of this test left
       for (const pid of scratch ? running(scratch) : []) process.kill(pid, 'SIGKILL');
@@ -139,9 +140,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
       }
       if (bench.exitCode === null) bench.kill('SIGKILL');
       if (scratch) {
-        for (const l of readFileSync('/proc/mounts', 'utf8').split('\n')) if (l.includes(scratch)) await run({ bin: findBinary('umount'), args: ['-l', l.split(' ')[1]!], timeoutMs: 30_000 }).catch(() => {});
-        const loops = (await run({ bin: findBinary('losetup'), args: ['-a'], timeoutMs: 10_000 })).stdout.split('\n').filter((l) => l.includes(scratch));
-        for (const l of loops) await run({ bin: findBinary('losetup'), args: ['-d', l.split(':')[0]!], timeoutMs: 10_000 }).catch(() => {});
+        await removeMountsUnder(scratch);
         rmSync(scratch, { recursive: true, force: true });
       }
     }

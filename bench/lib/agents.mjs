@@ -54,51 +54,34 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
   return file;
 }
 
-/** Agents started and not yet stopped, and starts under way: what `stopLiveAgents` stops when the bench is interrupted. */
-const live = new Set();
-const starting = new Set();
-let stopping = false;
-
-/** Starts agents (`specs`: [{name, extra}]) a few at a time; stops every started one if any fails. */
-export async function startAgents(root, pkiDir, specs, concurrency = 4) {
+/**
+ * Starts agents (`specs`: [{name, extra}]) a few at a time. Each agent's stop goes onto `undo`
+ * before the agent starts, so the undo list stops it (once it has started) whether the start
+ * succeeds, fails or is under way when the bench is stopped; a start queued after the list ran
+ * throws instead of starting.
+ */
+export async function startAgents(root, pkiDir, specs, undo, concurrency = 4) {
   const limit = pLimit(concurrency);
-  const started = [];
-  const results = await Promise.allSettled(
+  return Promise.all(
     specs.map((s) =>
       limit(async () => {
         const file = writeAgentConfig(root, pkiDir, s.name, s.extra);
-        if (stopping) throw new Error(`${s.name}: not started, the bench is stopping`);
-        const start = startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
-        starting.add(start);
-        const a = await start.finally(() => starting.delete(start));
-        started.push(a);
-        live.add(a);
-        return a;
+        let start;
+        // a start that failed killed its own process
+        undo.push(async () => {
+          const agent = await start.catch(() => undefined);
+          if (agent) await stopAgent(agent);
+        });
+        start = startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
+        return start;
       }),
     ),
   );
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) {
-    await stopAgents(started);
-    throw failed.reason;
-  }
-  return results.map((r) => r.value);
 }
 
+/** Stops agents before their undo list would (stopping one twice does nothing). */
 export async function stopAgents(agents) {
-  await Promise.all(
-    agents.map(async (a) => {
-      live.delete(a);
-      await stopAgent(a).catch(() => {});
-    }),
-  );
-}
-
-/** Stops every agent started and not yet stopped, also those of a startAgents still under way. */
-export async function stopLiveAgents() {
-  stopping = true;
-  await Promise.allSettled([...starting]);
-  await stopAgents([...live]);
+  await Promise.all(agents.map((a) => stopAgent(a)));
 }
 
 export const agentPid = (a) => a.proc.child.pid;

@@ -7,18 +7,12 @@ import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
 export { findBinary, run, spawnProcess };
 
-/** Aborted by killRunning: every exec started before then. */
+/** Aborted by undoAll: every exec started before then. */
 let running = new AbortController();
 
-/** Runs a program (absolute binary via common's runner: argv array, no shell). */
+/** Runs a program (absolute binary via common's runner: argv array, no shell); a bench stopped by undoAll kills its process group. */
 export function exec(bin, args, opts = {}) {
   return run({ bin: bin.startsWith('/') ? bin : findBinary(bin), args, timeoutMs: opts.timeoutMs ?? 30 * 60_000, ...opts, signal: opts.signal ?? running.signal });
-}
-
-/** Kills the process group of every exec still running (an interrupted bench); later ones run as usual. */
-export function killRunning() {
-  running.abort();
-  running = new AbortController();
 }
 
 export const now = () => performance.now();
@@ -127,35 +121,44 @@ export async function paired(reps, a, b, between = async () => {}) {
   return { a: ra, b: rb };
 }
 
-/** Undo lists not yet run: what `undoAll` runs when the bench is interrupted. */
+/** Undo lists not yet run: what `undoAll` runs when the bench is stopped. */
 const pendingUndo = new Set();
 
 /**
  * A section's undo steps (unmount, stop agents, thaw writers): `push` them as things are made,
  * `run` them last-first at the end. Until then `undoAll` reaches them too, so a bench stopped by
- * SIGINT or SIGTERM leaves nothing mounted, frozen or running.
+ * SIGINT or SIGTERM leaves nothing mounted, frozen or running. `run` runs the steps once: a second
+ * call (the section's own `finally` beside `undoAll`) waits for the first; a `push` after it throws,
+ * so nothing is made that no list would undo.
  */
 export function undoList() {
   const steps = [];
+  let ran;
   const list = {
-    push: (fn) => steps.push(fn),
-    run: async () => {
-      pendingUndo.delete(list);
-      for (const step of steps.splice(0).reverse()) {
-        try {
-          await step();
-        } catch (e) {
-          log(`cleanup: ${e.message}`);
-        }
-      }
+    push: (fn) => {
+      if (ran) throw new Error('not started: the bench is stopping');
+      steps.push(fn);
     },
+    run: () =>
+      (ran ??= (async () => {
+        pendingUndo.delete(list);
+        for (const step of steps.splice(0).reverse()) {
+          try {
+            await step();
+          } catch (e) {
+            log(`cleanup: ${e.message}`);
+          }
+        }
+      })()),
   };
   pendingUndo.add(list);
   return list;
 }
 
-/** Runs every undo list not yet run, the newest first. */
+/** Stops the bench's work: kills every exec still running, then runs every undo list not yet run, the newest first. */
 export async function undoAll() {
+  running.abort();
+  running = new AbortController();
   for (const list of [...pendingUndo].reverse()) await list.run();
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { restore } from '@freezeframe/director/engine/restore.js';
 import { RECEIVER_OPTIONS as RECEIVER_FLAGS, RESTORE_RECEIVER_OPTIONS as RESTORE_RECEIVER_FLAGS } from '@freezeframe/agent/rpc/open-receive.js';
-import { agentMem, agentPid, closeAll, connectInventory, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { agentMem, agentPid, closeAll, connectInventory, startAgents, writeInventory } from '../lib/agents.mjs';
 import { countFiles, makeLargeFiles, makeSmallFiles, mutateSmallFiles } from '../lib/data.mjs';
 import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
@@ -156,8 +156,7 @@ export async function runDataChannel(cfg, work, results) {
     mkdirSync(join(fs.mnt, 'ff-target-inc'), { recursive: true });
     const { makeCerts } = await import('../lib/agents.mjs');
     await makeCerts(pki, specs.map((s) => s.name));
-    const agents = await startAgents(work, pki, specs);
-    cleanup.push(() => stopAgents(agents));
+    const agents = await startAgents(work, pki, specs, cleanup);
     const { inv: invAll } = writeInventory(work, pki, agents.filter((a) => a.name !== 'tgt-inc' && a.name !== 'tgt-btrfs'), { name: 'inventory-all.yaml' });
     const nodeList = connectInventory(invAll);
     cleanup.push(() => closeAll(nodeList));

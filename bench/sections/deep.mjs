@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
-import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { makeSmallFiles, mutateSmallFiles, smallFilePath } from '../lib/data.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
@@ -30,8 +30,7 @@ export async function runDeep(cfg, work, results) {
       { name: 'tgt', extra: { target: { kind: 'dir', path: join(fs.mnt, 'ff-target') } } },
     ];
     await makeCerts(pki, specs.map((s) => s.name));
-    const agents = await startAgents(work, pki, specs);
-    cleanup.push(() => stopAgents(agents));
+    const agents = await startAgents(work, pki, specs, cleanup);
     const { inv } = writeInventory(work, pki, agents, { name: 'inventory-deep.yaml' });
     await sync();
     log('deep: first full backup');

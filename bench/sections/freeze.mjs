@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
-import { makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
 import { exec, findBinary, log, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
@@ -84,8 +84,7 @@ export async function runFreeze(cfg, work, results) {
       },
     });
     const root = join(work, 'freeze');
-    const agents = await startAgents(root, pki, specs);
-    cleanup.push(() => stopAgents(agents));
+    const agents = await startAgents(root, pki, specs, cleanup);
     const byName = new Map(agents.map((a) => [a.name, a]));
 
     results.freezeWindow = [];

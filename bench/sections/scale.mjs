@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentMem, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
+import { agentMem, makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { startSimNodes, writeSimInventory } from '../lib/sim-nodes.mjs';
 import { certsInit } from '@freezeframe/director/engine/certs.js';
 import { exec, log, now, round, sleep, stats, undoList } from '../lib/util.mjs';
@@ -17,9 +17,7 @@ export async function runScale(cfg, work, results) {
   const root = join(work, 'scale');
   const pki = join(root, 'pki');
   const names = Array.from({ length: n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
-  let agents = [];
   const cleanup = undoList();
-  cleanup.push(() => stopAgents(agents));
   try {
     let t0 = now();
     await makeCerts(pki, [...names, 'scale-target']);
@@ -33,7 +31,7 @@ export async function runScale(cfg, work, results) {
     mkdirSync(join(root, 'target'), { recursive: true });
     specs.unshift({ name: 'scale-target', extra: { target: { kind: 'dir', path: join(root, 'target') } } });
     t0 = now();
-    agents = await startAgents(root, pki, specs, 4);
+    const agents = await startAgents(root, pki, specs, cleanup, 4);
     const startS = round((now() - t0) / 1000, 1);
     log(`  ${agents.length} agents started in ${startS} s`);
     await sleep(2000); // let start-up garbage settle before calling them idle

@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentPid, closeAll, connectInventory, makeCerts, startAgents, stopAgents, writeInventory } from '../lib/agents.mjs';
-import { procCpuMs } from '../lib/util.mjs';
+import { agentPid, closeAll, connectInventory, makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
+import { procCpuMs, undoList } from '../lib/util.mjs';
 
 const n = Number(process.argv[2] ?? 1000);
 const which = process.argv[3] ?? 'freeze';
@@ -15,8 +15,9 @@ const root = mkdtempSync(join(tmpdir(), 'ff-agent-calls-'));
 const pki = join(root, 'pki');
 await makeCerts(pki, ['n1']);
 mkdirSync(join(root, 'data'));
-const agents = await startAgents(root, pki, [{ name: 'n1', extra: { source: { kind: 'dir', volume: join(root, 'data') }, freeze: { kind: 'none' } } }]);
+const cleanup = undoList();
 try {
+  const agents = await startAgents(root, pki, [{ name: 'n1', extra: { source: { kind: 'dir', volume: join(root, 'data') }, freeze: { kind: 'none' } } }], cleanup);
   const { inv } = writeInventory(root, pki, agents);
   const [node] = connectInventory(inv);
   const cpuMs = () => procCpuMs(agentPid(agents[0])).own;
@@ -37,6 +38,6 @@ try {
   }
   closeAll([node]);
 } finally {
-  await stopAgents(agents);
+  await cleanup.run();
   rmSync(root, { recursive: true, force: true });
 }

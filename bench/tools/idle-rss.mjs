@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentMem, makeCerts, startAgents, stopAgents } from '../lib/agents.mjs';
-import { sleep } from '../lib/util.mjs';
+import { agentMem, makeCerts, startAgents } from '../lib/agents.mjs';
+import { sleep, undoList } from '../lib/util.mjs';
 
 const n = Number(process.argv[2] ?? 3);
 const root = mkdtempSync(join(tmpdir(), 'ff-idle-rss-'));
@@ -16,9 +16,10 @@ const specs = names.map((name) => {
   mkdirSync(data, { recursive: true });
   return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
 });
-const agents = await startAgents(root, join(root, 'pki'), specs, 2);
-const show = (when) => console.log(when, agents.map((a) => agentMem(a)).map((m) => `${m.rssMb} (${m.anonMb})`).join(', '));
+const cleanup = undoList();
 try {
+  const agents = await startAgents(root, join(root, 'pki'), specs, cleanup, 2);
+  const show = (when) => console.log(when, agents.map((a) => agentMem(a)).map((m) => `${m.rssMb} (${m.anonMb})`).join(', '));
   await sleep(3000);
   show(' 3 s:');
   await sleep(12_000);
@@ -26,6 +27,6 @@ try {
   await sleep(15_000);
   show('30 s:');
 } finally {
-  await stopAgents(agents);
+  await cleanup.run();
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +75,28 @@ export async function createLoopBtrfs(opts: { sizeMiB?: number; prefix?: string 
     mountPoint,
     destroy,
   };
+}
+
+/** Mount points under `dir` (a file system some other program made there), from /proc/mounts. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** Loop devices whose backing file is under `dir`. */
+export async function loopDevicesUnder(dir: string): Promise<string[]> {
+  const r = await exec('losetup', ['--noheadings', '--output', 'NAME,BACK-FILE', '--list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, back]) => back !== undefined && (back === dir || back.startsWith(`${dir}/`)))
+    .map(([name]) => name!);
+}
+
+/** Detaches what another program left under `dir`: its mounts (lazily) and loop devices. */
+export async function removeMountsUnder(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir).reverse()) await exec('umount', ['-l', m]).catch(() => undefined);
+  for (const d of await loopDevicesUnder(dir)) await exec('losetup', ['-d', d]).catch(() => undefined);
 }

@@ -29,6 +29,12 @@ describe('process runner', () => {
     expect(r.stdout).toBe(whole.slice(-1000));
     expect(r.stdoutTruncated).toBe(true);
     expect(lines).toHaveLength(5000);
+    // maxStdout 0: every line to the callback, nothing kept (checksums.ts's listing)
+    const none: string[] = [];
+    const kept = await run({ bin: findBinary('sh'), args: ['-c', script], timeoutMs: 20_000, maxStdout: 0, onStdoutLine: (l) => none.push(l) });
+    expect(kept.stdout).toBe('');
+    expect(kept.stdoutTruncated).toBe(true);
+    expect(none).toHaveLength(5000);
     const short = await run({ bin: findBinary('sh'), args: ['-c', 'echo a; echo b'], timeoutMs: 5000, maxStdout: 1000 });
     expect(short.stdout).toBe('a\nb\n');
     expect(short.stdoutTruncated).toBe(false);

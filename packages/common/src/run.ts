@@ -111,9 +111,11 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /**
- * The last `max` bytes of a stream. Drops in bulk, once twice `max` has gathered: rsync writes a
- * line at a time, and a shift of the oldest chunk per push is a copy of the whole array (5 s of
- * CPU for 200 000 lines, measured).
+ * The last `max` bytes of a stream. Drops the oldest chunks in bulk, once twice `max` has
+ * gathered, and copies no bytes until `toBuffer`: rsync writes a line at a time (a shift of the
+ * oldest chunk per push copied the whole array: 5 s of CPU for 200 000 lines), and a copy of the
+ * kept megabyte at each drop was most of what following a 200 000-file rsync's output cost
+ * (bench/PROFILE.md, twenty-first pass).
  */
 class Tail {
   private chunks: Buffer[] = [];
@@ -124,9 +126,9 @@ class Tail {
     this.chunks.push(b);
     this.size += b.length;
     if (this.size > 2 * this.max) {
-      // a copy, so the chunks it was cut from can go
-      this.chunks = [Buffer.from(this.toBuffer())];
-      this.size = this.max;
+      let drop = 0;
+      while (drop < this.chunks.length && this.size - this.chunks[drop]!.length >= this.max) this.size -= this.chunks[drop++]!.length;
+      this.chunks.splice(0, drop);
       this.dropped = true;
     }
   }
@@ -164,7 +166,9 @@ const readFd = promisify(read);
 /** Reads a file a program writes, as it grows, into `onChunk`; `end` reads the rest once the program is gone. */
 function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void) {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  const buf = Buffer.allocUnsafe(256 << 10);
+  // 64 KiB reads: the line splitter joins and splits each read as one string, which cost 5x as much
+  // per byte with 256 KiB reads (bench/PROFILE.md, twenty-first pass)
+  const buf = Buffer.allocUnsafe(64 << 10);
   let seen = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

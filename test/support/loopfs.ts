@@ -3,6 +3,7 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
+import { parseMountinfo } from '@freezeframe/agent/mountinfo.js';
 
 /**
  * A btrfs filesystem on a loop file, for tests that need real snapshots. Torn down by its own
@@ -77,11 +78,10 @@ export async function createLoopBtrfs(opts: { sizeMiB?: number; prefix?: string 
   };
 }
 
-/** Mount points under `dir` (a file system some other program made there), from /proc/mounts. */
+/** Mount points under `dir` (a file system some other program made there), from the agent's own mountinfo parser. */
 export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
 }
 

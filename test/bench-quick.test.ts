@@ -46,6 +46,14 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
       expect(w).toMatchObject({ sources: expect.any(Number), nodes: expect.any(Number), windowMs: expect.any(Number), slowestSnapshotMs: expect.any(Number), rawAtOnceMs: expect.any(Number) });
       expect(w.windowMs).toBeGreaterThan(0);
       expect(w.slowestSnapshotMs).toBeGreaterThan(0);
+      // the machine's CPU while the window's phases ran, against what the cores could give
+      expect(w.windowPhasesCpu.runs).toHaveLength(w.window.n);
+      for (const c of w.windowPhasesCpu.runs) {
+        expect(c.wallMs).toBeGreaterThan(0);
+        expect(c.machineMs).toBeGreaterThan(c.directorMs);
+        expect(c.share).toBeCloseTo(c.machineMs / (res.machine.cores * c.wallMs), 1);
+      }
+      expect(w.rawAtOnceCpuShare).toBeGreaterThan(0);
     }
     for (const set of ['large', 'small']) {
       expect(res.transfer[set].ratio).toBeGreaterThan(0);
@@ -89,10 +97,16 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.scale.agentIdleRssMb).toBeGreaterThan(0);
     expect(res.scale.simulated).toMatchObject({ nodes: 100, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number) });
     expect(res.scale.simulated.freezePhaseMs).toBeGreaterThan(0);
+    for (const c of [res.scale.controlCpu, res.scale.simulated.controlCpu]) {
+      expect(c.runs).toHaveLength(res.scale.freezePhase.n);
+      expect(c.machineMs).toBeGreaterThan(0);
+      expect(c.share).toBeGreaterThan(0);
+    }
     expect(res.storage.zfsOverDir).toBeGreaterThan(0);
 
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const h of ['Freeze window', 'Full transfer', 'Incremental', 'Restore', 'Scale', 'Storage cost']) expect(md).toContain(h);
+    expect(md).toMatch(/CPU in preflight, freeze, snapshot and thaw \(medians per backup\): \d+ ms of \d+ x \d+ ms \(\d+%\), director \d+ ms/);
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync \d+; freezeframe's backup \d+/);
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');

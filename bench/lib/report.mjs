@@ -1,6 +1,8 @@
 // latest.md from the results object: machine, versions, command, then one table per measurement.
 const f = (x, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : String(x ?? '-'));
 const ms = (s) => (s ? `${f(s.median)} ms (${f(s.min)}–${f(s.max)}, ±${f(s.spreadPct / 2, 0)}%, n=${s.n})` : '-');
+/** The machine's CPU in some phases against what its cores could give in that time (phaseCpu). */
+const cpuShare = (c, cores) => (c ? `${f(c.machineMs)} ms of ${cores} x ${f(c.wallMs)} ms (${f(c.share * 100)}%), director ${f(c.directorMs)} ms` : '-');
 const met = (m, ok, by) => (m === undefined ? '-' : ok ? 'met' : `not met (${by})`);
 
 export function renderMarkdown(r) {
@@ -17,12 +19,12 @@ export function renderMarkdown(r) {
   }
   if (r.freezeWindow) {
     L.push('## 1. Freeze window (btrfs sources, cgroup-frozen writers)', '', 'Goal: window <= the same N raw snapshots taken at once + 25 ms, at N = 20 (btrfs serializes snapshot commits on one filesystem: that column is what the kernel itself needs).', '');
-    L.push('| sources | nodes | freeze window | slowest raw snapshot | N raw snapshots at once | window − N at once | preflight / freeze / snapshot / thaw phases (ms) | goal |', '|---|---|---|---|---|---|---|---|');
+    L.push('| sources | nodes | freeze window | slowest raw snapshot | N raw snapshots at once | window − N at once | preflight / freeze / snapshot / thaw phases (ms) | CPU in freeze, snapshot and thaw: the machine\'s, of what its cores could give | goal |', '|---|---|---|---|---|---|---|---|---|');
     for (const w of r.freezeWindow) {
       const p = w.phasesMedianMs;
-      L.push(`| ${w.sources} | ${w.nodes ?? w.sources}${w.nodes === 1 && w.sources > 1 ? ` (${w.sources} volumes)` : ''} | ${ms(w.window)} | ${ms(w.slowestSnapshot)} | ${w.parallelSnapshots ? ms(w.parallelSnapshots) : '-'} | ${f(w.windowMs - (w.rawAtOnceMs ?? w.parallelSnapshotsMs))} ms | ${f(p.preflight)} / ${f(p.freeze)} / ${f(p.snapshot)} / ${f(p.thaw)} | ${met(w.goal, w.met, `${f(w.windowMs - (w.rawAtOnceMs ?? w.parallelSnapshotsMs) - 25)} ms over`)} |`);
+      L.push(`| ${w.sources} | ${w.nodes ?? w.sources}${w.nodes === 1 && w.sources > 1 ? ` (${w.sources} volumes)` : ''} | ${ms(w.window)} | ${ms(w.slowestSnapshot)} | ${w.parallelSnapshots ? ms(w.parallelSnapshots) : '-'}${w.rawAtOnceCpuShare !== undefined ? `, cores ${f(w.rawAtOnceCpuShare * 100)}% busy` : ''} | ${f(w.windowMs - (w.rawAtOnceMs ?? w.parallelSnapshotsMs))} ms | ${f(p.preflight)} / ${f(p.freeze)} / ${f(p.snapshot)} / ${f(p.thaw)} | ${cpuShare(w.windowPhasesCpu, r.machine.cores)} | ${met(w.goal, w.met, `${f(w.windowMs - (w.rawAtOnceMs ?? w.parallelSnapshotsMs) - 25)} ms over`)} |`);
     }
-    L.push('');
+    L.push('', 'The CPU column (medians per backup) counts every process and kernel thread of the machine while those phases ran; near 100% they are bound by the CPU of these cores, not by waiting.', '');
   }
   if (r.transfer) {
     L.push('## 2. Full transfer: data channel vs rsync daemon on loopback', '', 'Goals: freezeframe throughput >= 0.9 of raw for large files, >= 0.95 for small files. Fresh ext4 loop filesystem; dir source -> dir target (PerformRsync between two agents) vs `rsync -a` to an rsync daemon.', '');
@@ -80,14 +82,14 @@ export function renderMarkdown(r) {
     L.push(`| preflight+freeze+snapshot+thaw | ${ms(s.freezePhase)} | ${met(1, s.met.freezePhaseMs, `slowest rep ${f(s.freezePhase.max - 1000)} ms over`)} |`);
     L.push(`| director peak RSS | ${f(s.directorRssMb, 1)} MB | ${met(1, s.met.directorRssMb, `${f(s.directorRssMb - 200, 1)} MB over`)} |`);
     L.push(`| idle agent RSS (median of ${s.agents}) | ${f(s.agentIdleRssMb, 1)} MB (${f(s.agentIdleRss.min, 1)}–${f(s.agentIdleRss.max, 1)}) | ${met(1, s.met.agentIdleRssMb, `${f(s.agentIdleRssMb - 60, 1)} MB over`)} |`);
-    L.push('', `Whole backup wall time ${ms(s.backupWallMs)} (transfer concurrency ${s.transferConcurrency}); agents started in ${s.agentsStartS} s; agent peak RSS after the backup ${f(s.agentPeakRssMbAfterBackup, 1)} MB. Of an idle agent's RSS, ${f(s.agentIdleFileMb, 1)} MB are file-backed pages (node's code, shared by all agents on a machine) and ${f(s.agentIdleAnonMb, 1)} MB its own (heap, compiled code). ${s.note}.`, '');
+    L.push('', `Whole backup wall time ${ms(s.backupWallMs)} (transfer concurrency ${s.transferConcurrency}); agents started in ${s.agentsStartS} s; agent peak RSS after the backup ${f(s.agentPeakRssMbAfterBackup, 1)} MB. CPU in preflight, freeze, snapshot and thaw (medians per backup): ${cpuShare(s.controlCpu, r.machine.cores)}. Of an idle agent's RSS, ${f(s.agentIdleFileMb, 1)} MB are file-backed pages (node's code, shared by all agents on a machine) and ${f(s.agentIdleAnonMb, 1)} MB its own (heap, compiled code). ${s.note}.`, '');
     const m = s.simulated;
     if (m) {
       L.push(`### Simulated: one director, ${m.nodes} nodes`, '', `Goals: preflight+freeze+snapshot+thaw < 3 s, director peak RSS < 250 MB. ${m.nodes} gRPC servers with mutual TLS in ${m.processes} processes on this machine (lib/sim-nodes.mjs), answering without doing the work.`, '');
       L.push('| | measured | goal |', '|---|---|---|');
       L.push(`| preflight+freeze+snapshot+thaw | ${ms(m.freezePhase)} | ${met(1, m.met.freezePhaseMs, `${f(m.freezePhaseMs - 3000)} ms over`)} |`);
       L.push(`| director peak RSS | ${f(m.directorRssMb, 1)} MB | ${met(1, m.met.directorRssMb, `${f(m.directorRssMb - 250, 1)} MB over`)} |`);
-      L.push('', `Director CPU per run ${ms(m.directorCpuMs)}; the simulated nodes' CPU per run ${f(m.simulatedNodesCpuMsPerRun)} ms (same cores). Up to thaw including lock, clean-up and release: ${ms(m.untilThawWallMs)}. ${m.nodes} certificates in ${f(m.certificatesMs)} ms. Phases per run: ${m.phasesPerRun.map((p) => Object.entries(p).map(([k, v]) => `${k} ${f(v)}`).join(', ')).join(' / ')}.`, '');
+      L.push('', `Director CPU per run ${ms(m.directorCpuMs)}; the simulated nodes' CPU per run ${f(m.simulatedNodesCpuMsPerRun)} ms (same cores). CPU in preflight, freeze, snapshot and thaw (medians per run): ${cpuShare(m.controlCpu, r.machine.cores)}. Up to thaw including lock, clean-up and release: ${ms(m.untilThawWallMs)}. ${m.nodes} certificates in ${f(m.certificatesMs)} ms. Phases per run: ${m.phasesPerRun.map((p) => Object.entries(p).map(([k, v]) => `${k} ${f(v)}`).join(', ')).join(' / ')}.`, '');
     }
   }
   if (r.storage) {

@@ -1,14 +1,23 @@
 // Small shared pieces of the benchmark: timing, statistics, the process runner, /proc readings.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { findBinary, run, spawnProcess } from '@freezeframe/common';
 
 export { findBinary, run, spawnProcess };
 
 /** Aborted by undoAll: every exec started before then. */
-let running = new AbortController();
+let running = stopSignal();
+
+/** One listener per exec still running, and twenty run at once in the freeze section: no leak warning for that. */
+function stopSignal() {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
 
 /** Runs a program (absolute binary via common's runner: argv array, no shell); a bench stopped by undoAll kills its process group. */
 export function exec(bin, args, opts = {}) {
@@ -84,11 +93,59 @@ export async function cpuProbeMs() {
   return { child: round(child, 0), own: round(work(), 0) };
 }
 
-/** CPU ms the whole machine spent busy since boot (all cores, /proc/stat), to compare a step with its wall time. */
+const CPUACCT = '/sys/fs/cgroup/cpuacct/cpuacct.usage';
+const hasCpuacct = existsSync(CPUACCT);
+
+/**
+ * CPU ms the whole machine spent busy since boot (all cores), to compare a step with its wall time:
+ * the root cpuacct cgroup's usage (every task, kernel threads included, in ns) where cgroup v1
+ * has it, else /proc/stat's ticks (10 ms each: too coarse for a freeze window of ~100 ms).
+ */
 export function machineBusyMs() {
+  if (hasCpuacct) return Number(readFileSync(CPUACCT, 'utf8')) / 1e6;
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   // user nice system (idle iowait) irq softirq; not steal, the hypervisor's time; USER_HZ is 100 here
   return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10;
+}
+
+/**
+ * The CPU used while some phases of a backup ran: give `onEvent` to the engine (BackupOptions),
+ * then `take()` after each backup. Per run: the phases' wall time, the whole machine's CPU in
+ * them and this process's (the director's); `share` is the machine's CPU over what its cores
+ * could give in that time (1: every core busy throughout, the phases bound by CPU here).
+ * Each reading is one small file and process.cpuUsage(), taken inside the engine's phase events.
+ */
+export function phaseCpu(phases) {
+  const open = new Map();
+  let run = { wallMs: 0, machineMs: 0, directorMs: 0 };
+  const director = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  return {
+    onEvent(e) {
+      if (!phases.includes(e.phase)) return;
+      if (e.type === 'phase-start') open.set(e.phase, { t: performance.now(), machine: machineBusyMs(), director: director() });
+      if (e.type === 'phase-end' && open.has(e.phase)) {
+        const s = open.get(e.phase);
+        open.delete(e.phase);
+        run.wallMs += performance.now() - s.t;
+        run.machineMs += machineBusyMs() - s.machine;
+        run.directorMs += director() - s.director;
+      }
+    },
+    take() {
+      const r = { wallMs: round(run.wallMs, 1), machineMs: round(run.machineMs, 1), directorMs: round(run.directorMs, 1), share: round(run.machineMs / (availableParallelism() * run.wallMs), 2) };
+      run = { wallMs: 0, machineMs: 0, directorMs: 0 };
+      return r;
+    },
+  };
+}
+
+/** Medians of phaseCpu's runs, and the runs themselves. */
+export function phaseCpuStats(runs) {
+  const med = (k) => stats(runs.map((x) => x[k])).median;
+  return { wallMs: med('wallMs'), machineMs: med('machineMs'), directorMs: med('directorMs'), share: med('share'), runs };
 }
 
 /** CPU ms of a process itself and of its children it has reaped (rsync, stunnel, btrfs), from /proc. */
@@ -158,7 +215,7 @@ export function undoList() {
 /** Stops the bench's work: kills every exec still running, then runs every undo list not yet run, the newest first. */
 export async function undoAll() {
   running.abort();
-  running = new AbortController();
+  running = stopSignal();
   for (const list of [...pendingUndo].reverse()) await list.run();
 }
 

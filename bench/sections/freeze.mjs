@@ -3,14 +3,16 @@
 // `btrfs subvolume snapshot -r` taken at once (and the slowest single one) in the same run; the
 // N sources as N nodes and, for the largest N, as one node with N volumes.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
-import { exec, findBinary, log, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
+import { exec, findBinary, log, machineBusyMs, phaseCpu, phaseCpuStats, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
 
 const FREEZER = '/sys/fs/cgroup/freezer';
+const cores = availableParallelism();
 
 // a running writer: 4 KiB appends every 2 ms, file kept under 1 MiB
 const WRITER = 'open(my $f, ">>", $ARGV[0]) or die "$ARGV[0]: $!"; select((select($f), $| = 1)[0]); while (1) { print $f "x" x 4096; truncate($f, 0) if tell($f) > 1048576; select(undef, undef, undef, 0.002); }';
@@ -100,6 +102,10 @@ export async function runFreeze(cfg, work, results) {
       const slowest = [];
       const parallel = [];
       const phaseRuns = [];
+      // the window's phases bound by CPU on this machine's cores, or not (lib/util.mjs phaseCpu)
+      const cpu = phaseCpu(['freeze', 'snapshot', 'thaw']);
+      const cpuRuns = [];
+      const rawShares = [];
       for (let r = 0; r < cfg.reps.freeze; r++) {
         const order = r % 2 === 0 ? ['raw', 'ff'] : ['ff', 'raw'];
         for (const which of order) {
@@ -114,18 +120,22 @@ export async function runFreeze(cfg, work, results) {
             slowest.push(max);
             // the same N snapshots at once, as the snapshot phase takes them: btrfs serializes their commits on one filesystem
             const t0 = performance.now();
+            const busy0 = machineBusyMs();
             await Promise.all(names.slice(0, n).map((_, i) => exec('btrfs', ['subvolume', 'snapshot', '-r', join(fs.mnt, `vol-${i}`), join(fs.mnt, `raw-psnap-${i}`)])));
-            parallel.push(round(performance.now() - t0));
+            const atOnceMs = performance.now() - t0;
+            parallel.push(round(atOnceMs));
+            rawShares.push(round((machineBusyMs() - busy0) / (cores * atOnceMs), 2));
             for (let i = 0; i < n; i++) await exec('btrfs', ['subvolume', 'delete', join(fs.mnt, `raw-psnap-${i}`)]);
           } else {
-            const res = await backup(inv, { label: `freeze-${n}`, now: nextDate() });
+            const res = await backup(inv, { label: `freeze-${n}`, now: nextDate(), onEvent: cpu.onEvent });
+            cpuRuns.push(cpu.take());
             const fw = res.record.freezeWindow;
             if (!fw) throw new Error(`backup ${res.backupId} recorded no freeze window`);
             windows.push(fw.durationMs);
             phaseRuns.push(Object.fromEntries(res.record.phases.map((p) => [p.phase, p.durationMs ?? 0])));
           }
         }
-        log(`  freeze N=${n} on ${nodes} node${nodes === 1 ? '' : 's'} rep ${r + 1}: window ${windows.at(-1)} ms, slowest snapshot ${slowest.at(-1)} ms, ${n} at once ${parallel.at(-1)} ms`);
+        log(`  freeze N=${n} on ${nodes} node${nodes === 1 ? '' : 's'} rep ${r + 1}: window ${windows.at(-1)} ms (cores ${Math.round(cpuRuns.at(-1).share * 100)}% busy in freeze, snapshot and thaw), slowest snapshot ${slowest.at(-1)} ms, ${n} at once ${parallel.at(-1)} ms (cores ${Math.round(rawShares.at(-1) * 100)}% busy)`);
       }
       const w = stats(windows);
       const s = stats(slowest);
@@ -141,6 +151,9 @@ export async function runFreeze(cfg, work, results) {
         parallelSnapshotsMs: stats(parallel).median,
         parallelSnapshots: stats(parallel),
         phasesMedianMs: phases,
+        windowPhasesCpu: phaseCpuStats(cpuRuns),
+        // the kernel's own part: how busy the cores were while the N raw snapshots ran at once
+        rawAtOnceCpuShare: stats(rawShares).median,
         overSlowestSnapshotMs: round(w.median - s.median),
       };
       row.rawAtOnceMs = row.parallelSnapshotsMs;

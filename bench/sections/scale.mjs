@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { agentMem, makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { startSimNodes, writeSimInventory } from '../lib/sim-nodes.mjs';
 import { certsInit } from '@freezeframe/director/engine/certs.js';
-import { exec, log, now, round, sleep, stats, undoList } from '../lib/util.mjs';
+import { exec, log, now, phaseCpuStats, round, sleep, stats, undoList } from '../lib/util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -51,6 +51,7 @@ export async function runScale(cfg, work, results) {
       agentIdleRssMb: idleRss.median,
       freezePhase: ctlStats,
       phasesPerRun: out.runs.map((x) => x.phases),
+      controlCpu: phaseCpuStats(out.runs.map((x) => x.controlCpu)),
       backupWallMs: stats(out.runs.map((x) => x.wallMs)),
       agentIdleRss: { ...idleRss, runs: undefined },
       agentIdleAnonMb: stats(idle.map((m) => m.anonMb)).median,
@@ -62,7 +63,7 @@ export async function runScale(cfg, work, results) {
       met: { freezePhaseMs: ctlStats.max < 1000, directorRssMb: dirRss < 200, agentIdleRssMb: idleRss.median < 60 },
       note: 'freezePhaseMs = preflight + freeze + snapshot + thaw phase durations of a whole backup (dir sources hold the freeze through the transfer; the transfer phase is excluded)',
     };
-    log(`  scale: control phases ${ctlStats.median} ms, director peak ${dirRss} MB, idle agent ${idleRss.median} MB`);
+    log(`  scale: control phases ${ctlStats.median} ms (cores ${Math.round(results.scale.controlCpu.share * 100)}% busy), director peak ${dirRss} MB, idle agent ${idleRss.median} MB`);
   } finally {
     await cleanup.run();
   }
@@ -102,6 +103,7 @@ async function runScaleSimulated(cfg, work, results) {
       untilThawWallMs: stats(out.runs.map((x) => x.wallMs)),
       directorCpuMs: stats(out.runs.map((x) => x.cpuMs)),
       simulatedNodesCpuMsPerRun: round(simCpuMs / out.runs.length),
+      controlCpu: phaseCpuStats(out.runs.map((x) => x.controlCpu)),
       phasesPerRun: out.runs.map((x) => x.phases),
       processes: cfg.simProcesses,
       certificatesMs: round(sim.certsMs),
@@ -110,7 +112,7 @@ async function runScaleSimulated(cfg, work, results) {
       met: { freezePhaseMs: ctl.median < 3000, directorRssMb: rss < 250 },
       note: 'simulated nodes: node 0 the target, every other a btrfs source that is its own freeze host; each a gRPC server with mutual TLS, its own certificate from the CA and its own 127.1.x.y address, answering without doing the work; the director runs backup up to thaw (runBackupUntilThaw) on fresh channels each run; untilThawWallMs also counts the target lock, the leftover clean-up call and the snapshot release',
     };
-    log(`  simulated: ${cfg.simNodes} nodes, control phases ${ctl.median} ms, director CPU ${results.scale.simulated.directorCpuMs.median} ms, peak ${rss} MB`);
+    log(`  simulated: ${cfg.simNodes} nodes, control phases ${ctl.median} ms (cores ${Math.round(results.scale.simulated.controlCpu.share * 100)}% busy), director CPU ${results.scale.simulated.directorCpuMs.median} ms, peak ${rss} MB`);
   } finally {
     await cleanup.run();
   }

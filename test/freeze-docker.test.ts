@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,9 +30,13 @@ describe.skipIf(skip)('docker freeze against a private Docker engine', () => {
   let work = '';
   let engine: Dockerd | undefined;
   const counters = new Map<string, string>();
+  // dockerd makes the parent of its containers' cgroups; the test's engine must not leave it
+  const DOCKER_FREEZER = '/sys/fs/cgroup/freezer/docker';
+  let hadDockerFreezer = false;
 
   beforeAll(async () => {
     work = await mkdtemp('/tmp/ffdk-');
+    hadDockerFreezer = existsSync(DOCKER_FREEZER);
     engine = await startDockerd({ dir: join(work, 'd') });
     await engine.importImage('ff-skeleton');
   });
@@ -176,5 +180,12 @@ describe.skipIf(skip)('docker freeze against a private Docker engine', () => {
       code: 'UNAVAILABLE',
       message: expect.stringContaining('nothing.sock'),
     });
+  });
+
+  // last: it stops the engine
+  it('a stopped engine leaves no cgroup, mount or data of its own behind', async () => {
+    await engine!.stop();
+    if (!hadDockerFreezer) expect(existsSync(DOCKER_FREEZER), `${DOCKER_FREEZER} left by the engine`).toBe(false);
+    expect(existsSync(join(work, 'd', 'docker')), 'its data root').toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinary, run, spawnProcess, type Spawned } from '@freezeframe/common';
+import { removeMountsUnder } from './loopfs.js';
 
 /**
  * A private Docker engine for tests (see docs/testbed.md, "The multi-host bed"): its own
@@ -41,6 +42,16 @@ interface HostState {
   iptables?: { filter: string; nat: string };
   ipForward: string;
   links: Set<string>;
+  /** The `docker` cgroup of each hierarchy that did not exist yet: dockerd makes it for its containers and leaves it. */
+  cgroupParents: string[];
+}
+
+const CGROUPS = '/sys/fs/cgroup';
+
+/** `<hierarchy>/docker` for every mounted cgroup hierarchy (v1 controllers and the unified one) that has none yet. */
+function missingDockerCgroups(): string[] {
+  const hierarchies = readdirSync(CGROUPS).map((h) => join(CGROUPS, h));
+  return [CGROUPS, ...hierarchies].filter((h) => existsSync(join(h, 'cgroup.procs'))).map((h) => join(h, 'docker')).filter((d) => !existsSync(d));
 }
 
 function netLinks(): Set<string> {
@@ -51,6 +62,7 @@ async function captureHost(iptables: boolean): Promise<HostState> {
   const state: HostState = {
     ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
     links: netLinks(),
+    cgroupParents: missingDockerCgroups(),
   };
   if (iptables) {
     const save = findBinary('iptables-save');
@@ -83,6 +95,12 @@ async function restoreHost(state: HostState): Promise<string[]> {
       problems.push(`bridge ${link}: ${(e as Error).message}`);
     }
   }
+  for (const dir of state.cgroupParents) {
+    // empty once the containers are gone; rmdir refuses one that still holds a container's group
+    await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') problems.push(`cgroup ${dir}: ${e.message}`);
+    });
+  }
   try {
     if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== state.ipForward) {
       await writeFile('/proc/sys/net/ipv4/ip_forward', state.ipForward);
@@ -111,19 +129,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Mounts dockerd may leave under `dir` when it dies badly (overlay layers, netns, shm). */
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .map((p) => p.replace(/\\040/g, ' '))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) {
-    await run({ bin: findBinary('umount'), args: ['-l', m], timeoutMs: 10_000 }).catch(() => undefined);
   }
 }
 
@@ -209,7 +214,8 @@ export async function startDockerd(opts: StartDockerdOptions): Promise<Dockerd> 
       }
     }
     await proc.done.catch(() => undefined);
-    await unmountUnder(dir);
+    // what dockerd may leave mounted there when it dies badly (overlay layers, netns, shm)
+    await removeMountsUnder(dir);
     problems.push(...(await restoreHost(hostState)));
     await rm(join(dir, 'docker'), { recursive: true, force: true }).catch((e: Error) => problems.push(`rm data root: ${e.message}`));
     await rm(join(dir, 'run'), { recursive: true, force: true }).catch((e: Error) => problems.push(`rm exec root: ${e.message}`));

@@ -2,7 +2,7 @@
 //   node sim-director.mjs <inventory> <runs> [--two-round-trips]
 // Each run is what `freezeframe backup` does up to thaw (runBackupUntilThaw: preflight, target
 // lock, leftovers, freeze, snapshot, thaw, then snapshots released and the lock dropped) on
-// fresh channels, as a new director process would. --two-round-trips: preflight as before
+// fresh channels, as a new director process would (the bench starts one process per run). --two-round-trips: preflight as before
 // DescribeRequest.with_health (Health and Describe, two calls per node), for A/B comparisons. Prints one JSON line: per run the phase
 // durations, the wall time, this process's CPU time and the CPU in the control phases, then the
 // process's peak RSS.

@@ -108,6 +108,9 @@ export function machineBusyMs() {
   return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10;
 }
 
+/** The machine's CPU over what its cores could give in `wallMs` (1: every core busy throughout). */
+export const cpuShare = (machineMs, wallMs) => round(machineMs / (availableParallelism() * wallMs), 2);
+
 /**
  * The CPU used while some phases of a backup ran: give `onEvent` to the engine (BackupOptions),
  * then `take()` after each backup. Per run: the phases' wall time, the whole machine's CPU in
@@ -135,7 +138,7 @@ export function phaseCpu(phases) {
       }
     },
     take() {
-      const r = { wallMs: round(run.wallMs, 1), machineMs: round(run.machineMs, 1), directorMs: round(run.directorMs, 1), share: round(run.machineMs / (availableParallelism() * run.wallMs), 2) };
+      const r = { wallMs: round(run.wallMs, 1), machineMs: round(run.machineMs, 1), directorMs: round(run.directorMs, 1), share: cpuShare(run.machineMs, run.wallMs) };
       run = { wallMs: 0, machineMs: 0, directorMs: 0 };
       return r;
     },

@@ -3,16 +3,14 @@
 // `btrfs subvolume snapshot -r` taken at once (and the slowest single one) in the same run; the
 // N sources as N nodes and, for the largest N, as one node with N volumes.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { backup } from '@freezeframe/director/engine/backup.js';
 import { makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { loopFs } from '../lib/fs.mjs';
 import { nextDate } from '../lib/ids.mjs';
-import { exec, findBinary, log, machineBusyMs, phaseCpu, phaseCpuStats, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
+import { cpuShare, exec, findBinary, log, machineBusyMs, phaseCpu, phaseCpuStats, round, sleep, spawnProcess, stats, undoList } from '../lib/util.mjs';
 
 const FREEZER = '/sys/fs/cgroup/freezer';
-const cores = availableParallelism();
 
 // a running writer: 4 KiB appends every 2 ms, file kept under 1 MiB
 const WRITER = 'open(my $f, ">>", $ARGV[0]) or die "$ARGV[0]: $!"; select((select($f), $| = 1)[0]); while (1) { print $f "x" x 4096; truncate($f, 0) if tell($f) > 1048576; select(undef, undef, undef, 0.002); }';
@@ -124,7 +122,7 @@ export async function runFreeze(cfg, work, results) {
             await Promise.all(names.slice(0, n).map((_, i) => exec('btrfs', ['subvolume', 'snapshot', '-r', join(fs.mnt, `vol-${i}`), join(fs.mnt, `raw-psnap-${i}`)])));
             const atOnceMs = performance.now() - t0;
             parallel.push(round(atOnceMs));
-            rawShares.push(round((machineBusyMs() - busy0) / (cores * atOnceMs), 2));
+            rawShares.push(cpuShare(machineBusyMs() - busy0, atOnceMs));
             for (let i = 0; i < n; i++) await exec('btrfs', ['subvolume', 'delete', join(fs.mnt, `raw-psnap-${i}`)]);
           } else {
             const res = await backup(inv, { label: `freeze-${n}`, now: nextDate(), onEvent: cpu.onEvent });

@@ -12,7 +12,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '@freezeframe/common';
-import { exec, log, now, round, undoAll } from './lib/util.mjs';
+import { exec, freshPageUs, log, now, round, undoAll } from './lib/util.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,6 +94,8 @@ async function machine() {
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     kernel: release(),
     loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    // the hypervisor's price of a fresh page moved 20-fold between this machine's states (PROFILE.md, twenty-third pass)
+    freshPageUs: await freshPageUs(),
   };
 }
 

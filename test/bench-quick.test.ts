@@ -91,6 +91,12 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(cpu.freezeframe.machine.median).toBeGreaterThanOrEqual(cpu.freezeframe.targetChildren.median);
     expect(res.incremental.btrfs.cpuProbeMs.child.median).toBeGreaterThan(0);
     expect(res.incremental.btrfs.cpuProbeMs.own.median).toBeGreaterThan(0);
+    // page faults: a backup's agents, rsync and stunnel touch pages; the probe prices one
+    expect(res.machine.freshPageUs).toBeGreaterThan(0);
+    expect(res.incremental.btrfs.cpuProbeMs.pageUs.median).toBeGreaterThan(0);
+    for (const v of [res.incremental.btrfs.pageFaults.rawFlagsTls, res.incremental.btrfs.pageFaults.freezeframe, res.restore.pageFaults.rawFlagsBtrfsTlsReceiver, res.restore.pageFaults.freezeframe]) {
+      expect(v.median).toBeGreaterThan(100);
+    }
     expect(res.restore.ratio).toBeGreaterThan(0);
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });
     expect(res.scale.directorRssMb).toBeGreaterThan(0);
@@ -108,6 +114,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     for (const h of ['Freeze window', 'Full transfer', 'Incremental', 'Restore', 'Scale', 'Storage cost']) expect(md).toContain(h);
     expect(md).toMatch(/CPU in preflight, freeze, snapshot and thaw \(medians per backup\): \d+ ms of \d+ x \d+ ms \(\d+%\), director \d+ ms/);
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync \d+; freezeframe's backup \d+/);
+    expect(md).toMatch(/Page faults \(whole machine, median per rep\): the encrypted rsync \d+, freezeframe's backup \d+; at [\d.]+ µs a page the difference is ~-?\d+ ms of CPU/);
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
     expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");

@@ -3,13 +3,18 @@ const f = (x, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed
 const ms = (s) => (s ? `${f(s.median)} ms (${f(s.min)}–${f(s.max)}, ±${f(s.spreadPct / 2, 0)}%, n=${s.n})` : '-');
 /** The machine's CPU in some phases against what its cores could give in that time (phaseCpu). */
 const cpuShare = (c, cores) => (c ? `${f(c.machineMs)} ms of ${cores} x ${f(c.wallMs)} ms (${f(c.share * 100)}%), director ${f(c.directorMs)} ms` : '-');
+/** The probe's cost of a fresh page, when the run measured it. */
+const pageCost = (probe) => (probe?.pageUs ? `; a page touched for the first time ${f(probe.pageUs.median, 1)} µs` : '');
+/** Page faults of two steps of one row, and what the difference cost at the probe's price per page. */
+const faultsLine = (rawName, raw, ffName, ff, probe) =>
+  `Page faults (whole machine, median per rep): ${rawName} ${f(raw.median)}, ${ffName} ${f(ff.median)}${probe?.pageUs ? `; at ${f(probe.pageUs.median, 1)} µs a page the difference is ~${f(((ff.median - raw.median) * probe.pageUs.median) / 1000)} ms of CPU` : ''}.`;
 const met = (m, ok, by) => (m === undefined ? '-' : ok ? 'met' : `not met (${by})`);
 
 export function renderMarkdown(r) {
   const L = [];
   L.push(`# freezeframe benchmark (${r.kind})`, '');
   L.push(`Run ${r.startedAt}, ${r.durationS} s. Command: \`${r.command}\`.`, '');
-  L.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, load at start ${r.machine.loadavgAtStart}.`);
+  L.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, kernel ${r.machine.kernel}, load at start ${r.machine.loadavgAtStart}${r.machine.freshPageUs ? `, a page touched for the first time ${f(r.machine.freshPageUs, 1)} µs` : ''}.`);
   L.push(`Versions: freezeframe ${r.versions.freezeframe} (${r.versions.commit}), node ${r.versions.node}, rsync ${r.versions.rsync}, zfs-fuse ${r.versions.zfsFuse}, btrfs-progs ${r.versions.btrfsProgs}.`, '');
   L.push('Times are medians of paired runs (raw tool and freezeframe alternating A B B A ... in the same run); (min–max, ±half the spread relative to the median, n runs).', '');
   if (r.errors?.length) {
@@ -49,7 +54,8 @@ export function renderMarkdown(r) {
     if (c?.freezeframe?.machine) {
       const med = (k) => Math.round(c.freezeframe[k].median);
       L.push('', `CPU (median ms, both cores): the encrypted rsync ${Math.round(c.rawFlagsTls.median)}; freezeframe's backup ${med('machine')}, of it the source agent ${med('sourceNode')} + its rsync and stunnel ${med('sourceChildren')}, the target agent ${med('targetNode')} + its rsync, stunnel and btrfs ${med('targetChildren')}, the director ${med('director')}.`);
-      if (i.btrfs.cpuProbeMs) L.push('', `CPU probe before each rep (the same fixed work; ${Math.round(i.btrfs.cpuProbeMs.child.median)} ms in a fresh process, ${Math.round(i.btrfs.cpuProbeMs.own.median)} ms in the bench process): how fast the machine was while this row ran.`);
+      if (i.btrfs.cpuProbeMs) L.push('', `CPU probe before each rep (the same fixed work; ${Math.round(i.btrfs.cpuProbeMs.child.median)} ms in a fresh process, ${Math.round(i.btrfs.cpuProbeMs.own.median)} ms in the bench process${pageCost(i.btrfs.cpuProbeMs)}): how fast the machine was while this row ran.`);
+      if (i.btrfs.pageFaults) L.push('', faultsLine('the encrypted rsync', i.btrfs.pageFaults.rawFlagsTls, "freezeframe's backup", i.btrfs.pageFaults.freezeframe, i.btrfs.cpuProbeMs));
     }
     L.push('', `Changed ${i.changedFiles} of ${i.files} files. Raw \`rsync -a\` into the previous copy on the ext4 source filesystem: ${ms(i.raw.ms)} (the dir target is ${f(i.dirOverRaw ?? i.ratio, 2)}x that).`);
     if (i.btrfs) L.push('', `Phases (median ms), btrfs target: ${phases(i.btrfs.freezeframe.phasesMedianMs)}. First full backup ${f(i.btrfs.firstFullBackupMs)} ms, first raw copy ${f(i.btrfs.firstRawCopyMs)} ms.`);
@@ -69,7 +75,8 @@ export function renderMarkdown(r) {
     if (x.dir) L.push(`| freezeframe restore from the dir target | ${ms(x.dir.ms)} | ${f(x.dir.filesPerS)} | ${f(x.dir.ratio, 3)} | |`);
     if (x.cpuMs) {
       const med = (k) => Math.round(x.cpuMs.freezeframe[k]?.median ?? NaN);
-      L.push('', `CPU (median ms, both cores): the encrypted rsync with the receiver's options ${Math.round(x.cpuMs.rawFlagsBtrfsTlsReceiver.median)}; freezeframe's restore from the btrfs target ${med('machine')}, of it the target agent ${med('targetNode')} + its rsync, stunnel and checks ${med('targetChildren')}, the source agent ${med('sourceNode')} + its rsync and stunnel ${med('sourceChildren')}, the director ${med('director')}. CPU probe before each rep: ${Math.round(x.cpuProbeMs.child.median)} ms in a fresh process, ${Math.round(x.cpuProbeMs.own.median)} ms in the bench process.`);
+      L.push('', `CPU (median ms, both cores): the encrypted rsync with the receiver's options ${Math.round(x.cpuMs.rawFlagsBtrfsTlsReceiver.median)}; freezeframe's restore from the btrfs target ${med('machine')}, of it the target agent ${med('targetNode')} + its rsync, stunnel and checks ${med('targetChildren')}, the source agent ${med('sourceNode')} + its rsync and stunnel ${med('sourceChildren')}, the director ${med('director')}. CPU probe before each rep: ${Math.round(x.cpuProbeMs.child.median)} ms in a fresh process, ${Math.round(x.cpuProbeMs.own.median)} ms in the bench process${pageCost(x.cpuProbeMs)}.`);
+      if (x.pageFaults) L.push('', faultsLine("the encrypted rsync with the receiver's options", x.pageFaults.rawFlagsBtrfsTlsReceiver, "freezeframe's restore", x.pageFaults.freezeframe, x.cpuProbeMs));
     }
     L.push('', `Phases (median ms)${x.freezeframe.target ? `, ${x.freezeframe.target} target` : ''}: ${phases(x.freezeframe.phasesMedianMs)}${x.freezeframe.verify ? `; its check: ${x.freezeframe.verify}` : ''}.`);
     if (x.dir) L.push('', `Phases (median ms), dir target: ${phases(x.dir.phasesMedianMs)}${x.dir.verify ? `; its check: ${x.dir.verify}` : ''}.`);

@@ -90,8 +90,27 @@ export async function cpuProbeMs() {
   };
   const child = Number((await exec(process.execPath, ['-e', `process.stdout.write(String((${work})()))`])).stdout);
   const require = createRequire(import.meta.url);
-  return { child: round(child, 0), own: round(work(), 0) };
+  return { child: round(child, 0), own: round(work(), 0), pageUs: await freshPageUs() };
 }
+
+/**
+ * µs per 4 KiB page a process touches for the first time (64 MiB written once in a fresh node
+ * process, the write itself included). Most of the CPU probe's swing between the machine's fast and
+ * slow states is this: under the hypervisor's slow state each fault costs ~18 µs against ~1 µs
+ * (PROFILE.md, twenty-third pass), and freezeframe's node agents and the processes they start touch
+ * more fresh pages than a raw rsync.
+ */
+export async function freshPageUs() {
+  const touch = () => {
+    const t = performance.now();
+    Buffer.alloc(64 << 20, 1);
+    return ((performance.now() - t) * 1000) / ((64 << 20) / 4096);
+  };
+  return round(Number((await exec(process.execPath, ['-e', `process.stdout.write(String((${touch})()))`])).stdout), 2);
+}
+
+/** Page faults on the whole machine since boot (every process, minor and major): /proc/vmstat's pgfault. */
+export const machineFaults = () => Number(/^pgfault (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? NaN);
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct/cpuacct.usage';
 const hasCpuacct = existsSync(CPUACCT);

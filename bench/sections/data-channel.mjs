@@ -12,7 +12,7 @@ import { loopFs, zfsDaemon, zfsPool, zfsUsed } from '../lib/fs.mjs';
 import { nextDate, nextId } from '../lib/ids.mjs';
 import { FF_FLAGS, rawRsync, startRsyncd } from '../lib/rsyncd.mjs';
 import { startStunnelPair } from '../lib/stunnel-pair.mjs';
-import { cpuProbeMs, diagStart, exec, log, machineBusyMs, now, procCpuMs, rmTree, round, stats, undoList } from '../lib/util.mjs';
+import { cpuProbeMs, diagStart, exec, log, machineBusyMs, machineFaults, now, procCpuMs, rmTree, round, stats, undoList } from '../lib/util.mjs';
 
 const sync = () => exec('sync', []);
 /** ms for `find` to list every regular file under `dir` as the checksum record's walk does (checksums.ts), printing nowhere. */
@@ -252,12 +252,13 @@ export async function runDataChannel(cfg, work, results) {
     const pidOf = (name) => agentPid(agents.find((a) => a.name === name));
     const cpuNow = () => {
       const d = process.cpuUsage();
-      return { machine: machineBusyMs(), director: (d.user + d.system) / 1000, source: procCpuMs(pidOf('src-small')), target: procCpuMs(pidOf('tgt-btrfs')) };
+      return { machine: machineBusyMs(), faults: machineFaults(), director: (d.user + d.system) / 1000, source: procCpuMs(pidOf('src-small')), target: procCpuMs(pidOf('tgt-btrfs')) };
     };
     const cpuSince = (a) => {
       const b = cpuNow();
       return {
         machine: b.machine - a.machine,
+        faults: b.faults - a.faults,
         director: round(b.director - a.director, 0),
         sourceNode: b.source.own - a.source.own,
         sourceChildren: b.source.children - a.source.children,
@@ -296,7 +297,7 @@ export async function runDataChannel(cfg, work, results) {
         const c0 = cpuNow();
         const diag = diagStart();
         m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
-        cpu.rawBT.push({ machine: cpuSince(c0).machine });
+        cpu.rawBT.push(cpuSince(c0));
         diag(`incremental rawBT ${round(m.rawBT.at(-1))} ms`);
       },
     };
@@ -326,7 +327,7 @@ export async function runDataChannel(cfg, work, results) {
         await linkSteps[which]();
         await sync();
       }
-      log(`  incremental rep ${i + 1} (CPU probe ${JSON.stringify(probes.at(-1))} ms): btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms (transfer phase ${phaseRunsB.at(-1)?.transfer} ms, tag ${phaseRunsB.at(-1)?.tag} ms; CPU ms: ${JSON.stringify(cpu.ffB.at(-1))}, the stunnel rsync's ${cpu.rawBT.at(-1)?.machine}); dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
+      log(`  incremental rep ${i + 1} (CPU probe ${JSON.stringify(probes.at(-1))} ms): btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms (transfer phase ${phaseRunsB.at(-1)?.transfer} ms, tag ${phaseRunsB.at(-1)?.tag} ms; CPU ms: ${JSON.stringify(cpu.ffB.at(-1))}, the stunnel rsync's ${cpu.rawBT.at(-1)?.machine}, its page faults ${cpu.rawBT.at(-1)?.faults}); dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
     }
     const medians = (runs) => {
       const out = {};
@@ -366,12 +367,18 @@ export async function runDataChannel(cfg, work, results) {
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
         cpuMs: {
           rawFlagsTls: stats(cpu.rawBT.map((c) => c.machine)),
-          freezeframe: Object.fromEntries(Object.keys(cpu.ffB[0] ?? {}).map((k) => [k, stats(cpu.ffB.map((c) => c[k]))])),
+          freezeframe: Object.fromEntries(Object.keys(cpu.ffB[0] ?? {}).filter((k) => k !== 'faults').map((k) => [k, stats(cpu.ffB.map((c) => c[k]))])),
           note: "CPU of the whole machine during the encrypted rsync and during freezeframe's backup (all cores), and the backup's split: each agent's node process and its children (rsync, stunnel, btrfs), the director",
+        },
+        pageFaults: {
+          rawFlagsTls: stats(cpu.rawBT.map((c) => c.faults)),
+          freezeframe: stats(cpu.ffB.map((c) => c.faults)),
+          note: "page faults of the whole machine during the encrypted rsync and during freezeframe's backup: each costs cpuProbeMs.pageUs",
         },
         cpuProbeMs: {
           child: stats(probes.map((p) => p.child)),
           own: stats(probes.map((p) => p.own)),
+          pageUs: stats(probes.map((p) => p.pageUs)),
           note: 'before each rep, a fixed piece of CPU work (sha256 of 64 MiB and an integer loop) in a fresh node process and in the bench process that runs the director: how fast the machine was',
         },
         firstFullBackupMs: firstB.record.durationMs,
@@ -428,14 +435,14 @@ export async function runDataChannel(cfg, work, results) {
           const c0 = cpuNow();
           const diag = diagStart();
           rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS));
-          if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0).machine);
+          if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0));
           diag(`restore ${which} ${round(rr[which].at(-1))} ms`);
           await rmTree(dst);
         } else {
           await ffRestore(which);
         }
       }
-      log(`  restore rep ${i + 1} (CPU probe ${JSON.stringify(rProbes.at(-1))} ms; CPU ms of the restore from the btrfs target ${JSON.stringify(rCpu.ffB.at(-1))}, of the encrypted rsync with the receiver's options ${rCpu.rawBTS.at(-1)}): raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms, with the receiver's options ${round(rr.rawBTS.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
+      log(`  restore rep ${i + 1} (CPU probe ${JSON.stringify(rProbes.at(-1))} ms; CPU ms of the restore from the btrfs target ${JSON.stringify(rCpu.ffB.at(-1))}, of the encrypted rsync with the receiver's options ${JSON.stringify(rCpu.rawBTS.at(-1))}): raw ${round(rr.raw.at(-1))} ms (with freezeframe's flags ${round(rr.rawF.at(-1))} ms; with them from the btrfs file system ${round(rr.rawB.at(-1))} ms, through stunnel ${round(rr.rawBT.at(-1))} ms, with the receiver's options ${round(rr.rawBTS.at(-1))} ms), freezeframe restore from the btrfs target ${round(rr.ffB.at(-1))} ms, from the dir target ${round(rr.ff.at(-1))} ms`);
     }
     const rs = Object.fromEntries(Object.entries(rr).map(([k, v]) => [k, stats(v)]));
     results.restore = {
@@ -453,11 +460,16 @@ export async function runDataChannel(cfg, work, results) {
       ratioToTls: round(rs.rawBT.median / rs.ffB.median, 3),
       ratioToTlsReceiver: round(rs.rawBTS.median / rs.ffB.median, 3),
       cpuMs: {
-        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS),
-        freezeframe: Object.fromEntries(Object.keys(rCpu.ffB[0] ?? {}).map((k) => [k, stats(rCpu.ffB.map((c) => c[k]))])),
+        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS.map((c) => c.machine)),
+        freezeframe: Object.fromEntries(Object.keys(rCpu.ffB[0] ?? {}).filter((k) => k !== 'faults').map((k) => [k, stats(rCpu.ffB.map((c) => c[k]))])),
         note: 'CPU ms per rep: machine = both cores (/proc/stat), director = this process, sourceNode/targetNode = the agents themselves, *Children = what they ran (rsync, stunnel, sha256sum)',
       },
-      cpuProbeMs: { child: stats(rProbes.map((p) => p.child)), own: stats(rProbes.map((p) => p.own)) },
+      pageFaults: {
+        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS.map((c) => c.faults)),
+        freezeframe: stats(rCpu.ffB.map((c) => c.faults)),
+        note: 'page faults of the whole machine during the encrypted rsync with the receiver\'s options and during freezeframe\'s restore from the btrfs target: each costs cpuProbeMs.pageUs',
+      },
+      cpuProbeMs: { child: stats(rProbes.map((p) => p.child)), own: stats(rProbes.map((p) => p.own)), pageUs: stats(rProbes.map((p) => p.pageUs)) },
       goal: '>= 0.9',
       met: rs.raw.median / rs.ffB.median >= 0.9,
     };

@@ -94,7 +94,7 @@ async function machine() {
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     kernel: release(),
     loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    // the hypervisor's price of a fresh page moved 20-fold between this machine's states (PROFILE.md, twenty-third pass)
+    // this VM moves between hosts, and a fresh page costs some of them ~18 µs (PROFILE.md, twenty-third pass)
     freshPageUs: await freshPageUs(),
   };
 }

@@ -95,10 +95,10 @@ export async function cpuProbeMs() {
 
 /**
  * µs per 4 KiB page a process touches for the first time (64 MiB written once in a fresh node
- * process, the write itself included). Most of the CPU probe's swing between the machine's fast and
- * slow states is this: under the hypervisor's slow state each fault costs ~18 µs against ~1 µs
- * (PROFILE.md, twenty-third pass), and freezeframe's node agents and the processes they start touch
- * more fresh pages than a raw rsync.
+ * process, the write itself included). Most of the CPU probe's swing between this VM's hosts is
+ * this: ~18 µs a fault on the AMD EPYC host, a few µs at most on the Intel Xeon one (PROFILE.md,
+ * twenty-third pass), and freezeframe's node agents and the processes they start touch more fresh
+ * pages than a raw rsync.
  */
 export async function freshPageUs() {
   const touch = () => {

@@ -76,38 +76,40 @@ export function procMemMb(pid) {
 }
 
 /**
- * A fixed piece of CPU work (sha256 of 64 MiB, then an integer loop) timed in a fresh node process
- * and in this one, while nothing else of the bench runs: this machine's speed moves from hour to
- * hour, and a row that is slow with a slow probe says something else than one that is slow alone.
+ * The CPU probe's fixed work: 64 MiB of memory filled (its time per 4 KiB page apart, `pageUs`),
+ * their sha256, then an integer loop. Written out into a fresh node process as it is, so it names
+ * nothing outside itself.
  */
-export async function cpuProbeMs() {
-  const work = () => {
-    const t = performance.now();
-    require('node:crypto').createHash('sha256').update(Buffer.alloc(64 << 20, 7)).digest();
-    let x = 0;
-    for (let i = 0; i < 5e7; i++) x = (x + i * 7) % 1000003;
-    return performance.now() - t + x * 0;
-  };
-  const child = Number((await exec(process.execPath, ['-e', `process.stdout.write(String((${work})()))`])).stdout);
-  const require = createRequire(import.meta.url);
-  return { child: round(child, 0), own: round(work(), 0), pageUs: await freshPageUs() };
+function probeWork() {
+  const t = performance.now();
+  const memory = Buffer.alloc(64 << 20, 7);
+  const pageUs = ((performance.now() - t) * 1000) / ((64 << 20) / 4096);
+  require('node:crypto').createHash('sha256').update(memory).digest();
+  let x = 0;
+  for (let i = 0; i < 5e7; i++) x = (x + i * 7) % 1000003;
+  return { ms: performance.now() - t + x * 0, pageUs };
 }
 
+const probeInChild = async () => JSON.parse((await exec(process.execPath, ['-e', `process.stdout.write(JSON.stringify((${probeWork})()))`])).stdout);
+// probeWork's require, when it runs in this process
+const require = createRequire(import.meta.url);
+
 /**
- * µs per 4 KiB page a process touches for the first time (64 MiB written once in a fresh node
- * process, the write itself included). Most of the CPU probe's swing between this VM's hosts is
- * this: ~18 µs a fault on the AMD EPYC host, a few µs at most on the Intel Xeon one (PROFILE.md,
+ * The probe's work timed in a fresh node process and in this one, while nothing else of the bench
+ * runs: this machine's speed moves from hour to hour, and a row that is slow with a slow probe
+ * says something else than one that is slow alone. `pageUs` is what a page the fresh process
+ * touches for the first time costs: most of the probe's swing between this VM's hosts is that
+ * (~18 µs a fault on the AMD EPYC host, a few µs at most on the Intel Xeon one; PROFILE.md,
  * twenty-third pass), and freezeframe's node agents and the processes they start touch more fresh
  * pages than a raw rsync.
  */
-export async function freshPageUs() {
-  const touch = () => {
-    const t = performance.now();
-    Buffer.alloc(64 << 20, 1);
-    return ((performance.now() - t) * 1000) / ((64 << 20) / 4096);
-  };
-  return round(Number((await exec(process.execPath, ['-e', `process.stdout.write(String((${touch})()))`])).stdout), 2);
+export async function cpuProbeMs() {
+  const child = await probeInChild();
+  return { child: round(child.ms, 0), own: round(probeWork().ms, 0), pageUs: round(child.pageUs, 2) };
 }
+
+/** µs per 4 KiB page a fresh node process touches for the first time (the probe's 64 MiB, see cpuProbeMs). */
+export const freshPageUs = async () => round((await probeInChild()).pageUs, 2);
 
 /** Page faults on the whole machine since boot (every process, minor and major): /proc/vmstat's pgfault. */
 export const machineFaults = () => Number(/^pgfault (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? NaN);

@@ -257,15 +257,19 @@ export async function runDataChannel(cfg, work, results) {
     const cpuSince = (a) => {
       const b = cpuNow();
       return {
-        machine: b.machine - a.machine,
+        cpu: {
+          machine: b.machine - a.machine,
+          director: round(b.director - a.director, 0),
+          sourceNode: b.source.own - a.source.own,
+          sourceChildren: b.source.children - a.source.children,
+          targetNode: b.target.own - a.target.own,
+          targetChildren: b.target.children - a.target.children,
+        },
         faults: b.faults - a.faults,
-        director: round(b.director - a.director, 0),
-        sourceNode: b.source.own - a.source.own,
-        sourceChildren: b.source.children - a.source.children,
-        targetNode: b.target.own - a.target.own,
-        targetChildren: b.target.children - a.target.children,
       };
     };
+    // each field of cpuSince's `cpu` over the reps
+    const cpuStats = (runs) => Object.fromEntries(Object.keys(runs[0]?.cpu ?? {}).map((k) => [k, stats(runs.map((c) => c.cpu[k]))]));
     const ffBackup = async (which, i) => {
       // a process start costs an agent more as its memory grows (PROFILE.md, nineteenth pass)
       if (process.env.FF_BENCH_DIAG) log(`    diag before backup ${which}: memory MB ${['src-small', which === 'ff' ? 'tgt-inc' : 'tgt-btrfs'].map((n) => `${n} ${JSON.stringify(agentMem(agents.find((a) => a.name === n)))}`).join(', ')}`);
@@ -327,7 +331,7 @@ export async function runDataChannel(cfg, work, results) {
         await linkSteps[which]();
         await sync();
       }
-      log(`  incremental rep ${i + 1} (CPU probe ${JSON.stringify(probes.at(-1))} ms): btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms (transfer phase ${phaseRunsB.at(-1)?.transfer} ms, tag ${phaseRunsB.at(-1)?.tag} ms; CPU ms: ${JSON.stringify(cpu.ffB.at(-1))}, the stunnel rsync's ${cpu.rawBT.at(-1)?.machine}, its page faults ${cpu.rawBT.at(-1)?.faults}); dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
+      log(`  incremental rep ${i + 1} (CPU probe ${JSON.stringify(probes.at(-1))} ms): btrfs target: raw ${round(m.rawB.at(-1))} ms (+ snapshot ${round(m.rawSnapB.at(-1))} ms; with freezeframe's flags ${round(m.rawBF.at(-1))} ms, and through stunnel ${round(m.rawBT.at(-1))} ms), freezeframe ${round(m.ffB.at(-1))} ms (transfer phase ${phaseRunsB.at(-1)?.transfer} ms, tag ${phaseRunsB.at(-1)?.tag} ms; CPU ms: ${JSON.stringify(cpu.ffB.at(-1))}, the stunnel rsync's ${cpu.rawBT.at(-1)?.cpu.machine}, its page faults ${cpu.rawBT.at(-1)?.faults}); dir target: raw --link-dest ${round(m.rawLink.at(-1))} ms (with freezeframe's flags ${round(m.rawLinkF.at(-1))} ms), freezeframe ${round(m.ff.at(-1))} ms; raw into the previous copy on ext4 ${round(m.raw.at(-1))} ms`);
     }
     const medians = (runs) => {
       const out = {};
@@ -366,8 +370,8 @@ export async function runDataChannel(cfg, work, results) {
         overTlsFloor: round(s.ffB.median / tlsFloorB.median, 3),
         freezeframe: { ms: s.ffB, phasesMedianMs: medians(phaseRunsB) },
         cpuMs: {
-          rawFlagsTls: stats(cpu.rawBT.map((c) => c.machine)),
-          freezeframe: Object.fromEntries(Object.keys(cpu.ffB[0] ?? {}).filter((k) => k !== 'faults').map((k) => [k, stats(cpu.ffB.map((c) => c[k]))])),
+          rawFlagsTls: stats(cpu.rawBT.map((c) => c.cpu.machine)),
+          freezeframe: cpuStats(cpu.ffB),
           note: "CPU of the whole machine during the encrypted rsync and during freezeframe's backup (all cores), and the backup's split: each agent's node process and its children (rsync, stunnel, btrfs), the director",
         },
         pageFaults: {
@@ -460,8 +464,8 @@ export async function runDataChannel(cfg, work, results) {
       ratioToTls: round(rs.rawBT.median / rs.ffB.median, 3),
       ratioToTlsReceiver: round(rs.rawBTS.median / rs.ffB.median, 3),
       cpuMs: {
-        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS.map((c) => c.machine)),
-        freezeframe: Object.fromEntries(Object.keys(rCpu.ffB[0] ?? {}).filter((k) => k !== 'faults').map((k) => [k, stats(rCpu.ffB.map((c) => c[k]))])),
+        rawFlagsBtrfsTlsReceiver: stats(rCpu.rawBTS.map((c) => c.cpu.machine)),
+        freezeframe: cpuStats(rCpu.ffB),
         note: 'CPU ms per rep: machine = both cores (/proc/stat), director = this process, sourceNode/targetNode = the agents themselves, *Children = what they ran (rsync, stunnel, sha256sum)',
       },
       pageFaults: {

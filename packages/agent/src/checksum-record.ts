@@ -139,9 +139,13 @@ export function mergeRecord(baseText: string, changesText: string | undefined, o
   if (changesText === undefined) return base;
   const c = parseChanges(changesText, join(o.where, CHANGES_FILE));
   if (fitsBase(baseText, c)) return applyChanges(base, c);
-  if (o.strict) throw new FfError('TARGET_FAILED', `${join(o.where, CHANGES_FILE)} belongs to another ${CHECKSUMS_FILE} than the one beside it: the checksum record is damaged`);
+  if (o.strict) throw notItsBase(o.where);
   return base;
 }
+
+/** What a strict reader says of changes made for another base than the one beside them. */
+export const notItsBase = (root: string) =>
+  new FfError('TARGET_FAILED', `${join(root, CHANGES_FILE)} belongs to another ${CHECKSUMS_FILE} than the one beside it: the checksum record is damaged`);
 
 const readText = (file: string) =>
   readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKSUMS_FILE, hashBatches, randomSample, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
+import { CHECKSUMS_FILE, hashBatches, recordChecksums, verifyChecksums, type FileSum } from './checksums.js';
 import { escapeName } from './file-names.js';
 
 const E = 'src@+data';
@@ -194,20 +194,6 @@ describe('recordChecksums', () => {
     // every line is written in the current form again, with its inode
     const again = readFileSync(join(root, CHECKSUMS_FILE), 'utf8').split('\n').filter(Boolean);
     expect(again.filter((l) => !written.includes(l)).map((l) => (JSON.parse(l) as FileSum).p).sort()).toEqual([`${E}/sub/f3`, wrong]);
-  });
-
-  it('randomSample takes n distinct items in their order, each of them sometimes', () => {
-    const items = Array.from({ length: 10 }, (_, i) => i);
-    const seen = new Set<number>();
-    for (let k = 0; k < 200; k++) {
-      const s = randomSample(items, 3);
-      expect(s).toHaveLength(3);
-      expect(new Set(s).size).toBe(3);
-      expect([...s].sort((a, b) => a - b)).toEqual(s);
-      s.forEach((x) => seen.add(x));
-    }
-    expect(seen.size).toBe(10);
-    expect(randomSample(items, 20)).toEqual(items);
   });
 });
 

@@ -147,7 +147,8 @@ export function mergeRecord(baseText: string, changesText: string | undefined, o
 export const notItsBase = (root: string) =>
   new FfError('TARGET_FAILED', `${join(root, CHANGES_FILE)} belongs to another ${CHECKSUMS_FILE} than the one beside it: the checksum record is damaged`);
 
-const readText = (file: string) =>
+/** A file's text; undefined when there is no such file. */
+export const readText = (file: string) =>
   readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw e;

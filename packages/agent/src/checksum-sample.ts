@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError } from '@freezeframe/common';
-import { CHANGES_FILE, CHECKSUMS_FILE, isBelow, keyOf, notItsBase, parseChanges, quoted, type RecordChanges } from './checksum-record.js';
+import { CHANGES_FILE, CHECKSUMS_FILE, isBelow, keyOf, notItsBase, parseChanges, quoted, readText, type RecordChanges } from './checksum-record.js';
 
 /** Bytes read at a time; a longer line grows the buffer. */
 const CHUNK_BYTES = 1 << 20;
@@ -41,7 +41,7 @@ export async function sampleRecord(
   });
   if (!fh) return undefined;
   try {
-    const changes = await readChangesText(root);
+    const changes = await readText(join(root, CHANGES_FILE));
     const c = changes === undefined ? undefined : parseChanges(changes, join(root, CHANGES_FILE));
     const prefixes = entries.map((e) => quoted(`${e}/`));
     const wanted = (key: string) => prefixes.length === 0 || prefixes.some((x) => key.startsWith(x));
@@ -73,7 +73,7 @@ export async function sampleRecord(
       }
       const buf = Buffer.allocUnsafe(lengths[i]!);
       const { bytesRead } = await fh.read(buf, 0, buf.length, starts[i]!);
-      // the file changed between the two reads: a record is written whole, then renamed into place
+      // shorter than the first pass found it: cut in between (a new record is renamed into place, which this open file never sees)
       if (bytesRead !== buf.length) throw new FfError('TARGET_FAILED', `${baseFile} changed while it was read`);
       lines.push(buf.toString('utf8'));
     }
@@ -84,19 +84,6 @@ export async function sampleRecord(
 }
 
 const fitsBytes = (c: RecordChanges, sha256: string, bytes: number) => c.base === sha256 && c.bytes === bytes;
-
-async function readChangesText(root: string): Promise<string | undefined> {
-  const fh = await open(join(root, CHANGES_FILE), 'r').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-  if (!fh) return undefined;
-  try {
-    return await fh.readFile('utf8');
-  } finally {
-    await fh.close();
-  }
-}
 
 /** A line's path key (see keyOf), decoding only the path of a line recordChecksums wrote. */
 function keyAt(buf: Buffer, at: number, end: number, notALine: () => string): string {

@@ -19,7 +19,9 @@ function withChanges(): { root: string; merged: () => Promise<string[]> } {
   const root = mkdtempSync(join(tmpdir(), 'ff-sample-'));
   dirs.push(root);
   mkdirSync(join(root, '.freezeframe'));
-  const base = [...Array.from({ length: 300 }, (_, i) => line(`e/f${i}`)), ...odd.map((p) => line(p)), line('e/d/x'), line('e2/f'), line('e2/g')];
+  // one line as an older version wrote it, its path not first
+  const older = JSON.stringify({ h: 'c'.repeat(64), m: 2, s: 1, p: 'e/older' });
+  const base = [...Array.from({ length: 300 }, (_, i) => line(`e/f${i}`)), ...odd.map((p) => line(p)), older, line('e/d/x'), line('e2/f'), line('e2/g')];
   const text = base.join('\n') + '\n';
   writeFileSync(join(root, CHECKSUMS_FILE), text);
   const c = noChanges(text, ['e', 'e2']);
@@ -55,8 +57,9 @@ describe('sampleRecord', () => {
     expect(s.lines).not.toContain(line('e/f7'));
     expect(s.lines).toContain(line(odd[2]!, 'c'));
     expect(s.lines.some((l) => l.includes('"e/f8"') || l.includes('"e2/g"') || l.includes('"e/d/'))).toBe(false);
-    // 308 in the base, 2 added, 2 gone, 2 below e/d
-    expect(s.recorded).toBe(306);
+    // 309 in the base, 2 added, 2 gone, 2 below e/d
+    expect(s.recorded).toBe(307);
+    expect(s.lines.filter((l) => l.includes('"e/older"'))).toHaveLength(1);
   });
 
   it('an entry whose name begins another is not among its lines', async () => {

@@ -251,6 +251,46 @@ describe('two agents on loopback', () => {
     expect(await call(toTgt, 'DeactivateBackup', { backup_id: ID1 })).toMatchObject({ deactivated: false });
   });
 
+  it("a restore told the entry's size (expected_bytes) counts its progress from what rsync read, without a progress line per file", async () => {
+    attachLogs();
+    const id = '20240105_000000-progress';
+    const big = join(srcData(), 'big.bin');
+    // long enough for several of the sender's reads of its rsync's count (every 250 ms)
+    writeFileSync(big, randomBytes(192 << 20));
+    try {
+      const { done } = await backup(id);
+      const size = Number(done.bytes_total);
+      await call(toTgt, 'ActivateBackup', { backup_id: id });
+      const restore = async (expected: number) => {
+        const rcv = await call(toSrc, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry });
+        const msgs = await stream(toTgt, 'RestoreSource', { backup_id: id, entry, ticket: rcv.ticket, receiver_name: 'src-1', receiver_host: '127.0.0.1', receiver_data_port: rcv.data_port, inplace: rcv.inplace, expected_bytes: expected });
+        expect(msgs.at(-1)?.done?.exit_code).toBe(0);
+        expect(msgs.at(-1)).toMatchObject({ percent: 100, bytes: String(size) });
+        return msgs.slice(0, -1);
+      };
+      const counted = await restore(size);
+      expect(counted.length, 'progress before the final stats').toBeGreaterThan(1);
+      const bytes = counted.map((m) => Number(m.bytes));
+      expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+      expect(bytes.at(-1)).toBeGreaterThan(0);
+      // what rsync read: the files once, and the receiver's few answers
+      expect(bytes.at(-1)).toBeLessThan(size * 1.05);
+      for (const m of counted) {
+        expect(m.percent).toBe(Math.min(99, Math.floor((Number(m.bytes) * 100) / size)));
+        // no rsync line behind it: no files checked, the rate in freezeframe's units
+        expect(m).toMatchObject({ files_checked: '0', rate: expect.stringMatching(/^[\d.]+ (B|KiB|MiB|GiB)\/s$/) });
+      }
+      // not told the size: rsync's own progress lines, as before
+      const lines = await restore(0);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.at(-1)).toMatchObject({ rate: expect.stringMatching(/^[\d.]+[kMG]B\/s$/) });
+      expect(Number(lines.at(-1).files_checked)).toBeGreaterThan(0);
+      await call(toTgt, 'DeactivateBackup', { backup_id: id });
+    } finally {
+      unlinkSync(big);
+    }
+  });
+
   it('refuses a ticket presented by the wrong peer and garbage on the data channel', async () => {
     attachLogs();
     // ticket for src-1, presented with the stranger's (valid, same CA) certificate

@@ -158,6 +158,15 @@ describe('security: hostile identifiers', () => {
       expect(err?.code, `${label}: ${err?.details}`).toBe(grpc.status.INVALID_ARGUMENT);
       expect(err!.details, label).toMatch(/^paths /);
     }
+    // a restore's size is only ever a count of bytes
+    for (const size of ['-1', '9007199254740993']) {
+      const err = (await attempt({ rpc: 'RestoreSource', to: () => toTgt, req: () => ({ backup_id: ID, entry, ...receiver, expected_bytes: size }), field: 'expected_bytes', streaming: true }, '').then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as grpc.ServiceError | undefined;
+      expect(err?.code, `${size}: ${err?.details}`).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err!.details, size).toMatch(/^expected_bytes /);
+    }
     for (const dir of ['/etc', join(root, 'src-1'), '/']) {
       await expect(
         call(toSrc, 'OpenReceive', { backup_id: ID, source: 'src-1', peer: 'tgt', direction: 'DIRECTION_RESTORE', entry, to_dir: dir, restore_id: 'restore_20240101_000000' }),

@@ -75,6 +75,25 @@ describe('process runner', () => {
       expect(existsSync(path)).toBe(false);
     });
 
+    it('a program silent for longer than the first quick reads still hands over its lines while it runs', async () => {
+      const path = join(privateDir(), 'stdout');
+      let runningAtFirst: boolean | undefined;
+      const lines: string[] = [];
+      const p = spawnProcess({
+        bin: findBinary('sh'),
+        args: ['-c', 'sleep 1.3; echo late; sleep 0.5; echo last'],
+        timeoutMs: 20_000,
+        stdoutFile: { path, everyMs: 50 },
+        onStdoutLine: (l) => {
+          if (l === 'late') runningAtFirst = p.child.exitCode === null;
+          lines.push(l);
+        },
+      });
+      await p.done;
+      expect(runningAtFirst).toBe(true);
+      expect(lines).toEqual(['late', 'last']);
+    });
+
     it('gives back the blocks of what it has read, so a long output does not fill the folder', async () => {
       const path = join(privateDir(), 'stdout');
       const mib = 32;

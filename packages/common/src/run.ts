@@ -46,8 +46,9 @@ export interface RunOptions {
   fd3?: Promise<string>;
   /**
    * The child writes its stdout to this new file (created here, never through a symlink: put it
-   * in a private folder), read every `everyMs` (every FIRST_READ_MS until the first bytes came),
-   * its blocks given back as they are read (PUNCH_BYTES) and removed at the end. A pipe wakes this
+   * in a private folder), read every `everyMs` (every FIRST_READ_MS until the first bytes came,
+   * for up to FIRST_READS_FOR_MS), its blocks given back as they are read (PUNCH_BYTES) and
+   * removed at the end. A pipe wakes this
    * process for every write: rsync writes its progress once per file, ~10 µs of CPU each for the
    * agent (bench/PROFILE.md, seventeenth pass).
    */
@@ -157,6 +158,12 @@ function lineSplitter(onLine: (line: string) => void): (b: Buffer) => void {
 /** How often a stdoutFile is read before its first bytes: a caller may wait on the first line (rsync's remote command). */
 const FIRST_READ_MS = 2;
 /**
+ * For how long at most: a program that prints nothing until it ends (rsync asked for no progress)
+ * would otherwise be read 500 times a second, ~35 ms of CPU per second here (bench/PROFILE.md,
+ * twenty-sixth pass).
+ */
+const FIRST_READS_FOR_MS = 1_000;
+/**
  * Bytes of a stdoutFile read before their blocks are given back (a hole punched where they were):
  * rsync writes ~150 bytes per file it sends, and the file may be on a small tmpfs (/run).
  */
@@ -169,6 +176,7 @@ function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void)
   // 64 KiB reads: the line splitter joins and splits each read as one string, which cost 5x as much
   // per byte with 256 KiB reads (bench/PROFILE.md, twenty-first pass)
   const buf = Buffer.allocUnsafe(64 << 10);
+  const started = Date.now();
   let seen = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -203,7 +211,7 @@ function followFile(path: string, everyMs: number, onChunk: (b: Buffer) => void)
       .then(punch)
       .catch((e: unknown) => void (failed ??= e))
       .then(() => {
-        if (!stopped) timer = setTimeout(tick, seen ? everyMs : FIRST_READ_MS);
+        if (!stopped) timer = setTimeout(tick, seen || Date.now() - started >= FIRST_READS_FOR_MS ? everyMs : FIRST_READ_MS);
       });
   };
   tick();

@@ -56,6 +56,8 @@ export async function restoreSource(ctx: AgentContext, req: RestoreSourceRequest
   const backupId = checkBackupId(req.backup_id);
   const entry = checkEntry(req.entry);
   const paths = req.paths.length > 0 ? checkRestorePaths(req.paths, 'paths') : undefined;
+  const expected = Number(req.expected_bytes);
+  if (!Number.isSafeInteger(expected) || expected < 0) throw new FfError('INVALID_ARGUMENT', `expected_bytes ${req.expected_bytes} is not a size`, { details: { field: 'expected_bytes' } });
   const { root, entries } = await needTarget(ctx).activate(backupId);
   if (!entries.includes(entry)) {
     throw new FfError('NOT_FOUND', `backup ${backupId} has no entry ${entry} (it has: ${entries.join(', ') || 'none'})`);
@@ -82,6 +84,8 @@ export async function restoreSource(ctx: AgentContext, req: RestoreSourceRequest
         direction: 'restore',
         // a partial restore deletes what the backup lacks inside the paths only
         ...(list ? { only: list, deleteSelected: true } : {}),
+        // the whole entry: its size is what the restore sends
+        ...(!list && expected > 0 ? { expectedBytes: expected } : {}),
         // a dir target stores symlinks munged (so none can be followed there): send them as they were
         unmungeLinks: true,
       },

@@ -32,6 +32,8 @@ export interface SendRequest {
   deep?: boolean;
   /** Records every file sent with its checksum; closed (flushed) before the final stats go out, and on failure. */
   sentList?: SentListWriter;
+  /** See RsyncPushOptions.expectedBytes. */
+  expectedBytes?: number;
 }
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
@@ -87,6 +89,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.unmungeLinks ? { unmungeLinks: true } : {}),
       ...(req.deep ? { checksum: true } : {}),
       ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
+      ...(req.expectedBytes ? { expectedBytes: req.expectedBytes } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls, stunnel: ctx.stunnel },
       tunnelDir: join(ctx.config.runDir, NATIVE_RUN_DIR),
       ...(stunnel ? { native: { stunnel, open: (args: string[], dir: string) => openNativeSend({ ...target, direction: req.direction }, args, dir) } } : {}),

@@ -2,8 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, run } from '@freezeframe/common';
-import { decodeRsyncName, isContentOnlyChange, isSentFile, latestProgress, parseItemLine, parseProgressLine, parseRemoteCommand, parseStats, parseVersion, rsyncFileSums, rsyncPushArgs, rsyncVersion } from './rsync.js';
+import { findBinary, run, spawnProcess } from '@freezeframe/common';
+import {
+  bytesRead,
+  decodeRsyncName,
+  isContentOnlyChange,
+  isSentFile,
+  latestProgress,
+  parseItemLine,
+  parseProgressLine,
+  parseRemoteCommand,
+  parseStats,
+  parseVersion,
+  progressFromReads,
+  rsyncFileSums,
+  rsyncPushArgs,
+  rsyncVersion,
+  type RsyncProgress,
+} from './rsync.js';
 
 // Recorded from rsync 3.5.0 (protocol 32): `rsync -aHAX --numeric-ids --delete --inplace
 // --info=progress2 --stats` of a 50 MB tree, '\r' shown as line breaks.
@@ -107,6 +123,46 @@ describe('rsync output parsers', () => {
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', checksum: true })).toContain('--checksum');
     // only a backup to a receiver with the feature itemizes: rsync then passes it --log-format=%i
     expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', itemize: true })).toContain('--out-format=FFI %i %C %n');
+  });
+
+  it('asks rsync for no progress lines when the size is known beforehand', () => {
+    const args = rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete-after', tunnelScript: '/t.js', expectedBytes: 1 << 20 });
+    expect(args).not.toContain('--info=progress2');
+    expect(args).toContain('--stats');
+  });
+
+  it("counts the bytes a running process has read, from the kernel; none once it is gone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-reads-'));
+    const file = join(dir, 'data');
+    writeFileSync(file, Buffer.alloc(3 << 20, 1));
+    // reads the file whole, then waits to be killed
+    const reader = spawnProcess({ bin: process.execPath, args: ['-e', `require('fs').readFileSync(${JSON.stringify(file)}); setInterval(() => {}, 1000);`], timeoutMs: 30_000 });
+    try {
+      const pid = reader.child.pid!;
+      for (let i = 0; i < 500 && ((await bytesRead(pid)) ?? 0) < 3 << 20; i++) await new Promise((r) => setTimeout(r, 10));
+      const n = (await bytesRead(pid))!;
+      expect(n).toBeGreaterThanOrEqual(3 << 20);
+      // node's own start reads little beside the file
+      expect(n).toBeLessThan((3 << 20) + (8 << 20));
+      const seen: RsyncProgress[] = [];
+      // told a total below what it read: the percent waits at 99 for the end
+      const reads = progressFromReads(pid, 1 << 20, (p) => seen.push(p), 20);
+      for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      reads.stop();
+      const after = seen.length;
+      expect(after).toBeGreaterThanOrEqual(2);
+      expect(seen[0]).toMatchObject({ bytes: n, percent: 99, filesChecked: 0, rate: expect.stringMatching(/^[\d.]+ (B|KiB|MiB|GiB)\/s$/) });
+      // nothing read since the first: a rate of nothing
+      expect(seen[1]).toMatchObject({ bytes: n, rate: '0 B/s' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(seen.length).toBe(after);
+      reader.kill();
+      await reader.done.catch(() => undefined);
+      expect(await bytesRead(pid)).toBeUndefined();
+    } finally {
+      reader.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads rsync's remote command from its --debug=CMD2 line: exactly the argv its remote shell gets", async () => {

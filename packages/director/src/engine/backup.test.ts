@@ -44,6 +44,7 @@ function deployment(specs: FakeSpec[]) {
       ...(s.roles.includes('source') ? { source: { kind: s.pointInTime === false ? 'dir' : 'btrfs', volume: '/data', entry: `${s.name}@+data`, pointInTime: s.pointInTime ?? true, freeBytes: 1e9 } } : {}),
       ...(s.roles.includes('target') ? { target: { kind: 'zfs', freeBytes: 1e12 } } : {}),
       ...(s.roles.includes('freeze') ? { freeze: { kind: 'docker' } } : {}),
+      ...(s.roles.includes('target') ? { features: ['restore-paths'] } : {}),
     };
     const node: AgentNode = {
       name: s.name,
@@ -110,7 +111,7 @@ function deployment(specs: FakeSpec[]) {
         return true;
       },
       async restoreSource(a) {
-        await call('restoreSource', `->${a.receiverName}`);
+        await call('restoreSource', `->${a.receiverName}${a.expectedBytes ? ` expecting ${a.expectedBytes} B` : ''}`);
         return STATS;
       },
       async lockTarget() {
@@ -398,6 +399,20 @@ describe('restoreSources', () => {
     expect(e.code).toBe('RESTORE_FAILED');
     expect(record.warnings.join('\n')).toMatch(/partial restore: 1 of 2 sources; web-1/);
     expect(count(d.journal, 'deactivateBackup')).toBe(1);
+  });
+
+  it("tells the target each whole entry's size by the manifest, and none for a partial restore", async () => {
+    const d = deployment(SPECS);
+    const target = d.nodes.find((n) => n.name === 'target')!;
+    const orig = target.listBackups.bind(target);
+    // the newest backup's manifest knows web-1's size, not db-1's
+    target.listBackups = async () => (await orig()).map((b) => (b.id === '20240102_000000' ? { ...b, manifest: { sources: [{ name: 'web-1', entry: 'web-1@+data', bytes: 123_456 }, { name: 'db-1', entry: 'db-1@+data' }] } } : b));
+    await restoreSources(d.nodes, { backup: 'latest', record: newRunRecord('restore', 'restore_x', 'latest', 'uat') });
+    expect(d.journal).toContain('restoreSource:target->web-1 expecting 123456 B');
+    expect(d.journal).toContain('restoreSource:target->db-1');
+    // --path sends part of the entry: no size to expect
+    await restoreSources(d.nodes, { backup: 'latest', only: ['web-1'], paths: ['etc'], record: newRunRecord('restore', 'restore_y', 'latest', 'uat') });
+    expect(d.journal.filter((l) => l.startsWith('restoreSource:'))).toEqual(['restoreSource:target->web-1 expecting 123456 B', 'restoreSource:target->db-1', 'restoreSource:target->web-1']);
   });
 
   it('refuses an unknown --only source', async () => {

@@ -68,6 +68,8 @@ export interface BackupSource {
   name: string;
   node: string;
   entry: string;
+  /** Its size by the manifest (rsync's total file size when the backup was taken); absent in a manifest without it. */
+  bytes?: number;
 }
 
 /** A source of this inventory, as the restore selects them. */
@@ -160,9 +162,10 @@ export function backupSources(b: BackupListing): BackupSource[] {
   const listed = (b.manifest as { sources?: unknown } | null)?.sources;
   if (Array.isArray(listed)) {
     const out: BackupSource[] = [];
-    for (const s of listed as Array<{ name?: unknown; node?: unknown; entry?: unknown }>) {
+    for (const s of listed as Array<{ name?: unknown; node?: unknown; entry?: unknown; bytes?: unknown }>) {
       if (typeof s.name !== 'string' || typeof s.entry !== 'string') continue;
-      out.push({ name: s.name, node: typeof s.node === 'string' ? s.node : nodeOf(s.name), entry: s.entry });
+      const bytes = Number.isSafeInteger(s.bytes) && (s.bytes as number) > 0 ? { bytes: s.bytes as number } : {};
+      out.push({ name: s.name, node: typeof s.node === 'string' ? s.node : nodeOf(s.name), entry: s.entry, ...bytes });
     }
     if (out.length > 0) return out;
   }

@@ -480,11 +480,13 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
       // a node not asked may be the source that claims them; another deployment's backup holds its own nodes
       if (orphans.length > 0 && absent.length === 0 && !fromDeployment) warn(`backup ${backupId} holds entries no source in the inventory claims: ${orphans.join(', ')}`);
 
+      const sizes = new Map(backupSources(chosen).flatMap((b) => (b.bytes ? [[b.entry, b.bytes] as const] : [])));
       await runPhase(ctx, 'restore', async (p) => {
         for (const s of selected) {
           const name = s.id;
           interrupted();
           const entry = entryOf(s);
+          const expectedBytes = sizes.get(entry);
           if (opts.toDir) scope.folders![name] = `${opts.toDir}/${rec.id}/${entry}`;
           try {
             const { stats } = await onNode(
@@ -518,7 +520,7 @@ export async function restoreSources(nodes: readonly AgentNode[], opts: RestoreS
                   send: async (args) => {
                     await failpointSlow('restore', opts.signal);
                     return target.node
-                      .restoreSource({ ...args, entry, ...(opts.paths ? { paths: opts.paths } : {}) }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) })
+                      .restoreSource({ ...args, entry, ...(opts.paths ? { paths: opts.paths } : expectedBytes ? { expectedBytes } : {}) }, { onProgress: (progress) => ctx.emit({ type: 'progress', phase: 'restore', node: name, progress }), ...(opts.signal ? { signal: opts.signal } : {}) })
                       .catch((e: unknown) => {
                         throw namingOption(asFfError(e, target.node.name), opts.toDir);
                       });

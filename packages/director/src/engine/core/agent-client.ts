@@ -529,7 +529,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
     };
   }
 
-  async restoreSource(a: SendArgs & { entry: string; paths?: string[] }, opts?: StreamOptions): Promise<TransferStats> {
+  async restoreSource(a: SendArgs & { entry: string; paths?: string[]; expectedBytes?: number }, opts?: StreamOptions): Promise<TransferStats> {
     await this.ready();
     const stream = this.client.RestoreSource({
       backup_id: a.backupId,
@@ -541,6 +541,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       receiver_data_port: a.receiverDataPort,
       inplace: a.inplace,
       receiver_native: !!a.receiverNative,
+      expected_bytes: a.expectedBytes ?? 0,
     });
     return this.drain(stream, 'restore', opts);
   }

@@ -283,7 +283,8 @@ export interface AgentNode {
   activateBackup(backupId: string): Promise<string[]>;
   deactivateBackup(backupId: string): Promise<boolean>;
   /** `paths`: only these subtrees of the entry (a partial restore). */
-  restoreSource(args: SendArgs & { entry: string; paths?: string[] }, opts?: StreamOptions): Promise<TransferStats>;
+  /** `expectedBytes`: the entry's size by the manifest, for a whole entry (RestoreSourceRequest.expected_bytes). */
+  restoreSource(args: SendArgs & { entry: string; paths?: string[]; expectedBytes?: number }, opts?: StreamOptions): Promise<TransferStats>;
   lockTarget(args: LockArgs): Promise<LockResult>;
   unlockTarget(backupId: string, holder: string): Promise<boolean>;
   cleanup(keep: string[], dryRun?: boolean): Promise<CleanupResult>;

@@ -1,5 +1,6 @@
 // Original file: proto/freezeframe/v1/agent.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface RestoreSourceRequest {
   'backup_id'?: (string);
@@ -25,6 +26,12 @@ export interface RestoreSourceRequest {
    * from OpenReceiveResponse.native
    */
   'receiver_native'?: (boolean);
+  /**
+   * The entry's size in bytes by the backup's manifest, for a whole entry (no paths). Set, the
+   * agent takes the progress from the bytes its rsync has read (the kernel's count), where rsync
+   * would print a line per file the agent reads: a restore sends every file. 0: rsync's lines.
+   */
+  'expected_bytes'?: (number | string | Long);
 }
 
 export interface RestoreSourceRequest__Output {
@@ -51,4 +58,10 @@ export interface RestoreSourceRequest__Output {
    * from OpenReceiveResponse.native
    */
   'receiver_native': (boolean);
+  /**
+   * The entry's size in bytes by the backup's manifest, for a whole entry (no paths). Set, the
+   * agent takes the progress from the bytes its rsync has read (the kernel's count), where rsync
+   * would print a line per file the agent reads: a restore sends every file. 0: rsync's lines.
+   */
+  'expected_bytes': (string);
 }

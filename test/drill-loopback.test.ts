@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { entryName, type AgentClient } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { call, client, descendants } from './support/agents.js';
+import { call, client, descendants, stream, waitForLog } from './support/agents.js';
 import { DIRECTOR_MAIN, readRecord, startRig, waitFor, type Rig } from './support/fault-rig.js';
 import { lacks } from './support/privileges.js';
 import { treeListing } from './support/security-rig.js';
@@ -117,6 +118,8 @@ describe('freezeframe drill', () => {
       check: { ok: true, filesRecorded: recorded.files, filesExpected: recorded.files, filesChecked: recorded.files, bytesChecked: recorded.bytes, differentTotal: 0, missingTotal: 0, extraTotal: 0, different: [], missing: [], extra: [], problems: [] },
     });
     expect(out.id).toMatch(/^drill_\d{8}_\d{6}$/);
+    // the drill node takes sessions to stunnel: the target's agent makes the handshake itself, as for a restore
+    expect(await waitForLog(rig.agents.get('tgt')!, (l) => l.msg === 'sending' && l.receiver === 'drill' && l.backup_id === id)).toMatchObject({ tunnel: false });
     expect(out.check.entries).toEqual([entryName('src-1', vol('src-1')), entryName('src-2', vol('src-2'))].sort());
     // rsync counts folders and the symlink too, and the record
     expect(out.transfer.filesTotal).toBeGreaterThan(recorded.files);
@@ -369,6 +372,43 @@ describe('freezeframe drill', () => {
     // the stored copy as recorded again: the next drill passes
     const again = await rig.director(['drill', '--json']);
     expect(again.code, again.stderr).toBe(0);
+  }, 120_000);
+
+  it("the target counts a drill's progress from what its rsync read, without a progress line per file", async () => {
+    attach();
+    const big = join(vol('src-1'), 'big.bin');
+    // long enough for the sender's reads of its rsync's count (every 250 ms) to see it on the way
+    writeFileSync(big, randomBytes(192 << 20));
+    const drillNode = rig.agents.get('drill')!;
+    const tgt = rig.agents.get('tgt')!;
+    const toDrill: AgentClient = client(rig.pki, 'director', drillNode);
+    const toTgt: AgentClient = client(rig.pki, 'director', tgt);
+    const drillId = 'drill_20240102_000000';
+    let withBig = '';
+    try {
+      const b = await rig.director(['backup', '--json']);
+      expect(b.code, b.stderr).toBe(0);
+      withBig = json(b.stdout).backupId;
+      const ticket = await call(toDrill, 'OpenDrill', { drill_id: drillId, dir: drillDir, backup_id: withBig, peer: 'tgt' });
+      expect(ticket.native).toBe(true);
+      const msgs = await stream(toTgt, 'DrillSource', { backup_id: withBig, ticket: ticket.ticket, receiver_name: 'drill', receiver_host: '127.0.0.1', receiver_data_port: ticket.data_port, inplace: ticket.inplace, receiver_native: ticket.native });
+      const done = msgs.at(-1);
+      expect(done?.done?.exit_code).toBe(0);
+      expect(Number(done.done.bytes_total)).toBeGreaterThan(192 << 20);
+      const counted = msgs.slice(0, -1);
+      expect(counted.length, 'progress before the final stats').toBeGreaterThan(0);
+      const bytes = counted.map((m) => Number(m.bytes));
+      expect(bytes).toEqual([...bytes].sort((x, y) => x - y));
+      // no rsync line behind them: no files checked, the rate in freezeframe's units (rsync's: kB/s, MB/s)
+      for (const m of counted) expect(m).toMatchObject({ files_checked: '0', rate: expect.stringMatching(/^[\d.]+ (B|KiB|MiB|GiB)\/s$/) });
+      expect(await waitForLog(tgt, (l) => l.msg === 'sending' && l.backup_id === withBig)).toMatchObject({ tunnel: false });
+    } finally {
+      await call(toDrill, 'RemoveDrill', { drill_id: drillId, dir: drillDir });
+      if (withBig) await call(toTgt, 'DeactivateBackup', { backup_id: withBig });
+      unlinkSync(big);
+      toDrill.close();
+      toTgt.close();
+    }
   }, 120_000);
 
   it('schedule install --drill writes a second service and timer that run `drill latest`; systemd-analyze verify accepts them', async () => {

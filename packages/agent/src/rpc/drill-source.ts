@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENTRY_RE, FfError, checkBackupId } from '@freezeframe/common';
 import type { DrillSourceRequest__Output } from '@freezeframe/common/generated/freezeframe/v1/DrillSourceRequest.js';
@@ -26,6 +26,16 @@ export function wholeBackupRules(entries: readonly string[]): Buffer {
   return Buffer.concat(rules);
 }
 
+/** A record file's size; 0 when the backup has none. */
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await lstat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}
+
 /**
  * Target: sends an activated backup to a drill node's ticket (OpenDrill): every entry and the
  * checksum record, or, with a sample, only the sampled files (chosen here, from the record; the
@@ -41,7 +51,10 @@ export async function drillSource(ctx: AgentContext, req: DrillSourceRequest__Ou
       hint: 'drill a newer backup (freezeframe list)',
     });
   }
-  const rules = sample ? includeRules([...sampleOf(sums, sample).map((s) => unescapeName(s.p)), Buffer.from(CHECKSUMS_FILE), Buffer.from(CHANGES_FILE)]) : wholeBackupRules(entries);
+  const sent = sample ? sampleOf(sums, sample) : sums;
+  const rules = sample ? includeRules([...sent.map((s) => unescapeName(s.p)), Buffer.from(CHECKSUMS_FILE), Buffer.from(CHANGES_FILE)]) : wholeBackupRules(entries);
+  // known here, as a restore's director knows its entry's: progress from what rsync read, not a line per file
+  const expected = sent.reduce((n, s) => n + s.s, 0) + (await sizeOf(join(root, CHECKSUMS_FILE))) + (await sizeOf(join(root, CHANGES_FILE)));
   const list = join(ctx.config.runDir, `drill-${backupId}-${randomBytes(6).toString('hex')}.list`);
   await writeFile(list, rules, { mode: 0o600 });
   try {
@@ -55,8 +68,10 @@ export async function drillSource(ctx: AgentContext, req: DrillSourceRequest__Ou
         receiverHost: req.receiver_host,
         receiverPort: req.receiver_data_port,
         inplace: req.inplace,
+        receiverNative: req.receiver_native,
         direction: 'restore',
         only: list,
+        ...(expected > 0 ? { expectedBytes: expected } : {}),
         // as a restore sends them (restore-source.ts): a dir target stores symlinks munged
         unmungeLinks: true,
       },

@@ -11,13 +11,12 @@ import { RESTORED, checkRestored } from '../drill-check.js';
 import { openDrillDir } from '../drill-dir.js';
 import { checkSample } from '../drill-sample.js';
 import { withDir } from '../safe-fs.js';
+import { RECEIVER_OPTIONS } from './open-receive.js';
 
 // The drill node's RPCs of a restore drill (see drill-dir.ts for where it may write). Each call
 // checks the folder again from the agent's own config: the agent keeps no state about drills, so a
 // restarted agent still removes what a drill left.
 
-/** Every receiving rsync keeps holes as holes (as open-receive.ts's receivers do). */
-const RECEIVER_OPTIONS = ['--sparse'];
 
 /**
  * Makes `<dir>/<drill id>` (mode 0700; a retry of the same drill finds it and writes into it
@@ -35,9 +34,10 @@ export async function openDrill(ctx: AgentContext, req: OpenDrillRequest__Output
     await withDir(own, async (o) => (await o.mustDir(RESTORED, { create: 0o700 })).close());
   });
   const folder = join(path, drillId, RESTORED);
-  const t = ctx.tickets.issue({ backupId, source: drillId, entry: RESTORED, direction: 'restore', peer, path: folder, rsyncOptions: RECEIVER_OPTIONS });
+  const t = ctx.tickets.issue({ backupId, source: drillId, entry: RESTORED, direction: 'restore', peer, path: folder, rsyncOptions: [...RECEIVER_OPTIONS] });
   ctx.log.info({ backup_id: backupId, drill_id: drillId, peer, path: folder }, 'drill ticket issued');
-  return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: false };
+  // as OpenReceive answers: this agent takes every data-channel session to stunnel when it has it
+  return { ticket: t.ticket, data_port: ctx.dataPort, expires_unix_ms: String(t.expiresUnixMs), inplace: false, native: ctx.stunnel !== undefined };
 }
 
 /** Compares the restored tree of a drill with the checksums recorded at backup time. */

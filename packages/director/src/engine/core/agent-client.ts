@@ -635,6 +635,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       inplace: a.inplace,
       sample_percent: a.sample?.percent ?? 0,
       sample_seed: a.sample?.seed ?? '',
+      receiver_native: !!a.receiverNative,
     });
     return this.drain(stream, 'drill transfer', opts);
   }

@@ -20,6 +20,10 @@ export interface DrillSourceRequest {
    * 16 to 64 lower-case hex characters
    */
   'sample_seed'?: (string);
+  /**
+   * from OpenDrill's answer (OpenReceiveResponse.native)
+   */
+  'receiver_native'?: (boolean);
 }
 
 export interface DrillSourceRequest__Output {
@@ -41,4 +45,8 @@ export interface DrillSourceRequest__Output {
    * 16 to 64 lower-case hex characters
    */
   'sample_seed': (string);
+  /**
+   * from OpenDrill's answer (OpenReceiveResponse.native)
+   */
+  'receiver_native': (boolean);
 }

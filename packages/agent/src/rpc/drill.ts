@@ -17,7 +17,6 @@ import { RECEIVER_OPTIONS } from './open-receive.js';
 // checks the folder again from the agent's own config: the agent keeps no state about drills, so a
 // restarted agent still removes what a drill left.
 
-
 /**
  * Makes `<dir>/<drill id>` (mode 0700; a retry of the same drill finds it and writes into it
  * again) and `<dir>/<drill id>/restored`, which receives the backup, and issues a one-time ticket

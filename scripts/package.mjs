@@ -57,8 +57,9 @@ const ROLES = [
     bin: 'freezeframe-agent',
     entry: 'scripts/sea/agent.mjs',
     // rsync: the data channel (3.4.0 is the agent's minimum, packages/agent/src/rsync-version.ts);
-    // find (findutils) and sha256sum (coreutils): rechecks, link groups and checksums
-    depends: `${NODE_DEPENDS}, rsync (>= 3.4), findutils, coreutils`,
+    // find (findutils) and sha256sum (coreutils): rechecks, link groups and checksums; xxh128sum
+    // (xxhash): a target's fidelity check
+    depends: `${NODE_DEPENDS}, rsync (>= 3.4), findutils, coreutils, xxhash`,
     // stunnel4: the native byte path (nativeBytePath: auto); without it node relays, slower
     recommends: 'stunnel4',
     suggests: 'btrfs-progs, zfsutils-linux | zfs-fuse, docker.io',

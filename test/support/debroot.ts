@@ -18,7 +18,7 @@ export const MIRRORS = [`deb http://deb.debian.org/debian ${RELEASE} main`, `deb
  * with python3-apt, which Ansible's modules need on a managed node (`ansible.builtin.apt` with
  * `deb=` reads the package with python3-apt, and would otherwise fetch it).
  */
-export const INCLUDE = ['rsync', 'openssl', 'libstdc++6', 'libgcc-s1', 'python3', 'python3-apt'];
+export const INCLUDE = ['rsync', 'openssl', 'xxhash', 'libstdc++6', 'libgcc-s1', 'python3', 'python3-apt'];
 const CACHE = '/var/cache/freezeframe-test';
 
 /** Tools debianTarball and buildPackages run, for needsRoot's list. */

@@ -4,6 +4,7 @@ import { FfError } from '@freezeframe/common';
 import { runBatches } from './batches.js';
 import { unescapeName } from './file-names.js';
 import { rsyncFileSums } from './tools/rsync.js';
+import { xxh128Sums, xxhPrintable } from './tools/xxh128sum.js';
 
 // End-to-end fidelity: before a backup is tagged, every file the sender says it sent must be on
 // the target with the checksum the sender computed while reading it. This catches what rsync's
@@ -14,12 +15,9 @@ import { rsyncFileSums } from './tools/rsync.js';
 
 /** Files named in an error at most; details carry the count. */
 export const NAMED_MAX = 20;
-/** Names hashed per rsync run: bounds the argv-free stdin list and the map of one batch. */
+/** Names hashed per rsync run (the names xxh128sum cannot take): bounds the stdin list and the map of one batch. */
 const BATCH = 50_000;
-/**
- * rsync runs at once. A dry run's sender reads and sums one file after another, ~130 µs a file
- * here: alone it took 32 s of a 200k-file first backup's tag (bench/PROFILE.md, nineteenth pass).
- */
+/** rsync runs at once: a dry run's sender reads and sums one file after another (bench/PROFILE.md, nineteenth pass). */
 const RUNS = 2;
 
 /** A name relative to an entry that stays inside it: no absolute path, no '.', '..' or empty component. */
@@ -51,14 +49,21 @@ export async function compareSent(root: string, entry: string, sent: Map<string,
     if (!isPlainRelative(raw) || !regular.has(`${entry}/${name}`)) differ.push(name);
     else toHash.push([name, raw]);
   }
-  const empty = await mkdtemp(join(scratchDir, 'fidelity-'));
-  try {
-    await runBatches(toHash, { maxItems: BATCH, processes: RUNS }, async (batch) => {
-      const landed = await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty);
-      for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
-    });
-  } finally {
-    await rm(empty, { recursive: true, force: true });
+  const compare = (batch: ReadonlyArray<[string, Buffer]>, landed: ReadonlyMap<string, string>) => {
+    for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
+  };
+  const plain = toHash.filter(([, raw]) => xxhPrintable(raw));
+  const odd = toHash.filter(([, raw]) => !xxhPrintable(raw));
+  compare(plain, await xxh128Sums(join(root, entry), plain.map(([, raw]) => raw)));
+  if (odd.length > 0) {
+    const empty = await mkdtemp(join(scratchDir, 'fidelity-'));
+    try {
+      await runBatches(odd, { maxItems: BATCH, processes: RUNS }, async (batch) => {
+        compare(batch, await rsyncFileSums(join(root, entry), batch.map(([, raw]) => raw), empty));
+      });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   }
   return { checked: sent.size, differ: differ.sort() };
 }

@@ -5,6 +5,7 @@ import type { AgentContext } from './context.js';
 import { findStunnel } from './datachannel/native.js';
 import { creatableCheck, firstLine, folderCheck, type Check, type CheckOptions } from './providers/checks.js';
 import { createDockerApi } from './tools/docker-api.js';
+import { XXH128SUM } from './tools/xxh128sum.js';
 import { cassandraConfig, volumeChecks } from './source-volumes.js';
 
 // The node's checks beyond the schema: its own (rsync, runDir, Docker engines, TLS) and each
@@ -37,7 +38,7 @@ async function restoreDirCheck(key: string, dir: string): Promise<Check> {
 }
 
 /**
- * Checks that belong to no provider: rsync, stunnel (nativeBytePath), runDir, every Docker engine the config uses (once per
+ * Checks that belong to no provider: rsync, xxh128sum (a target's fidelity check), stunnel (nativeBytePath), runDir, every Docker engine the config uses (once per
  * socket: freeze, services and Cassandra's service may share one). Exported for `--check`.
  */
 export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOptions = {}): Promise<Check[]> {
@@ -46,6 +47,13 @@ export async function agentChecks(ctx: Pick<AgentContext, 'config'>, o: CheckOpt
     out.push({ name: 'rsync', ok: true, detail: `rsync at ${findBinary('rsync')}` });
   } catch (e) {
     out.push({ name: 'rsync', ok: false, detail: errorMessage(e) });
+  }
+  if (ctx.config.target) {
+    try {
+      out.push({ name: 'xxh128sum', ok: true, detail: `fidelity check: xxh128sum at ${findBinary(XXH128SUM)}` });
+    } catch {
+      out.push({ name: 'xxh128sum', ok: false, detail: 'xxh128sum is not installed (Debian package xxhash): without it this target cannot compare what landed with what its senders read, and tags no backup that carries their checksums' });
+    }
   }
   if (ctx.config.nativeBytePath === 'auto') {
     const stunnel = findStunnel();

@@ -37,3 +37,12 @@ export async function runBatches<T>(items: readonly T[], limits: BatchLimits<T>,
   const limit = pLimit(limits.processes);
   await Promise.all(cutBatches(items, limits).map((batch) => limit(() => work(batch))));
 }
+
+/**
+ * Paths per process of a program that reads the files named in its argv (`sha256sum`,
+ * `xxh128sum`). Each process costs the agent a fork of itself (5-30 ms of its one thread here,
+ * more as its heap grows: bench/PROFILE.md, nineteenth pass), so 200k files take 40 processes,
+ * not 200; the argv bytes stay far below ARG_MAX (2 MiB with the usual 8 MiB stack); two run at
+ * once, one per core of a small node.
+ */
+export const FILE_ARGV_LIMITS: BatchLimits<string> = { maxItems: 5000, processes: 2, maxBytes: 512 << 10, bytesOf: (p) => Buffer.byteLength(p) + 1 };

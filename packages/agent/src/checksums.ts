@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfError, findBinary, run } from '@freezeframe/common';
-import { cutBatches, runBatches, type BatchLimits } from './batches.js';
+import { FILE_ARGV_LIMITS, cutBatches, runBatches } from './batches.js';
 import { sampleRecord, type RecordSample } from './checksum-sample.js';
 import { CHECKSUMS_FILE, applyChanges, fitsBase, formatChanges, isBelow, keyOf, quoted, readChanges, readRecordLines, writeBase, writeChanges } from './checksum-record.js';
 import { escapeName, unescapeName } from './file-names.js';
@@ -37,16 +37,6 @@ export interface FileStat {
   links?: number;
 }
 
-/**
- * Most files and argv bytes per `sha256sum` process. Each process costs the agent a fork of itself
- * (5-30 ms of its one thread here, more as its heap grows: bench/PROFILE.md, nineteenth pass), so
- * a 200k-file check takes 40 processes, not 200; the bytes stay far below ARG_MAX (2 MiB with the usual 8 MiB stack).
- */
-const HASH_BATCH_FILES = 5000;
-const HASH_BATCH_BYTES = 512 << 10;
-/** `sha256sum` processes at once: one per core of a small node. */
-const HASH_PROCESSES = 2;
-const HASH_LIMITS: BatchLimits<string> = { maxItems: HASH_BATCH_FILES, processes: HASH_PROCESSES, maxBytes: HASH_BATCH_BYTES, bytesOf: (p) => Buffer.byteLength(p) + 1 };
 const HASH_TIMEOUT_MS = 6 * 3600_000;
 /** Characters of a sha256 in hex. */
 const SHA256_HEX = 64;
@@ -77,7 +67,7 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
       }
     }
   }
-  await runBatches(paths, HASH_LIMITS, async (batch) => {
+  await runBatches(paths, FILE_ARGV_LIMITS, async (batch) => {
     // -z: records end in NUL and names are printed as they are (no escaping of odd names)
     const r = await run({
       bin: findBinary('sha256sum'),
@@ -93,9 +83,9 @@ export async function hashFiles(root: string, names: readonly Buffer[]): Promise
   return { sums, errors };
 }
 
-/** `paths` cut into batches of at most HASH_BATCH_FILES and HASH_BATCH_BYTES of argv, and into at least HASH_PROCESSES where there are as many paths. */
+/** `paths` cut into the batches `sha256sum` processes get (FILE_ARGV_LIMITS). */
 export function hashBatches(paths: readonly string[]): string[][] {
-  return cutBatches(paths, HASH_LIMITS);
+  return cutBatches(paths, FILE_ARGV_LIMITS);
 }
 
 function hashOne(path: Buffer): Promise<string> {

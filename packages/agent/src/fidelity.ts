@@ -52,8 +52,9 @@ export async function compareSent(root: string, entry: string, sent: Map<string,
   const compare = (batch: ReadonlyArray<[string, Buffer]>, landed: ReadonlyMap<string, string>) => {
     for (const [name, raw] of batch) if (landed.get(raw.toString('latin1')) !== sent.get(name)) differ.push(name);
   };
-  const plain = toHash.filter(([, raw]) => xxhPrintable(raw));
-  const odd = toHash.filter(([, raw]) => !xxhPrintable(raw));
+  const plain: Array<[string, Buffer]> = [];
+  const odd: Array<[string, Buffer]> = [];
+  for (const item of toHash) (xxhPrintable(item[1]) ? plain : odd).push(item);
   compare(plain, await xxh128Sums(join(root, entry), plain.map(([, raw]) => raw)));
   if (odd.length > 0) {
     const empty = await mkdtemp(join(scratchDir, 'fidelity-'));

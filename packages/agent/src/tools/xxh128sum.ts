@@ -1,5 +1,5 @@
 import { findBinary, run } from '@freezeframe/common';
-import { runBatches, type BatchLimits } from '../batches.js';
+import { FILE_ARGV_LIMITS, runBatches } from '../batches.js';
 
 /**
  * `xxh128sum` (Debian's xxhash): the whole-file xxh128 rsync prints as `%C` (rsync.ts
@@ -9,8 +9,6 @@ import { runBatches, type BatchLimits } from '../batches.js';
  */
 export const XXH128SUM = 'xxh128sum';
 
-// argv bytes per process: far below ARG_MAX (2 MiB with the usual 8 MiB stack)
-const LIMITS: BatchLimits<string> = { maxItems: 5000, processes: 2, maxBytes: 512 << 10, bytesOf: (p) => Buffer.byteLength(p) + 1 };
 const LINE = /^([0-9a-f]{32}) {2}(.*)$/;
 
 /**
@@ -31,7 +29,7 @@ export function xxhPrintable(name: Buffer): boolean {
 export async function xxh128Sums(root: string, names: readonly Buffer[], timeoutMs = 6 * 3_600_000): Promise<Map<string, string>> {
   const sums = new Map<string, string>();
   const paths = names.map((n) => n.toString('utf8'));
-  await runBatches(paths, LIMITS, async (batch) => {
+  await runBatches(paths, FILE_ARGV_LIMITS, async (batch) => {
     const r = await run({
       bin: findBinary(XXH128SUM),
       args: ['--', ...batch],

@@ -1,4 +1,4 @@
-import { FfError, entryName, type AgentConfig, type Logger, type SourceConfig } from '@freezeframe/common';
+import { FfError, entryName, type AgentConfig, type LeaveOutClass, type Logger, type SourceConfig } from '@freezeframe/common';
 import type { Check, CheckOptions } from './providers/checks.js';
 import { createSource, type SourceProvider } from './providers/source/index.js';
 
@@ -14,6 +14,8 @@ export interface SourceVolume {
   key: string;
   entry: string;
   provider: SourceProvider;
+  /** What its backups leave out (its config's `leaveOut`): sent without unless PerformRsync says compare_left_out. */
+  leaveOut: LeaveOutClass[];
 }
 
 /** The node's source volumes as configured, in order; none without a source role. */
@@ -31,7 +33,7 @@ export function cassandraConfig(cfg: Pick<AgentConfig, 'source' | 'sources'>): E
 export function createSourceVolumes(cfg: AgentConfig, log: Logger): SourceVolume[] {
   return sourceConfigs(cfg).map(({ key, name, config }) => {
     const provider = createSource(config, log.child({ provider: 'source', ...(name ? { volume: name } : {}) }));
-    return { key, ...(name ? { name } : {}), entry: entryName(cfg.name, provider.volume), provider };
+    return { key, ...(name ? { name } : {}), entry: entryName(cfg.name, provider.volume), provider, leaveOut: 'leaveOut' in config ? (config.leaveOut ?? []) : [] };
   });
 }
 

@@ -9,6 +9,9 @@ export interface KeyText {
   example?: string;
 }
 
+/** `leaveOut`, the same on every kind of source that is a file tree. */
+const LEAVE_OUT_TEXT = { text: 'ACLs (`acls`) and extended attributes (`xattrs`) this volume\'s backups do not compare with the stored copy, for a volume known to carry none (a database\'s data folder): rsync reads both on both ends for every file, changed or not. Not set: both are kept. The first backup after this changes and every `backup --deep` still compare them (the deep one counts what differed); each backup\'s manifest says what it left out (`leftOut`). Restores always carry what the backup holds.', example: '[acls, xattrs]' };
+
 /** The top of docs/config.md, before the generated tables. */
 export const CONFIG_DOC_INTRO = `
 # Configuration reference
@@ -68,20 +71,25 @@ const agent: Record<string, KeyText> = {
   'sources[]': { text: 'Several volumes on this node instead of one `source:`: each item has the keys of `source:` (any kind) and a `name`. Every backup stores each volume as its own entry `<node>@+<volume>`; the freeze is once per node, every volume is snapshotted in the snapshot phase and transferred on its own. The director names each `<node>:<name>` (`restore --only db-1:logs`; `--only db-1` restores all of them). Two volumes may not share a volume, a snapshot folder or a name.', example: '[{ name: data, kind: btrfs, volume: /srv/data, snapshotMount: /srv/.snapshots }, { name: logs, kind: dir, volume: /var/log/app }]' },
   'sources[].name': { text: 'The volume\'s name, shown as `<node>:<name>`: letters, digits, `_`, `-`, at most 32.', example: 'data' },
   'source.kind=dir: volume': { text: 'Folder that is backed up as it is: with no snapshot, the freeze is held (and renewed) until its transfer ends, so the applications stay paused that long.', example: '/srv/manager' },
+  'source.kind=dir: leaveOut[]': LEAVE_OUT_TEXT,
   'source.kind=btrfs: volume': { text: 'The btrfs subvolume that is backed up (a read-only snapshot of it per backup).', example: '/docker_local' },
   'source.kind=btrfs: snapshotMount': { text: 'Folder on the same btrfs filesystem that holds the read-only snapshots, one `<snapshotMount>/<backup id>` per backup, removed after the transfer; created if missing.', example: '/local_backupsource' },
+  'source.kind=btrfs: leaveOut[]': LEAVE_OUT_TEXT,
   'source.kind=zfs: volume': { text: 'The ZFS dataset that is backed up (`pool/name`, no leading `/`); each backup takes `<dataset>@<backup id>`.', example: 'tank/app' },
   'source.kind=zfs: snapshotMount': { text: "Folder where the snapshot's read-only clone is mounted for sending, `<snapshotMount>/<backup id>`.", example: '/var/lib/freezeframe/zfs' },
+  'source.kind=zfs: leaveOut[]': LEAVE_OUT_TEXT,
   'source.kind=lvm: volumeGroup': { text: 'The LVM volume group of the logical volume: letters, digits, `_`, `.`, `-` (not first), at most 64; no `+`, `@`, `..`.', example: 'vg0' },
   'source.kind=lvm: logicalVolume': { text: "The logical volume that is backed up; each backup takes the snapshot LV `<logicalVolume>-ff-<backup id>`, tagged `freezeframe`, removed after the transfer. Same characters as volumeGroup, and none of the names lvm reserves (`*_tdata`, `snapshot*`, ...).", example: 'data' },
   'source.kind=lvm: snapshotSize': { text: "Room for a classic snapshot's changes while the transfer runs (`lvcreate --size`, or `--extents` for a percentage): `2G`, `512M`, `10%ORIGIN`. Leave it out for a thin LV: its snapshot is thin too and shares the pool. Health checks the volume group has it free (or the thin pool has room).", example: '10%ORIGIN' },
   'source.kind=lvm: mountPoint': { text: 'Where the logical volume is mounted on this node: restores write into it.', example: '/srv/data' },
   'source.kind=lvm: snapshotMount': { text: 'Folder where each snapshot is mounted read-only for sending, `<snapshotMount>/<backup id>`; created if missing.', example: '/var/lib/freezeframe/lvm' },
   'source.kind=lvm: fsType': { text: "The LV's file system (`xfs`, `ext4`, `ext3`, `ext2`), given to mount; `xfs` also mounts with `nouuid` (the snapshot has its origin's UUID). Left out, mount detects it, and an XFS snapshot fails to mount.", example: 'xfs' },
+  'source.kind=lvm: leaveOut[]': LEAVE_OUT_TEXT,
   'source.kind=gluster: volume': { text: 'The GlusterFS volume that is backed up; each backup takes the snapshot `<volume>-ff-<backup id>` (`gluster snapshot create ... no-timestamp`), activated, mounted, then deactivated and deleted after the transfer. Its bricks must be thin LVs (GlusterFS needs that for snapshots).', example: 'gv0' },
   'source.kind=gluster: server': { text: 'The GlusterFS server each snapshot is mounted from, `<server>:/snaps/<snapshot>/<volume>`; a host name or an IP address.', example: 'gl1.example.com' },
   'source.kind=gluster: mountPoint': { text: 'Where the volume is mounted on this node (FUSE): restores write into it.', example: '/mnt/gv0' },
   'source.kind=gluster: snapshotMount': { text: 'Folder where each snapshot is mounted read-only for sending, `<snapshotMount>/<backup id>`; created if missing.', example: '/var/lib/freezeframe/gluster' },
+  'source.kind=gluster: leaveOut[]': LEAVE_OUT_TEXT,
   'source.kind=cassandra: keyspaces[]': { text: 'Application keyspaces to snapshot (`nodetool snapshot`) and restore; the system keyspaces (`system`, `system_schema`, ...) are refused.', example: '[shop, accounts]' },
   'source.kind=cassandra: nodetool': { text: 'The nodetool program used for flush, snapshot, clearsnapshot, drain, status and repair.', example: '/opt/cassandra/bin/nodetool' },
   'source.kind=cassandra: dataDir': { text: "Cassandra's data folder (`data_file_directories`), where its tables and snapshots are.", example: '/var/lib/cassandra/data' },

@@ -88,6 +88,15 @@ describe('config details', () => {
     expect(refused('source: { kind: dir, volume: /srv/a }\nsources:\n  - { name: b, kind: dir, volume: /srv/b }\n')).toBe('a.yaml: sources: use either source: (one volume) or sources: (several), not both');
     expect(refused('sources:\n  - { name: a, kind: dir, volume: /srv/a }\n  - { name: b, kind: dir, volume: /srv/b }\n')).toBe('accepted');
   });
+  it('leaveOut: ACLs and xattrs of a file tree, each at most once; not on kinds whose files carry none', () => {
+    const base = 'name: n1\nlisten: 127.0.0.1:1\ntls: { ca: a, cert: b, key: c }\n';
+    const parsed = (yaml: string) => parseConfig(agentConfigSchema, base + yaml, 'a.yaml');
+    expect(parsed('source: { kind: dir, volume: /srv/a, leaveOut: [acls, xattrs] }\n').source).toMatchObject({ leaveOut: ['acls', 'xattrs'] });
+    expect(parsed('sources:\n  - { name: a, kind: btrfs, volume: /srv/a, snapshotMount: /srv/s, leaveOut: [xattrs] }\n').sources?.[0]).toMatchObject({ leaveOut: ['xattrs'] });
+    expect(() => parsed('source: { kind: dir, volume: /srv/a, leaveOut: [owners] }\n')).toThrow(/a\.yaml: source\.leaveOut\.0: Invalid enum value/);
+    expect(() => parsed('source: { kind: dir, volume: /srv/a, leaveOut: [acls, acls] }\n')).toThrow(/a\.yaml: source\.leaveOut: names a class twice/);
+    expect(() => parsed('source: { kind: dump, volume: /srv/d, leaveOut: [acls], dumps: [{ name: x, argv: [/bin/true], output: x }] }\n')).toThrow(/leaveOut/);
+  });
   it('names a missing file', () => {
     expect(() => loadAgentConfig('/nonexistent/agent.yaml')).toThrow(/\/nonexistent\/agent.yaml: cannot read: ENOENT/);
   });

@@ -48,14 +48,30 @@ const lvmName = (kind: 'vg' | 'lv') =>
 const lvmSnapshotSize = z.string().regex(/^([1-9][0-9]{0,14}(\.[0-9]{1,6})?[bBsSkKmMgGtTpPeE]?|([1-9][0-9]?|100)%(ORIGIN|VG|FREE|PVS))$/, 'must be a size such as 2G or 512M, or a percentage such as 10%ORIGIN');
 const hostName = z.string().refine((h) => HOST_NAME_RE.test(h) || isIP(h) !== 0, 'must be a host name or an IP address');
 
+/** What a source's backups may leave out, for speed (see `leaveOut`). */
+export const LEAVE_OUT_CLASSES = ['acls', 'xattrs'] as const;
+export type LeaveOutClass = (typeof LEAVE_OUT_CLASSES)[number];
+
+/**
+ * ACLs and xattrs this volume's backups do not compare, on a volume known to carry none: rsync
+ * reads both on both ends for every file, changed or not, most of an incremental's cost on some
+ * hosts (bench/PROFILE.md, twenty-ninth pass). The first backup after the setting changes and
+ * `backup --deep` still compare them; the manifest says what each backup left out.
+ */
+const leaveOut = z
+  .array(z.enum(LEAVE_OUT_CLASSES))
+  .refine((l) => new Set(l).size === l.length, 'names a class twice')
+  .optional();
+
 const sourceKinds = [
-  z.object({ kind: z.literal('dir'), volume: absPath }).strict(),
+  z.object({ kind: z.literal('dir'), volume: absPath, leaveOut }).strict(),
   z
     .object({
       kind: z.literal('btrfs'),
       volume: absPath,
       /** Folder on the same btrfs filesystem where read-only snapshots are made (one per backup id). */
       snapshotMount: absPath,
+      leaveOut,
     })
     .strict(),
   z
@@ -64,6 +80,7 @@ const sourceKinds = [
       volume: zfsDataset,
       /** Where the snapshot's clone is mounted for sending. */
       snapshotMount: absPath,
+      leaveOut,
     })
     .strict(),
   z
@@ -79,6 +96,7 @@ const sourceKinds = [
       snapshotMount: absPath,
       /** The LV's file system; `xfs` adds `nouuid` to the snapshot's mount. */
       fsType: z.enum(['xfs', 'ext4', 'ext3', 'ext2']).optional(),
+      leaveOut,
     })
     .strict(),
   z
@@ -89,6 +107,7 @@ const sourceKinds = [
       server: hostName.default('localhost'),
       mountPoint: absPath,
       snapshotMount: absPath,
+      leaveOut,
     })
     .strict(),
   z

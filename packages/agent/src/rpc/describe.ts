@@ -37,6 +37,7 @@ export async function describe(ctx: AgentContext, withHealth = false): Promise<D
       point_in_time: v.provider.pointInTime,
       free_bytes: await free(() => v.provider.freeBytes()),
       name: v.name ?? '',
+      leave_out: v.leaveOut,
     })),
   );
   if (sources.length > 0) {

@@ -77,6 +77,8 @@ export async function performRsync(ctx: AgentContext, req: PerformRsyncRequest__
     inplace: req.inplace,
     receiverNative: req.receiver_native,
     direction: 'backup',
+    // the director asks for a comparison after the setting changed, and for --deep
+    ...(req.compare_left_out ? { countDiffering: volume.leaveOut } : { leaveOut: volume.leaveOut }),
     ...(req.sent_checksums ? { sentList: await openSentList(ctx.config.runDir, backupId, volume.entry) } : {}),
   };
   let ok = false;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FfError, checkName, errorMessage, isFfError, isHost, isTicket } from '@freezeframe/common';
+import { FfError, checkName, errorMessage, isFfError, isHost, isTicket, type LeaveOutClass } from '@freezeframe/common';
 import type { TransferProgress } from '@freezeframe/common/generated/freezeframe/v1/TransferProgress.js';
 import type { AgentContext } from '../context.js';
 import { openNativeSend } from '../datachannel/send-native.js';
@@ -34,6 +34,10 @@ export interface SendRequest {
   sentList?: SentListWriter;
   /** See RsyncPushOptions.expectedBytes. */
   expectedBytes?: number;
+  /** See RsyncPushOptions.leaveOut. */
+  leaveOut?: readonly LeaveOutClass[];
+  /** See RsyncPushOptions.countDiffering. */
+  countDiffering?: readonly LeaveOutClass[];
 }
 
 /** Checks the receiver fields of PerformRsync/RestoreSource (they come from the director). */
@@ -77,7 +81,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
   // the receiver takes the session to stunnel: no tunnel program (datachannel/send-native.ts)
   const stunnel = req.receiverNative ? ctx.stunnel : undefined;
   const target = { host: r.host, port: r.port, peer: r.name, ticket: r.ticket, tls: ctx.tls, certFile: ctx.config.tls.cert, keyFile: ctx.config.tls.key };
-  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace, deep: !!req.deep, tunnel: !stunnel }, 'sending');
+  log.info({ from: req.from, host: r.host, port: r.port, inplace: req.inplace, deep: !!req.deep, tunnel: !stunnel, ...(req.leaveOut?.length ? { leaveOut: req.leaveOut } : {}) }, 'sending');
   let closed: Promise<number> | undefined;
   const closeList = () => (closed ??= req.sentList?.close() ?? Promise.resolve(0));
   try {
@@ -90,6 +94,8 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
       ...(req.deep ? { checksum: true } : {}),
       ...(req.sentList ? { itemize: true, onSent: req.sentList.add } : {}),
       ...(req.expectedBytes ? { expectedBytes: req.expectedBytes } : {}),
+      ...(req.leaveOut?.length ? { leaveOut: req.leaveOut } : {}),
+      ...(req.countDiffering?.length ? { countDiffering: req.countDiffering } : {}),
       tunnel: { host: r.host, port: r.port, ticket: r.ticket, peer: r.name, direction: req.direction, tls: ctx.config.tls, stunnel: ctx.stunnel },
       tunnelDir: join(ctx.config.runDir, NATIVE_RUN_DIR),
       ...(stunnel ? { native: { stunnel, open: (args: string[], dir: string) => openNativeSend({ ...target, direction: req.direction }, args, dir) } } : {}),
@@ -119,6 +125,7 @@ export async function sendTree(ctx: AgentContext, req: SendRequest, emit: (m: Tr
         recheck_files: String((await req.recheckFiles?.()) ?? 0),
         sent_checksums: String(recorded),
         content_only: String(res.contentOnly),
+        left_out_differed: String(res.leftOutDiffered),
       },
     });
   } catch (e) {

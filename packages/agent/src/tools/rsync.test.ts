@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run, spawnProcess } from '@freezeframe/common';
 import {
+  archiveFlags,
   bytesRead,
   decodeRsyncName,
+  differsIn,
   isContentOnlyChange,
   isSentFile,
   latestProgress,
@@ -227,6 +229,24 @@ describe('rsync output parsers', () => {
     expect(items.map(isContentOnlyChange)).toEqual([false, false, false, false, false, false, false, false, true, false]);
     expect(parseItemLine('     50,000,000  99%  213.69MB/s    0:00:00 (xfr#1, to-chk=4/7)')).toBeUndefined();
     expect(parseItemLine('FFI <f+++++++++ 1234 short')).toBeUndefined();
+  });
+
+  it('leaves -A and -X out of the flags as a source asks, and tells ACL and xattr changes apart', () => {
+    expect(archiveFlags()).toBe('-aHAX');
+    expect(archiveFlags(['acls'])).toBe('-aHX');
+    expect(archiveFlags(['xattrs', 'acls'])).toBe('-aH');
+    expect(rsyncPushArgs({ from: '/a', inplace: false, deleteMode: 'delete', tunnelScript: '/t.js', leaveOut: ['xattrs'] })[0]).toBe('-aHA');
+    // recorded from rsync 3.5.0 with -aHAX after setfattr on f, setfacl on g, both on h, a new file n
+    const [x, a, both, fresh] = [
+      'FFI .f........x                                  f',
+      'FFI .f.......a.                                  g',
+      'FFI .f.......ax                                  h',
+      'FFI <f+++++++++ 6a9912dd5d8a965d661eb013761f9563 n',
+    ].map((l) => parseItemLine(l)!);
+    expect([x, a, both, fresh].map((i) => differsIn(i!, ['acls', 'xattrs']))).toEqual([true, true, true, false]);
+    expect([x, a, both].map((i) => differsIn(i!, ['acls']))).toEqual([false, true, true]);
+    expect([x, a, both].map((i) => differsIn(i!, ['xattrs']))).toEqual([true, false, true]);
+    expect(differsIn(x!, [])).toBe(false);
   });
 
   it('decodes \\#ooo escapes only, so a literal backslash-hash stays', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
-import { FfError, findBinary, formatBytes, run, spawnProcess, type Logger } from '@freezeframe/common';
+import { FfError, findBinary, formatBytes, run, spawnProcess, type LeaveOutClass, type Logger } from '@freezeframe/common';
 
 /** One `--info=progress2` update: bytes so far, percent of the whole transfer, rate as rsync prints it. */
 export interface RsyncProgress {
@@ -241,8 +241,12 @@ export interface RsyncPushOptions {
   tunnelScript?: string;
   /** Compare every file by content (`--checksum`): `backup --deep`. */
   checksum?: boolean;
-  /** Print every changed item (`--out-format`): needed by onSent and by the `contentOnly` count. */
+  /** Print every changed item (`--out-format`): needed by onSent and by the `contentOnly` and `leftOutDiffered` counts. */
   itemize?: boolean;
+  /** Send without these (no `-A`, no `-X`): the source's `leaveOut`. */
+  leaveOut?: readonly LeaveOutClass[];
+  /** Count the files whose ACLs or xattrs of these classes differed on the receiver (with `itemize`): `leftOutDiffered`. */
+  countDiffering?: readonly LeaveOutClass[];
   /** Called for every regular file sent, with its whole-file checksum (FILE_CHECKSUM) as the sender computed it (with `itemize`). */
   onSent?: (name: Buffer, sum: string) => void;
   /**
@@ -259,6 +263,8 @@ export interface RsyncPushResult extends RsyncStats {
   exitCode: number;
   /** Files sent because their content differed although size and mtime were equal (only with `checksum` and `itemize`). */
   contentOnly: number;
+  /** Items whose ACLs or xattrs (of `countDiffering`) differed on the receiver (only with `itemize`). */
+  leftOutDiffered: number;
 }
 
 /**
@@ -315,6 +321,15 @@ export const isSentFile = (i: RsyncItem) => (i.itemize[0] === '<' || i.itemize[0
  */
 export const isContentOnlyChange = (i: RsyncItem) => isSentFile(i) && i.itemize[2] === 'c' && i.itemize[3] !== 's' && i.itemize[4] !== 't' && i.itemize[4] !== 'T';
 
+/** Where rsync's itemized changes (`YXcstpoguax`) mark a changed ACL ('a') and changed xattrs ('x'). */
+const ITEMIZE_AT: Record<LeaveOutClass, [number, string]> = { acls: [9, 'a'], xattrs: [10, 'x'] };
+
+/** Whether an item's ACLs or xattrs, of `classes`, differed on the receiver (an existing item: a new one is all '+'). */
+export const differsIn = (i: RsyncItem, classes: readonly LeaveOutClass[]) => classes.some((c) => i.itemize[ITEMIZE_AT[c][0]] === ITEMIZE_AT[c][1]);
+
+/** rsync's short options for a transfer: archive and hard links, and ACLs and xattrs unless left out. */
+export const archiveFlags = (leaveOut: readonly LeaveOutClass[] = []) => `-aH${leaveOut.includes('acls') ? '' : 'A'}${leaveOut.includes('xattrs') ? '' : 'X'}`;
+
 /** Pins FILE_CHECKSUM for both the transfer and `--checksum` without an option the receiver would have to accept. */
 export const CHECKSUM_ENV = { RSYNC_CHECKSUM_LIST: FILE_CHECKSUM, LC_ALL: 'C' };
 
@@ -353,11 +368,11 @@ export function parseRemoteCommand(line: string, rshWords: number): string[] | u
 }
 
 export function rsyncPushArgs(
-  o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum' | 'itemize' | 'expectedBytes'> & { stunnel?: string },
+  o: Pick<RsyncPushOptions, 'from' | 'inplace' | 'deleteMode' | 'tunnelScript' | 'only' | 'deleteSelected' | 'unmungeLinks' | 'checksum' | 'itemize' | 'expectedBytes' | 'leaveOut'> & { stunnel?: string },
 ): string[] {
   const rsh = o.stunnel ? `${rshQuote(o.stunnel)} -fd 3` : `${rshQuote(process.execPath)} ${rshQuote(o.tunnelScript ?? tunnelScript())}`;
   return [
-    '-aHAX',
+    archiveFlags(o.leaveOut),
     '--numeric-ids',
     // --from0 before --include-from: rsync reads the list while it parses its options
     ...(o.only ? ['--from0', `--include-from=${o.only}`, '--exclude=*'] : []),
@@ -391,6 +406,8 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
   let ended = false;
   try {
     let contentOnly = 0;
+    let leftOutDiffered = 0;
+    const countDiffering = o.countDiffering ?? [];
     const progress = o.onProgress && !o.expectedBytes ? latestProgress(o.onProgress) : undefined;
     let named: ((args: string[] | undefined) => void) | undefined;
     const config = native
@@ -423,6 +440,7 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
         }
         const item = line.startsWith(ITEM_MARK) ? parseItemLine(line) : undefined;
         if (item) {
+          if (countDiffering.length > 0 && differsIn(item, countDiffering)) leftOutDiffered++;
           if (!isSentFile(item)) return;
           o.onSent?.(item.name, item.sum!);
           if (isContentOnlyChange(item)) contentOnly++;
@@ -443,7 +461,7 @@ export async function rsyncPush(o: RsyncPushOptions): Promise<RsyncPushResult> {
       // the handshake's failure says more than the rsync it stopped
       throw failed ?? e;
     });
-    return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly };
+    return { ...parseStats(r.stdout), durationMs: r.durationMs, exitCode: r.code, contentOnly, leftOutDiffered };
   } finally {
     ended = true;
     session?.close();

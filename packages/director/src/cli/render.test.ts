@@ -87,6 +87,12 @@ describe('backup summary', () => {
     expect(text).not.toContain('versions:'); // one version everywhere: said in the first line
   });
 
+  it('says which sources left ACLs or xattrs uncompared', () => {
+    const left: Record = { ...record, transfers: { ...record.transfers, 'db-1': { ...record.transfers['db-1']!, leftOut: ['acls', 'xattrs'] } } };
+    expect(renderBackup({ ...backup, record: left })).toContain('db-1: acls and xattrs not compared (its leaveOut): files not sent keep what an earlier backup stored');
+    expect(text).not.toContain('not compared');
+  });
+
   it('uses binary units only', () => {
     expect(new Set(units(text))).toEqual(new Set(['MiB', 'KiB', 'KiB/s']));
   });

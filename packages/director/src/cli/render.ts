@@ -80,6 +80,7 @@ function recordLines(r: RunRecord, detail = false): string[] {
         const what = Object.entries(x.notHeld.classes).map(([k, v]) => `${v} ${k}`).join(', ');
         lines.push(`${s}: this backup does NOT hold ${what} (the target cannot store them; allowed by its target.unsupported), e.g. ${x.notHeld.examples.slice(0, 5).join(', ')}`);
       }
+      if (x.leftOut?.length) lines.push(`${s}: ${x.leftOut.join(' and ')} not compared (its leaveOut): files not sent keep what an earlier backup stored`);
     }
   }
   if (r.from) lines.push(`from remote target ${r.from} (--from)`);

@@ -1,9 +1,10 @@
 import pLimit from 'p-limit';
-import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory } from '@freezeframe/common';
+import { FfError, VERSION, checkBackupId, errorMessage, formatBytes, newBackupId, type Inventory, type LeaveOutClass } from '@freezeframe/common';
 import { preflight, withDeployment, type Deployment, type Member, type SourceMember } from './core/deployment.js';
 import { FAN_OUT, asFfError, combineErrors, onEveryNode, onNode, runPhase, type Ctx } from './core/phases.js';
 import { afterRunMetrics } from './core/metrics.js';
 import { mergeNotHeld, type NotHeld } from './core/receiver-verdict.js';
+import { mustCompareLeftOut } from './core/left-out.js';
 import { addTransfer, finishRecord, liveRecord, newRunRecord, readRunRecord, stateDirOf, writeRunRecord, type PhaseRecord, type RunRecord } from './core/records.js';
 import { readRunningJob, runningError, takeRunLock } from './core/run-lock.js';
 import { withReceiverCause } from './core/receiver-cause.js';
@@ -171,6 +172,8 @@ interface SentSource {
   stats: TransferStats;
   rechecked: number;
   notHeld?: NotHeld;
+  /** What the source's `leaveOut` left uncompared in this backup (see left-out.ts). */
+  leftOut?: LeaveOutClass[];
 }
 
 /** Agents that record and compare the sender's checksums (SentChecksums, AddSentChecksums). */
@@ -435,7 +438,8 @@ export class BackupRun {
         () => this.sendSource(m, target, entry),
         (s) =>
           `${s.stats.filesTotal} files, ${formatBytes(s.stats.bytesTotal)}, ${formatBytes(s.stats.bytesTransferred)} sent` +
-          `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}`,
+          `${s.rechecked ? `, ${s.rechecked} rechecked by content` : ''}${s.notHeld ? `, ${s.notHeld.total} not held (allowed)` : ''}` +
+          `${s.leftOut ? `, ${s.leftOut.join(' and ')} left out` : ''}`,
       );
       const stats = sent.stats;
       if (stats.exitCode !== 0) throw new FfError('TRANSFER_FAILED', `${name}: rsync exited with ${stats.exitCode}`, { node: name, details: { exitCode: stats.exitCode } });
@@ -444,8 +448,16 @@ export class BackupRun {
         this.warn(`${name}: ${target.node.name} does not hold ${classes} of this source (allowed by its target.unsupported)`, name);
       }
       if (this.rec.deep) this.rec.deep.contentOnly += stats.contentOnly ?? 0;
+      if (stats.leftOutDiffered) {
+        // the volume carries what its leaveOut says it does not: backups since the setting may lack it
+        const classes = m.vol.leaveOut ?? [];
+        this.warn(
+          `${name}: ${stats.leftOutDiffered} files or folders had ${classes.join(' or ')} unlike the stored copy, which leaveOut (${classes.join(', ')}) says this volume does not carry; this backup holds them as they are, later ones without a comparison will not see changes to them`,
+          name,
+        );
+      }
       await this.relaySentChecksums(m, target, entry);
-      addTransfer(this.rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}) });
+      addTransfer(this.rec, name, entry, stats, { rechecked: sent.rechecked, ...(sent.notHeld ? { notHeld: sent.notHeld } : {}), ...(sent.leftOut ? { leftOut: sent.leftOut } : {}) });
     } catch (e) {
       this.transfersAbort.abort();
       throw await withReceiverCause(asFfError(e, name), target.node, { backupId: this.backupId, source: m.node.name, direction: 'backup', checkTargetSpace: true });
@@ -463,6 +475,9 @@ export class BackupRun {
     // the basis the target compares the source with: the newest tagged backup holding its entry
     const previous = this.tagged.filter((b) => b.id < this.backupId && b.entries.includes(entry)).map((b) => b.id).sort().pop();
     const fidelity = fidelityBetween(m, target);
+    const leaveOut = m.vol.leaveOut ?? [];
+    const compareLeftOut = mustCompareLeftOut(leaveOut, { entry, deep: !!this.opts.deep, previousManifest: this.tagged.find((b) => b.id === previous)?.manifest });
+    const leftOut = leaveOut.length > 0 && !compareLeftOut ? { leftOut: [...leaveOut] } : {};
     const pass = (recheck: boolean) =>
       sendTree({
         direction: 'backup',
@@ -476,7 +491,7 @@ export class BackupRun {
         send: async (args) => {
           await failpointSlow('transfer', this.transfersAbort.signal);
           return m.node.performRsync(
-            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}), ...(this.opts.deep ? { deep: true } : {}), ...(fidelity ? { sentChecksums: true } : {}) },
+            { ...args, entry: m.vol.entry, ...(previous ? { previousBackupId: previous } : {}), ...(recheck ? { recheck: true } : {}), ...(this.opts.deep ? { deep: true } : {}), ...(fidelity ? { sentChecksums: true } : {}), ...(compareLeftOut ? { compareLeftOut: true } : {}) },
             { signal: this.transfersAbort.signal, onProgress: (progress) => this.ctx.emit({ type: 'progress', phase: 'transfer', node: name, progress }) },
           );
         },
@@ -486,7 +501,7 @@ export class BackupRun {
       });
     const first = await pass(false);
     const rechecked = first.stats.recheckFiles ?? 0;
-    if (rechecked === 0) return { stats: first.stats, rechecked, ...(first.notHeld ? { notHeld: first.notHeld } : {}) };
+    if (rechecked === 0) return { stats: first.stats, rechecked, ...(first.notHeld ? { notHeld: first.notHeld } : {}), ...leftOut };
     const second = await pass(true);
     const notHeld = mergeNotHeld(first.notHeld, second.notHeld);
     return {
@@ -497,9 +512,11 @@ export class BackupRun {
         bytesSent: first.stats.bytesSent + second.stats.bytesSent,
         durationMs: first.stats.durationMs + second.stats.durationMs,
         sentChecksums: (first.stats.sentChecksums ?? 0) + (second.stats.sentChecksums ?? 0),
+        leftOutDiffered: (first.stats.leftOutDiffered ?? 0) + (second.stats.leftOutDiffered ?? 0),
       },
       rechecked,
       ...(notHeld ? { notHeld } : {}),
+      ...leftOut,
     };
   }
 
@@ -715,6 +732,9 @@ function buildManifest(opts: BackupOptions, rec: RunRecord, dep: { sources: Sour
         ...(t?.rechecked ? { rechecked: t.rechecked } : {}),
         // what this backup does not hold of the source, because the target cannot store it
         ...(t?.notHeld ? { notHeld: t.notHeld } : {}),
+        // the source's setting (the next backup compares again when it widens), and what this
+        // backup's transfer did not compare: files it did not rewrite keep what an earlier one stored
+        ...(s.vol.leaveOut?.length ? { leaveOut: s.vol.leaveOut, leftOut: t?.leftOut ?? [] } : {}),
       };
     }),
     entries: [...entries.values()],

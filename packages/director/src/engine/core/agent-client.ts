@@ -38,6 +38,7 @@ import type { RemoveDrillResponse__Output } from '@freezeframe/common/generated/
 import type { OpenReplicaReceiveResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/OpenReplicaReceiveResponse.js';
 import type { ReplicaSizeResponse__Output } from '@freezeframe/common/generated/freezeframe/v1/ReplicaSizeResponse.js';
 import type { DrillCheckResult, DrillNode, DrillSample, OpenDrillArgs } from './drill-types.js';
+import { leaveOutOf } from './left-out.js';
 import type {
   AgentNode,
   AppNode,
@@ -129,6 +130,7 @@ function toStats(s: TransferStats__Output): TransferStats {
     recheckFiles: num(s.recheck_files),
     sentChecksums: num(s.sent_checksums),
     contentOnly: num(s.content_only),
+    leftOutDiffered: num(s.left_out_differed),
   };
 }
 
@@ -341,6 +343,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       pointInTime: v.point_in_time,
       freeBytes: num(v.free_bytes),
       ...(v.name ? { name: v.name } : {}),
+      ...(leaveOutOf(v.leave_out).length ? { leaveOut: leaveOutOf(v.leave_out) } : {}),
     });
     // agents before `sources:` send only `source`
     const sources = r.sources?.length ? r.sources : r.source ? [r.source] : [];
@@ -452,6 +455,7 @@ export class GrpcAgentNode implements AgentNode, AppNode, DrillNode, ReplicaNode
       deep: !!a.deep,
       sent_checksums: !!a.sentChecksums,
       receiver_native: !!a.receiverNative,
+      compare_left_out: !!a.compareLeftOut,
     });
     return this.drain(stream, 'transfer', opts);
   }

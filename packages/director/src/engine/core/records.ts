@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FfError, RUN_ID_RE, newBackupId, writeFileAtomicSync, type Inventory } from '@freezeframe/common';
+import { FfError, RUN_ID_RE, newBackupId, writeFileAtomicSync, type Inventory, type LeaveOutClass } from '@freezeframe/common';
 import type { RetentionOutcome } from './retention.js';
 import type { NotHeld } from './receiver-verdict.js';
 import type { DrillRecord } from './drill-types.js';
@@ -149,6 +149,8 @@ export interface TransferRecord extends TransferStats {
   rechecked?: number;
   /** What the target could not store and its config allows it to lose (target.unsupported). */
   notHeld?: NotHeld;
+  /** What the source's `leaveOut` left uncompared (ACLs, xattrs): not set when this backup compared them. */
+  leftOut?: LeaveOutClass[];
 }
 
 export function newRunRecord(kind: RunRecord['kind'], id: string, backupId: string, deployment: string): RunRecord {

@@ -3,6 +3,7 @@
  * implements `AgentNode` and `AppNode`; unit tests implement `AgentNode` in memory to check the
  * phase ordering.
  */
+import type { LeaveOutClass } from '@freezeframe/common';
 
 export type Role = 'source' | 'freeze' | 'target';
 
@@ -50,6 +51,8 @@ export interface SourceVolumeDesc {
   freeBytes: number;
   /** Its name under the agent's `sources:`; absent for `source:`. */
   name?: string;
+  /** What its backups leave out (the agent's `leaveOut`: `acls`, `xattrs`); absent: nothing. */
+  leaveOut?: LeaveOutClass[];
 }
 
 export interface NodeDescription {
@@ -122,6 +125,8 @@ export interface TransferStats {
   sentChecksums?: number;
   /** `--deep`: files sent because their content differed though size and mtime were equal. */
   contentOnly?: number;
+  /** `compareLeftOut`: files and folders whose left-out ACLs or xattrs the stored copy did not match. */
+  leftOutDiffered?: number;
 }
 
 /** One page of a source's list of files sent (SentChecksums). */
@@ -201,6 +206,8 @@ export interface SendArgs {
   deep?: boolean;
   /** PerformRsync: record every file sent with its checksum (both ends have feature `sent-checksums`). */
   sentChecksums?: boolean;
+  /** PerformRsync: send the ACLs and xattrs the source's `leaveOut` names too (see SourceVolumeDesc.leaveOut). */
+  compareLeftOut?: boolean;
 }
 
 export interface StreamOptions {

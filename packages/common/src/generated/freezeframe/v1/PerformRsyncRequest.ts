@@ -45,6 +45,11 @@ export interface PerformRsyncRequest {
    * from OpenReceiveResponse.native
    */
   'receiver_native'?: (boolean);
+  /**
+   * Send ACLs and xattrs even where SourceInfo.leave_out leaves them out, so the stored copy
+   * matches the source again: the first backup after the setting was turned on, and --deep.
+   */
+  'compare_left_out'?: (boolean);
 }
 
 export interface PerformRsyncRequest__Output {
@@ -91,4 +96,9 @@ export interface PerformRsyncRequest__Output {
    * from OpenReceiveResponse.native
    */
   'receiver_native': (boolean);
+  /**
+   * Send ACLs and xattrs even where SourceInfo.leave_out leaves them out, so the stored copy
+   * matches the source again: the first backup after the setting was turned on, and --deep.
+   */
+  'compare_left_out': (boolean);
 }

@@ -21,6 +21,11 @@ export interface SourceInfo {
    * the volume's name under `sources:`; empty for `source:`
    */
   'name'?: (string);
+  /**
+   * What this volume's backups leave out (its config's leaveOut: "acls", "xattrs"): the sender
+   * compares them only when PerformRsyncRequest.compare_left_out says so.
+   */
+  'leave_out'?: (string)[];
 }
 
 export interface SourceInfo__Output {
@@ -42,4 +47,9 @@ export interface SourceInfo__Output {
    * the volume's name under `sources:`; empty for `source:`
    */
   'name': (string);
+  /**
+   * What this volume's backups leave out (its config's leaveOut: "acls", "xattrs"): the sender
+   * compares them only when PerformRsyncRequest.compare_left_out says so.
+   */
+  'leave_out': (string)[];
 }

@@ -31,6 +31,10 @@ export interface TransferStats {
    * deep: files sent because their content differed though size and mtime were equal
    */
   'content_only'?: (number | string | Long);
+  /**
+   * compare_left_out: files whose ACLs or xattrs (those SourceInfo.leave_out names) the stored copy did not match
+   */
+  'left_out_differed'?: (number | string | Long);
 }
 
 export interface TransferStats__Output {
@@ -62,4 +66,8 @@ export interface TransferStats__Output {
    * deep: files sent because their content differed though size and mtime were equal
    */
   'content_only': (string);
+  /**
+   * compare_left_out: files whose ACLs or xattrs (those SourceInfo.leave_out names) the stored copy did not match
+   */
+  'left_out_differed': (string);
 }

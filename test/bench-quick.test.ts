@@ -74,6 +74,8 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.incremental.dirRatio).toBeGreaterThan(0);
     expect(res.incremental.btrfs.freezeframe.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
     expect(res.incremental.btrfs.rawFlags.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
+    expect(res.incremental.btrfs.leaveOut.ms.n).toBe(res.incremental.btrfs.raw.ms.n);
+    expect(res.incremental.leaveOutRatio).toBeGreaterThan(0);
     expect(res.restore.dir.ratio).toBeGreaterThan(0);
     expect(res.restore.freezeframe.verify).toMatch(/files re-read, chosen at random; read-only snapshot unchanged/);
     expect(res.restore.rawFlagsBtrfs.ms.n).toBe(res.restore.raw.ms.n);
@@ -117,6 +119,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(md).toMatch(/Page faults \(whole machine, median per rep\): the encrypted rsync \d+, freezeframe's backup \d+; at [\d.]+ µs a page the difference is ~-?\d+ ms of CPU/);
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
+    expect(md).toMatch(/\| btrfs, the source with `leaveOut: \[acls, xattrs\]` \| the same \| \d+ ms .* \| \d\.\d+ \| not a goal/);
     expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync with the receiver's options \d+; freezeframe's restore from the btrfs target \d+/);
   }, 300_000);

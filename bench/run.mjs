@@ -62,7 +62,7 @@ function config(o) {
     : {
         largeFiles: 4, largeFileBytes: 512 * MiB, smallFiles: 200_000,
         storeLargeBytes: 512 * MiB, storeSmallFiles: 20_000,
-        dataFsGiB: 40, btrfsFsGiB: 12, zfsPoolGiB: 4, storage: true,
+        dataFsGiB: 40, btrfsFsGiB: 20, zfsPoolGiB: 4, storage: true,
         freezeSources: [1, 5, 20], scaleAgents: 100, scaleConcurrency: 8, simNodes: 1000, simProcesses: 4,
         reps: { transfer: 5, storage: 3, incremental: 5, restore: 5, freeze: 5, scale: 3 },
       };

@@ -10,7 +10,7 @@ export interface KeyText {
 }
 
 /** `leaveOut`, the same on every kind of source that is a file tree. */
-const LEAVE_OUT_TEXT = { text: 'ACLs (`acls`) and extended attributes (`xattrs`) this volume\'s backups do not compare with the stored copy, for a volume known to carry none (a database\'s data folder): rsync reads both on both ends for every file, changed or not. Not set: both are kept. The first backup after this changes and every `backup --deep` still compare them (the deep one counts what differed); each backup\'s manifest says what it left out (`leftOut`). Restores always carry what the backup holds.', example: '[acls, xattrs]' };
+const LEAVE_OUT_TEXT = { text: 'ACLs (`acls`) and extended attributes (`xattrs`) this volume\'s backups do not compare with the stored copy, for a volume known to carry none (a database\'s data folder): rsync reads both on both ends for every file, changed or not. Not set: both are kept. A volume\'s first backup, the first after this changes and every `backup --deep` still compare them, and count and warn about what differed; each backup\'s manifest says what it left out (`leftOut`). Restores always carry what the backup holds.', example: '[acls, xattrs]' };
 
 /** The top of docs/config.md, before the generated tables. */
 export const CONFIG_DOC_INTRO = `

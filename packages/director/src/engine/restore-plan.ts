@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { FfError, checkBackupId, checkSourceSelector, type Inventory } from '@freezeframe/common';
 import { findTarget, withDeployment } from './core/deployment.js';
+import { manifestSources } from './core/manifest.js';
 import { withOptionalRemote } from './core/remotes.js';
 import { asFfError } from './core/phases.js';
 import { resolveBackup } from './core/resolve-backup.js';
@@ -56,13 +57,7 @@ export const RESTORE_ID_PLACEHOLDER = '<restore id>';
 
 /** The per-source sizes a backup's manifest records, by entry. */
 function manifestSizes(b: BackupListing): Map<string, { bytes: number; files: number }> {
-  const out = new Map<string, { bytes: number; files: number }>();
-  const sources = (b.manifest as { sources?: unknown } | null)?.sources;
-  if (!Array.isArray(sources)) return out;
-  for (const s of sources as Array<{ entry?: unknown; bytes?: unknown; files?: unknown }>) {
-    if (typeof s.entry === 'string' && typeof s.bytes === 'number' && typeof s.files === 'number') out.set(s.entry, { bytes: s.bytes, files: s.files });
-  }
-  return out;
+  return new Map(manifestSources(b).flatMap((s) => (s.bytes !== undefined && s.files !== undefined ? [[s.entry, { bytes: s.bytes, files: s.files }] as const] : [])));
 }
 
 /** Every source volume of the answering nodes, named as the restore names them. */

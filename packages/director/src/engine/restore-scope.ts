@@ -1,4 +1,5 @@
 import { FfError, checkName, checkRestorePaths, checkSourceSelector, nodeOf } from '@freezeframe/common';
+import { manifestDeployment, manifestSources } from './core/manifest.js';
 import { asFfError } from './core/phases.js';
 import type { BackupListing, NodeDescription } from './core/types.js';
 
@@ -121,12 +122,6 @@ export function checkFromDeployment(name: string): string {
   return checkName(name, '--from-deployment');
 }
 
-/** The deployment the backup's manifest names; undefined when it names none (no manifest). */
-export function manifestDeployment(b: BackupListing): string | undefined {
-  const d = (b.manifest as { deployment?: unknown } | null)?.deployment;
-  return typeof d === 'string' && d !== '' ? d : undefined;
-}
-
 /**
  * Refuses a backup another deployment took unless `fromDeployment` names that deployment, and a
  * `fromDeployment` that names another one than the backup's. Returns the backup's deployment
@@ -159,16 +154,10 @@ export function crossDeployment(b: BackupListing, deployment: string, fromDeploy
 
 /** The backup's sources: from its manifest, else one per entry named after its node (`<node>@+...`). */
 export function backupSources(b: BackupListing): BackupSource[] {
-  const listed = (b.manifest as { sources?: unknown } | null)?.sources;
-  if (Array.isArray(listed)) {
-    const out: BackupSource[] = [];
-    for (const s of listed as Array<{ name?: unknown; node?: unknown; entry?: unknown; bytes?: unknown }>) {
-      if (typeof s.name !== 'string' || typeof s.entry !== 'string') continue;
-      const bytes = Number.isSafeInteger(s.bytes) && (s.bytes as number) > 0 ? { bytes: s.bytes as number } : {};
-      out.push({ name: s.name, node: typeof s.node === 'string' ? s.node : nodeOf(s.name), entry: s.entry, ...bytes });
-    }
-    if (out.length > 0) return out;
-  }
+  const listed = manifestSources(b).flatMap((s) =>
+    s.name === undefined ? [] : [{ name: s.name, node: s.node ?? nodeOf(s.name), entry: s.entry, ...(s.bytes ? { bytes: s.bytes } : {}) }],
+  );
+  if (listed.length > 0) return listed;
   const nodes = b.entries.map((e) => e.slice(0, Math.max(0, e.indexOf('@+'))));
   return b.entries.flatMap((entry, i) => (nodes[i] && nodes.filter((n) => n === nodes[i]).length === 1 ? [{ name: nodes[i]!, node: nodes[i]!, entry }] : []));
 }

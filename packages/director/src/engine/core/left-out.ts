@@ -1,4 +1,5 @@
 import { LEAVE_OUT_CLASSES, type LeaveOutClass } from '@freezeframe/common';
+import { manifestSources } from './manifest.js';
 
 // A source's `leaveOut` (agent config): the ACLs and xattrs its backups do not compare. A target
 // written in place, or linked from the previous backup, keeps what an earlier backup stored on
@@ -9,14 +10,6 @@ import { LEAVE_OUT_CLASSES, type LeaveOutClass } from '@freezeframe/common';
 /** The classes an agent described, known ones only (its text never reaches a terminal unchecked). */
 export const leaveOutOf = (described: readonly string[]): LeaveOutClass[] => LEAVE_OUT_CLASSES.filter((c) => described.includes(c));
 
-/** What the manifest of a backup says about one entry: the setting it was taken with. */
-function settingIn(manifest: unknown, entry: string): string[] {
-  const sources = (manifest as { sources?: unknown } | null)?.sources;
-  if (!Array.isArray(sources)) return [];
-  const s = sources.find((x: unknown) => (x as { entry?: unknown } | null)?.entry === entry) as { leaveOut?: unknown } | undefined;
-  return Array.isArray(s?.leaveOut) ? s.leaveOut.filter((c): c is string => typeof c === 'string') : [];
-}
-
 /**
  * Whether this backup of `entry` compares what `leaveOut` leaves out: with `--deep`, with no
  * previous backup of it (its tree may hold an untagged attempt's files), or when the previous
@@ -25,6 +18,6 @@ function settingIn(manifest: unknown, entry: string): string[] {
 export function mustCompareLeftOut(leaveOut: readonly LeaveOutClass[], o: { entry: string; deep: boolean; previousManifest: unknown }): boolean {
   if (leaveOut.length === 0) return false;
   if (o.deep || o.previousManifest === undefined) return true;
-  const before = settingIn(o.previousManifest, o.entry);
+  const before = manifestSources({ manifest: o.previousManifest }).find((s) => s.entry === o.entry)?.leaveOut ?? [];
   return !leaveOut.every((c) => before.includes(c));
 }

@@ -1,5 +1,6 @@
 import { FfError } from '@freezeframe/common';
-import { applyRetention, deploymentOf, type RetentionPolicy } from './retention.js';
+import { manifestDeployment } from './manifest.js';
+import { applyRetention, type RetentionPolicy } from './retention.js';
 import type { BackupListing } from './types.js';
 
 // What `freezeframe replicate` sends to one remote target, decided from the two targets' listings
@@ -35,7 +36,7 @@ const complete = (l: readonly BackupListing[]) => l.filter((b) => b.complete);
 export function replicable(main: readonly BackupListing[], deployment: string): string[] {
   return complete(main)
     .filter((b) => {
-      const d = deploymentOf(b);
+      const d = manifestDeployment(b);
       return d === undefined || d === deployment;
     })
     .map((b) => b.id)
@@ -121,7 +122,7 @@ export function previewRetention(remote: readonly BackupListing[], planned: read
   const ids = [
     ...complete(remote)
       .filter((b) => {
-        const d = deploymentOf(b);
+        const d = manifestDeployment(b);
         return d === undefined || d === o.deployment;
       })
       .map((b) => b.id),

@@ -1,6 +1,7 @@
 import { backupIdTime } from '@freezeframe/common';
+import { manifestDeployment } from './manifest.js';
 import { asFfError } from './phases.js';
-import type { AgentNode, BackupListing } from './types.js';
+import type { AgentNode } from './types.js';
 
 // Retention: which tagged backups a policy keeps, and the deletion of the rest on the target
 // (phase 8 of a backup, and `freezeframe prune`).
@@ -105,12 +106,6 @@ export interface PruneOptions {
   dryRun?: boolean;
 }
 
-/** The deployment a backup's manifest names (undefined: none). */
-export function deploymentOf(b: BackupListing): string | undefined {
-  const m = b.manifest as { deployment?: unknown } | undefined;
-  return m && typeof m === 'object' && typeof m.deployment === 'string' ? m.deployment : undefined;
-}
-
 /**
  * Decides with `applyRetention` over the target's tagged backups and deletes what it prunes
  * (nothing in a dry run). A refused or failed deletion is reported in `failed` and the rest go
@@ -119,7 +114,7 @@ export function deploymentOf(b: BackupListing): string | undefined {
 export async function pruneBackups(target: AgentNode, opts: PruneOptions): Promise<RetentionOutcome> {
   const listed = (await target.listBackups()).filter((b) => b.complete);
   const foreign = listed.filter((b) => {
-    const d = deploymentOf(b);
+    const d = manifestDeployment(b);
     return d !== undefined && d !== opts.deployment;
   });
   const mine = listed.filter((b) => !foreign.includes(b));
@@ -131,7 +126,7 @@ export async function pruneBackups(target: AgentNode, opts: PruneOptions): Promi
   const kept = [
     ...decision.keep.map((k) => (protect.has(k.id) ? { id: k.id, reasons: [...k.reasons, 'this run'] } : k)),
     ...decision.prune.filter((id) => protect.has(id)).map((id) => ({ id, reasons: ['this run'] })),
-    ...foreign.map((b) => ({ id: b.id, reasons: [`deployment ${deploymentOf(b)}`] })),
+    ...foreign.map((b) => ({ id: b.id, reasons: [`deployment ${manifestDeployment(b)}`] })),
   ];
   const used = new Map(listed.map((b) => [b.id, b.usedBytes]));
   const todo = decision.prune.filter((id) => !protect.has(id));

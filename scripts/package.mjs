@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// pnpm package: one self-contained executable per role and a Debian package around each
-// (docs/design.md, "Packages"). Output, all of it build output (gitignored):
+// pnpm package [-- --out DIR] [-- --executables-only]: one self-contained executable per role and
+// a Debian package around each (docs/design.md, "Packages"). Output, all of it build output
+// (gitignored; --out puts it in DIR, emptied first; --executables-only makes no .debs):
 //   dist-pkg/bin/freezeframe, dist-pkg/bin/freezeframe-agent     node 20 single executables
 //   dist-pkg/freezeframe_<version>_<arch>.deb, dist-pkg/freezeframe-agent_<version>_<arch>.deb
+//   dist-pkg/map/<bin>.cjs.map                                   source maps of the bundles
 // Steps: tsc --build; esbuild bundles each entry (the packages' dist/, or scripts/sea/agent.mjs)
 // into one CommonJS file; node --experimental-sea-config turns it into a blob, with agent.proto
 // as a JSON asset; postject injects the blob into a copy of this node binary; dpkg-deb packs.
@@ -13,10 +15,12 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, wri
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'dist-pkg');
+const { values: opts } = parseArgs({ options: { out: { type: 'string' }, 'executables-only': { type: 'boolean' } } });
+const OUT = resolve(opts.out ?? join(ROOT, 'dist-pkg'));
 const WORK = join(OUT, 'work');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** PROTO_ASSET in packages/common/src/proto.ts. */
@@ -162,10 +166,17 @@ async function bundle(role) {
     define: { 'import.meta.url': '__ff_import_meta_url' },
     banner: { js: 'var __ff_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     legalComments: 'none',
+    // minified, an idle agent holds 2.5 MB less (bench/PROFILE.md, thirty-first pass: its own
+    // pages are mostly the script's text and what V8 makes of it); the names in a stack trace
+    // are then mangled, so the maps are kept beside the packages
+    minify: true,
+    sourcemap: 'external',
     logLevel: 'warning',
     plugins: role.topLevelAwait ? [topLevelAwait(join(ROOT, role.entry))] : [],
   });
   if (r.errors.length) throw new Error(`esbuild failed for ${role.entry}`);
+  mkdirSync(join(OUT, 'map'), { recursive: true });
+  copyFileSync(`${outfile}.map`, join(OUT, 'map', `${role.bin}.cjs.map`));
   return outfile;
 }
 
@@ -281,6 +292,10 @@ async function main() {
   for (const role of ROLES) {
     const script = await bundle(role);
     const exe = step(`${role.bin}: bundle ${(statSync(script).size / 1e6).toFixed(1)} MB, single executable`, () => singleExecutable(role, script, protoFile));
+    if (opts['executables-only']) {
+      console.log(`package: ${exe} ${(statSync(exe).size / 1e6).toFixed(0)} MB`);
+      continue;
+    }
     const deb = step(`${role.pkg}: .deb`, () => debPackage(role, exe, version, arch));
     console.log(`package: ${exe} ${(statSync(exe).size / 1e6).toFixed(0)} MB, ${deb} ${(statSync(deb).size / 1e6).toFixed(0)} MB`);
   }

@@ -103,6 +103,12 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(res.scale).toMatchObject({ agents: 10, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number), agentIdleRssMb: expect.any(Number) });
     expect(res.scale.directorRssMb).toBeGreaterThan(0);
     expect(res.scale.agentIdleRssMb).toBeGreaterThan(0);
+    // the packaged agent: its own pages and node's code both counted
+    expect(res.scale.packagedAgentIdle).toMatchObject({ agents: 10, anonMb: expect.any(Number), fileMb: expect.any(Number) });
+    expect(res.scale.packagedAgentIdle.anonMb).toBeGreaterThan(0);
+    expect(res.scale.packagedAgentIdle.fileMb).toBeGreaterThan(0);
+    expect(res.scale.packagedAgentIdleRssMb).toBeCloseTo(res.scale.packagedAgentIdle.rss.median, 5);
+    expect(typeof res.scale.met.packagedAgentIdleRssMb).toBe('boolean');
     expect(res.scale.simulated).toMatchObject({ nodes: 100, freezePhaseMs: expect.any(Number), directorRssMb: expect.any(Number) });
     expect(res.scale.simulated.freezePhaseMs).toBeGreaterThan(0);
     for (const c of [res.scale.controlCpu, res.scale.simulated.controlCpu]) {
@@ -119,6 +125,7 @@ describe.skipIf(needsRoot('the benchmark (loop mounts, btrfs, zfs-fuse, cgroup f
     expect(md).toMatch(/Page faults \(whole machine, median per rep\): the encrypted rsync \d+, freezeframe's backup \d+; at [\d.]+ µs a page the difference is ~-?\d+ ms of CPU/);
     expect(md).toMatch(/\| large \| .* \| \d+ ms \(.*\) \(\d\.\d+\) \| \d+ ms .* \| \d\.\d+ \| \d\.\d+ \| /);
     expect(md).toContain('| the same through stunnel on both ends (the encrypted byte path alone) |');
+    expect(md).toContain("| idle agent RSS, the package's (the single executable; median of 10) |");
     expect(md).toMatch(/\| btrfs, the source with `leaveOut: \[acls, xattrs\]` \| the same \| \d+ ms .* \| \d\.\d+ \| not a goal/);
     expect(md).toContain("| the same with the options a restore's receiver adds (`--sparse --ignore-times`) |");
     expect(md).toMatch(/CPU \(median ms, both cores\): the encrypted rsync with the receiver's options \d+; freezeframe's restore from the btrfs target \d+/);

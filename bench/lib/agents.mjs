@@ -58,9 +58,9 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
  * Starts agents (`specs`: [{name, extra}]) a few at a time. Each agent's stop goes onto `undo`
  * before the agent starts, so the undo list stops it (once it has started) whether the start
  * succeeds, fails or is under way when the bench is stopped; a start queued after the list ran
- * throws instead of starting.
+ * throws instead of starting. `command` ({bin, args}) starts another agent than the checkout's.
  */
-export async function startAgents(root, pkiDir, specs, undo, concurrency = 4) {
+export async function startAgents(root, pkiDir, specs, undo, concurrency = 4, command = undefined) {
   const limit = pLimit(concurrency);
   return Promise.all(
     specs.map((s) =>
@@ -72,7 +72,7 @@ export async function startAgents(root, pkiDir, specs, undo, concurrency = 4) {
           const agent = await start.catch(() => undefined);
           if (agent) await stopAgent(agent);
         });
-        start = startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'));
+        start = startAgent(s.name, file, join(root, 'nodes', s.name, 'agent.log'), command);
         return start;
       }),
     ),

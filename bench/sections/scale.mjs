@@ -1,5 +1,6 @@
 // Measurement 5: one director against many agents (processes on loopback, dir sources with a
-// little data, freeze none): preflight+freeze+snapshot+thaw time, director peak RSS, idle agent RSS.
+// little data, freeze none): preflight+freeze+snapshot+thaw time, director peak RSS, idle agent RSS,
+// for the checkout's agent (node + dist/main.js) and the packaged one (the single executable).
 // Then the director against 1000 simulated nodes (lib/sim-nodes.mjs: gRPC servers with mutual
 // TLS in a few processes) up to thaw: scale.simulated.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -75,7 +76,7 @@ export async function runScale(cfg, work, results) {
       agentPeakRssMbAfterBackup: stats(after.map((m) => m.hwmMb)).max,
       agentsStartS: startS,
       transferConcurrency: cfg.scaleConcurrency,
-      goal: { freezePhaseMs: '< 1000 in every rep', directorRssMb: '< 200', agentIdleRssMb: '< 60' },
+      goal: { freezePhaseMs: '< 1000 in every rep', directorRssMb: '< 200', agentIdleRssMb: '< 60', packagedAgentIdleRssMb: '< 60' },
       met: { freezePhaseMs: ctlStats.max < 1000, directorRssMb: dirRss < 200, agentIdleRssMb: idleRss.median < 60 },
       note: 'freezePhaseMs = preflight + freeze + snapshot + thaw phase durations of a whole backup (dir sources hold the freeze through the transfer; the transfer phase is excluded)',
     };
@@ -83,7 +84,54 @@ export async function runScale(cfg, work, results) {
   } finally {
     await cleanup.run();
   }
+  await runPackagedIdle(cfg, work, results);
   await runScaleSimulated(cfg, work, results);
+}
+
+/**
+ * The idle RSS of agents as the .deb installs them: `pnpm package`'s single executable (the
+ * minified bundle inside a copy of node), started like the checkout's agents above. Its pages are
+ * dropped from the page cache first, so they come back as a boot brings them, by reads from disk:
+ * pages the build wrote in one piece are mapped in larger blocks and count ~16 MB more of RSS
+ * (PROFILE.md, thirty-first pass).
+ */
+async function runPackagedIdle(cfg, work, results) {
+  const root = join(work, 'scale-packaged');
+  const pki = join(root, 'pki');
+  const n = Math.min(cfg.scaleAgents, 20);
+  const names = Array.from({ length: n }, (_, i) => `pkg-${String(i).padStart(2, '0')}`);
+  const cleanup = undoList();
+  try {
+    const t0 = now();
+    await exec(process.execPath, [join(here, '..', '..', 'scripts', 'package.mjs'), '--out', join(root, 'pkg'), '--executables-only'], { timeoutMs: 300_000 });
+    const bin = join(root, 'pkg', 'bin', 'freezeframe-agent');
+    await exec('sync', [bin]);
+    await exec('dd', [`if=${bin}`, 'iflag=nocache', 'count=0', 'status=none']);
+    log(`  packaged agent built in ${round((now() - t0) / 1000, 1)} s`);
+    await makeCerts(pki, names);
+    const specs = names.map((name) => {
+      const data = join(root, 'data', name);
+      mkdirSync(data, { recursive: true });
+      writeFileSync(join(data, 'f'), `${name}\n`);
+      return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
+    });
+    const agents = await startAgents(root, pki, specs, cleanup, 4, { bin, args: [] });
+    await sleep(2000); // as for the checkout's agents
+    const idle = agents.map(agentMem).filter(Boolean);
+    const rss = stats(idle.map((m) => m.rssMb));
+    results.scale.packagedAgentIdleRssMb = rss.median;
+    results.scale.packagedAgentIdle = {
+      agents: n,
+      rss: { ...rss, runs: undefined },
+      anonMb: stats(idle.map((m) => m.anonMb)).median,
+      fileMb: stats(idle.map((m) => m.fileMb)).median,
+      note: 'pnpm package --executables-only; its pages dropped from the page cache before the agents start',
+    };
+    results.scale.met.packagedAgentIdleRssMb = rss.median < 60;
+    log(`  packaged agent idle ${rss.median} MB (${results.scale.packagedAgentIdle.anonMb} MB its own)`);
+  } finally {
+    await cleanup.run();
+  }
 }
 
 /**

@@ -42,11 +42,11 @@ const READY_TIMEOUT_MS = 20_000;
 /** The runner insists on a timeout: longer than any demo, short enough that nothing lingers. */
 const AGENT_LIFETIME_MS = 60 * 60_000;
 
-export async function startAgent(name: string, configFile: string, logFile: string): Promise<RunningAgent> {
+/** `agent`: another way to start it than this program's own (the bench starts packaged agents). */
+export async function startAgent(name: string, configFile: string, logFile: string, agent = agentCommand()): Promise<RunningAgent> {
   const log = createWriteStream(logFile, { flags: 'a' });
   let onReady: (v: { port: number; dataPort: number }) => void = () => {};
   const ready = new Promise<{ port: number; dataPort: number }>((resolve) => (onReady = resolve));
-  const agent = agentCommand();
   const proc = spawnProcess({
     bin: agent.bin,
     args: [...agent.args, '--config', configFile],

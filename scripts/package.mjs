@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // pnpm package [-- --out DIR] [-- --executables-only]: one self-contained executable per role and
 // a Debian package around each (docs/design.md, "Packages"). Output, all of it build output
-// (gitignored; --out puts it in DIR, emptied first; --executables-only makes no .debs):
+// (gitignored; --out puts it in DIR, new or empty; --executables-only makes no .debs):
 //   dist-pkg/bin/freezeframe, dist-pkg/bin/freezeframe-agent     node 20 single executables
 //   dist-pkg/freezeframe_<version>_<arch>.deb, dist-pkg/freezeframe-agent_<version>_<arch>.deb
 //   dist-pkg/map/<bin>.cjs.map                                   source maps of the bundles
@@ -11,7 +11,7 @@
 // Needs: node 20.12+ built with single-executable support (the official and NodeSource builds
 // are), dpkg-deb. Runs in about 20 s, most of it postject.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -282,6 +282,8 @@ async function main() {
   }
   const version = JSON.parse(readFileSync(join(ROOT, 'packages/common/package.json'), 'utf8')).version;
   const arch = sh('dpkg', ['--print-architecture']).trim();
+  // dist-pkg/ is ours to empty; a folder named by --out may hold anything
+  if (opts.out !== undefined && existsSync(OUT) && readdirSync(OUT).length > 0) throw new Error(`--out ${OUT}: not empty; name a new or empty folder`);
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(join(OUT, 'bin'), { recursive: true });
   mkdirSync(WORK, { recursive: true });

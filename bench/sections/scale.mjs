@@ -91,9 +91,9 @@ export async function runScale(cfg, work, results) {
 /**
  * The idle RSS of agents as the .deb installs them: `pnpm package`'s single executable (the
  * minified bundle inside a copy of node), started like the checkout's agents above. Its pages are
- * dropped from the page cache first, so they come back as a boot brings them, by reads from disk:
- * pages the build wrote in one piece are mapped in larger blocks and count ~16 MB more of RSS
- * (PROFILE.md, thirty-first pass).
+ * dropped from the page cache first, so they come back by reads from disk, as an installed
+ * binary's do: pages of a file written in one piece, as the build writes it, are mapped in larger
+ * blocks and count ~16 MB more of RSS (PROFILE.md, thirty-first pass).
  */
 async function runPackagedIdle(cfg, work, results) {
   const root = join(work, 'scale-packaged');

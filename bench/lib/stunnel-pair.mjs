@@ -26,14 +26,19 @@ async function listening(port) {
 /**
  * Starts both stunnels in front of the daemon `o.rsyncd` (lib/rsyncd.mjs); `url(rel)` is that
  * daemon's URL through them. `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name` tells
- * apart the configuration files of pairs in one folder.
+ * apart the configuration files of pairs in one folder. `explained(promise)` rejects as `promise`
+ * does, with what both stunnels logged (their errors) added to the message.
  */
 export async function startStunnelPair(dir, pki, o) {
-  const [serverPort, port] = [await freePort(), await freePort()];
+  const serverPort = await freePort();
+  let port = await freePort();
+  while (port === serverPort) port = await freePort();
+  const logs = { server: [], client: [] };
+  const logText = () => Object.entries(logs).map(([who, lines]) => `stunnel ${who}: ${lines.length ? lines.join(' | ') : 'nothing logged'}`).join('\n');
   const cert = (who) => [`cert = ${join(pki, `${who}.pem`)}`, `key = ${join(pki, `${who}-key.pem`)}`, `CAfile = ${join(pki, 'ca.pem')}`];
   const conf = (name, lines) => {
     const file = join(dir, `stunnel-${o.name ? `${o.name}-` : ''}${name}.conf`);
-    writeFileSync(file, ['foreground = yes', 'pid =', 'syslog = no', 'debug = 3', 'socket = l:TCP_NODELAY=1', 'socket = r:TCP_NODELAY=1', `[${name}]`, ...lines, ...TLS, ''].join('\n'));
+    writeFileSync(file, ['foreground = yes', 'pid =', 'syslog = no', 'debug = 5', 'socket = l:TCP_NODELAY=1', 'socket = r:TCP_NODELAY=1', `[${name}]`, ...lines, ...TLS, ''].join('\n'));
     return file;
   };
   const server = conf('server', [`accept = 127.0.0.1:${serverPort}`, `connect = 127.0.0.1:${o.rsyncd.port}`, ...cert(o.receiver), 'requireCert = yes']);
@@ -44,15 +49,26 @@ export async function startStunnelPair(dir, pki, o) {
     await Promise.all(procs.map((p) => p.done.catch(() => undefined)));
   };
   try {
-    for (const [file, p] of [[server, serverPort], [client, port]]) {
-      const s = spawnProcess({ bin: findBinary('stunnel4'), args: [file], timeoutMs: 24 * 3600_000, okExitCodes: [0, -1] }, true);
+    for (const [who, file, p] of [['server', server, serverPort], ['client', client, port]]) {
+      const onStderrLine = (line) => {
+        logs[who].push(line);
+        if (logs[who].length > 20) logs[who].shift();
+      };
+      const s = spawnProcess({ bin: findBinary('stunnel4'), args: [file], timeoutMs: 24 * 3600_000, okExitCodes: [0, -1], onStderrLine }, true);
       s.done.catch(() => undefined);
       procs.push(s);
       await listening(p);
+      // another program on the port would have answered for a stunnel that could not bind it
+      if (s.child.exitCode !== null) throw new Error(`stunnel ${who} exited (${s.child.exitCode}) on port ${p}:\n${logText()}`);
     }
   } catch (e) {
     await stop();
     throw e;
   }
-  return { url: (rel) => o.rsyncd.url(rel).replace(`:${o.rsyncd.port}/`, `:${port}/`), stop };
+  const explained = (promise) =>
+    promise.catch((e) => {
+      e.message = `${e.message}\n${logText()}`;
+      throw e;
+    });
+  return { url: (rel) => o.rsyncd.url(rel).replace(`:${o.rsyncd.port}/`, `:${port}/`), stop, explained };
 }

@@ -62,7 +62,8 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
         const dst = `${rawDir}-${set}-${which}-${i}`;
         const url = which === 'rawFT' || which === 'rawFTS' ? ctx.tlsPair.url(dst) : ctx.rsyncd.url(dst);
         const flags = { raw: [], rawF: FF_FLAGS, rawFT: FF_FLAGS, rawFTS: [...FF_FLAGS, ...RECEIVER_FLAGS] }[which];
-        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs, rawFTS: rawSparseTlsMs })[which].push(await rawRsync(join(ctx.mnt, `src-${set}`), url, flags));
+        const copy = rawRsync(join(ctx.mnt, `src-${set}`), url, flags);
+        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs, rawFTS: rawSparseTlsMs })[which].push(await (url === ctx.rsyncd.url(dst) ? copy : ctx.tlsPair.explained(copy)));
         await rmTree(join(ctx.mnt, dst));
       } else {
         const id = nextId(`${set}-${i}`);
@@ -244,7 +245,7 @@ export async function runDataChannel(cfg, work, results) {
     const pair = await startStunnelPair(work, pki, { rsyncd: rsyncdB, sender: 'src-small', receiver: 'tgt-btrfs' });
     cleanup.push(() => pair.stop());
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-t')]);
-    await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']);
+    await pair.explained(rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
     const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], rawBT: [], ffB: [], ffBL: [] };
@@ -310,7 +311,7 @@ export async function runDataChannel(cfg, work, results) {
       rawBT: async () => {
         const c0 = cpuNow();
         const diag = diagStart();
-        m.rawBT.push(await rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
+        m.rawBT.push(await pair.explained(rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace'])));
         cpu.rawBT.push(cpuSince(c0));
         diag(`incremental rawBT ${round(m.rawBT.at(-1))} ms`);
       },
@@ -450,7 +451,8 @@ export async function runDataChannel(cfg, work, results) {
           const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc'), rawBTS: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
           const c0 = cpuNow();
           const diag = diagStart();
-          rr[which].push(await rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS));
+          const copy = rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS);
+          rr[which].push(await (which === 'rawBT' || which === 'rawBTS' ? pair.explained(copy) : copy));
           if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0));
           diag(`restore ${which} ${round(rr[which].at(-1))} ms`);
           await rmTree(dst);

@@ -26,8 +26,7 @@ try {
   makeSmallFiles(join(fs.mnt, 'src-small'), Number(values.small));
   mkdirSync(join(fs.mnt, 'tgt'));
   await exec('sync', []);
-  const rsyncd = await startRsyncd(work, fs.mnt);
-  cleanup.push(() => rsyncd.stop());
+  const rsyncd = await startRsyncd(work, fs.mnt, cleanup);
   const pki = join(work, 'pki');
   const specs = [
     { name: 'src-large', extra: { source: { kind: 'dir', volume: join(fs.mnt, 'src-large') } } },
@@ -41,8 +40,7 @@ try {
   cleanup.push(() => closeAll(list));
   const nodes = new Map(list.map((n) => [n.name, n]));
   // the encrypted byte path alone (stunnel on both ends, no agents), as the bench's floors use it
-  const pair = await startStunnelPair(work, pki, { rsyncd, sender: 'src-large', receiver: 'tgt' });
-  cleanup.push(() => pair.stop());
+  const pair = await startStunnelPair(work, pki, { rsyncd, sender: 'src-large', receiver: 'tgt' }, cleanup);
   const tgtLog = join(work, 'nodes', 'tgt', 'agent.log');
 
   let seq = 0;

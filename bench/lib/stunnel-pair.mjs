@@ -27,9 +27,10 @@ async function listening(port) {
  * Starts both stunnels in front of the daemon `o.rsyncd` (lib/rsyncd.mjs); `url(rel)` is that
  * daemon's URL through them. `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name` tells
  * apart the configuration files of pairs in one folder. `explained(promise)` rejects as `promise`
- * does, with what both stunnels logged (their errors) added to the message.
+ * does, with what both stunnels logged (their errors) added to the message. The pair's stop goes
+ * onto `undo` (an undoList) before a stunnel starts.
  */
-export async function startStunnelPair(dir, pki, o) {
+export async function startStunnelPair(dir, pki, o, undo) {
   const serverPort = await freePort();
   let port = await freePort();
   while (port === serverPort) port = await freePort();
@@ -48,6 +49,7 @@ export async function startStunnelPair(dir, pki, o) {
     for (const p of procs) p.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.done.catch(() => undefined)));
   };
+  undo?.push(stop);
   try {
     for (const [who, file, p] of [['server', server, serverPort], ['client', client, port]]) {
       const onStderrLine = (line) => {

@@ -119,8 +119,7 @@ export async function runDataChannel(cfg, work, results) {
     await sync();
     log(`  data made in ${round((now() - t0) / 1000, 1)} s: large ${large.files} x ${cfg.largeFileBytes} B, small ${small.files} files (${small.bytes} B), store set ${store.files} files`);
 
-    ctx.rsyncd = await startRsyncd(work, fs.mnt);
-    cleanup.push(() => ctx.rsyncd.stop());
+    ctx.rsyncd = await startRsyncd(work, fs.mnt, cleanup);
 
     let zfs;
     if (cfg.storage) {
@@ -138,8 +137,7 @@ export async function runDataChannel(cfg, work, results) {
     const bfs = await loopFs(join(work, 'btrfsfs'), { kind: 'btrfs', sizeGiB: cfg.btrfsFsGiB });
     cleanup.push(() => bfs.destroy());
     mkdirSync(join(work, 'rsyncd-btrfs'));
-    const rsyncdB = await startRsyncd(join(work, 'rsyncd-btrfs'), bfs.mnt);
-    cleanup.push(() => rsyncdB.stop());
+    const rsyncdB = await startRsyncd(join(work, 'rsyncd-btrfs'), bfs.mnt, cleanup);
     mkdirSync(join(bfs.mnt, 'ff-target'));
     mkdirSync(join(bfs.mnt, 'ff-target-lo'));
 
@@ -173,8 +171,7 @@ export async function runDataChannel(cfg, work, results) {
     };
 
     // the encrypted byte path alone in front of the same daemon, for the rows that keep TLS
-    ctx.tlsPair = await startStunnelPair(work, pki, { rsyncd: ctx.rsyncd, sender: 'src-large', receiver: 'tgt', name: 'full' });
-    cleanup.push(() => ctx.tlsPair.stop());
+    ctx.tlsPair = await startStunnelPair(work, pki, { rsyncd: ctx.rsyncd, sender: 'src-large', receiver: 'tgt', name: 'full' }, cleanup);
 
     results.transfer = {};
     log(`transfer, large files (${cfg.reps.transfer} paired runs)`);
@@ -242,8 +239,7 @@ export async function runDataChannel(cfg, work, results) {
     await rawRsync(join(fs.mnt, 'src-small'), rsyncdB.url('raw-inc-f'), [...FF_FLAGS, '--inplace']);
     // and through stunnel on both ends (the encrypted byte path alone, as the native byte path
     // carries it): what a transfer that keeps the security model's TLS cannot skip
-    const pair = await startStunnelPair(work, pki, { rsyncd: rsyncdB, sender: 'src-small', receiver: 'tgt-btrfs' });
-    cleanup.push(() => pair.stop());
+    const pair = await startStunnelPair(work, pki, { rsyncd: rsyncdB, sender: 'src-small', receiver: 'tgt-btrfs' }, cleanup);
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-t')]);
     await pair.explained(rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
     let lastId = first.backupId;

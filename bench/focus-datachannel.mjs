@@ -57,7 +57,8 @@ try {
         }
         if (which === 'rawFlags' || which === 'rawFlagsTls') {
           const rel = `${which}-${set}-${i}`;
-          rows[which].push(await rawRsync(join(fs.mnt, `src-${set}`), which === 'rawFlags' ? rsyncd.url(rel) : pair.url(rel), which === 'rawFlags' ? FF_FLAGS : [...FF_FLAGS, ...values['tls-extra'].split(' ').filter(Boolean)]));
+          const from = join(fs.mnt, `src-${set}`);
+          rows[which].push(await (which === 'rawFlags' ? rawRsync(from, rsyncd.url(rel), FF_FLAGS) : pair.push(from, rel, [...FF_FLAGS, ...values['tls-extra'].split(' ').filter(Boolean)])));
           await rmTree(join(fs.mnt, rel));
           continue;
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// pnpm package [-- --out DIR] [-- --executables-only]: one self-contained executable per role and
-// a Debian package around each (docs/design.md, "Packages"). Output, all of it build output
-// (gitignored; --out puts it in DIR, new or empty; --executables-only makes no .debs):
+// pnpm package [-- --out DIR] [-- --executables-only] [-- --role agent|director]: one
+// self-contained executable per role and a Debian package around each (docs/design.md,
+// "Packages"). Output, all of it build output (gitignored; --out puts it in DIR, new or empty;
+// --executables-only makes no .debs; --role builds that role's alone):
 //   dist-pkg/bin/freezeframe, dist-pkg/bin/freezeframe-agent     node 20 single executables
 //   dist-pkg/freezeframe_<version>_<arch>.deb, dist-pkg/freezeframe-agent_<version>_<arch>.deb
 //   dist-pkg/map/<bin>.cjs.map                                   source maps of the bundles
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts } = parseArgs({ options: { out: { type: 'string' }, 'executables-only': { type: 'boolean' } } });
+const { values: opts } = parseArgs({ options: { out: { type: 'string' }, 'executables-only': { type: 'boolean' }, role: { type: 'string' } } });
 const OUT = resolve(opts.out ?? join(ROOT, 'dist-pkg'));
 const WORK = join(OUT, 'work');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -273,8 +274,18 @@ function debPackage(role, exe, version, arch) {
   return deb;
 }
 
+/** --role names a role by what it runs: `agent` or `director` (the freezeframe CLI). */
+function chosenRoles() {
+  if (opts.role === undefined) return ROLES;
+  const byName = { agent: 'freezeframe-agent', director: 'freezeframe' };
+  const role = ROLES.find((r) => r.pkg === byName[opts.role]);
+  if (!role) throw new Error(`--role ${opts.role}: expected agent or director`);
+  return [role];
+}
+
 async function main() {
   const started = Date.now();
+  const roles = chosenRoles();
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major !== 20 || minor < 12) throw new Error(`node ${process.versions.node}: packages are built with node 20.12 or newer 20.x`);
   if (!readFileSync(process.execPath).includes(SEA_FUSE)) {
@@ -291,7 +302,7 @@ async function main() {
   step('tsc --build', () => sh(join(ROOT, 'node_modules/.bin/tsc'), ['--build']));
   const protoFile = join(WORK, PROTO_ASSET);
   step('agent.proto as JSON', () => writeFileSync(protoFile, JSON.stringify(protoJson())));
-  for (const role of ROLES) {
+  for (const role of roles) {
     const script = await bundle(role);
     const exe = step(`${role.bin}: bundle ${(statSync(script).size / 1e6).toFixed(1)} MB, single executable`, () => singleExecutable(role, script, protoFile));
     if (opts['executables-only']) {

@@ -60,6 +60,19 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
  * succeeds, fails or is under way when the bench is stopped; a start queued after the list ran
  * throws instead of starting. `command` ({bin, args}) starts another agent than the checkout's.
  */
+/**
+ * One agent per name with a `dir` source and freeze `none`, as the scale section runs them: its
+ * data is a folder of its own, `<root>/data/<name>`, that `fill(folder, name)` may write into.
+ */
+export function dirSourceSpecs(root, names, fill = () => undefined) {
+  return names.map((name) => {
+    const data = join(root, 'data', name);
+    mkdirSync(data, { recursive: true });
+    fill(data, name);
+    return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
+  });
+}
+
 export async function startAgents(root, pkiDir, specs, undo, concurrency = 4, command = undefined) {
   const limit = pLimit(concurrency);
   return Promise.all(

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { rawRsync } from './rsyncd.mjs';
 import { findBinary, freePort, sleep, spawnProcess } from './util.mjs';
 
 // the product's preference (packages/agent/src/datachannel/stunnel.ts)
@@ -24,11 +25,12 @@ async function listening(port) {
 }
 
 /**
- * Starts both stunnels in front of the daemon `o.rsyncd` (lib/rsyncd.mjs); `url(rel)` is that
- * daemon's URL through them. `pki` holds ca.pem and `<name>.pem`/`<name>-key.pem`; `o.name` tells
- * apart the configuration files of pairs in one folder. `explained(promise)` rejects as `promise`
- * does, with what both stunnels logged (their errors) added to the message. The pair's stop goes
- * onto `undo` (an undoList) before a stunnel starts.
+ * Starts both stunnels in front of the daemon `o.rsyncd` (lib/rsyncd.mjs). `pki` holds ca.pem and
+ * `<name>.pem`/`<name>-key.pem`; `o.name` tells apart the configuration files of pairs in one
+ * folder. The pair runs its own copies, so every copy through it, and only those, carries what
+ * both stunnels logged in its error: `push(from, rel, flags)` copies the folder `from` to the
+ * daemon's `rel`, `pull(rel, to, flags)` the other way; both resolve to rsync's milliseconds.
+ * The pair's stop goes onto `undo` (an undoList) before a stunnel starts.
  */
 export async function startStunnelPair(dir, pki, o, undo) {
   const serverPort = await freePort();
@@ -67,10 +69,16 @@ export async function startStunnelPair(dir, pki, o, undo) {
     await stop();
     throw e;
   }
+  const url = (rel) => o.rsyncd.url(rel).replace(`:${o.rsyncd.port}/`, `:${port}/`);
+  // the hop that failed is in the stunnels' logs (a refused connect, a TLS alert), not in rsync's
   const explained = (promise) =>
     promise.catch((e) => {
       e.message = `${e.message}\n${logText()}`;
       throw e;
     });
-  return { url: (rel) => o.rsyncd.url(rel).replace(`:${o.rsyncd.port}/`, `:${port}/`), stop, explained };
+  return {
+    push: (from, rel, flags) => explained(rawRsync(from, url(rel), flags)),
+    pull: (rel, to, flags) => explained(rawRsync(url(rel), to, flags)),
+    stop,
+  };
 }

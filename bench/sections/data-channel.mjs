@@ -60,10 +60,10 @@ async function fullTransfer(ctx, { set, srcName, bytes, files, reps, goal, tgtNa
       await sync();
       if (which !== 'ff') {
         const dst = `${rawDir}-${set}-${which}-${i}`;
-        const url = which === 'rawFT' || which === 'rawFTS' ? ctx.tlsPair.url(dst) : ctx.rsyncd.url(dst);
+        const from = join(ctx.mnt, `src-${set}`);
         const flags = { raw: [], rawF: FF_FLAGS, rawFT: FF_FLAGS, rawFTS: [...FF_FLAGS, ...RECEIVER_FLAGS] }[which];
-        const copy = rawRsync(join(ctx.mnt, `src-${set}`), url, flags);
-        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs, rawFTS: rawSparseTlsMs })[which].push(await (url === ctx.rsyncd.url(dst) ? copy : ctx.tlsPair.explained(copy)));
+        const copy = which === 'rawFT' || which === 'rawFTS' ? ctx.tlsPair.push(from, dst, flags) : rawRsync(from, ctx.rsyncd.url(dst), flags);
+        ({ raw: rawMs, rawF: rawFlagsMs, rawFT: rawFlagsTlsMs, rawFTS: rawSparseTlsMs })[which].push(await copy);
         await rmTree(join(ctx.mnt, dst));
       } else {
         const id = nextId(`${set}-${i}`);
@@ -241,7 +241,7 @@ export async function runDataChannel(cfg, work, results) {
     // carries it): what a transfer that keeps the security model's TLS cannot skip
     const pair = await startStunnelPair(work, pki, { rsyncd: rsyncdB, sender: 'src-small', receiver: 'tgt-btrfs' }, cleanup);
     await exec('btrfs', ['subvolume', 'create', join(bfs.mnt, 'raw-inc-t')]);
-    await pair.explained(rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace']));
+    await pair.push(join(fs.mnt, 'src-small'), 'raw-inc-t', [...FF_FLAGS, '--inplace']);
     let lastId = first.backupId;
     let lastBId = firstB.backupId;
     const m = { raw: [], rawLink: [], rawLinkF: [], rawListLinkF: [], ff: [], rawB: [], rawSnapB: [], rawBF: [], rawListBF: [], rawBT: [], ffB: [], ffBL: [] };
@@ -307,7 +307,7 @@ export async function runDataChannel(cfg, work, results) {
       rawBT: async () => {
         const c0 = cpuNow();
         const diag = diagStart();
-        m.rawBT.push(await pair.explained(rawRsync(join(fs.mnt, 'src-small'), pair.url('raw-inc-t'), [...FF_FLAGS, '--inplace'])));
+        m.rawBT.push(await pair.push(join(fs.mnt, 'src-small'), 'raw-inc-t', [...FF_FLAGS, '--inplace']));
         cpu.rawBT.push(cpuSince(c0));
         diag(`incremental rawBT ${round(m.rawBT.at(-1))} ms`);
       },
@@ -444,11 +444,11 @@ export async function runDataChannel(cfg, work, results) {
           // rawB reads the same files from the btrfs file system the btrfs target keeps its backups
           // on; rawBT the same through stunnel on both ends (the encrypted byte path alone), rawBTS
           // with the options a restore's receiver adds (open-receive.ts)
-          const from = { rawB: rsyncdB.url('raw-inc'), rawBT: pair.url('raw-inc'), rawBTS: pair.url('raw-inc') }[which] ?? ctx.rsyncd.url('raw-inc');
+          const flags = which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS;
           const c0 = cpuNow();
           const diag = diagStart();
-          const copy = rawRsync(from, dst, which === 'raw' ? [] : which === 'rawBTS' ? [...FF_FLAGS, ...RESTORE_RECEIVER_FLAGS] : FF_FLAGS);
-          rr[which].push(await (which === 'rawBT' || which === 'rawBTS' ? pair.explained(copy) : copy));
+          const copy = which === 'rawBT' || which === 'rawBTS' ? pair.pull('raw-inc', dst, flags) : rawRsync((which === 'rawB' ? rsyncdB : ctx.rsyncd).url('raw-inc'), dst, flags);
+          rr[which].push(await copy);
           if (which === 'rawBTS') rCpu.rawBTS.push(cpuSince(c0));
           diag(`restore ${which} ${round(rr[which].at(-1))} ms`);
           await rmTree(dst);

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentMem, makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
+import { agentMem, dirSourceSpecs, makeCerts, startAgents, writeInventory } from '../lib/agents.mjs';
 import { startSimNodes, writeSimInventory } from '../lib/sim-nodes.mjs';
 import { certsInit } from '@freezeframe/director/engine/certs.js';
 import { exec, log, now, phaseCpuStats, round, sleep, stats, undoList } from '../lib/util.mjs';
@@ -40,11 +40,8 @@ export async function runScale(cfg, work, results) {
     let t0 = now();
     await makeCerts(pki, [...names, 'scale-target']);
     log(`  ${n + 1} certificates in ${round((now() - t0) / 1000, 1)} s`);
-    const specs = names.map((name) => {
-      const data = join(root, 'data', name);
-      mkdirSync(data, { recursive: true });
+    const specs = dirSourceSpecs(root, names, (data, name) => {
       for (let k = 0; k < 5; k++) writeFileSync(join(data, `f${k}`), `${name} ${k}\n`.repeat(200));
-      return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
     });
     mkdirSync(join(root, 'target'), { recursive: true });
     specs.unshift({ name: 'scale-target', extra: { target: { kind: 'dir', path: join(root, 'target') } } });
@@ -103,18 +100,13 @@ async function runPackagedIdle(cfg, work, results) {
   const cleanup = undoList();
   try {
     const t0 = now();
-    await exec(process.execPath, [join(here, '..', '..', 'scripts', 'package.mjs'), '--out', join(root, 'pkg'), '--executables-only'], { timeoutMs: 300_000 });
+    await exec(process.execPath, [join(here, '..', '..', 'scripts', 'package.mjs'), '--out', join(root, 'pkg'), '--executables-only', '--role', 'agent'], { timeoutMs: 300_000 });
     const bin = join(root, 'pkg', 'bin', 'freezeframe-agent');
     await exec('sync', [bin]);
     await exec('dd', [`if=${bin}`, 'iflag=nocache', 'count=0', 'status=none']);
     log(`  packaged agent built in ${round((now() - t0) / 1000, 1)} s`);
     await makeCerts(pki, names);
-    const specs = names.map((name) => {
-      const data = join(root, 'data', name);
-      mkdirSync(data, { recursive: true });
-      writeFileSync(join(data, 'f'), `${name}\n`);
-      return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
-    });
+    const specs = dirSourceSpecs(root, names, (data, name) => writeFileSync(join(data, 'f'), `${name}\n`));
     const agents = await startAgents(root, pki, specs, cleanup, 4, { bin, args: [] });
     await sleep(2000); // as for the checkout's agents
     const idle = agents.map(agentMem).filter(Boolean);
@@ -125,7 +117,7 @@ async function runPackagedIdle(cfg, work, results) {
       rss: { ...rss, runs: undefined },
       anonMb: stats(idle.map((m) => m.anonMb)).median,
       fileMb: stats(idle.map((m) => m.fileMb)).median,
-      note: 'pnpm package --executables-only; its pages dropped from the page cache before the agents start',
+      note: 'pnpm package --executables-only --role agent; its pages dropped from the page cache before the agents start',
     };
     results.scale.met.packagedAgentIdleRssMb = rss.median < 60;
     log(`  packaged agent idle ${rss.median} MB (${results.scale.packagedAgentIdle.anonMb} MB its own)`);

@@ -1,21 +1,17 @@
 #!/usr/bin/env node
 // Idle RSS of real agents (dir source, freeze none, as the scale section starts them) 3, 15 and
 // 30 s after start: VmRSS (RssAnon) in MB each.   node bench/tools/idle-rss.mjs [agents=3]
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentMem, makeCerts, startAgents } from '../lib/agents.mjs';
+import { agentMem, dirSourceSpecs, makeCerts, startAgents } from '../lib/agents.mjs';
 import { sleep, undoList } from '../lib/util.mjs';
 
 const n = Number(process.argv[2] ?? 3);
 const root = mkdtempSync(join(tmpdir(), 'ff-idle-rss-'));
 const names = Array.from({ length: n }, (_, i) => `n${i}`);
 await makeCerts(join(root, 'pki'), names);
-const specs = names.map((name) => {
-  const data = join(root, 'data', name);
-  mkdirSync(data, { recursive: true });
-  return { name, extra: { source: { kind: 'dir', volume: data }, freeze: { kind: 'none' } } };
-});
+const specs = dirSourceSpecs(root, names);
 const cleanup = undoList();
 try {
   const agents = await startAgents(root, join(root, 'pki'), specs, cleanup, 2);

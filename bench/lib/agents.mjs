@@ -55,12 +55,6 @@ export function writeAgentConfig(root, pkiDir, name, extra) {
 }
 
 /**
- * Starts agents (`specs`: [{name, extra}]) a few at a time. Each agent's stop goes onto `undo`
- * before the agent starts, so the undo list stops it (once it has started) whether the start
- * succeeds, fails or is under way when the bench is stopped; a start queued after the list ran
- * throws instead of starting. `command` ({bin, args}) starts another agent than the checkout's.
- */
-/**
  * One agent per name with a `dir` source and freeze `none`, as the scale section runs them: its
  * data is a folder of its own, `<root>/data/<name>`, that `fill(folder, name)` may write into.
  */
@@ -73,6 +67,12 @@ export function dirSourceSpecs(root, names, fill = () => undefined) {
   });
 }
 
+/**
+ * Starts agents (`specs`: [{name, extra}]) a few at a time. Each agent's stop goes onto `undo`
+ * before the agent starts, so the undo list stops it (once it has started) whether the start
+ * succeeds, fails or is under way when the bench is stopped; a start queued after the list ran
+ * throws instead of starting. `command` ({bin, args}) starts another agent than the checkout's.
+ */
 export async function startAgents(root, pkiDir, specs, undo, concurrency = 4, command = undefined) {
   const limit = pLimit(concurrency);
   return Promise.all(

@@ -1,9 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { ClaimOrder } from './test/support/claim-order.js';
 
 // Unit tests sit next to the code and need no root; integration tests in test/ start real
 // agents, engines, pools and filesystems. One `vitest run` runs both; the last line is the summary.
 export default defineConfig({
   test: {
+    // Two files at a time, on any machine: CI's has two cores, and half of them idled while the
+    // files ran one by one. The integration files claim what they cannot share (test/support/claim.ts).
+    maxWorkers: 2,
+    sequence: { sequencer: ClaimOrder },
     projects: [
       {
         test: {
@@ -20,10 +25,9 @@ export default defineConfig({
           // after the unit tests, never beside them: the beds load the machine
           sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
+          setupFiles: ['test/support/claim-check.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          // the integration beds share a Docker engine, iptables chains and loop devices
-          fileParallelism: false,
         },
       },
     ],

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_MAIN, writeAgentConfig } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup');
 
 // `freezeframe-agent --config FILE --check` against the real resources a config names: the
 // built binary, one config per case. Each broken config exits 1 with a line naming the key, the

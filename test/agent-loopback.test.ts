@@ -22,6 +22,9 @@ import {
   type TestAgent as Agent,
 } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Two real agents (a dir source and a dir target) as child processes of the built binary,
 // driven by a real gRPC client holding the director's certificate.

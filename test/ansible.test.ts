@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { buildPackages, debianTarball, DEBROOT_TOOLS, type BuiltPackages } from './support/debroot.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('docker', 'packages');
 
 // The Ansible roles of deploy/ansible (deploy/ansible/README.md): site.yml passes
 // `ansible-playbook --syntax-check` and ansible-lint (its production profile, offline), and a

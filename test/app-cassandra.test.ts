@@ -10,6 +10,9 @@ import { keyspaceRestoreCalls, writeFakeCassandra, type FakeCassandra } from './
 import { mountTargetTmpfs } from './support/mounts.js';
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // A Cassandra node's real on-disk layout, with nodetool and systemctl replaced by programs that
 // change it as Cassandra would; a real cassandra-source agent and a dir target on loopback; the

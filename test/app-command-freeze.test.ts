@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandFreeze } from '@freezeframe/agent/providers/freeze/command.js';
 import { call, client, sleep, startAgent, stopAgent, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The `command` freeze kind: operator hooks from the agent config. The post hook must run in
 // every way a freeze can end: thaw, failed pre hook, timed-out pre hook, lease expiry.

@@ -4,6 +4,9 @@ import { agentConfigSchema } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { writeFakeSystemctl, type FakeSystemctl } from './support/fake-systemctl.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // `services: { dockerEngine: true }` on a Docker Swarm node: the engine itself is stopped for a
 // restore (`systemctl stop docker.socket docker.service`, after the units) and started before

@@ -7,6 +7,9 @@ import { run, spawnProcess, type Spawned } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The `dump` source with a real MariaDB from Debian: `mariadb-dump --single-transaction` runs
 // from the agent config (credentials in a root-only defaults file) while a writer commits

@@ -5,6 +5,9 @@ import { agentConfigSchema, findBinary, run, silentLogger, spawnProcess, type So
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lacks, needsRoot } from './support/privileges.js';
 import { DumpSource } from '@freezeframe/agent/providers/source/dump.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The `dump` source kind with /usr/bin/sh standing in for a database dump program (no
 // PostgreSQL or MariaDB server here): stdout streams into the dump folder before the transfer.

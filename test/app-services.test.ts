@@ -11,6 +11,9 @@ import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('docker');
 
 // stop-services / start-services against a private Docker engine (real containers stopped and
 // started through the Engine API) plus a systemd unit (systemctl stand-in: no systemd here).

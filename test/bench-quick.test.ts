@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { removeCgroupDir } from './support/cgroup.js';
 import { loopDevicesUnder, mountsUnder, removeMountsUnder } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('machine');
 
 // The benchmark's smoke run: every measurement works end to end on small data. It asserts the
 // shape of the results, never a speed (CI machines are too noisy for that).

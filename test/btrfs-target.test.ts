@@ -12,6 +12,9 @@ import { readRecord, recordIds, startRig, type Rig } from './support/fault-rig.j
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The btrfs target (docs/design.md, "Target"): a working subvolume written in place, one
 // read-only snapshot per backup. First the provider against a btrfs filesystem on a loop file,

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startRig, type Rig, type RigNodeSpec } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 // Backups and restores that would say ok while missing data (docs/reliability.md, "Both ends' verdicts"), against real agents, the
 // real director CLI and real rsync on loopback, into each target kind: a dir target on the

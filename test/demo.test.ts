@@ -3,6 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isFfError, run } from '@freezeframe/common';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // `freezeframe demo --json` end to end: the built director CLI starts four real agents
 // (packages/agent/dist/main.js) on loopback with mutual TLS, backs up, changes data, backs

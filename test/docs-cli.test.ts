@@ -6,6 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { claim } from './support/claim.js';
+
+await claim();
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIRECTOR = join(REPO, 'packages/director/dist/cli/main.js');

@@ -9,6 +9,9 @@ import { call, client, descendants, stream, waitForLog } from './support/agents.
 import { DIRECTOR_MAIN, readRecord, startRig, waitFor, type Rig } from './support/fault-rig.js';
 import { lacks } from './support/privileges.js';
 import { treeListing } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // `freezeframe drill` through the real director CLI and real agents on loopback (no root): a
 // dir target, two dir sources and a drill node that only has restoreDirs. A good drill, a

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('docker');
 
 // Application consistency through the director CLI on the multi-host bed: src-a's agent has a
 // `services:` section naming its app container (a real container of the bed's Docker engine) and

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSample, startBed, type Bed, type BedSource, type CliResult } from './support/bed.js';
 import { keyspaceRestoreCalls, writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('docker');
 
 // Hooks, dumps and Cassandra through the director CLI on the multi-host bed: three source
 // agents in their own containers next to a zfs-fuse target. app-1 freezes with `command`

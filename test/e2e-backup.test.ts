@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup', 'docker');
 
 // End-to-end through the director CLI on a multi-host bed (test/support/bed.ts): three btrfs
 // sources in their own agent containers (src-a frozen through Docker, src-b through its app's

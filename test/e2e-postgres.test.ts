@@ -6,6 +6,9 @@ import { startRig, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { lacks, needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 // The check that found the stale WAL segment (docs/reliability.md, "Both ends' verdicts"), as a test: a real PostgreSQL 15 under
 // pgbench load on a btrfs source, backed up every few seconds into a ZFS target on zfs-fuse

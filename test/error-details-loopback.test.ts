@@ -8,6 +8,9 @@ import { GrpcAgentNode } from '@freezeframe/director/engine/core/agent-client.js
 import { isTransientError, rsyncExitOf } from '@freezeframe/director/engine/core/retry.js';
 import { attachAgentLogs, client, startAgent, stopAgent, stream, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // An agent's FfError reaches the director's client whole: code, message, hint, node and
 // details (a transfer failure's exit code, stderr and receiver; a bad request's field), carried

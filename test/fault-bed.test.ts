@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
+import { claim } from './support/claim.js';
+
+await claim('docker');
 
 // The fault suite's network and storage faults (docs/reliability.md) on the multi-host bed (test/support/bed.ts): two btrfs
 // source agents in their own containers, a ZFS target in its own, the director on the host.

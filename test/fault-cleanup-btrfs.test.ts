@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startRig, waitFor, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The fault suite's "agent restarted with stale snapshots and mounts" (docs/reliability.md): a btrfs source agent on loopback
 // (a real btrfs filesystem on a loop file), a director killed before it could release the

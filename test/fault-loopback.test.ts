@@ -9,6 +9,9 @@ import { list } from '@freezeframe/director/engine/list.js';
 import { descendants } from './support/agents.js';
 import { freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup');
 
 // The fault suite on loopback: real agents, the real director CLI, real kills. The freeze
 // hosts freeze cgroups of our own holding a sleeping process, so "frozen" and "thawed" are read

@@ -6,6 +6,9 @@ import { entryName } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // End-to-end fidelity (docs/reliability.md): the sender's per-file checksums are compared with
 // what landed on the target before the tag, and `backup --deep` compares by content what rsync's

@@ -9,6 +9,9 @@ import { CgroupFreeze } from '@freezeframe/agent/providers/freeze/cgroup.js';
 import { detectHierarchies } from '@freezeframe/agent/tools/cgroup-freezer.js';
 import { removeCgroupDir } from './support/cgroup.js';
 import { lacks, needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup');
 
 const ROOT = '/sys/fs/cgroup';
 const skip = needsRoot('cgroup freezer');

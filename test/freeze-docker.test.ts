@@ -8,6 +8,9 @@ import { DockerFreeze } from '@freezeframe/agent/providers/freeze/docker.js';
 import { createDockerApi } from '@freezeframe/agent/tools/docker-api.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup', 'docker');
 
 const skip = needsRoot('private Docker engine', ['dockerd', 'docker']);
 

@@ -5,6 +5,9 @@ import { entryName } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // A source's `leaveOut` (docs/config.md): its backups do not compare ACLs and xattrs, except the
 // first after the setting and `backup --deep`, which also counts what differed. Real agents, the

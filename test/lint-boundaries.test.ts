@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The repo's eslint.config.js reports each forbidden import and an import cycle. Files are
 // linted in memory, or written to a temp tree shaped like the repo (cycles need files on disk).

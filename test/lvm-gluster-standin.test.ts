@@ -4,6 +4,9 @@ import { entryName, isFfError, loadAgentConfig } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { makeStandIns, type StandIns } from './support/standins.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The lvm and gluster sources in real agents, driven by the real director CLI, with stand-ins
 // for lvs/lvcreate/lvchange/lvremove/gluster/mount/umount/mountpoint (test/support/standins/):

@@ -6,6 +6,9 @@ import { lvs, parseLvsJson } from '@freezeframe/agent/tools/lvm.js';
 import { isMountPoint } from '@freezeframe/agent/tools/mount.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The lvm source against real LVM on a loop-file volume group: the only test of freezeframe's
 // LVM argv and parsers against the real programs. It needs device-mapper (/dev/mapper/control).

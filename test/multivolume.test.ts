@@ -7,6 +7,9 @@ import { AGENT_MAIN, call, client } from './support/agents.js';
 import { DIRECTOR_MAIN, readRecord, startRig, type Rig } from './support/fault-rig.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // A node with several volumes (`sources:`), through the real director CLI and real agents on
 // loopback: db-1 has a btrfs subvolume (real snapshots on a loop file) and a plain folder, web-1

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachAgentLogs, call, client, descendants, sleep, startAgent, stopAgent, stream, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The native byte path (datachannel/stunnel.ts): node checks each data-channel session
 // (certificate, ticket, rsync's arguments), then stunnel on both sides carries rsync's bytes on

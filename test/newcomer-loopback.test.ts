@@ -2,6 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // What a newcomer meets, through the real director CLI and real agents on loopback (no root):
 // `latest` in show and verify, target-only commands with a node down, and the messages for a

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startAgentCommand, type TestAgent } from './support/agents.js';
 import { buildPackages, debianTarball, DEBROOT_TOOLS, type BuiltPackages } from './support/debroot.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('packages');
 
 // The packages as an operator gets them (docs/design.md, "Packages"): `pnpm package` builds the
 // single executables and the two .debs; the executables run with no node on PATH; the .debs are

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startAgentCommand, type TestAgent } from './support/agents.js';
 import { createLoopBtrfs, type LoopBtrfs } from './support/loopfs.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup');
 
 // A newcomer's first deployment, following the README literally: its "Deploying" and "Running
 // it" sections are read from README.md and their command lines run as printed, by name from

@@ -5,6 +5,9 @@ import { findBinary, run } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startRig, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // A receiver that fails mid-transfer shows on the sender only as a broken pipe. The receiving
 // agent keeps its rsync's stderr and the director puts that reason into the error. Real agents

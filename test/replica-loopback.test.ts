@@ -16,6 +16,9 @@ import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 // Replication between two target agents on loopback (mutual TLS from the test PKI): the main
 // target's backups are made by its provider, streamed by ReplicaSend into the remote's data

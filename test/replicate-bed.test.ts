@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { AGENT_MAIN, DIRECTOR_MAIN, startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
+import { claim } from './support/claim.js';
+
+await claim('docker');
 
 // Off-site copies on the multi-host bed (test/support/bed.ts): a source, the deployment's ZFS
 // target, and a second target container with its own zfs-fuse pool as the remote site

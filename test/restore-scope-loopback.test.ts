@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { entryName } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readRecord, startRig, type Rig } from './support/fault-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Partial, redirected and cross-deployment restores through the real director CLI and real
 // agents on loopback (dir sources, a dir target, no root): `--path` restores subtrees of one

@@ -4,6 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { entryName } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readRecord, startRig, type Rig } from './support/fault-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Retention through the real director CLI and real agents on loopback (no root): a `dir` target,
 // one `dir` source. Phase 8 prunes after each backup; `prune` does the same on demand.

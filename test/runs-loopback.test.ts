@@ -7,6 +7,9 @@ import { healthReport } from '@freezeframe/director/engine/health.js';
 import { descendants } from './support/agents.js';
 import { freezerGroupWithSleeper, readRecord, startRig, waitFor, type FreezerGroup, type Rig } from './support/fault-rig.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim('cgroup');
 
 // Runs that survive the operator (docs/reliability.md, "Interrupting a run"): the real director
 // CLI as a process against real agents on loopback, signalled for real. Both sources are plain

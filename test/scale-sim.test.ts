@@ -8,6 +8,9 @@ import { withDeployment } from '@freezeframe/director/engine/core/deployment.js'
 import { newRunRecord } from '@freezeframe/director/engine/core/records.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimNodes, writeSimInventory, type SimNodes } from '../bench/lib/sim-nodes.mjs';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The scale harness of `pnpm bench` (bench/lib/sim-nodes.mjs) in a small form: 50 simulated
 // nodes in 2 processes, each a gRPC server with mutual TLS, its own certificate from a

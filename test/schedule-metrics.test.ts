@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DIRECTOR_MAIN, startRig, type Rig } from './support/fault-rig.js';
 import { lacks } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Unattended operation through the real director CLI and real agents on loopback (no root):
 // `schedule install|list|remove` writing units that `systemd-analyze verify` accepts, the

@@ -8,6 +8,9 @@ import { writeFakeCassandra, type FakeCassandra } from './support/fake-cassandra
 import { makePki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { treeEntries } from './support/treesum.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // docs/security.md, "A compromised application user": the agent runs as root, and the Cassandra user owns the data
 // tree. A link planted there (a table folder, `snapshots/<id>`, an index folder, the commit

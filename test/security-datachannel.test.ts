@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, sleep, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { TUNNEL, dataChannelHello, treeListing } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks on the data channel from a peer agent that holds a valid certificate (a compromised
 // source or target): tickets that are replayed, expired, for someone else or the other

@@ -8,6 +8,9 @@ import { openBeneath, openTrustedDir, safeFsTestSeam, withDir, type SafeDir } fr
 import { makePki, type Pki } from './support/pki.js';
 import { AGENT_MAIN, writeAgentConfig } from './support/agents.js';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks through the agent's own files (docs/security.md, "A local user without root"): the agent runs its config's
 // hooks as root and proves who it is with its key, so a config (or CA, certificate) that

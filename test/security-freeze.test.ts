@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@freezeframe/director/cli/program.js';
 import { attachAgentLogs, logLines, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent } from './support/agents.js';
 import { makePki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // docs/security.md, "A compromised director": a director (or whoever holds its key) that keeps renewing
 // could hold a deployment frozen for as long as it likes: a `dir` source has no snapshot, so

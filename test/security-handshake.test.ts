@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, logLines, rawClient, sleep, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { dataChannelHello } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks on the TLS ports before anyone has authenticated (docs/security.md, "A network attacker"):
 // connections that never finish their handshake must not pile up file descriptors, a flood of

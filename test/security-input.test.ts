@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, descendants, startAgent, stopAgent, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { treeListing } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Hostile identifiers over the wire, from a caller holding the director's certificate (the
 // worst case: a compromised director, or a bug in it). Every field is refused with

@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
 import { AGENT_MAIN, sleep, writeAgentConfig } from './support/agents.js';
 import { TUNNEL } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks on the node processes themselves (docs/security.md, "A local user without root"): node opens an unauthenticated
 // inspector on 127.0.0.1 when it receives SIGUSR1 (rsync sends it to its --rsh child, the root

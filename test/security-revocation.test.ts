@@ -22,6 +22,9 @@ import {
   type TestAgent as Agent,
 } from './support/agents.js';
 import { dataChannelHello } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks with a stolen key after its certificate was revoked. The PKI is made by
 // `freezeframe certs` itself (real openssl); every node and the director has its own copy of

@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 import { findBinary, isFfError, run } from '@freezeframe/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lacks, needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // The shipped agent unit: the hardening the design promises is present, the config is checked
 // before start, and systemd itself accepts the file.

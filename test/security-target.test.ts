@@ -9,6 +9,9 @@ import { call, client, startAgent, stopAgent, writeAgentConfig, type TestAgent }
 import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 // docs/security.md, "A compromised source node" (what it sends stays inert): a source's rsync may send device nodes, setuid-root
 // programs and file-capability binaries, and the target's rsync (root) writes them as they

@@ -7,6 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { loadProto, readTls, serverCredentials } from '@freezeframe/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, type Pki } from './support/pki.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks on the operator's terminal (docs/security.md, "Any compromised agent"): a compromised agent answers the
 // director with text full of escape sequences (set the window title, erase the line, move the

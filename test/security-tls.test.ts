@@ -20,6 +20,9 @@ import {
   type TestAgent as Agent,
 } from './support/agents.js';
 import { dataChannelHello } from './support/security-rig.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // Attacks on identity: who may connect at all, who may call what, and whether the director
 // notices a node that is not the one the inventory names. Real agents from dist, real

@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsRoot } from './support/privileges.js';
+import { claim } from './support/claim.js';
+
+await claim();
 
 // scripts/setup.sh ends with scripts/install-commands.sh, which puts `freezeframe` and
 // `freezeframe-agent` on PATH. These tests run that script, then the commands by name from

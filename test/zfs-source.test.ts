@@ -6,6 +6,9 @@ import { ZfsSource } from '@freezeframe/agent/providers/source/zfs.js';
 import { zfsCreate, zfsExists } from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 const skip = needsRoot('zfs source on a zfs-fuse file pool', ['zfs', 'zpool', 'zfs-fuse']);
 

@@ -8,6 +8,9 @@ import { ZfsTarget } from '@freezeframe/agent/providers/target/zfs.js';
 import { zfsDestroy, zfsExists, zfsGet, zfsListSnapshots } from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 const skip = needsRoot('zfs target on a zfs-fuse file pool', ['zfs', 'zpool', 'zfs-fuse', 'rsync']);
 

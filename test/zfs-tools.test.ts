@@ -17,6 +17,9 @@ import {
 } from '@freezeframe/agent/tools/zfs.js';
 import { needsRoot } from './support/privileges.js';
 import { createFilePool, startZfsFuse, type FilePool, type ZfsDaemon } from './support/zpool.js';
+import { claim } from './support/claim.js';
+
+await claim('zfs');
 
 const skip = needsRoot('zfs tool on a zfs-fuse file pool', ['zfs', 'zpool', 'zfs-fuse']);
 

@@ -24,7 +24,8 @@ import { makePki, type TlsPaths } from './pki.js';
  * fails on this kind of machine. The Docker freeze agent gets the engine's socket, the cgroup
  * freeze agent `/sys/fs/cgroup` read-write; app containers have no network at all.
  *
- * Only one bed at a time per machine: dockerd's iptables chains are global (docs/testbed.md).
+ * Only one bed at a time per machine: dockerd's iptables chains are global (docs/testbed.md), so
+ * files using it claim `docker` (test/support/claim.ts).
  */
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,8 +6,8 @@ import { findBinary, run, spawnProcess, type Spawned } from '@freezeframe/common
 /**
  * ZFS for tests: a zfs-fuse daemon (started here only if none answers; stopped only if started
  * here) and pools on sparse files. Everything is torn down by its own ids: the pool by name,
- * the daemon by pid. Test files using these run one at a time (the integration project has no
- * file parallelism), because all clients share the one socket /var/run/zfs/zfs_socket.
+ * the daemon by pid. Test files using these claim `zfs` (test/support/claim.ts), so they run one
+ * at a time: all clients share the one socket /var/run/zfs/zfs_socket.
  */
 export interface ZfsDaemon {
   /** Pid of the daemon this helper started; undefined when an existing one is reused. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from '@freezeframe/common';
 
@@ -18,13 +19,12 @@ import { findBinary } from '@freezeframe/common';
  * - `cgroup`: cgroups of its own in the freezer hierarchies, and checks of what is left there.
  * - `packages`: this checkout's dist-pkg/, which `pnpm package` empties and writes.
  *
- * A claim is a flock(2) on a file in LOCKS, held by this worker process's descriptor, so it
- * ends with the test file's process even when that process is killed. Loop devices are not a
- * claim: `createLoopBtrfs` takes LOCKS/loop only around `losetup --find`.
+ * A claim is a flock(2) on a file in `lockDir()`, held by this worker process's descriptor, so
+ * it ends with the test file's process even when that process is killed. Loop devices are not a
+ * claim: `createLoopBtrfs` takes `loop.lock` only around `losetup --find`.
  */
 export type Resource = 'docker' | 'zfs' | 'cgroup' | 'packages';
 
-export const LOCKS = '/tmp/freezeframe-test-locks';
 /** Longer than any one file runs (ansible, the longest, ~2 min) times the files one may wait behind. */
 const WAIT_S = 1500;
 
@@ -34,9 +34,10 @@ export async function claim(...what: Resource[] | ['machine']): Promise<void> {
   if (claimed !== undefined) throw new Error(`claim() twice in one file (first: ${claimed})`);
   claimed = what.join(', ') || 'nothing';
   const machine = what[0] === 'machine';
-  // one order for every file, so two files never wait for each other
-  await lock('machine', machine ? '--exclusive' : '--shared');
-  if (!machine) for (const r of [...(what as Resource[])].sort()) await lock(r, '--exclusive');
+  // one order for every file, so two files never wait for each other; the descriptors stay open
+  // (the claims last as long as this process)
+  await flockFile(join(lockDir(), 'machine.lock'), machine ? 'exclusive' : 'shared', WAIT_S);
+  if (!machine) for (const r of [...(what as Resource[])].sort()) await flockFile(join(lockDir(), `${r}.lock`), 'exclusive', WAIT_S);
 }
 
 /** What this file claimed; undefined when it never called `claim` (the setup file refuses that). */
@@ -44,14 +45,33 @@ export function claimOf(): string | undefined {
   return claimed;
 }
 
-async function lock(name: string, mode: '--shared' | '--exclusive'): Promise<void> {
-  mkdirSync(LOCKS, { recursive: true, mode: 0o700 });
-  // never closed: the lock lives as long as this process holds the descriptor
-  const fd = openSync(join(LOCKS, `${name}.lock`), 'a', 0o600);
-  // flock(1) locks the open file it inherits as fd 3; the lock is the file's, so it outlives flock
-  const child = spawn(findBinary('flock'), [mode, '--timeout', String(WAIT_S), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+/**
+ * The folder of the lock files, one per user (a root run's folder is closed to others), made
+ * here and refused unless it is a real folder of ours: /tmp is writable by everyone.
+ */
+export function lockDir(): string {
+  const dir = join(tmpdir(), `freezeframe-test-locks-${process.getuid?.() ?? 0}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) throw new Error(`${dir}: not a folder of this user's closed to others; remove it`);
+  return dir;
+}
+
+/**
+ * Opens `file` (made if missing, never through a link) and holds a flock(2) on it, waiting up to
+ * `waitS`. Returns the descriptor: the lock lasts until it is closed or this process ends.
+ */
+export async function flockFile(file: string, mode: 'shared' | 'exclusive', waitS: number): Promise<number> {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  // flock(1) locks the open file it inherits as fd 3; the lock is the open file's, so it outlives flock
+  const child = spawn(findBinary('flock'), [`--${mode}`, '--timeout', String(waitS), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const code = await new Promise<number | null>((res, rej) => child.on('error', rej).on('close', res));
-  if (code !== 0) throw new Error(`claim ${name} (${mode.slice(2)}): flock exited ${code} after waiting up to ${WAIT_S} s ${stderr.trim()}`);
+  const code = await new Promise<number | null>((res, rej) => child.on('error', rej).on('close', res)).catch((e: unknown) => {
+    closeSync(fd);
+    throw e;
+  });
+  if (code === 0) return fd;
+  closeSync(fd);
+  throw new Error(`${mode} lock on ${file}: flock exited ${code} after waiting up to ${waitS} s ${stderr.trim()}`);
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, run } from '@freezeframe/common';
 import { parseMountinfo } from '@freezeframe/agent/mountinfo.js';
-import { LOCKS } from './claim.js';
+import { lockDir } from './claim.js';
 
 /**
  * A btrfs filesystem on a loop file, for tests that need real snapshots. Torn down by its own
@@ -61,8 +61,7 @@ export async function createLoopBtrfs(opts: { sizeMiB?: number; prefix?: string 
     await truncate(image, (opts.sizeMiB ?? 256) << 20);
     await exec('mkfs.btrfs', ['-q', image]);
     // two files at once (test/support/claim.ts) could both be handed the same free device
-    await mkdir(LOCKS, { recursive: true, mode: 0o700 });
-    loopDevice = (await exec('flock', [join(LOCKS, 'loop.lock'), 'losetup', '--find', '--show', image])).stdout.trim();
+    loopDevice = (await exec('flock', [join(lockDir(), 'loop.lock'), 'losetup', '--find', '--show', image])).stdout.trim();
     await exec('mkdir', ['-p', mountPoint]);
     await exec('mount', ['-t', 'btrfs', loopDevice, mountPoint]);
     mounted = true;

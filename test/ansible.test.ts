@@ -8,7 +8,7 @@ import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { needsRoot } from './support/privileges.js';
 import { claim } from './support/claim.js';
 
-await claim('docker', 'packages');
+await claim('docker', 'packages', 'zfs');
 
 // The Ansible roles of deploy/ansible (deploy/ansible/README.md): site.yml passes
 // `ansible-playbook --syntax-check` and ansible-lint (its production profile, offline), and a

@@ -13,7 +13,7 @@ import { makePki, type Pki } from './support/pki.js';
 import { needsRoot } from './support/privileges.js';
 import { claim } from './support/claim.js';
 
-await claim('docker');
+await claim('docker', 'zfs');
 
 // stop-services / start-services against a private Docker engine (real containers stopped and
 // started through the Engine API) plus a systemd unit (systemctl stand-in: no systemd here).

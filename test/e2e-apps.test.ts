@@ -5,7 +5,7 @@ import { startBed, type Bed, type CliResult } from './support/bed.js';
 import { needsRoot } from './support/privileges.js';
 import { claim } from './support/claim.js';
 
-await claim('docker');
+await claim('docker', 'zfs');
 
 // Application consistency through the director CLI on the multi-host bed: src-a's agent has a
 // `services:` section naming its app container (a real container of the bed's Docker engine) and

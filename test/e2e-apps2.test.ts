@@ -8,7 +8,7 @@ import { keyspaceRestoreCalls, writeFakeCassandra, type FakeCassandra } from './
 import { needsRoot } from './support/privileges.js';
 import { claim } from './support/claim.js';
 
-await claim('docker');
+await claim('docker', 'zfs');
 
 // Hooks, dumps and Cassandra through the director CLI on the multi-host bed: three source
 // agents in their own containers next to a zfs-fuse target. app-1 freezes with `command`

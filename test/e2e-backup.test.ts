@@ -10,7 +10,7 @@ import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
 import { claim } from './support/claim.js';
 
-await claim('cgroup', 'docker');
+await claim('cgroup', 'docker', 'zfs');
 
 // End-to-end through the director CLI on a multi-host bed (test/support/bed.ts): three btrfs
 // sources in their own agent containers (src-a frozen through Docker, src-b through its app's

@@ -10,7 +10,7 @@ import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
 import { claim } from './support/claim.js';
 
-await claim('docker');
+await claim('docker', 'zfs');
 
 // The fault suite's network and storage faults (docs/reliability.md) on the multi-host bed (test/support/bed.ts): two btrfs
 // source agents in their own containers, a ZFS target in its own, the director on the host.

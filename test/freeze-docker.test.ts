@@ -10,7 +10,7 @@ import { startDockerd, type Dockerd } from './support/dockerd.js';
 import { needsRoot } from './support/privileges.js';
 import { claim } from './support/claim.js';
 
-await claim('cgroup', 'docker');
+await claim('cgroup', 'docker', 'zfs');
 
 const skip = needsRoot('private Docker engine', ['dockerd', 'docker']);
 

@@ -9,7 +9,7 @@ import { needsRoot } from './support/privileges.js';
 import { treeListing } from './support/treesum.js';
 import { claim } from './support/claim.js';
 
-await claim('docker');
+await claim('docker', 'zfs');
 
 // Off-site copies on the multi-host bed (test/support/bed.ts): a source, the deployment's ZFS
 // target, and a second target container with its own zfs-fuse pool as the remote site

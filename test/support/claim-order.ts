@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Orders the integration files so that the two workers seldom wait on each other's claims
  * (test/support/claim.ts). Vitest hands the next file in this order to whichever worker is
  * free; a file whose claim is held waits in its worker, and that worker does nothing meanwhile.
- * So this plays the run through ahead of time with a rough length per kind of claim and, each
- * time a worker frees up, picks the file that can start soonest (the longest of those). A file
- * claiming the machine goes first: it runs alone anyway.
+ * So this plays the run through ahead of time with each file's rough length and, each time a
+ * worker frees up, picks the file that can start soonest (the longest of those). A file claiming
+ * the machine goes first: it runs alone anyway.
  */
 export class ClaimOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -21,16 +22,22 @@ export class ClaimOrder extends BaseSequencer {
 }
 
 /**
- * Seconds a file takes, by its longest claim: the means of each kind's files run one at a time
- * in CI (Dec 2026). Their spread is wide (ansible 105 s, zfs-tools 5 s), but the order needs only
- * which kinds are long.
+ * Seconds the longer files take in CI, two at a time (Dec 2026); any other file counts as
+ * OTHER_S. A stale figure costs only waiting, never a wrong result: claims keep files apart.
  */
-const ESTIMATE_S: Record<string, number> = { docker: 49, zfs: 34, cgroup: 29, packages: 36 };
-const FREE_S = 13;
+const LONG_S: Record<string, number> = {
+  ansible: 156, 'dataloss-loopback': 105, 'e2e-backup': 100, 'e2e-postgres': 97, 'btrfs-target': 93,
+  'fault-bed': 79, 'runs-loopback': 77, package: 74, 'fault-loopback': 73, 'restore-scope-loopback': 69,
+  'replicate-bed': 66, 'drill-loopback': 55, 'e2e-apps': 47, 'schedule-metrics': 39, multivolume: 39,
+  'e2e-apps2': 38, 'replica-loopback': 37, 'app-dump-mariadb': 36, 'zfs-target': 35, 'app-services': 30,
+  'fidelity-loopback': 29, 'agent-loopback': 29, 'native-datachannel': 28, 'docs-cli': 27,
+  'lvm-gluster-standin': 26, 'app-cassandra': 26, 'freeze-docker': 23, 'newcomer-loopback': 20,
+};
+const OTHER_S = 10;
 const WORKERS = 2;
 
 function playThrough(files: Array<{ spec: TestSpecification; claims: string[] }>): TestSpecification[] {
-  const length = (c: string[]) => Math.max(FREE_S, ...c.map((r) => ESTIMATE_S[r] ?? FREE_S));
+  const length = (spec: TestSpecification) => LONG_S[basename(spec.moduleId, '.test.ts')] ?? OTHER_S;
   const workers: number[] = Array<number>(WORKERS).fill(0);
   const heldUntil = new Map<string, number>();
   const left = [...files];
@@ -42,10 +49,10 @@ function playThrough(files: Array<{ spec: TestSpecification; claims: string[] }>
     let best = 0;
     for (let i = 1; i < left.length; i++) {
       const [a, b] = [left[i]!, left[best]!];
-      if (startOf(a.claims) < startOf(b.claims) || (startOf(a.claims) === startOf(b.claims) && length(a.claims) > length(b.claims))) best = i;
+      if (startOf(a.claims) < startOf(b.claims) || (startOf(a.claims) === startOf(b.claims) && length(a.spec) > length(b.spec))) best = i;
     }
     const [next] = left.splice(best, 1);
-    const end = startOf(next!.claims) + length(next!.claims);
+    const end = startOf(next!.claims) + length(next!.spec);
     for (const r of next!.claims) heldUntil.set(r, end);
     workers[w] = end;
     order.push(next!.spec);

@@ -9,11 +9,13 @@ import { findBinary } from '@freezeframe/common';
  * each file claims in its first statement, before it makes anything:
  *
  *   await claim();                    // loopback agents and its own folders: shares everything
- *   await claim('docker', 'cgroup');  // waits while another file holds either
+ *   await claim('cgroup', 'zfs');     // waits while another file holds either
  *   await claim('machine');           // runs alone (it measures, or loads both cores)
  *
  * - `docker`: a private Docker engine. dockerd rewrites the host's iptables and makes the
- *   `docker` cgroup parent; only one engine may run on the machine at a time.
+ *   `docker` cgroup parent; only one engine may run on the machine at a time. A file with Docker
+ *   claims `zfs` too: a container being made copies the host's mounts for a moment, and while a
+ *   copy holds a zfs-fuse mount, `zpool destroy` fails with "pool is busy" (seen in CI).
  * - `zfs`: the host's zfs-fuse. All its clients share one socket, and a file stops the daemon
  *   it started.
  * - `cgroup`: cgroups of its own in the freezer hierarchies, and checks of what is left there.

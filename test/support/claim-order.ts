@@ -1,22 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { ALONE } from './claim.js';
 
 /**
  * Orders the integration files so that the two workers seldom wait on each other's claims
  * (test/support/claim.ts). Vitest hands the next file in this order to whichever worker is
  * free; a file whose claim is held waits in its worker, and that worker does nothing meanwhile.
  * So this plays the run through ahead of time with each file's rough length and, each time a
- * worker frees up, picks the file that can start soonest (the longest of those). A file claiming
- * the machine goes first: it runs alone anyway.
+ * worker frees up, picks the file that can start soonest (the longest of those). The files that
+ * run alone (the machine, and ALONE) go first: they cannot pair with anything.
  */
 export class ClaimOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const claims = sorted.map((spec) => ({ spec, claims: claimsIn(spec.moduleId) }));
     if (claims.every((c) => c.claims === undefined)) return sorted; // the unit files claim nothing
-    const machine = claims.filter((c) => c.claims?.includes('machine'));
-    const rest = claims.filter((c) => !c.claims?.includes('machine'));
+    const alone = (c: string[] | undefined) => c?.some((r) => r === 'machine' || ALONE.includes(r)) ?? false;
+    const machine = claims.filter((c) => alone(c.claims));
+    const rest = claims.filter((c) => !alone(c.claims));
     return [...machine.map((c) => c.spec), ...playThrough(rest.map((c) => ({ spec: c.spec, claims: c.claims ?? [] })))];
   }
 }

@@ -9,7 +9,7 @@ import { findBinary } from '@freezeframe/common';
  * each file claims in its first statement, before it makes anything:
  *
  *   await claim();                    // loopback agents and its own folders: shares everything
- *   await claim('cgroup', 'zfs');     // waits while another file holds either
+ *   await claim('cgroup', 'packages'); // waits while another file holds either
  *   await claim('machine');           // runs alone (it measures, or loads both cores)
  *
  * Files claiming `docker` or `zfs` run alone too (ALONE, below).

@@ -4,7 +4,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBinary, readTls, silentLogger, spawnProcess, type AgentClient } from '@freezeframe/common';
+import { findBinary, readTls, run, silentLogger, spawnProcess, type AgentClient } from '@freezeframe/common';
 import { connectDataChannel } from '@freezeframe/agent/datachannel/client.js';
 import { readLine } from '@freezeframe/agent/datachannel/header.js';
 import { BtrfsTarget } from '@freezeframe/agent/providers/target/btrfs.js';
@@ -324,6 +324,46 @@ describe.skipIf(skip)('replication between two target agents', () => {
       }
     }, 60_000);
     scenario('zfs', () => r, () => pki);
+
+    it('a receive that fails after zfs made the snapshot (a mount failed) leaves no backup on the remote; a retry completes', async () => {
+      // zfs-fuse has no receive -u: it mounts what it received, and exits 1 with the snapshot made when that fails
+      const root = join(work, 'zfs-unmountable');
+      const parent = `${pool!.name}/offsite`;
+      const rem = await startAgent(REMOTE, writeAgentConfig(root, pki, REMOTE, `target: { kind: zfs, dataset: ${parent}/current, replicaOf: ${MAIN} }\n`));
+      mine.push(rem);
+      const r2: Rig = { ...r, remote: rem, remoteStore: `${parent}/current`, dr: client(pki, 'director', rem) };
+      const zfs = (...args: string[]) => run({ bin: findBinary('zfs'), args, timeoutMs: 60_000, okExitCodes: [0, 1] });
+      const below = async (what: string) => (await zfs('list', '-H', '-t', what, '-o', 'name', '-r', parent)).stdout.trim().split('\n');
+      const blocker = join(root, 'a-regular-file');
+      const failsNaming = async (mountpoint: string) => {
+        const t = await open(r2, ID1, '');
+        if (mountpoint.endsWith('/current')) await zfs('destroy', '-r', `${parent}/current`); // so the receive creates it, and mounts it
+        await expect(sendAll(r2, { backupId: ID1, baseId: '', ticket: t.ticket, dataPort: t.data_port })).rejects.toThrow(/cannot mount/);
+        const verdict = await call(r2.dr, 'ReceiveResult', { ticket: t.ticket, wait_ms: 10_000 });
+        expect(verdict).toMatchObject({ state: 'done', ok: false, message: expect.stringContaining(`cannot mount '${mountpoint}`) });
+        expect(await below('snapshot')).toEqual(['']);
+        expect(await below('filesystem')).toEqual([parent, `${parent}/current`]);
+      };
+      try {
+        attachAgentLogs([r.main, rem], 40);
+        await open(r2, ID1, ''); // the remote's set-up creates and mounts its empty dataset
+        await writeFile(blocker, '');
+        await zfs('set', `mountpoint=${blocker}/sub`, parent);
+        expect((await zfs('get', '-H', '-o', 'value', 'mountpoint', `${parent}/current`)).stdout.trim()).toBe(`${blocker}/sub/current`);
+        // the receive succeeds; the clone that reads the received tree cannot be mounted (zfs clone exits 1, the clone made)
+        await failsNaming(`${blocker}/sub/current-read-${ID1}`);
+        // the receive itself exits 1
+        await failsNaming(`${blocker}/sub/current`);
+        await zfs('inherit', 'mountpoint', parent);
+        expect(await remoteIds(r2)).toEqual([]);
+        await replicate(r2, ID1, '');
+        expect(await remoteIds(r2)).toEqual([ID1]);
+        const [x, y] = await bothTrees(r2, ID1);
+        expect(y).toEqual(x);
+      } finally {
+        r2.dr.close();
+      }
+    });
   });
 
   describe('btrfs', () => {

@@ -62,6 +62,7 @@ describe('zfs parsers', () => {
     expect(zfsErrorReason("cannot open 'nopool': no such pool")).toBe('no-such-pool');
     expect(zfsErrorReason("cannot unmount 'zxpool/ds': not currently mounted")).toBe('not-mounted');
     expect(zfsErrorReason("cannot mount 'zxpool/ds': filesystem already mounted")).toBe('already-mounted');
+    expect(zfsErrorReason("cannot mount '/tmp/f/sub/c': failed to create mountpoint")).toBe('mount-failed');
     expect(zfsErrorReason('internal error: Argument list too long')).toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import { FfError, ZFS_NAME_RE, findBinary, isFfError, run, silentLogger, spawnProcess, type Logger, type RunResult } from '@freezeframe/common';
+import { FfError, ZFS_NAME_RE, errorMessage, findBinary, isFfError, run, silentLogger, spawnProcess, type Logger, type RunResult } from '@freezeframe/common';
 
 /**
  * The `zfs` and `zpool` programs: verbs build argv, parsers turn output into typed results, and
@@ -26,7 +26,8 @@ export type ZfsErrorReason =
   | 'has-children'
   | 'no-such-pool'
   | 'not-mounted'
-  | 'already-mounted';
+  | 'already-mounted'
+  | 'mount-failed';
 
 const STDERR_PATTERNS: { re: RegExp; reason: ZfsErrorReason }[] = [
   { re: /dataset does not exist/, reason: 'does-not-exist' },
@@ -37,6 +38,8 @@ const STDERR_PATTERNS: { re: RegExp; reason: ZfsErrorReason }[] = [
   { re: /no such pool/, reason: 'no-such-pool' },
   { re: /not currently mounted/, reason: 'not-mounted' },
   { re: /already mounted/, reason: 'already-mounted' },
+  // after 'already mounted': zfs says "cannot mount" for that too
+  { re: /cannot mount/, reason: 'mount-failed' },
 ];
 
 /** Which known failure `stderr` reports, if any. */
@@ -129,6 +132,10 @@ export async function zfsClone(
     // both names can be the missing one; say which
     if (isFfError(e, 'NOT_FOUND') && (e.details?.stderr as string | undefined)?.includes(`'${snapshot}'`)) {
       throw new FfError('NOT_FOUND', `ZFS snapshot ${snapshot} does not exist`, { cause: e, details: { ...e.details, dataset: snapshot } });
+    }
+    // zfs made the clone, then could not mount it: an unmounted clone nobody asked for would pin its snapshot (no destroy without -R)
+    if (zfsReasonOf(e) === 'mount-failed') {
+      await zfsDestroy(dataset, { ...opts, ifExists: true }).catch((d: unknown) => opts.logger?.error({ dataset, err: errorMessage(d) }, 'zfs clone: cannot destroy the clone it could not mount'));
     }
     throw e;
   }

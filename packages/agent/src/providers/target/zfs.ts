@@ -372,8 +372,10 @@ export class ZfsTarget implements TargetProvider {
   }
 
   /**
-   * `zfs receive` into exactly `<dataset>@<backupId>`: atomic (a cut stream leaves no snapshot,
-   * only, with `-s`, a resume token), unmounted where `-u` exists. A full stream only into a
+   * `zfs receive` into exactly `<dataset>@<backupId>`, unmounted where `-u` exists. A cut stream
+   * leaves no snapshot (with `-s`, a resume token), but a receive can fail after making it
+   * (zfs-fuse mounts afterwards and exits 1 when the mount fails): on any failure the snapshot
+   * is destroyed if it exists. A full stream only into a
    * dataset without snapshots (`-F` only when it exists empty); an incremental only onto its base
    * as the newest snapshot. Afterwards the dataset is read-only with the hardening properties, its
    * mountpoint unchanged, and the snapshot labelled from its own tree.
@@ -411,12 +413,13 @@ export class ZfsTarget implements TargetProvider {
     const mountpoint = exists
       ? (await zfsGet(this.dataset, ['mountpoint'], opts)).mountpoint
       : `${(await zfsGet(parent, ['mountpoint'], opts)).mountpoint}/${this.dataset.slice(parent.length + 1)}`;
-    await receiveInto({ bin: findBinary('zfs'), args: zfsRecvArgs({ snapshot, force, noMount: f.recvNoMount, resumable: f.recvResumable }) }, o);
-    if (!(await zfsExists(snapshot, opts))) throw new FfError('TRANSFER_FAILED', `zfs receive ended, but ${snapshot} does not exist`);
     try {
+      await receiveInto({ bin: findBinary('zfs'), args: zfsRecvArgs({ snapshot, force, noMount: f.recvNoMount, resumable: f.recvResumable }) }, o);
+      if (!(await zfsExists(snapshot, opts))) throw new FfError('TRANSFER_FAILED', `zfs receive ended, but ${snapshot} does not exist`);
       await this.keepReceived(o.backupId, snapshot, mountpoint, o.log);
     } catch (e) {
-      await zfsDestroy(snapshot, { ...opts, ifExists: true }).catch((d: unknown) => o.log.error({ snapshot, err: errorMessage(d) }, 'zfs replica: cannot destroy a refused snapshot'));
+      // list() counts every snapshot named like a backup: one left here would be a held backup never checked by keepReceived
+      await zfsDestroy(snapshot, { ...opts, ifExists: true }).catch((d: unknown) => o.log.error({ snapshot, err: errorMessage(d) }, 'zfs replica: cannot destroy the snapshot of a failed or refused receive'));
       throw e;
     }
     o.log.info({ snapshot, forced: force }, 'zfs replica: backup received');

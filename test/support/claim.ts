@@ -30,10 +30,10 @@ import { findBinary } from '@freezeframe/common';
 export type Resource = 'docker' | 'zfs' | 'cgroup' | 'packages';
 
 /**
- * Claims that also take the whole machine: beside another file, a bed's `zfs receive -F` into a
- * container's zfs-fuse failed with "I/O error" (CI on 654ebc8, next to loopback-only files; the
- * cause is not found), and the same stream is received alone in every other run. So files with
- * zfs-fuse or Docker run alone until that is understood.
+ * Claims that also take the whole machine. zfs-fuse unmounts asynchronously, after a sync(2)
+ * that takes seconds while another file writes to disk: a `zfs receive -F` into a mounted
+ * dataset then fails with "I/O error" (CI on 654ebc8, beside loopback files) and a destroy
+ * finds the dataset busy (docs/testbed.md). Docker files claim zfs too.
  */
 export const ALONE: readonly string[] = ['docker', 'zfs'];
 

@@ -340,7 +340,7 @@ describe.skipIf(skip)('replication between two target agents', () => {
         if (mountpoint.endsWith('/current')) await zfs('destroy', '-r', `${parent}/current`); // so the receive creates it, and mounts it
         await expect(sendAll(r2, { backupId: ID1, baseId: '', ticket: t.ticket, dataPort: t.data_port })).rejects.toThrow(/cannot mount/);
         const verdict = await call(r2.dr, 'ReceiveResult', { ticket: t.ticket, wait_ms: 10_000 });
-        expect(verdict).toMatchObject({ state: 'done', ok: false, message: expect.stringContaining(`cannot mount '${mountpoint}`) });
+        expect(verdict).toMatchObject({ state: 'done', ok: false, message: expect.stringContaining(`cannot mount '${mountpoint}'`) });
         expect(await below('snapshot')).toEqual(['']);
         expect(await below('filesystem')).toEqual([parent, `${parent}/current`]);
       };

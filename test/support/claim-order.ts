@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { ALONE } from './claim.js';
+import { runsAlone } from './claim.js';
 
 /**
  * Orders the integration files so that the two workers seldom wait on each other's claims
@@ -16,10 +16,9 @@ export class ClaimOrder extends BaseSequencer {
     const sorted = await super.sort(files);
     const claims = sorted.map((spec) => ({ spec, claims: claimsIn(spec.moduleId) }));
     if (claims.every((c) => c.claims === undefined)) return sorted; // the unit files claim nothing
-    const alone = (c: string[] | undefined) => c?.some((r) => r === 'machine' || ALONE.includes(r)) ?? false;
-    const machine = claims.filter((c) => alone(c.claims));
-    const rest = claims.filter((c) => !alone(c.claims));
-    return [...machine.map((c) => c.spec), ...playThrough(rest.map((c) => ({ spec: c.spec, claims: c.claims ?? [] })))];
+    const alone = claims.filter((c) => runsAlone(c.claims ?? []));
+    const rest = claims.filter((c) => !runsAlone(c.claims ?? []));
+    return [...alone.map((c) => c.spec), ...playThrough(rest.map((c) => ({ spec: c.spec, claims: c.claims ?? [] })))];
   }
 }
 

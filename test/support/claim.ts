@@ -37,6 +37,11 @@ export type Resource = 'docker' | 'zfs' | 'cgroup' | 'packages';
  */
 export const ALONE: readonly string[] = ['docker', 'zfs'];
 
+/** Whether a file claiming `what` takes the whole machine (the order puts such files first). */
+export function runsAlone(what: readonly string[]): boolean {
+  return what.some((r) => r === 'machine' || ALONE.includes(r));
+}
+
 /** Longer than any one file runs (ansible, the longest, ~2 min) times the files one may wait behind. */
 const WAIT_S = 1500;
 
@@ -45,7 +50,7 @@ let claimed: string | undefined;
 export async function claim(...what: Resource[] | ['machine']): Promise<void> {
   if (claimed !== undefined) throw new Error(`claim() twice in one file (first: ${claimed})`);
   claimed = what.join(', ') || 'nothing';
-  const machine = what.some((r) => r === 'machine' || ALONE.includes(r));
+  const machine = runsAlone(what);
   // one order for every file, so two files never wait for each other; the descriptors stay open
   // (the claims last as long as this process)
   await flockFile(join(lockDir(), 'machine.lock'), machine ? 'exclusive' : 'shared', WAIT_S);

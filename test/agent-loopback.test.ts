@@ -217,13 +217,17 @@ describe('two agents on loopback', () => {
     // the receiver saw the target at /mnt (short-view.ts); without root it cannot, says so, and links all the same
     if (process.getuid?.() === 0) {
       const receiving = logLines(tgt).filter((l) => l.msg === 'data channel: receiving' && l.backup_id === ID2);
-      expect(receiving.at(-1)).toMatchObject({ view: `${backups()} at /mnt`, args: expect.arrayContaining(['--server', `--link-dest=/mnt/${ID1}/${entry}`, `/mnt/.partial/${ID2}/${entry}/`]) });
-      // the first backup had no basis, so no view
+      // chrooted in the view of a target that stores links munged, without rsync's symlink walk
+      expect(receiving.at(-1)).toMatchObject({ view: `${backups()} at /mnt`, args: expect.arrayContaining(['--server', '--munge-links', '--insecure-links', `--link-dest=/mnt/${ID1}/${entry}`, `/mnt/.partial/${ID2}/${entry}/`]) });
+      // the first backup had no basis, so no view, and the walk stays on
       const firstReceive = logLines(tgt).find((l) => l.msg === 'data channel: receiving' && l.backup_id === ID1);
       expect(firstReceive).toBeDefined();
       expect(firstReceive!.view).toBeUndefined();
+      expect(firstReceive!.args).not.toContain('--insecure-links');
     } else {
       expect(logLines(tgt).some((l) => l.msg.startsWith('data channel: receiving without a short view'))).toBe(true);
+      // without the chrooted view, rsync's symlink walk stays on
+      expect(logLines(tgt).filter((l) => l.msg === 'data channel: receiving').every((l) => !l.args.includes('--insecure-links'))).toBe(true);
     }
 
     const list = await call(toTgt, 'ListBackups', {});

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -8,8 +8,11 @@ import { makePki, type Pki } from './support/pki.js';
 import { attachAgentLogs, call, client, sleep, startAgent, stopAgent, waitForLog, writeAgentConfig, type TestAgent as Agent } from './support/agents.js';
 import { TUNNEL, dataChannelHello, treeListing } from './support/security-rig.js';
 import { claim } from './support/claim.js';
+import { needsRoot } from './support/privileges.js';
 
 await claim();
+
+const noView = needsRoot('the receiver\'s chrooted view of a dir target (a mount namespace)', ['unshare', 'nsenter', 'setpriv', 'mount']);
 
 // Attacks on the data channel from a peer agent that holds a valid certificate (a compromised
 // source or target): tickets that are replayed, expired, for someone else or the other
@@ -299,6 +302,49 @@ describe('security: data channel', () => {
     expect(readFileSync(received, 'utf8')).toBe('ATTACKER DATA\n');
     expect(lstatSync(received).ino).not.toBe(victimIno);
     expect(readFileSync(join(stored, victimEntry, 'secret'), 'utf8')).toBe('victim secret\n');
+    await stillServing();
+  });
+
+  // docs/security.md, "The receiver's view": a dir target's receiver with a basis runs without
+  // rsync's symlink walk (--insecure-links), chrooted in a view that holds only the target. Were a
+  // link in the basis ever stored unmunged (owned by the source's user, as a received link is),
+  // the walk would have refused it; now the chroot must: outside the target there is nothing.
+  it.skipIf(noView)('an unmunged link in the previous backup leads nowhere outside the target when a basis file is looked up through it', async () => {
+    attachLogs();
+    const ids = ['20240401_000000', '20240402_000000'];
+    const ticketFor = async (id: string) => ((await call(toTgt, 'OpenReceive', { backup_id: id, source: 'src-1', peer: 'src-1', direction: 'DIRECTION_BACKUP', entry })) as { ticket: string }).ticket;
+    // the host's file, on the target's file system (a hard link to it would work)
+    const host = join(root, 'host-secrets');
+    mkdirSync(host, { recursive: true });
+    const secret = join(host, 'secret');
+    writeFileSync(secret, 'host secret\n', { mode: 0o600 });
+    // backup 1: a folder x, tagged; then x becomes an unmunged link to the host's folder
+    const first = join(root, 'plain-x');
+    mkdirSync(join(first, 'x'), { recursive: true });
+    writeFileSync(join(first, 'x', 'keep'), 'keep\n');
+    let r = await peerRsync({ from: first, dest: 'ff:.', ticket: await ticketFor(ids[0]!), port: tgt.dataPort, as: 'src-1', direction: 'backup' });
+    expect(r.code, r.stderr).toBe(0);
+    await call(toTgt, 'ZfsTag', { backup_id: ids[0], manifest: { backup_id: ids[0], deployment: 'd', json: '{}' }, entries: [entry] });
+    const planted = join(root, 'tgt', 'backups', ids[0]!, entry, 'x');
+    rmSync(planted, { recursive: true });
+    symlinkSync(host, planted);
+    lchownSync(planted, 1234, 1234);
+
+    // backup 2: x/secret with all a --link-dest match compares (size, mtime, mode, owner) equal to the host's
+    const follow = join(root, 'follow-host');
+    mkdirSync(join(follow, 'x'), { recursive: true });
+    writeFileSync(join(follow, 'x', 'secret'), 'ATTACKER 12\n', { mode: 0o600 });
+    const hs = lstatSync(secret);
+    utimesSync(join(follow, 'x', 'secret'), hs.atime, hs.mtime);
+    r = await peerRsync({ from: follow, dest: 'ff:.', ticket: await ticketFor(ids[1]!), port: tgt.dataPort, as: 'src-1', direction: 'backup' });
+    expect(r.code, r.stderr).toBe(0);
+    const received = join(root, 'tgt', 'backups', '.partial', ids[1]!, entry, 'x', 'secret');
+    expect(readFileSync(received, 'utf8')).toBe('ATTACKER 12\n');
+    expect(lstatSync(received).ino).not.toBe(hs.ino);
+    expect(lstatSync(secret).nlink).toBe(1);
+    // and that was the receiver without the walk, in its view
+    const receiving = await waitForLog(tgt, (l) => l.msg === 'data channel: receiving' && l.backup_id === ids[1]);
+    expect(receiving).toMatchObject({ view: expect.stringContaining(' at /mnt'), args: expect.arrayContaining(['--insecure-links', `--link-dest=/mnt/${ids[0]}/${entry}`]) });
     await stillServing();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBinary, isFfError, run } from '@freezeframe/common';
-import { MIN_RSYNC_VERSION, checkRsyncVersion, parseRsyncVersion } from './rsync-version.js';
+import { MIN_RSYNC_VERSION, checkRsyncVersion, hasInsecureLinks, parseRsyncVersion } from './rsync-version.js';
+import { parseVersion } from './tools/rsync.js';
 
 // first lines of `rsync --version` as different releases print them
 const V350 = 'rsync  version 3.5.0  protocol version 32\nCopyright (C) 1996-2025 by Andrew Tridgell, Wayne Davison, and others.\n';
@@ -32,6 +33,15 @@ describe('rsync version check', () => {
       err = e;
     }
     expect(isFfError(err, 'FAILED_PRECONDITION')).toBe(true);
+  });
+
+  it('knows which releases have --insecure-links (3.5.0 on), as rsyncVersion() reports them', () => {
+    expect(hasInsecureLinks(parseVersion(V350))).toBe(true);
+    expect(hasInsecureLinks('3.10.1 protocol 32')).toBe(true);
+    expect(hasInsecureLinks('v3.5.1 protocol 32')).toBe(true);
+    expect(hasInsecureLinks(parseVersion(V340))).toBe(false);
+    expect(hasInsecureLinks(parseVersion(V327))).toBe(false);
+    expect(hasInsecureLinks('unavailable: rsync not installed')).toBe(false);
   });
 
   it('the installed rsync passes', async () => {

@@ -33,3 +33,12 @@ export function checkRsyncVersion(stdout: string, bin = 'rsync'): string {
   }
   return have;
 }
+
+/**
+ * Whether rsync `version` (rsyncVersion()'s "3.5.0 protocol 32") has `--insecure-links`: 3.5.0
+ * added it with the symlink walk it turns off, which older ones never make.
+ */
+export function hasInsecureLinks(version: string): boolean {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  return m !== null && compare([Number(m[1]), Number(m[2]), Number(m[3] ?? 0)], [3, 5, 0]) >= 0;
+}

@@ -17,6 +17,11 @@ export interface TicketGrant {
   rsyncOptions: string[];
   /** Seen at /mnt by the receiving rsync, with `path` and its --link-dest basis (TargetProvider's Receive). */
   viewRoot?: string;
+  /**
+   * Every symlink in `path` and its --link-dest basis is stored munged (`/rsyncd-munged/...`, the
+   * dir target): the receiver, chrooted in its view, may turn off rsync's symlink walk (datachannel/server.ts).
+   */
+  linksMunged?: boolean;
   /** The file the receiving rsync logs each change into (receive-journal.ts). */
   journal?: string;
   /** What the receiving rsync may fail to store without failing the session (target.unsupported). */

@@ -49,7 +49,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
     let asked: Promise<boolean> | undefined;
     const clean = target.cleanSinceLastTag ? () => (asked ??= target.cleanSinceLastTag!()) : undefined;
     const journal = clean ? await journalFor(ctx.config.runDir, backupId, entry, async () => quiet && (await clean())) : undefined;
-    const { path, rsyncOptions, viewRoot, rewrote } = await target.prepareReceive(backupId, entry, { recheck: req.recheck, ...(clean ? { clean } : {}) });
+    const { path, rsyncOptions, viewRoot, linksMunged, rewrote } = await target.prepareReceive(backupId, entry, { recheck: req.recheck, ...(clean ? { clean } : {}) });
     if (journal && rewrote) await spoilJournal(journal);
     const options = [...rsyncOptions, ...RECEIVER_OPTIONS, ...(req.recheck ? ['--ignore-times'] : [])];
     grant = {
@@ -61,7 +61,7 @@ export async function openReceive(ctx: AgentContext, req: OpenReceiveRequest__Ou
       path,
       rsyncOptions: options,
       allowNotStored: ctx.config.target?.unsupported ?? [],
-      ...(viewRoot ? { viewRoot } : {}),
+      ...(viewRoot ? { viewRoot, ...(linksMunged ? { linksMunged } : {}) } : {}),
       ...(journal && !rewrote ? { journal } : {}),
     };
   } else if (req.direction === 'DIRECTION_RESTORE' && req.to_dir) {

@@ -69,7 +69,8 @@ export class DirTarget implements TargetProvider {
       break;
     }
     // only a basis is worth the receiver's short view (a first backup has none)
-    return { path, rsyncOptions, ...(basis ? { viewRoot: this.root } : {}) };
+    // every backup here that can be a basis stores its links munged (MUNGED_MARK), as this one will
+    return { path, rsyncOptions, ...(basis ? { viewRoot: this.root, linksMunged: true } : {}) };
   }
 
   /**

@@ -54,9 +54,15 @@ export interface Receive {
   rsyncOptions: string[];
   /**
    * The folder holding both `path` and every --link-dest basis: the receiver's rsync then sees
-   * it at /mnt, in a mount namespace of its own (datachannel/short-view.ts).
+   * it at /mnt, chrooted in a mount namespace of its own (datachannel/short-view.ts).
    */
   viewRoot?: string;
+  /**
+   * Every symlink in `path` and its --link-dest basis was stored munged (rsync --munge-links), so
+   * none can be followed anywhere: the receiver then turns off rsync's own symlink walk in its
+   * view (datachannel/server.ts).
+   */
+  linksMunged?: boolean;
   /** prepareReceive itself rewrote files of the entry (split hard links): no receiver's journal says so. */
   rewrote?: boolean;
 }

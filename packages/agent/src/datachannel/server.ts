@@ -226,7 +226,9 @@ export function createDataChannel(o: DataChannelOptions): DataChannel {
     const view = ticket.viewRoot && !ticket.journal ? await shortView(ticket.viewRoot, log) : undefined;
     let rsync: ReturnType<typeof receiverCommand>;
     try {
-      rsync = receiverCommand(ticket, opts, view, ticket.linksMunged === true && hasInsecureLinks(await rsyncVersion()));
+      // an rsync whose version cannot be read keeps its walk
+      const walkOff = ticket.linksMunged === true && hasInsecureLinks(await rsyncVersion().catch(() => ''));
+      rsync = receiverCommand(ticket, opts, view, walkOff);
     } catch (e) {
       view?.close();
       await native?.close();
